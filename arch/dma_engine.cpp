@@ -1,0 +1,77 @@
+#include "dma_engine.h"
+
+#include <algorithm>
+#include <string>
+
+namespace npu {
+
+DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDomain clk,
+                     const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline)
+    : sc_module(name),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_quantum_bytes(mem.quantum_bytes),
+      m_latency_ps(mem.latency_ps),
+      m_timeline(timeline) {
+  // Channel rate: its datapath, capped by Little's law on its own bursts in flight.
+  const double f = clk.freq_hz();
+  double bw = static_cast<double>(cfg.bytes_per_cycle) * f;
+  if (mem.latency_ps > 0) {
+    const double little = static_cast<double>(cfg.max_outstanding_bursts) * cfg.max_burst_bytes *
+                          1e12 / static_cast<double>(mem.latency_ps);
+    bw = std::min(bw, little);
+  }
+  m_channel_bytes_per_s = std::max<uint64_t>(1, static_cast<uint64_t>(bw));
+  for (uint32_t i = 0; i < cfg.channels; ++i) {
+    auto ch = std::make_unique<Channel>();
+    ch->index = i;
+    ch->ext.requester = first_requester + i;
+    ch->ext.done = &ch->grant_done;
+    if (m_timeline) ch->track = m_timeline->add_track(std::string(basename()) + ".ch" + std::to_string(i));
+    Channel* raw = ch.get();
+    sc_core::sc_spawn_options opts;
+    sc_core::sc_spawn([this, raw] { channel_thread(raw); },
+                      (std::string("ch") + std::to_string(i)).c_str(), &opts);
+    m_channels.push_back(std::move(ch));
+  }
+}
+
+void DmaEngine::submit(const DmaDescriptor& d, DmaCompletion* c, uint32_t label) {
+  m_queue.push_back({d, c, label});
+  m_work.notify(sc_core::SC_ZERO_TIME);
+}
+
+void DmaEngine::channel_thread(Channel* ch) {
+  tlm::tlm_generic_payload& trans = ch->trans;
+  for (;;) {
+    while (m_queue.empty()) sc_core::wait(m_work);
+    const Job job = m_queue.front();
+    m_queue.pop_front();
+    if (!m_queue.empty()) m_work.notify(sc_core::SC_ZERO_TIME);  // wake a sibling channel
+    const uint64_t start = sc_core::sc_time_stamp().value();
+    const uint64_t descriptors = m_cfg.strides_2d ? 1 : job.desc.rows;
+    m_counters.descriptors += descriptors;
+    sc_core::wait(sc_core::sc_time::from_value(m_clk.cycles_to_ps(m_cfg.setup_cycles * descriptors)));
+    trans.set_command(job.desc.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    uint64_t left = job.desc.bytes();
+    while (left > 0) {
+      const uint64_t chunk = std::min(left, m_quantum_bytes);
+      const uint64_t issued = sc_core::sc_time_stamp().value();
+      trans.set_data_length(static_cast<unsigned int>(chunk));
+      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+      socket->b_transport(trans, delay);
+      const uint64_t own_end = issued + transfer_ps(chunk, m_channel_bytes_per_s);
+      const uint64_t now = sc_core::sc_time_stamp().value();
+      if (own_end > now) sc_core::wait(sc_core::sc_time::from_value(own_end - now));
+      left -= chunk;
+    }
+    sc_core::wait(sc_core::sc_time::from_value(m_latency_ps));
+    const uint64_t end = sc_core::sc_time_stamp().value();
+    m_counters.bytes += job.desc.bytes();
+    m_counters.busy_ps += end - start;
+    if (m_timeline) m_timeline->record(ch->track, job.label, start, end);
+    if (--job.completion->pending == 0) job.completion->done.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+}  // namespace npu

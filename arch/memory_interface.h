@@ -1,0 +1,101 @@
+// Unified-memory interface: the NPU's port into the DRAM it shares with CPU and GPU.
+//
+// A TLM-2.0 target (multi-passthrough socket: every DMA engine binds to it). It serves one grant
+// at a time: a grant moves one transaction (at most `quantum_bytes`, the DMA engines split
+// larger transfers) at the NPU's reachable bandwidth,
+//   reachable = min(peak * achievable_fraction - background, max_outstanding * request_bytes /
+//   latency)
+// (the second term is Little's law: bytes in flight over the round trip). Pending transactions are
+// granted by the arbitration policy: round-robin over requesters, oldest first (fifo), or fixed
+// priority (lowest requester id first). The round-trip latency is added once per DMA descriptor
+// by the DMA engine, because outstanding requests pipeline it under the stream.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string_view>
+
+#include "timeline.h"
+#include "types.h"
+
+namespace npu {
+
+enum class Arbitration : uint8_t { kRoundRobin, kFifo, kPriority };
+std::string_view arbitration_name(Arbitration a);
+std::optional<Arbitration> parse_arbitration(std::string_view s);
+
+struct MemoryConfig {
+  uint64_t peak_bytes_per_s = 68'000'000'000;  ///< the DRAM's peak
+  double achievable_fraction = 0.8;            ///< the share of peak an NPU port can reach
+  uint64_t background_bytes_per_s = 0;         ///< traffic of other agents (CPU, GPU, display)
+  uint64_t latency_ps = 100'000;               ///< round trip of one request
+  uint32_t max_outstanding = 64;               ///< requests in flight at the interface
+  uint32_t request_bytes = 64;                 ///< bytes of one request
+  Arbitration arbitration = Arbitration::kRoundRobin;
+  uint64_t quantum_bytes = 65536;  ///< largest grant; simulation granularity of sharing
+
+  /// Bandwidth the NPU reaches, bytes/s; 0 when background traffic eats all of it.
+  uint64_t reachable_bytes_per_s() const;
+};
+
+/// Carries the requester (a global DMA channel id) on the generic payload, and the requester's
+/// own event that the interface notifies when the grant ends (one event per channel, reused, so
+/// no event is created per transaction).
+struct RequesterExtension : tlm::tlm_extension<RequesterExtension> {
+  uint32_t requester = 0;
+  sc_core::sc_event* done = nullptr;
+  tlm::tlm_extension_base* clone() const override { return new RequesterExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    const auto& o = static_cast<const RequesterExtension&>(other);
+    requester = o.requester;
+    done = o.done;
+  }
+};
+
+struct MemoryCounters {
+  uint64_t read_bytes = 0;
+  uint64_t write_bytes = 0;
+  uint64_t busy_ps = 0;
+  uint64_t grants = 0;
+};
+
+class MemoryInterface : public sc_core::sc_module {
+ public:
+  tlm_utils::multi_passthrough_target_socket<MemoryInterface> socket{"socket"};
+
+  SC_HAS_PROCESS(MemoryInterface);
+  MemoryInterface(sc_core::sc_module_name name, const MemoryConfig& cfg, Timeline* timeline);
+
+  const MemoryConfig& config() const { return m_cfg; }
+  const MemoryCounters& counters() const { return m_counters; }
+
+ private:
+  struct Pending {
+    uint32_t requester;
+    uint64_t arrival_ps;
+    uint64_t bytes;
+    bool write;
+    sc_core::sc_event* done;
+  };
+
+  void b_transport(int port, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void arbitrate();  // SC_METHOD
+  size_t pick() const;
+
+  MemoryConfig m_cfg;
+  uint64_t m_bytes_per_s;
+  std::deque<Pending> m_pending;
+  sc_core::sc_event m_arbitrate;
+  uint64_t m_busy_until_ps = 0;
+  uint32_t m_last_granted = UINT32_MAX;
+  MemoryCounters m_counters;
+  Timeline* m_timeline;
+  uint32_t m_track = 0, m_label_read = 0, m_label_write = 0;
+};
+
+}  // namespace npu

@@ -1,0 +1,164 @@
+#include "npu_core.h"
+
+#include <algorithm>
+#include <string>
+
+namespace npu {
+
+NpuCore::NpuCore(sc_core::sc_module_name name, const CoreConfig& cfg, ClockDomain clk,
+                 const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline)
+    : sc_module(name),
+      array("array", cfg.array, clk),
+      vector("vector", cfg.vector, clk),
+      sram("sram", cfg.sram),
+      dma("dma", cfg.dma, clk, mem, first_requester, timeline),
+      m_clk(clk),
+      m_timeline(timeline) {
+  SC_THREAD(loader_thread);
+  SC_THREAD(compute_thread);
+  SC_THREAD(storer_thread);
+  if (m_timeline) {
+    m_track_array = m_timeline->add_track(std::string(basename()) + ".array");
+    m_track_vector = m_timeline->add_track(std::string(basename()) + ".vector");
+  }
+}
+
+void NpuCore::start(const CoreProgram* program) {
+  sc_assert(m_program == nullptr);
+  m_program = program;
+  m_loaded = m_computed = 0;
+  m_outputs_started = m_stored = 0;
+  m_outputs_total = static_cast<size_t>(
+      std::count_if(program->steps.begin(), program->steps.end(),
+                    [](const TileStep& s) { return s.ends_output; }));
+  if (program->steps.empty()) {
+    m_program = nullptr;
+    m_done.notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
+  m_start_loader.notify(sc_core::SC_ZERO_TIME);
+  m_start_compute.notify(sc_core::SC_ZERO_TIME);
+}
+
+CoreCounters NpuCore::counters() const {
+  CoreCounters c = m_counters;
+  c.array_busy_cycles = array.busy_cycles();
+  c.vector_busy_cycles = vector.busy_cycles();
+  c.sram_read_bytes = sram.counters().read_bytes;
+  c.sram_write_bytes = sram.counters().write_bytes;
+  c.dma_bytes = dma.counters().bytes;
+  c.dma_descriptors = dma.counters().descriptors;
+  return c;
+}
+
+void NpuCore::loader_thread() {
+  for (;;) {
+    sc_core::wait(m_start_loader);
+    const CoreProgram& prog = *m_program;
+    for (size_t i = 0; i < prog.steps.size(); ++i) {
+      while (i >= m_computed + 2) sc_core::wait(m_computed_ev);  // both input slots full
+      const TileStep& s = prog.steps[i];
+      if (!s.loads.empty()) {
+        m_load_completion.pending = static_cast<uint32_t>(s.loads.size());
+        uint64_t bytes = 0;
+        for (const DmaDescriptor& d : s.loads) {
+          dma.submit(d, &m_load_completion, prog.label);
+          bytes += d.bytes();
+        }
+        sc_core::wait(m_load_completion.done);
+        sram.count(0, bytes);  // DMA writes the tile into the banks
+      }
+      m_loaded = i + 1;
+      m_loaded_ev.notify(sc_core::SC_ZERO_TIME);
+    }
+  }
+}
+
+uint64_t NpuCore::run_step(const TileStep& s) {
+  uint64_t unit_cycles = 0, sram_r = 0, sram_w = 0;
+  if (s.unit == Unit::kArray) {
+    const ArrayCommand& c = s.array;
+    const ArrayTiming t = array.timing(c.m, c.k, c.n, c.compute);
+    const Format acc = accumulator_of(c.compute);
+    sram_r = bytes_of(t.a_reads, c.a) + bytes_of(t.b_reads, c.b) + bytes_of(t.psum_reads, acc);
+    sram_w = bytes_of(t.psum_writes, acc);
+    unit_cycles = t.cycles;
+    m_counters.macs += t.macs;
+    m_counters.macs_by_format[static_cast<size_t>(c.compute)] += t.macs;
+  } else {
+    const VectorCommand& c = s.vector;
+    const VectorTiming t = vector.timing(c.kind, c.rows, c.cols);
+    const uint64_t elems = c.rows * c.cols;
+    sram_r = bytes_of(elems, c.in) * vector_kind_inputs(c.kind);
+    sram_w = bytes_of(elems, c.out);
+    unit_cycles = t.cycles;
+    m_counters.alu_ops += t.alu_ops;
+    m_counters.sfu_ops += t.sfu_ops;
+  }
+  const uint64_t cycles = std::max(unit_cycles, sram.config().cycles_for(sram_r + sram_w));
+  m_counters.stall_cycles += cycles - unit_cycles;
+  sram.count(sram_r, sram_w);
+  const uint64_t start = sc_core::sc_time_stamp().value();
+  if (s.unit == Unit::kArray)
+    array.occupy(cycles);
+  else
+    vector.occupy(cycles);
+  if (m_timeline)
+    m_timeline->record(s.unit == Unit::kArray ? m_track_array : m_track_vector, m_program->label,
+                       start, sc_core::sc_time_stamp().value());
+  return cycles;
+}
+
+void NpuCore::compute_thread() {
+  for (;;) {
+    sc_core::wait(m_start_compute);
+    const CoreProgram& prog = *m_program;
+    for (size_t i = 0; i < prog.steps.size(); ++i) {
+      while (m_loaded <= i) sc_core::wait(m_loaded_ev);
+      const TileStep& s = prog.steps[i];
+      if (s.starts_output) {
+        while (m_outputs_started >= m_stored + 2) sc_core::wait(m_stored_ev);  // slots full
+        ++m_outputs_started;
+      }
+      run_step(s);
+      m_computed = i + 1;
+      m_computed_ev.notify(sc_core::SC_ZERO_TIME);
+      if (s.ends_output) {
+        m_store_queue.push_back(i);
+        m_store_req_ev.notify(sc_core::SC_ZERO_TIME);
+      }
+    }
+    finish_if_done();
+  }
+}
+
+void NpuCore::storer_thread() {
+  for (;;) {
+    while (m_store_queue.empty()) sc_core::wait(m_store_req_ev);
+    const TileStep& s = m_program->steps[m_store_queue.front()];
+    m_store_queue.pop_front();
+    if (!s.stores.empty()) {
+      m_store_completion.pending = static_cast<uint32_t>(s.stores.size());
+      uint64_t bytes = 0;
+      for (const DmaDescriptor& d : s.stores) {
+        dma.submit(d, &m_store_completion, m_program->label);
+        bytes += d.bytes();
+      }
+      sc_core::wait(m_store_completion.done);
+      sram.count(bytes, 0);  // DMA reads the tile out of the banks
+    }
+    ++m_stored;
+    m_stored_ev.notify(sc_core::SC_ZERO_TIME);
+    finish_if_done();
+  }
+}
+
+void NpuCore::finish_if_done() {
+  if (m_program == nullptr) return;
+  if (m_computed == m_program->steps.size() && m_stored == m_outputs_total) {
+    m_program = nullptr;
+    m_done.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+}  // namespace npu

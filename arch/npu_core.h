@@ -1,0 +1,84 @@
+// One NPU core: a systolic array, a vector unit, an SRAM and a DMA engine, run by three
+// SystemC threads that form a double-buffered pipeline over a CoreProgram:
+//   loader  : issues step i's loads once step i-2 has computed (two input slots);
+//   compute : runs step i once loaded (and, for a new output tile, once tile j-2 is stored);
+//   storer  : issues the stores of each finished output tile (two output slots).
+// A step's compute time is its unit's closed-form cycles, floored by the SRAM bank bandwidth its
+// operand traffic needs.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+
+#include "commands.h"
+#include "dma_engine.h"
+#include "sram.h"
+#include "systolic_array.h"
+#include "timeline.h"
+#include "vector_unit.h"
+
+namespace npu {
+
+struct CoreConfig {
+  SystolicArrayConfig array;
+  VectorUnitConfig vector;
+  SramConfig sram;
+  DmaConfig dma;
+};
+
+/// Activity a core counts; the scheduler takes differences around each op.
+struct CoreCounters {
+  uint64_t array_busy_cycles = 0;
+  uint64_t vector_busy_cycles = 0;
+  uint64_t stall_cycles = 0;  ///< cycles compute waited for SRAM banks beyond its own time
+  uint64_t macs = 0;
+  uint64_t macs_by_format[kAllFormats.size()] = {};
+  uint64_t alu_ops = 0;
+  uint64_t sfu_ops = 0;
+  uint64_t sram_read_bytes = 0;
+  uint64_t sram_write_bytes = 0;
+  uint64_t dma_bytes = 0;
+  uint64_t dma_descriptors = 0;
+};
+
+class NpuCore : public sc_core::sc_module {
+ public:
+  SystolicArray array;
+  VectorUnit vector;
+  Sram sram;
+  DmaEngine dma;
+
+  SC_HAS_PROCESS(NpuCore);
+  NpuCore(sc_core::sc_module_name name, const CoreConfig& cfg, ClockDomain clk,
+          const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline);
+
+  /// Starts a program; `done_event()` fires when its last store has completed.
+  void start(const CoreProgram* program);
+  const sc_core::sc_event& done_event() const { return m_done; }
+  bool idle() const { return m_program == nullptr; }
+  CoreCounters counters() const;
+
+ private:
+  void loader_thread();
+  void compute_thread();
+  void storer_thread();
+  void finish_if_done();
+  uint64_t run_step(const TileStep& s);
+
+  ClockDomain m_clk;
+  const CoreProgram* m_program = nullptr;
+  sc_core::sc_event m_start_loader, m_start_compute, m_done;
+  sc_core::sc_event m_loaded_ev, m_computed_ev, m_stored_ev, m_store_req_ev;
+  size_t m_loaded = 0, m_computed = 0;             // steps
+  size_t m_outputs_started = 0, m_stored = 0;      // output tiles
+  size_t m_outputs_total = 0;
+  std::deque<size_t> m_store_queue;  // step indices whose output tile awaits storing
+  DmaCompletion m_load_completion, m_store_completion;
+  CoreCounters m_counters;
+  Timeline* m_timeline;
+  uint32_t m_track_array = 0, m_track_vector = 0;
+};
+
+}  // namespace npu

@@ -1,0 +1,34 @@
+#include "timeline.h"
+
+#include <algorithm>
+
+namespace npu {
+
+uint32_t Timeline::add_track(std::string name) {
+  m_tracks.push_back(std::move(name));
+  m_last_event_of_track.push_back(-1);
+  return static_cast<uint32_t>(m_tracks.size() - 1);
+}
+
+uint32_t Timeline::intern(const std::string& label) {
+  auto it = std::find(m_labels.begin(), m_labels.end(), label);
+  if (it != m_labels.end()) return static_cast<uint32_t>(it - m_labels.begin());
+  m_labels.push_back(label);
+  return static_cast<uint32_t>(m_labels.size() - 1);
+}
+
+void Timeline::record(uint32_t track, uint32_t label, uint64_t start_ps, uint64_t end_ps) {
+  if (!m_enabled || end_ps <= start_ps) return;
+  int64_t& last = m_last_event_of_track[track];
+  if (last >= 0) {
+    TimelineEvent& e = m_events[static_cast<size_t>(last)];
+    if (e.label == label && e.end_ps == start_ps) {
+      e.end_ps = end_ps;
+      return;
+    }
+  }
+  m_events.push_back({track, label, start_ps, end_ps});
+  last = static_cast<int64_t>(m_events.size() - 1);
+}
+
+}  // namespace npu

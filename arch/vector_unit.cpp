@@ -1,0 +1,67 @@
+#include "vector_unit.h"
+
+#include <algorithm>
+#include <array>
+
+namespace npu {
+
+namespace {
+// Operation counts per kind. These are the usual decompositions (an assumption, not measured):
+// softmax = max, subtract, exp, sum, multiply by the row's reciprocal; layernorm = sum, sub,
+// square-accumulate, sub, mul, mul, add plus one rsqrt per row; RMSNorm = square-accumulate, mul,
+// mul plus one rsqrt per row; GELU (tanh form) = 7 ALU ops and one tanh; SiLU = exp, add,
+// reciprocal, mul.
+struct KindCost {
+  VectorKind kind;
+  std::string_view name;
+  uint32_t inputs;
+  uint32_t alu_per_elem;
+  uint32_t sfu_per_elem;
+  uint32_t sfu_per_row;
+};
+constexpr std::array<KindCost, 8> kCosts = {{
+    {VectorKind::kAdd, "add", 2, 1, 0, 0},
+    {VectorKind::kMul, "mul", 2, 1, 0, 0},
+    {VectorKind::kSoftmax, "softmax", 1, 4, 1, 1},
+    {VectorKind::kLayerNorm, "layernorm", 1, 7, 0, 1},
+    {VectorKind::kRmsNorm, "rmsnorm", 1, 3, 0, 1},
+    {VectorKind::kGelu, "gelu", 1, 7, 1, 0},
+    {VectorKind::kSilu, "silu", 1, 2, 2, 0},
+    {VectorKind::kCopy, "copy", 1, 1, 0, 0},
+}};
+const KindCost& cost_of(VectorKind k) { return kCosts[static_cast<size_t>(k)]; }
+}  // namespace
+
+std::string_view vector_kind_name(VectorKind k) { return cost_of(k).name; }
+uint32_t vector_kind_inputs(VectorKind k) { return cost_of(k).inputs; }
+
+std::optional<VectorKind> parse_vector_kind(std::string_view s) {
+  for (const auto& c : kCosts)
+    if (c.name == s) return c.kind;
+  return std::nullopt;
+}
+
+VectorTiming vector_timing(const VectorUnitConfig& cfg, VectorKind kind, uint64_t rows,
+                           uint64_t cols) {
+  const KindCost& c = cost_of(kind);
+  VectorTiming t;
+  const uint64_t elems = rows * cols;
+  t.alu_ops = elems * c.alu_per_elem;
+  t.sfu_ops = elems * c.sfu_per_elem + rows * c.sfu_per_row;
+  if (elems == 0) return t;
+  const uint64_t alu_cycles =
+      ceil_div(t.alu_ops, static_cast<uint64_t>(cfg.lanes) * cfg.ops_per_lane_per_cycle);
+  const uint64_t sfu_cycles = t.sfu_ops == 0 ? 0 : ceil_div(t.sfu_ops, cfg.sfu_ops_per_cycle);
+  t.cycles = cfg.pipeline_latency_cycles + std::max(alu_cycles, sfu_cycles);
+  return t;
+}
+
+VectorUnit::VectorUnit(sc_core::sc_module_name name, const VectorUnitConfig& cfg, ClockDomain clk)
+    : sc_module(name), m_cfg(cfg), m_clk(clk) {}
+
+void VectorUnit::occupy(uint64_t cycles) {
+  m_busy_cycles += cycles;
+  sc_core::wait(sc_core::sc_time::from_value(m_clk.cycles_to_ps(cycles)));
+}
+
+}  // namespace npu

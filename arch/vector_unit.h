@@ -1,0 +1,68 @@
+// Vector unit: `lanes` SIMD lanes, each doing `ops_per_lane_per_cycle` ALU ops per cycle, and a
+// special-function unit (exp, rsqrt, reciprocal, tanh) with its own throughput.
+//
+// A vector pass over a rows x cols tile costs
+//   cycles = pipeline_latency + max(ceil(alu_ops / (lanes * ops_per_lane)),
+//                                   ceil(sfu_ops / sfu_ops_per_cycle))
+// where alu_ops and sfu_ops come from the per-element and per-row costs of the kind (table in
+// vector_unit.cpp). The core further bounds a pass by its SRAM bandwidth.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "types.h"
+
+namespace npu {
+
+enum class VectorKind : uint8_t {
+  kAdd,        ///< eltwise a + b
+  kMul,        ///< eltwise a * b
+  kSoftmax,    ///< row-wise softmax (max, sub, exp, sum, reciprocal, scale)
+  kLayerNorm,  ///< row-wise (x - mean) * rsqrt(var + eps) * gamma + beta
+  kRmsNorm,    ///< row-wise x * rsqrt(mean(x^2) + eps) * gamma
+  kGelu,       ///< tanh-approximated GELU
+  kSilu,       ///< x * sigmoid(x)
+  kCopy,       ///< format conversion / (de)quantisation pass
+};
+std::string_view vector_kind_name(VectorKind k);
+std::optional<VectorKind> parse_vector_kind(std::string_view s);
+/// Number of input tensors of the kind (2 for add/mul, else 1).
+uint32_t vector_kind_inputs(VectorKind k);
+
+struct VectorUnitConfig {
+  uint32_t lanes = 64;
+  uint32_t ops_per_lane_per_cycle = 1;
+  uint32_t sfu_ops_per_cycle = 4;
+  uint32_t pipeline_latency_cycles = 8;
+};
+
+struct VectorTiming {
+  uint64_t alu_ops = 0;
+  uint64_t sfu_ops = 0;
+  uint64_t cycles = 0;
+};
+
+VectorTiming vector_timing(const VectorUnitConfig& cfg, VectorKind kind, uint64_t rows,
+                           uint64_t cols);
+
+class VectorUnit : public sc_core::sc_module {
+ public:
+  VectorUnit(sc_core::sc_module_name name, const VectorUnitConfig& cfg, ClockDomain clk);
+  VectorTiming timing(VectorKind kind, uint64_t rows, uint64_t cols) const {
+    return vector_timing(m_cfg, kind, rows, cols);
+  }
+  void occupy(uint64_t cycles);
+  uint64_t busy_cycles() const { return m_busy_cycles; }
+  const VectorUnitConfig& config() const { return m_cfg; }
+
+ private:
+  VectorUnitConfig m_cfg;
+  ClockDomain m_clk;
+  uint64_t m_busy_cycles = 0;
+};
+
+}  // namespace npu

@@ -1,0 +1,21 @@
+// Reading the user's YAML: chips and op traces. YAML is read only here (sim/config/); the
+// loaders check every key (type, range, unknown keys with a suggestion of the nearest known one)
+// and throw ConfigError naming file, line, column and key path. They return resolved, typed
+// configs: units converted once, defaults applied, derived quantities cross-checked.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "../../arch/npu_top.h"
+#include "../../workloads/op.h"
+#include "error.h"
+
+namespace npu {
+
+/// Loads a chip description (schema: configs/SCHEMA.md).
+ChipConfig load_chip(const std::string& path);
+/// Loads an op trace (schema: configs/SCHEMA.md).
+std::vector<Op> load_trace(const std::string& path);
+
+}  // namespace npu
