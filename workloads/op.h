@@ -41,6 +41,11 @@ struct Op {
   // Tags for reports (layer index, op class); free text, may be empty.
   std::string layer;
   std::string op_class;
+  // Where the op was written (trace file, 1-based line/col, key path such as `ops[3]`), so errors
+  // found later (a tile that cannot fit) point at it. Empty for generated ops.
+  std::string src_file;
+  int src_line = 0, src_col = 0;
+  std::string src_key;
 
   uint64_t macs() const { return kind == OpKind::kGemm ? batch * m * k * n : 0; }
 };

@@ -1,0 +1,249 @@
+#include "lower.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "config/error.h"
+
+namespace npu {
+
+namespace {
+
+[[noreturn]] void fail(const Op& op, const std::string& message) {
+  const std::string key = op.src_key.empty() ? "op '" + op.name + "'" : op.src_key;
+  throw ConfigError(op.src_file.empty() ? "<workload>" : op.src_file, op.src_line, op.src_col, key,
+                    message);
+}
+
+/// Candidate tile extents of a dimension: powers of two below it, and the dimension itself.
+std::vector<uint64_t> candidates(uint64_t dim) {
+  std::vector<uint64_t> c;
+  for (uint64_t v = 1; v < dim; v *= 2) c.push_back(v);
+  c.push_back(dim);
+  return c;
+}
+
+/// Splits `count` items into `parts` contiguous blocks; block i is [begin, end).
+std::pair<uint64_t, uint64_t> block_of(uint64_t count, uint64_t parts, uint64_t i) {
+  const uint64_t q = count / parts, r = count % parts;
+  const uint64_t begin = i * q + std::min(i, r);
+  return {begin, begin + q + (i < r ? 1 : 0)};
+}
+
+/// Row blocks of A that cores load when K fits one slice: output tiles are dealt in contiguous
+/// blocks with n fastest, and a core reloads A only when its row block changes.
+uint64_t row_blocks_loaded(uint64_t out_tiles, uint64_t tn, uint64_t cores) {
+  uint64_t loads = 0;
+  for (uint64_t c = 0; c < cores; ++c) {
+    const auto [b, e] = block_of(out_tiles, cores, c);
+    if (e > b) loads += (e - 1) / tn - b / tn + 1;
+  }
+  return loads;
+}
+
+std::string kib(uint64_t bytes) { return std::to_string(bytes) + " B"; }
+
+}  // namespace
+
+Format compute_format(const Op& op) {
+  return format_bits(op.b_format) > format_bits(op.a_format) ? op.b_format : op.a_format;
+}
+
+VectorKind vector_kind_of(OpKind k) {
+  switch (k) {
+    case OpKind::kAdd:
+      return VectorKind::kAdd;
+    case OpKind::kMul:
+      return VectorKind::kMul;
+    case OpKind::kSoftmax:
+      return VectorKind::kSoftmax;
+    case OpKind::kLayerNorm:
+      return VectorKind::kLayerNorm;
+    case OpKind::kRmsNorm:
+      return VectorKind::kRmsNorm;
+    case OpKind::kGelu:
+      return VectorKind::kGelu;
+    case OpKind::kSilu:
+      return VectorKind::kSilu;
+    case OpKind::kGemm:
+      break;
+  }
+  return VectorKind::kCopy;
+}
+
+TilePlan Lowering::plan(const Op& op) const {
+  const Key key{static_cast<int>(op.kind),     op.m,     op.k,     op.n,     op.batch,
+                op.rows,
+                op.cols,
+                static_cast<int>(op.a_format), static_cast<int>(op.b_format),
+                static_cast<int>(op.c_format), static_cast<int>(op.a_loc),
+                static_cast<int>(op.b_loc),    static_cast<int>(op.c_loc)};
+  if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
+  const TilePlan p = is_vector_kind(op.kind) ? plan_vector(op) : plan_gemm(op);
+  m_cache.emplace(key, p);
+  return p;
+}
+
+TilePlan Lowering::plan_gemm(const Op& op) const {
+  const SystolicArrayConfig& arr = m_chip.core.array;
+  const SramConfig& sram = m_chip.core.sram;
+  const Format fmt = compute_format(op);
+  if (!arr.supports(fmt))
+    fail(op, "the array has no MAC rate for " + std::string(format_name(fmt)) +
+                 " (core.array.macs_per_pe_per_cycle); it cannot run this GEMM");
+  const Format acc = accumulator_of(fmt);
+  const uint64_t cores = m_chip.cores;
+  const double bytes_per_cycle = static_cast<double>(m_chip.memory.reachable_bytes_per_s()) /
+                                 m_chip.clock.freq_hz();
+  const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
+
+  TilePlan best;
+  double best_cost = std::numeric_limits<double>::infinity();
+  const auto ms = candidates(op.m), ns = candidates(op.n), ks = candidates(op.k);
+  for (uint64_t mt : ms) {
+    if (2 * bytes_of(mt * 1, op.a_format) > sram.input_bytes) break;
+    for (uint64_t nt : ns) {
+      if (2 * bytes_of(mt * nt, acc) > sram.output_bytes) break;
+      for (uint64_t kt : ks) {
+        if (2 * bytes_of(mt * kt, op.a_format) > sram.input_bytes ||
+            2 * bytes_of(kt * nt, op.b_format) > sram.weight_bytes)
+          break;
+        const uint64_t tm = ceil_div(op.m, mt), tn = ceil_div(op.n, nt), tk = ceil_div(op.k, kt);
+        const uint64_t out_tiles = op.batch * tm * tn;
+        const uint64_t per_core = ceil_div(out_tiles, cores);
+        const double compute = static_cast<double>(per_core * tk) *
+                               static_cast<double>(gemm_timing(arr, mt, kt, nt, fmt).cycles);
+        // DRAM traffic: B once per output tile, C once, A once per output tile when K is cut
+        // into slices, else once per row block a core touches (see lower_gemm).
+        const double a_bytes =
+            a_dram ? static_cast<double>(bytes_of(op.batch * op.m * op.k, op.a_format)) *
+                         (tk > 1 ? static_cast<double>(tn)
+                                 : static_cast<double>(row_blocks_loaded(out_tiles, tn, cores)) /
+                                       static_cast<double>(op.batch * tm))
+                   : 0.0;
+        const double b_bytes =
+            b_dram ? static_cast<double>(bytes_of(op.batch * op.k * op.n, op.b_format)) * tm : 0.0;
+        const double c_bytes = op.c_loc == Location::kDram
+                                   ? static_cast<double>(bytes_of(op.batch * op.m * op.n, op.c_format))
+                                   : 0.0;
+        const double memory = (a_bytes + b_bytes + c_bytes) / bytes_per_cycle;
+        // Exposed prologue and epilogue: the first tile's loads and the last tile's store do not
+        // overlap compute.
+        const double edges =
+            static_cast<double>((a_dram ? bytes_of(mt * kt, op.a_format) : 0) +
+                                (b_dram ? bytes_of(kt * nt, op.b_format) : 0) +
+                                (op.c_loc == Location::kDram ? bytes_of(mt * nt, op.c_format) : 0)) /
+            bytes_per_cycle;
+        const double cost = std::max(compute, memory) + edges +
+                            static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
+        const uint64_t steps = out_tiles * tk;
+        if (cost < best_cost || (cost == best_cost && steps < best.steps)) {
+          best_cost = cost;
+          best = {mt, nt, kt, steps, fmt};
+        }
+      }
+    }
+  }
+  if (best.steps == 0) {
+    fail(op, "no tile fits the core's SRAM: even a 1x1x1 tile needs " +
+                 kib(2 * bytes_of(1, op.a_format)) + " of the " + kib(sram.input_bytes) +
+                 " input buffer, " + kib(2 * bytes_of(1, op.b_format)) + " of the " +
+                 kib(sram.weight_bytes) + " weight buffer and " + kib(2 * bytes_of(1, acc)) +
+                 " of the " + kib(sram.output_bytes) + " output buffer (double-buffered)");
+  }
+  return best;
+}
+
+TilePlan Lowering::plan_vector(const Op& op) const {
+  const SramConfig& sram = m_chip.core.sram;
+  const uint64_t inputs = vector_kind_inputs(vector_kind_of(op.kind));
+  // Input row bytes of all inputs; the second input of add/mul is in b_format.
+  const uint64_t in_row =
+      bytes_of(op.cols, op.a_format) + (inputs > 1 ? bytes_of(op.cols, op.b_format) : 0);
+  const uint64_t out_row = bytes_of(op.cols, op.c_format);
+  const uint64_t fit_in = sram.input_bytes / (2 * in_row);
+  const uint64_t fit_out = sram.output_bytes / (2 * out_row);
+  const uint64_t fit = std::min(fit_in, fit_out);
+  if (fit == 0)
+    fail(op, "a row of " + std::to_string(op.cols) + " elements does not fit the core's SRAM: " +
+                 "double-buffered it needs " + kib(2 * in_row) + " of the " +
+                 kib(sram.input_bytes) + " input buffer and " + kib(2 * out_row) + " of the " +
+                 kib(sram.output_bytes) + " output buffer");
+  const uint64_t rows_per_core = ceil_div(op.rows, m_chip.cores);
+  TilePlan p;
+  p.mt = std::min(fit, rows_per_core);
+  p.nt = op.cols;
+  p.kt = 1;
+  // Steps over all cores: each core walks its block of rows in tiles of mt.
+  for (uint64_t c = 0; c < m_chip.cores; ++c) {
+    const auto [b, e] = block_of(op.rows, m_chip.cores, c);
+    p.steps += ceil_div(e - b, p.mt);
+  }
+  return p;
+}
+
+std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan,
+                                         uint32_t label) const {
+  std::vector<CoreProgram> programs(m_chip.cores);
+  for (auto& p : programs) p.label = label;
+  if (is_vector_kind(op.kind))
+    lower_vector(op, plan, programs);
+  else
+    lower_gemm(op, plan, programs);
+  return programs;
+}
+
+void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
+  const uint64_t tm = ceil_div(op.m, p.mt), tn = ceil_div(op.n, p.nt), tk = ceil_div(op.k, p.kt);
+  const uint64_t out_tiles = op.batch * tm * tn;
+  for (uint64_t c = 0; c < out.size(); ++c) {
+    auto& steps = out[c].steps;
+    const auto [begin, end] = block_of(out_tiles, out.size(), c);
+    steps.reserve((end - begin) * tk);
+    // The A tile in the previous step, as (batch, m block, k block); none yet.
+    uint64_t last_a = std::numeric_limits<uint64_t>::max();
+    for (uint64_t t = begin; t < end; ++t) {
+      const uint64_t b = t / (tm * tn), mi = (t / tn) % tm, ni = t % tn;
+      const uint64_t mt = std::min(p.mt, op.m - mi * p.mt);
+      const uint64_t nt = std::min(p.nt, op.n - ni * p.nt);
+      for (uint64_t ki = 0; ki < tk; ++ki) {
+        const uint64_t kt = std::min(p.kt, op.k - ki * p.kt);
+        TileStep s;
+        s.unit = Unit::kArray;
+        s.array = {mt, kt, nt, p.compute, op.a_format, op.b_format};
+        const uint64_t a_id = (b * tm + mi) * tk + ki;
+        if (op.a_loc == Location::kDram && a_id != last_a)
+          s.loads.push_back({mt, bytes_of(kt, op.a_format), false});
+        last_a = a_id;
+        if (op.b_loc == Location::kDram) s.loads.push_back({kt, bytes_of(nt, op.b_format), false});
+        s.starts_output = ki == 0;
+        s.ends_output = ki + 1 == tk;
+        if (s.ends_output && op.c_loc == Location::kDram)
+          s.stores.push_back({mt, bytes_of(nt, op.c_format), true});
+        steps.push_back(std::move(s));
+      }
+    }
+  }
+}
+
+void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
+  const VectorKind kind = vector_kind_of(op.kind);
+  const bool two_inputs = vector_kind_inputs(kind) > 1;
+  for (uint64_t c = 0; c < out.size(); ++c) {
+    const auto [begin, end] = block_of(op.rows, out.size(), c);
+    for (uint64_t r = begin; r < end; r += p.mt) {
+      const uint64_t rows = std::min(p.mt, end - r);
+      TileStep s;
+      s.unit = Unit::kVector;
+      s.vector = {kind, rows, op.cols, op.a_format, op.c_format};
+      if (op.a_loc == Location::kDram) s.loads.push_back({rows, bytes_of(op.cols, op.a_format), false});
+      if (two_inputs && op.b_loc == Location::kDram)
+        s.loads.push_back({rows, bytes_of(op.cols, op.b_format), false});
+      s.starts_output = s.ends_output = true;
+      if (op.c_loc == Location::kDram) s.stores.push_back({rows, bytes_of(op.cols, op.c_format), true});
+      out[c].steps.push_back(std::move(s));
+    }
+  }
+}
+
+}  // namespace npu

@@ -1,0 +1,207 @@
+#include "report.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace npu {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string shape_of(const Op& op) {
+  if (op.kind == OpKind::kGemm) {
+    std::string s = fmt::format("{}x{}x{}", op.m, op.k, op.n);
+    return op.batch > 1 ? fmt::format("{}x{}", op.batch, s) : s;
+  }
+  return fmt::format("{}x{}", op.rows, op.cols);
+}
+
+std::string formats_of(const Op& op) {
+  return fmt::format("{}/{}/{}", format_name(op.a_format), format_name(op.b_format),
+                     format_name(op.c_format));
+}
+
+double seconds(const ChipConfig& chip, uint64_t cycles) {
+  return static_cast<double>(chip.clock.cycles_to_ps(cycles)) * 1e-12;
+}
+
+/// Escapes a CSV field if it needs it (RFC 4180).
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+Json energy_json(const EnergyBreakdown& e) {
+  return Json{{"total", e.total()}, {"mac", e.mac},       {"sram", e.sram},
+              {"dram", e.dram},     {"dma", e.dma},       {"vector", e.vector},
+              {"static", e.static_}};
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write " + tmp);
+    f << content;
+    f.flush();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("error writing " + tmp);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  }
+}
+
+std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
+  std::string out =
+      "id,name,kind,layer,class,shape,formats,tile,start_cycle,end_cycle,cycles,compute_cycles,"
+      "stall_cycles,bank_stall_cycles,roofline_cycles,macs,array_util,dram_read_bytes,"
+      "dram_write_bytes,sram_read_bytes,sram_write_bytes,dma_descriptors,achieved_gbps,"
+      "arith_intensity,bound,energy_pj,mac_pj,sram_pj,dram_pj,dma_pj,vector_pj,static_pj\n";
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    const OpRecord& o = r.ops[i];
+    const Op& op = *o.op;
+    const uint64_t dram = o.dram_read_bytes + o.dram_write_bytes;
+    const double secs = seconds(chip, o.cycles());
+    const double gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
+    // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
+    const uint64_t work = op.kind == OpKind::kGemm ? 2 * o.macs
+                                                   : o.actions.alu_ops + o.actions.sfu_ops;
+    const double intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
+    const std::string tile = op.kind == OpKind::kGemm
+                                 ? fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt)
+                                 : fmt::format("{}x{}", o.plan.mt, o.plan.nt);
+    const EnergyBreakdown& e = o.energy;
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},{:.3f},{},"
+        "{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}\n",
+        i, csv_field(op.name), op_kind_name(op.kind), csv_field(op.layer), csv_field(op.op_class),
+        shape_of(op), formats_of(op), tile, o.start_cycle, o.end_cycle, o.cycles(),
+        o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles, o.roofline_cycles,
+        o.macs, o.array_utilization, o.dram_read_bytes, o.dram_write_bytes, o.sram_read_bytes,
+        o.sram_write_bytes, o.dma_descriptors, gbps, intensity, bound_name(o.bound), e.total(),
+        e.mac, e.sram, e.dram, e.dma, e.vector, e.static_);
+  }
+  return out;
+}
+
+std::string summary_json(const ChipConfig& chip, const RunResult& r) {
+  const double secs = seconds(chip, r.total_cycles);
+  uint64_t macs = 0, dram_r = 0, dram_w = 0;
+  std::map<std::string, uint64_t> bound_cycles;
+  for (const OpRecord& o : r.ops) {
+    macs += o.macs;
+    dram_r += o.dram_read_bytes;
+    dram_w += o.dram_write_bytes;
+    bound_cycles[bound_name(o.bound)] += o.cycles();
+  }
+  const double energy_j = r.energy.total() * 1e-12;
+  const double tops = secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0;
+  const double watts = secs > 0 ? energy_j / secs : 0.0;
+  Json peak = Json::object();
+  for (Format f : kAllFormats)
+    if (chip.core.array.supports(f))
+      peak[std::string(format_name(f))] = 2.0 * chip.peak_macs_per_s(f) * 1e-12;
+  Json bounds = Json::object();
+  for (const auto& [k, v] : bound_cycles) bounds[k] = v;
+  Json j{
+      {"schema_version", kSummarySchemaVersion},
+      {"chip", chip.name},
+      {"clock_mhz", chip.clock.freq_hz() * 1e-6},
+      {"cores", chip.cores},
+      {"ops", r.ops.size()},
+      {"total_cycles", r.total_cycles},
+      {"seconds", secs},
+      {"macs", macs},
+      {"dram_read_bytes", dram_r},
+      {"dram_write_bytes", dram_w},
+      {"achieved_gbps", secs > 0 ? static_cast<double>(dram_r + dram_w) / secs * 1e-9 : 0.0},
+      {"reachable_gbps", static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9},
+      {"achieved_tops", tops},
+      {"peak_tops", peak},
+      {"energy_pj", energy_json(r.energy)},
+      {"energy_j", energy_j},
+      {"average_power_w", watts},
+      {"tops_per_w", watts > 0 ? tops / watts : 0.0},
+      {"cycles_by_bound", bounds},
+  };
+  return j.dump(2) + "\n";
+}
+
+std::string trace_json(const ChipConfig& chip, const RunResult& r) {
+  // Chrome trace event format; timestamps in microseconds (fractional, ps resolution).
+  (void)chip;
+  const Timeline& tl = r.timeline;
+  std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  for (size_t t = 0; t < tl.tracks().size(); ++t) {
+    Json meta{{"name", "thread_name"}, {"ph", "M"},          {"pid", 0},
+              {"tid", t},              {"args", {{"name", tl.tracks()[t]}}}};
+    out += meta.dump() + ",\n";
+  }
+  for (const TimelineEvent& e : tl.events()) {
+    out += fmt::format("{{\"name\":{},\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
+                       Json(tl.labels()[e.label]).dump(), e.track,
+                       static_cast<double>(e.start_ps) * 1e-6,
+                       static_cast<double>(e.end_ps - e.start_ps) * 1e-6);
+  }
+  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":" +
+         Json(chip.name).dump() + "}}\n]}\n";
+  return out;
+}
+
+std::string summary_text(const ChipConfig& chip, const RunResult& r) {
+  const double secs = seconds(chip, r.total_cycles);
+  uint64_t macs = 0, dram = 0;
+  std::map<std::string, size_t> bound_ops;
+  for (const OpRecord& o : r.ops) {
+    macs += o.macs;
+    dram += o.dram_read_bytes + o.dram_write_bytes;
+    ++bound_ops[bound_name(o.bound)];
+  }
+  std::string bounds;
+  for (const auto& [k, v] : bound_ops) bounds += fmt::format(" {} {}", k, v);
+  const double energy_j = r.energy.total() * 1e-12;
+  return fmt::format(
+      "chip {} ({} cores @ {:.0f} MHz), {} ops\n"
+      "  time     {} cycles = {:.3f} ms\n"
+      "  compute  {:.3f} GMAC, {:.3f} TOPS achieved\n"
+      "  memory   {:.3f} MB DRAM traffic, {:.2f} GB/s achieved of {:.2f} reachable\n"
+      "  energy   {:.3f} mJ, {:.3f} W average\n"
+      "  bound   {}\n",
+      chip.name, chip.cores, chip.clock.freq_hz() * 1e-6, r.ops.size(), r.total_cycles,
+      secs * 1e3, static_cast<double>(macs) * 1e-9,
+      secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0,
+      static_cast<double>(dram) * 1e-6, secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
+      static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9, energy_j * 1e3,
+      secs > 0 ? energy_j / secs : 0.0, bounds);
+}
+
+void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
+  const std::filesystem::path d(dir);
+  write_file_atomic((d / "ops.csv").string(), ops_csv(chip, r));
+  if (r.timeline.enabled()) write_file_atomic((d / "trace.json").string(), trace_json(chip, r));
+  // The summary goes last: its presence marks a complete set.
+  write_file_atomic((d / "summary.json").string(), summary_json(chip, r));
+}
+
+}  // namespace npu

@@ -1,0 +1,181 @@
+#include "scheduler.h"
+
+#include <systemc>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+namespace npu {
+
+std::string bound_name(Bound b) {
+  switch (b) {
+    case Bound::kCompute:
+      return "compute";
+    case Bound::kMemory:
+      return "memory";
+    case Bound::kVector:
+      return "vector";
+    case Bound::kLatency:
+      return "latency";
+  }
+  return "?";
+}
+
+namespace {
+
+/// Drives the chip: for each op, lowers it, starts every core, waits for all, records.
+class Driver : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Driver);
+  Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering,
+         const std::vector<Op>& ops, const std::vector<TilePlan>& plans, RunResult& result)
+      : sc_module(name), m_top(top), m_lowering(lowering), m_ops(ops), m_plans(plans),
+        m_result(result) {
+    SC_THREAD(run);
+  }
+
+ private:
+  struct Snapshot {
+    std::vector<CoreCounters> cores;
+    MemoryCounters memory;
+  };
+  Snapshot snapshot() {
+    Snapshot s;
+    for (size_t c = 0; c < m_top.num_cores(); ++c) s.cores.push_back(m_top.core(c).counters());
+    s.memory = m_top.memory().counters();
+    return s;
+  }
+
+  void run() {
+    const ChipConfig& chip = m_top.config();
+    const ClockDomain clk = chip.clock;
+    Timeline& tl = m_result.timeline;
+    const uint32_t ops_track = tl.add_track("ops");
+    for (size_t i = 0; i < m_ops.size(); ++i) {
+      const Op& op = m_ops[i];
+      const uint32_t label = tl.intern(op.name);
+      const std::vector<CoreProgram> programs = m_lowering.lower(op, m_plans[i], label);
+      const Snapshot before = snapshot();
+      const uint64_t start_ps = sc_core::sc_time_stamp().value();
+      sc_core::sc_event_and_list all_done;
+      for (size_t c = 0; c < m_top.num_cores(); ++c) {
+        m_top.core(c).start(&programs[c]);
+        all_done &= m_top.core(c).done_event();
+      }
+      sc_core::wait(all_done);
+      // Ops begin and end on an NPU clock edge.
+      const uint64_t now = sc_core::sc_time_stamp().value();
+      const uint64_t end_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(now));
+      if (end_ps > now) sc_core::wait(sc_core::sc_time::from_value(end_ps - now));
+      tl.record(ops_track, label, start_ps, end_ps);
+      m_result.ops.push_back(record(op, m_plans[i], before, snapshot(), start_ps, end_ps));
+    }
+    m_result.total_cycles = clk.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
+  }
+
+  OpRecord record(const Op& op, const TilePlan& plan, const Snapshot& a, const Snapshot& b,
+                  uint64_t start_ps, uint64_t end_ps) {
+    const ChipConfig& chip = m_top.config();
+    OpRecord r;
+    r.op = &op;
+    r.plan = plan;
+    r.start_cycle = chip.clock.ps_to_cycles_ceil(start_ps);
+    r.end_cycle = chip.clock.ps_to_cycles_ceil(end_ps);
+    uint64_t busiest_compute = 0;
+    for (size_t c = 0; c < b.cores.size(); ++c) {
+      const CoreCounters& x = a.cores[c];
+      const CoreCounters& y = b.cores[c];
+      const uint64_t arr = y.array_busy_cycles - x.array_busy_cycles;
+      const uint64_t vec = y.vector_busy_cycles - x.vector_busy_cycles;
+      r.array_cycles = std::max(r.array_cycles, arr);
+      r.vector_cycles = std::max(r.vector_cycles, vec);
+      busiest_compute = std::max(busiest_compute, arr + vec);
+      r.bank_stall_cycles += y.stall_cycles - x.stall_cycles;
+      r.macs += y.macs - x.macs;
+      for (size_t f = 0; f < kAllFormats.size(); ++f)
+        r.actions.macs_by_format[f] += y.macs_by_format[f] - x.macs_by_format[f];
+      r.actions.alu_ops += y.alu_ops - x.alu_ops;
+      r.actions.sfu_ops += y.sfu_ops - x.sfu_ops;
+      r.sram_read_bytes += y.sram_read_bytes - x.sram_read_bytes;
+      r.sram_write_bytes += y.sram_write_bytes - x.sram_write_bytes;
+      r.actions.dma_bytes += y.dma_bytes - x.dma_bytes;
+      r.dma_descriptors += y.dma_descriptors - x.dma_descriptors;
+    }
+    r.dram_read_bytes = b.memory.read_bytes - a.memory.read_bytes;
+    r.dram_write_bytes = b.memory.write_bytes - a.memory.write_bytes;
+    r.memory_ps = b.memory.busy_ps - a.memory.busy_ps;
+    r.actions.sram_read_bytes = r.sram_read_bytes;
+    r.actions.sram_write_bytes = r.sram_write_bytes;
+    r.actions.dram_bytes = r.dram_read_bytes + r.dram_write_bytes;
+    r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest_compute);
+    r.energy = energy_of(chip.energy, r.actions, end_ps - start_ps, chip.cores);
+
+    // Roofline: the op cannot beat its MACs at the chip's peak, nor its DRAM bytes at the
+    // reachable bandwidth.
+    const double peak = static_cast<double>(chip.cores) *
+                        static_cast<double>(chip.core.array.peak_macs_per_cycle(plan.compute));
+    const uint64_t compute_floor =
+        (op.kind == OpKind::kGemm && peak > 0)
+            ? static_cast<uint64_t>(std::ceil(static_cast<double>(r.macs) / peak))
+            : 0;
+    const uint64_t memory_floor = chip.clock.ps_to_cycles_ceil(
+        transfer_ps(r.actions.dram_bytes, chip.memory.reachable_bytes_per_s()));
+    r.roofline_cycles = std::max(compute_floor, memory_floor);
+    r.array_utilization =
+        (r.cycles() > 0 && peak > 0) ? static_cast<double>(r.macs) / (peak * r.cycles()) : 0.0;
+
+    // What bound it: the busiest resource, unless none was busy for half the op (then fixed
+    // latencies -- DMA setup, memory round trips, pipeline fill -- dominate).
+    const uint64_t mem_cycles = chip.clock.ps_to_cycles_ceil(r.memory_ps);
+    const uint64_t top = std::max({r.array_cycles, r.vector_cycles, mem_cycles});
+    if (2 * top < r.cycles())
+      r.bound = Bound::kLatency;
+    else if (top == mem_cycles)
+      r.bound = Bound::kMemory;
+    else if (top == r.array_cycles)
+      r.bound = Bound::kCompute;
+    else
+      r.bound = Bound::kVector;
+    return r;
+  }
+
+  NpuTop& m_top;
+  const Lowering& m_lowering;
+  const std::vector<Op>& m_ops;
+  const std::vector<TilePlan>& m_plans;
+  RunResult& m_result;
+};
+
+}  // namespace
+
+RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts) {
+  Lowering lowering(chip);
+  std::vector<TilePlan> plans;
+  plans.reserve(ops.size());
+  for (const Op& op : ops) plans.push_back(lowering.plan(op));  // throws before any simulation
+
+  RunResult result;
+  result.timeline = Timeline(opts.timeline);
+  // The engine counts time in picoseconds: SystemC's default resolution, which nothing changes.
+  sc_assert(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS));
+  {
+    auto top = std::make_unique<NpuTop>("npu", chip, &result.timeline);
+    auto driver = std::make_unique<Driver>("driver", *top, lowering, ops, plans, result);
+    sc_core::sc_start();
+  }
+  for (const OpRecord& r : result.ops) {
+    result.energy += r.energy;
+    for (size_t f = 0; f < kAllFormats.size(); ++f)
+      result.actions.macs_by_format[f] += r.actions.macs_by_format[f];
+    result.actions.sram_read_bytes += r.actions.sram_read_bytes;
+    result.actions.sram_write_bytes += r.actions.sram_write_bytes;
+    result.actions.dram_bytes += r.actions.dram_bytes;
+    result.actions.dma_bytes += r.actions.dma_bytes;
+    result.actions.alu_ops += r.actions.alu_ops;
+    result.actions.sfu_ops += r.actions.sfu_ops;
+  }
+  return result;
+}
+
+}  // namespace npu

@@ -1,0 +1,60 @@
+// The scheduler: plans every op (so bad input fails before anything runs), elaborates the
+// SystemC chip, and runs the ops in order, each one split across all cores, recording for each
+// the time it took and the activity every block counted.
+//
+// SystemC elaborates once per process: call simulate() at most once per process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../arch/energy.h"
+#include "../arch/npu_core.h"
+#include "../arch/npu_top.h"
+#include "../arch/timeline.h"
+#include "../workloads/op.h"
+#include "lower.h"
+
+namespace npu {
+
+enum class Bound : uint8_t { kCompute, kMemory, kVector, kLatency };
+std::string bound_name(Bound b);
+
+struct OpRecord {
+  const Op* op = nullptr;
+  TilePlan plan;
+  uint64_t start_cycle = 0, end_cycle = 0;  ///< NPU clock cycles; ops start on a clock edge
+  uint64_t cycles() const { return end_cycle - start_cycle; }
+  uint64_t array_cycles = 0;   ///< busiest core's array busy cycles
+  uint64_t vector_cycles = 0;  ///< busiest core's vector busy cycles
+  uint64_t memory_ps = 0;      ///< time the memory interface was granting this op's traffic
+  uint64_t stall_cycles = 0;   ///< cycles - busiest core's compute (array + vector) cycles
+  uint64_t bank_stall_cycles = 0;  ///< of the compute cycles, those waiting on SRAM banks (sum)
+  uint64_t macs = 0;
+  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  uint64_t sram_read_bytes = 0, sram_write_bytes = 0;
+  uint64_t dma_descriptors = 0;
+  ActionCounts actions;
+  EnergyBreakdown energy;
+  Bound bound = Bound::kLatency;
+  uint64_t roofline_cycles = 0;  ///< max(MACs / peak, DRAM bytes / reachable bandwidth), cycles
+  double array_utilization = 0;  ///< MACs / (chip peak MACs per cycle x cycles)
+};
+
+struct RunResult {
+  std::vector<OpRecord> ops;
+  uint64_t total_cycles = 0;
+  EnergyBreakdown energy;
+  ActionCounts actions;
+  Timeline timeline;
+};
+
+struct SimOptions {
+  bool timeline = true;  ///< record intervals for trace.json
+};
+
+/// Plans every op (throws ConfigError before simulating if one cannot run), then simulates.
+RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts);
+
+}  // namespace npu
