@@ -4,6 +4,9 @@
 // hands that tile to the store path (two output slots, so the store overlaps the next compute).
 #pragma once
 
+#include <systemc>
+
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -27,14 +30,34 @@ struct VectorCommand {
   Format in = Format::kFp16, out = Format::kFp16;
 };
 
+/// The few descriptors of one step, held inline: a million steps should not mean a million
+/// allocations.
+class DescriptorList {
+ public:
+  static constexpr size_t kCapacity = 3;
+  void push_back(const DmaDescriptor& d) {
+    sc_assert(m_size < kCapacity);
+    m_items[m_size++] = d;
+  }
+  bool empty() const { return m_size == 0; }
+  size_t size() const { return m_size; }
+  const DmaDescriptor* begin() const { return m_items.data(); }
+  const DmaDescriptor* end() const { return m_items.data() + m_size; }
+  const DmaDescriptor& operator[](size_t i) const { return m_items[i]; }
+
+ private:
+  std::array<DmaDescriptor, kCapacity> m_items{};
+  size_t m_size = 0;
+};
+
 struct TileStep {
-  std::vector<DmaDescriptor> loads;  ///< into this step's input slot; empty if resident
+  DescriptorList loads;  ///< into this step's input slot; empty if resident
   Unit unit = Unit::kArray;
   ArrayCommand array;
   VectorCommand vector;
   bool starts_output = false;         ///< first step accumulating into a new output slot
   bool ends_output = false;           ///< last step of its output tile: release to the store path
-  std::vector<DmaDescriptor> stores;  ///< issued when ends_output (empty: output stays on chip)
+  DescriptorList stores;  ///< issued when ends_output (empty: output stays on chip)
 };
 
 struct CoreProgram {

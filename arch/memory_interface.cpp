@@ -61,62 +61,69 @@ void MemoryInterface::b_transport(int /*port*/, tlm::tlm_generic_payload& trans,
   }
   auto* ext = trans.get_extension<RequesterExtension>();
   sc_assert(ext && ext->done);  // every initiator in the chip tags its transactions
-  m_pending.push_back({ext->requester, sc_core::sc_time_stamp().value(), trans.get_data_length(),
-                       trans.is_write(), ext->done});
-  // A delta later, so that requests arriving at the same instant are arbitrated together.
-  m_arbitrate.notify(sc_core::SC_ZERO_TIME);
+  if (ext->requester >= m_pending.size()) m_pending.resize(ext->requester + 1);
+  Pending& p = m_pending[ext->requester];
+  sc_assert(!p.valid);
+  p = {true, sc_core::sc_time_stamp().value(), trans.get_data_length(), trans.is_write(),
+       ext->done};
+  ++m_pending_count;
+  schedule_arbitration(std::max(p.arrival_ps, m_busy_until_ps));
   sc_core::wait(*ext->done);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-size_t MemoryInterface::pick() const {
-  size_t best = 0;
-  for (size_t i = 1; i < m_pending.size(); ++i) {
-    const Pending& a = m_pending[i];
-    const Pending& b = m_pending[best];
-    bool better = false;
-    switch (m_cfg.arbitration) {
-      case Arbitration::kFifo:
-        better = a.arrival_ps < b.arrival_ps ||
-                 (a.arrival_ps == b.arrival_ps && a.requester < b.requester);
-        break;
-      case Arbitration::kPriority:
-        better = a.requester < b.requester ||
-                 (a.requester == b.requester && a.arrival_ps < b.arrival_ps);
-        break;
-      case Arbitration::kRoundRobin: {
-        // Distance after the last granted requester, wrapping; nearest wins.
-        const uint32_t da = a.requester - m_last_granted - 1;
-        const uint32_t db = b.requester - m_last_granted - 1;
-        better = da < db || (da == db && a.arrival_ps < b.arrival_ps);
-        break;
+uint32_t MemoryInterface::pick() const {
+  const uint32_t n = static_cast<uint32_t>(m_pending.size());
+  switch (m_cfg.arbitration) {
+    case Arbitration::kRoundRobin:  // the first waiting requester after the last one granted
+      for (uint32_t i = 1; i <= n; ++i) {
+        const uint32_t r = (m_last_granted + i) % n;
+        if (m_pending[r].valid) return r;
       }
+      break;
+    case Arbitration::kPriority:  // the lowest waiting requester id
+      for (uint32_t r = 0; r < n; ++r)
+        if (m_pending[r].valid) return r;
+      break;
+    case Arbitration::kFifo: {  // the oldest; ties to the lower id
+      uint32_t best = n;
+      for (uint32_t r = 0; r < n; ++r)
+        if (m_pending[r].valid &&
+            (best == n || m_pending[r].arrival_ps < m_pending[best].arrival_ps))
+          best = r;
+      return best;
     }
-    if (better) best = i;
   }
-  return best;
+  return n;
+}
+
+void MemoryInterface::schedule_arbitration(uint64_t at_ps) {
+  // Requests arriving at the same instant are arbitrated together: an idle interface decides a
+  // delta cycle later; a busy one when its grant ends. One pending notification serves all.
+  if (m_arbitrate_at_ps <= at_ps) return;
+  m_arbitrate_at_ps = at_ps;
+  m_arbitrate.notify(sc_core::sc_time::from_value(at_ps - sc_core::sc_time_stamp().value()));
 }
 
 void MemoryInterface::arbitrate() {
   const uint64_t now = sc_core::sc_time_stamp().value();
-  if (m_pending.empty()) return;
-  if (now < m_busy_until_ps) {  // still serving: come back when the grant ends
-    m_arbitrate.notify(sc_core::sc_time::from_value(m_busy_until_ps - now));
-    return;
-  }
-  const size_t i = pick();
-  const Pending p = m_pending[i];
-  m_pending.erase(m_pending.begin() + static_cast<std::ptrdiff_t>(i));
+  m_arbitrate_at_ps = UINT64_MAX;
+  if (m_pending_count == 0) return;
+  sc_assert(now >= m_busy_until_ps);
+  const uint32_t r = pick();
+  const Pending p = m_pending[r];
+  m_pending[r].valid = false;
+  --m_pending_count;
   const uint64_t service = transfer_ps(p.bytes, m_bytes_per_s);
   m_busy_until_ps = now + service;
-  m_last_granted = p.requester;
+  m_last_granted = r;
   (p.write ? m_counters.write_bytes : m_counters.read_bytes) += p.bytes;
   m_counters.busy_ps += service;
   ++m_counters.grants;
   if (m_timeline)
     m_timeline->record(m_track, p.write ? m_label_write : m_label_read, now, m_busy_until_ps);
   p.done->notify(sc_core::sc_time::from_value(service));
-  if (!m_pending.empty()) m_arbitrate.notify(sc_core::sc_time::from_value(service));
+  if (m_pending_count > 0) schedule_arbitration(m_busy_until_ps);
 }
 
 }  // namespace npu

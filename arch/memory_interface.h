@@ -16,7 +16,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <optional>
 #include <string_view>
 
@@ -76,22 +76,27 @@ class MemoryInterface : public sc_core::sc_module {
 
  private:
   struct Pending {
-    uint32_t requester;
-    uint64_t arrival_ps;
-    uint64_t bytes;
-    bool write;
-    sc_core::sc_event* done;
+    bool valid = false;
+    uint64_t arrival_ps = 0;
+    uint64_t bytes = 0;
+    bool write = false;
+    sc_core::sc_event* done = nullptr;
   };
 
   void b_transport(int port, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   void arbitrate();  // SC_METHOD
-  size_t pick() const;
+  void schedule_arbitration(uint64_t at_ps);
+  uint32_t pick() const;
 
   MemoryConfig m_cfg;
   uint64_t m_bytes_per_s;
-  std::deque<Pending> m_pending;
+  // One slot per requester: a DMA channel has at most one transaction in flight (b_transport
+  // blocks), so arbitration scans at most one entry per channel.
+  std::vector<Pending> m_pending;
+  uint32_t m_pending_count = 0;
   sc_core::sc_event m_arbitrate;
   uint64_t m_busy_until_ps = 0;
+  uint64_t m_arbitrate_at_ps = UINT64_MAX;  ///< when the pending arbitration runs; MAX = none
   uint32_t m_last_granted = UINT32_MAX;
   MemoryCounters m_counters;
   Timeline* m_timeline;

@@ -9,6 +9,9 @@ namespace npu {
 
 namespace {
 
+/// Estimates within this factor of the best are treated as ties (see plan_gemm).
+constexpr double kPlanTolerance = 1.01;
+
 [[noreturn]] void fail(const Op& op, const std::string& message) {
   const std::string key = op.src_key.empty() ? "op '" + op.name + "'" : op.src_key;
   throw ConfigError(op.src_file.empty() ? "<workload>" : op.src_file, op.src_line, op.src_col, key,
@@ -97,8 +100,8 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                                  m_chip.clock.freq_hz();
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
 
-  TilePlan best;
-  double best_cost = std::numeric_limits<double>::infinity();
+  // Every tiling that fits, with its estimated cycles.
+  std::vector<std::pair<double, TilePlan>> fits;
   const auto ms = candidates(op.m), ns = candidates(op.n), ks = candidates(op.k);
   for (uint64_t mt : ms) {
     if (2 * bytes_of(mt * 1, op.a_format) > sram.input_bytes) break;
@@ -136,22 +139,26 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
             bytes_per_cycle;
         const double cost = std::max(compute, memory) + edges +
                             static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
-        const uint64_t steps = out_tiles * tk;
-        if (cost < best_cost || (cost == best_cost && steps < best.steps)) {
-          best_cost = cost;
-          best = {mt, nt, kt, steps, fmt};
-        }
+        fits.push_back({cost, {mt, nt, kt, out_tiles * tk, fmt}});
       }
     }
   }
-  if (best.steps == 0) {
+  if (fits.empty()) {
     fail(op, "no tile fits the core's SRAM: even a 1x1x1 tile needs " +
                  kib(2 * bytes_of(1, op.a_format)) + " of the " + kib(sram.input_bytes) +
                  " input buffer, " + kib(2 * bytes_of(1, op.b_format)) + " of the " +
                  kib(sram.weight_bytes) + " weight buffer and " + kib(2 * bytes_of(1, acc)) +
                  " of the " + kib(sram.output_bytes) + " output buffer (double-buffered)");
   }
-  return best;
+  // Tilings within 1% of the fastest estimate count as equally fast; of those, the one with the
+  // fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose).
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
+  const TilePlan* best = nullptr;
+  for (const auto& f : fits)
+    if (f.first <= best_cost * kPlanTolerance && (!best || f.second.steps < best->steps))
+      best = &f.second;
+  return *best;
 }
 
 TilePlan Lowering::plan_vector(const Op& op) const {
