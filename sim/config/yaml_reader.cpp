@@ -1,0 +1,345 @@
+#include "yaml_reader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace npu::config {
+
+namespace {
+
+std::string join_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+/// [+-]? digits
+bool is_integer_text(const std::string& s) {
+  size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+  if (i == s.size()) return false;
+  return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.end(), is_digit);
+}
+
+/// [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?  -- no hex, inf or nan.
+bool is_decimal_text(const std::string& s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    return i - start;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t mantissa = digits();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+int one_based(int mark_field) {
+  return mark_field < 0 ? 0 : mark_field + 1;
+}
+
+}  // namespace
+
+std::string number_text(double v) {
+  std::ostringstream os;
+  os.precision(10);
+  os << v;
+  return os.str();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value
+
+Value::Value(std::shared_ptr<const std::string> file, YAML::Node node, std::string path,
+             YAML::Mark key_mark)
+    : m_file(std::move(file)),
+      m_node(std::move(node)),
+      m_path(std::move(path)),
+      m_key_mark(key_mark) {}
+
+// A scalar is reported where it is written; a collection or an empty value where it is named
+// (yaml-cpp marks an empty value at the next token, often on the following line).
+int Value::line() const {
+  const bool own = m_node.IsScalar() && !m_node.Mark().is_null();
+  return one_based(own ? m_node.Mark().line : m_key_mark.line);
+}
+
+int Value::col() const {
+  const bool own = m_node.IsScalar() && !m_node.Mark().is_null();
+  return one_based(own ? m_node.Mark().column : m_key_mark.column);
+}
+
+void Value::fail(const std::string& message) const {
+  throw ConfigError(*m_file, line(), col(), m_path, message);
+}
+
+std::string Value::describe() const {
+  if (!m_node.IsDefined() || m_node.IsNull()) return "no value";
+  if (m_node.IsMap()) return "a mapping";
+  if (m_node.IsSequence()) return "a list";
+  if (m_node.Tag() == "!") return "the quoted string '" + m_node.Scalar() + "'";
+  return "'" + m_node.Scalar() + "'";
+}
+
+std::string Value::plain_scalar(const char* expected) const {
+  if (!m_node.IsScalar() || m_node.Tag() == "!")
+    fail(std::string("expected ") + expected + ", got " + describe());
+  if (m_node.Tag() != "?")
+    fail(std::string("expected ") + expected + ", got a value tagged '" + m_node.Tag() + "'");
+  return m_node.Scalar();
+}
+
+uint64_t Value::as_uint(uint64_t min, uint64_t max) const {
+  const std::string text = plain_scalar("an integer");
+  if (!is_integer_text(text)) {
+    if (is_decimal_text(text)) fail("expected an integer, got " + text);
+    fail("expected an integer, got '" + text + "'");
+  }
+  const bool negative = text[0] == '-';
+  const size_t start = (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  uint64_t v = 0;
+  bool too_large = false;
+  for (size_t i = start; i < text.size() && !too_large; ++i) {
+    const auto d = static_cast<uint64_t>(text[i] - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10)
+      too_large = true;
+    else
+      v = v * 10 + d;
+  }
+  if (negative && v != 0) fail("must be at least " + std::to_string(min) + ", got " + text);
+  if (too_large || v > max) fail("must be at most " + std::to_string(max) + ", got " + text);
+  if (v < min) fail("must be at least " + std::to_string(min) + ", got " + text);
+  return v;
+}
+
+double Value::as_number(double min, bool min_exclusive, double max) const {
+  const std::string text = plain_scalar("a number");
+  if (!is_decimal_text(text)) fail("expected a number, got '" + text + "'");
+  const double v = std::strtod(text.c_str(), nullptr);
+  if (!std::isfinite(v)) fail("is too large to be a number, got " + text);
+  const bool below = min_exclusive ? !(v > min) : !(v >= min);
+  if (below || v > max) {
+    std::string range;
+    if (std::isinf(max))
+      range = (min_exclusive ? "greater than " : "at least ") + number_text(min);
+    else
+      range = "in " + std::string(min_exclusive ? "(" : "[") + number_text(min) + ", " +
+              number_text(max) + "]";
+    fail("must be " + range + ", got " + text);
+  }
+  return v;
+}
+
+bool Value::as_bool() const {
+  const std::string text = plain_scalar("true or false");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  fail("expected true or false, got '" + text + "'");
+}
+
+std::string Value::as_string() const {
+  if (!m_node.IsScalar()) fail("expected a string, got " + describe());
+  if (m_node.Scalar().empty()) fail("must not be empty");
+  return m_node.Scalar();
+}
+
+size_t Value::choose(const std::vector<std::string>& names) const {
+  if (!m_node.IsScalar()) fail("expected one of " + join_names(names) + ", got " + describe());
+  const std::string text = m_node.Scalar();
+  const auto it = std::find(names.begin(), names.end(), text);
+  if (it != names.end()) return static_cast<size_t>(it - names.begin());
+  std::string message = "unknown value '" + text + "'";
+  if (const auto guess = nearest(text, names)) message += "; did you mean '" + *guess + "'?";
+  fail(message + " (accepted: " + join_names(names) + ")");
+}
+
+MapReader Value::as_map() const {
+  return MapReader(*this);
+}
+
+MapReader Value::as_map(std::vector<std::string> keys) const {
+  MapReader m(*this);
+  m.allow(std::move(keys));
+  return m;
+}
+
+std::vector<Value> Value::as_list() const {
+  if (!m_node.IsSequence()) fail("expected a list, got " + describe());
+  std::vector<Value> items;
+  items.reserve(m_node.size());
+  for (const YAML::Node& item : m_node)
+    items.emplace_back(m_file, item, m_path + "[" + std::to_string(items.size()) + "]",
+                       item.Mark());
+  return items;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MapReader
+
+MapReader::MapReader(const Value& map) : m_self(map) {
+  if (!map.m_node.IsMap()) map.fail("expected a mapping, got " + map.describe());
+  // By value: yaml-cpp's iterator yields a temporary pair, so `it->first` would dangle.
+  for (const auto& kv : map.m_node) {
+    const YAML::Node key = kv.first;
+    Value key_value(map.m_file, key, map.m_path, key.Mark());
+    if (!key.IsScalar() || key.Scalar().empty())
+      key_value.fail("a key must be a non-empty string, got " + key_value.describe());
+    const std::string name = key.Scalar();
+    const std::string path = join_path(map.m_path, name);
+    key_value.m_path = path;
+    if (const Entry* first = find(name))
+      key_value.fail("duplicate key '" + name + "' (first given at line " +
+                     std::to_string(first->key.line()) + ")");
+    m_entries.push_back({name, key_value, Value(map.m_file, kv.second, path, key.Mark())});
+  }
+}
+
+const MapReader::Entry* MapReader::find(const std::string& key) const {
+  for (const auto& e : m_entries)
+    if (e.name == key) return &e;
+  return nullptr;
+}
+
+void MapReader::allow(std::vector<std::string> keys) {
+  m_allowed = std::move(keys);
+  for (const auto& e : m_entries) {
+    if (std::find(m_allowed.begin(), m_allowed.end(), e.name) != m_allowed.end()) continue;
+    std::string message = "unknown key '" + e.name + "'";
+    if (const auto guess = nearest(e.name, m_allowed))
+      message += "; did you mean '" + *guess + "'?";
+    else
+      message += " (allowed: " + join_names(m_allowed) + ")";
+    e.key.fail(message);
+  }
+}
+
+void MapReader::check_declared(const std::string& key) const {
+  if (!m_allowed.empty() && std::find(m_allowed.begin(), m_allowed.end(), key) == m_allowed.end())
+    throw std::logic_error("config loader reads undeclared key '" + key + "' of '" + m_self.path() +
+                           "'");
+}
+
+std::optional<Value> MapReader::get(const std::string& key) const {
+  check_declared(key);
+  if (const Entry* e = find(key)) return e->value;
+  return std::nullopt;
+}
+
+Value MapReader::require(const std::string& key) const {
+  if (auto v = get(key)) return *v;
+  throw ConfigError(m_self.file(), m_self.line(), m_self.col(), join_path(m_self.path(), key),
+                    "missing required key '" + key + "'");
+}
+
+std::optional<Value> MapReader::key(const std::string& key) const {
+  check_declared(key);
+  if (const Entry* e = find(key)) return e->key;
+  return std::nullopt;
+}
+
+std::vector<std::pair<Value, Value>> MapReader::entries() const {
+  std::vector<std::pair<Value, Value>> out;
+  out.reserve(m_entries.size());
+  for (const auto& e : m_entries) out.emplace_back(e.key, e.value);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+Value load_document(const std::string& path) {
+  auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a YAML file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_file(std::string("cannot open file: ") + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail_file("cannot read file");
+
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text.str());
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);
+    const int col = e.mark.is_null() ? 0 : one_based(e.mark.column);
+    throw ConfigError(path, line, col, "", "YAML syntax error: " + e.msg);
+  }
+  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
+    fail_file("the file is empty; expected a mapping of keys");
+  if (docs.size() > 1) {
+    const YAML::Mark m = docs[1].Mark();
+    throw ConfigError(
+        path, one_based(m.line), one_based(m.column), "",
+        "the file holds " + std::to_string(docs.size()) + " YAML documents; expected one");
+  }
+  Value root(std::make_shared<const std::string>(path), docs[0], "", docs[0].Mark());
+  if (!docs[0].IsMap())
+    root.fail("the top level must be a mapping of keys, got " + root.describe());
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suggestions
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  // d[i][j]: distance between a[0..i) and b[0..j), kept as three rolling rows.
+  std::vector<size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::optional<std::string> nearest(const std::string& word,
+                                   const std::vector<std::string>& candidates) {
+  // Close enough to be a typo: at most max(2, len/3) edits, and fewer edits than the word has
+  // characters (otherwise any one-letter key would "suggest" every other one-letter key).
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  std::optional<std::string> best;
+  size_t best_distance = limit + 1;
+  for (const auto& c : candidates) {
+    const size_t d = edit_distance(word, c);
+    if (d < best_distance && d < word.size()) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+}  // namespace npu::config

@@ -1,0 +1,444 @@
+// Config loading: the shipped preset and trace load with the expected values, and every kind of
+// bad input fails with `file:line:col: key.path: message`. Line and column are counted by hand
+// from the YAML strings below (1-based; the line numbers are written beside the base documents).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "sim/config/loaders.h"
+#include "sim/config/yaml_reader.h"
+
+namespace npu {
+namespace {
+
+const std::string kSourceDir = NPUSIM_SOURCE_DIR;
+
+// A minimal valid chip. Line numbers on the right.
+const std::string kChip =
+    "name: t\n"                               // 1
+    "clock_mhz: 1000\n"                       // 2
+    "core:\n"                                 // 3
+    "  array:\n"                              // 4
+    "    rows: 32\n"                          // 5
+    "    cols: 32\n"                          // 6
+    "    macs_per_pe_per_cycle: {int8: 1}\n"  // 7
+    "  sram:\n"                               // 8
+    "    size_kib: 1024\n"                    // 9
+    "    input_kib: 256\n"                    // 10
+    "    weight_kib: 256\n"                   // 11
+    "    output_kib: 256\n"                   // 12
+    "memory:\n"                               // 13
+    "  peak_gbps: 68\n"                       // 14
+    "energy:\n"                               // 15
+    "  mac_pj: {int8: 0.1}\n";                // 16
+
+// A minimal valid trace.
+const std::string kTrace =
+    "ops:\n"               // 1
+    "  - name: a\n"        // 2
+    "    kind: gemm\n"     // 3
+    "    m: 4\n"           // 4
+    "    k: 8\n"           // 5
+    "    n: 16\n"          // 6
+    "  - name: s\n"        // 7
+    "    kind: softmax\n"  // 8
+    "    rows: 4\n"        // 9
+    "    cols: 16\n";      // 10
+
+/// `text` with its one occurrence of `from` replaced by `to`.
+std::string edit(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in the base document";
+  EXPECT_EQ(text.find(from, at + 1), std::string::npos) << "'" << from << "' is not unique";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+class ConfigFiles : public ::testing::Test {
+ protected:
+  /// Writes `text` to a file unique to this test and process; returns its path.
+  std::string write(const std::string& text) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string path = ::testing::TempDir() + "npusim_" + info->test_suite_name() + "_" +
+                             info->name() + "_" + std::to_string(getpid()) + "_" +
+                             std::to_string(m_paths.size()) + ".yaml";
+    std::ofstream(path) << text;
+    m_paths.push_back(path);
+    return path;
+  }
+  void TearDown() override {
+    for (const auto& p : m_paths) std::remove(p.c_str());
+  }
+
+  /// Expects load(text) to throw a ConfigError whose message is `file:<where>: <rest>` with
+  /// `rest` containing `fragment`. `where` is "line:col: key.path" (or less, as the error has).
+  template <class Load>
+  void expect_error(Load load, const std::string& text, const std::string& where,
+                    const std::string& fragment) {
+    const std::string path = write(text);
+    try {
+      load(path);
+      ADD_FAILURE() << "no error; expected " << where << ": ..." << fragment;
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      const std::string prefix = path + ":" + where + ": ";
+      EXPECT_EQ(what.rfind(prefix, 0), 0u) << "expected prefix: " << prefix << "\n got: " << what;
+      EXPECT_NE(what.find(fragment), std::string::npos)
+          << "expected fragment: " << fragment << "\n got: " << what;
+    }
+  }
+  void expect_chip_error(const std::string& text, const std::string& where,
+                         const std::string& fragment) {
+    expect_error([](const std::string& p) { load_chip(p); }, text, where, fragment);
+  }
+  void expect_trace_error(const std::string& text, const std::string& where,
+                          const std::string& fragment) {
+    expect_error([](const std::string& p) { load_trace(p); }, text, where, fragment);
+  }
+
+ private:
+  std::vector<std::string> m_paths;
+};
+
+using ChipConfigLoad = ConfigFiles;
+using TraceConfigLoad = ConfigFiles;
+
+// ---------------------------------------------------------------------------------------------
+// The shipped files
+
+TEST(ConfigPreset, ExampleNpuLoads) {
+  const ChipConfig c = load_chip(kSourceDir + "/configs/presets/example-npu.yaml");
+  EXPECT_EQ(c.name, "example-npu");
+  EXPECT_EQ(c.clock.period_ps, 1000u);  // 1000 MHz
+  EXPECT_EQ(c.cores, 4u);
+  EXPECT_EQ(c.core.array.rows, 32u);
+  EXPECT_EQ(c.core.array.cols, 32u);
+  EXPECT_EQ(c.core.array.dataflow, Dataflow::kWs);
+  EXPECT_FALSE(c.core.array.overlap_folds);
+  EXPECT_EQ(c.core.array.macs_per_pe(Format::kInt8), 1u);
+  EXPECT_EQ(c.core.array.macs_per_pe(Format::kInt4), 2u);
+  EXPECT_EQ(c.core.array.macs_per_pe(Format::kFp16), 1u);
+  EXPECT_EQ(c.core.array.macs_per_pe(Format::kBf16), 1u);
+  EXPECT_FALSE(c.core.array.supports(Format::kFp8));
+  // 4 cores x 32 x 32 x 1 MAC x 1 GHz
+  EXPECT_DOUBLE_EQ(c.peak_macs_per_s(Format::kInt8), 4.096e12);
+  EXPECT_EQ(c.core.vector.lanes, 64u);
+  EXPECT_EQ(c.core.sram.size_bytes, 2u << 20);  // 2048 KiB
+  EXPECT_EQ(c.core.sram.input_bytes, 768u << 10);
+  EXPECT_EQ(c.core.sram.weight_bytes, 768u << 10);
+  EXPECT_EQ(c.core.sram.output_bytes, 512u << 10);
+  EXPECT_EQ(c.core.sram.bytes_per_cycle(), 1024u);  // 16 banks x 64 B
+  EXPECT_EQ(c.core.dma.channels, 2u);
+  EXPECT_TRUE(c.core.dma.strides_2d);
+  EXPECT_EQ(c.memory.peak_bytes_per_s, 68'000'000'000u);
+  EXPECT_DOUBLE_EQ(c.memory.achievable_fraction, 0.8);
+  EXPECT_EQ(c.memory.latency_ps, 100'000u);  // 100 ns
+  EXPECT_EQ(c.memory.max_outstanding, 128u);
+  EXPECT_EQ(c.memory.arbitration, Arbitration::kRoundRobin);
+  EXPECT_EQ(c.memory.quantum_bytes, 65536u);
+  // min(68 GB/s x 0.8 = 54.4 GB/s, Little: 128 x 64 B / 100 ns = 81.92 GB/s)
+  EXPECT_NEAR(static_cast<double>(c.memory.reachable_bytes_per_s()), 54.4e9, 1.0);
+  EXPECT_DOUBLE_EQ(c.energy.mac(Format::kInt8), 0.075);
+  EXPECT_DOUBLE_EQ(c.energy.mac(Format::kFp16), 0.5);
+  EXPECT_DOUBLE_EQ(c.energy.dram_pj_per_byte, 40.6);
+  EXPECT_DOUBLE_EQ(c.energy.chip_static_mw(c.cores), 4 * (20 + 5 + 10 + 2) + 50.0);
+}
+
+TEST(ConfigPreset, ExampleTraceLoads) {
+  const std::vector<Op> ops = load_trace(kSourceDir + "/configs/traces/example.yaml");
+  ASSERT_EQ(ops.size(), 12u);
+  const Op& qkv = ops[1];
+  EXPECT_EQ(qkv.name, "qkv_proj");
+  EXPECT_EQ(qkv.kind, OpKind::kGemm);
+  EXPECT_EQ(qkv.m, 128u);
+  EXPECT_EQ(qkv.k, 1024u);
+  EXPECT_EQ(qkv.n, 3072u);
+  EXPECT_EQ(qkv.batch, 1u);
+  EXPECT_EQ(qkv.macs(), 128u * 1024 * 3072);
+  EXPECT_EQ(qkv.a_format, Format::kInt8);  // gemm default
+  EXPECT_EQ(qkv.c_format, Format::kInt8);
+  EXPECT_EQ(qkv.a_loc, Location::kDram);
+  EXPECT_EQ(qkv.layer, "0");
+  EXPECT_EQ(qkv.op_class, "attention");
+  const Op& scores = ops[2];
+  EXPECT_EQ(scores.batch, 16u);
+  EXPECT_EQ(scores.b_format, Format::kFp16);  // `format` shorthand
+  EXPECT_EQ(scores.c_loc, Location::kSram);
+  const Op& softmax = ops[3];
+  EXPECT_EQ(softmax.kind, OpKind::kSoftmax);
+  EXPECT_EQ(softmax.rows, 2048u);
+  EXPECT_EQ(softmax.cols, 128u);
+  EXPECT_EQ(softmax.a_format, Format::kFp16);  // vector default
+  EXPECT_EQ(softmax.a_loc, Location::kSram);
+  EXPECT_EQ(ops[6].kind, OpKind::kAdd);
+  EXPECT_EQ(ops[11].name, "residual2");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Valid inputs: defaults and conversions
+
+TEST_F(ChipConfigLoad, AbsentKeysKeepTheStructDefaults) {
+  const ChipConfig c = load_chip(write(kChip));
+  EXPECT_EQ(c.cores, 1u);
+  EXPECT_EQ(c.core.array.dataflow, Dataflow::kWs);
+  const VectorUnitConfig v;
+  EXPECT_EQ(c.core.vector.lanes, v.lanes);
+  EXPECT_EQ(c.core.vector.pipeline_latency_cycles, v.pipeline_latency_cycles);
+  const DmaConfig d;
+  EXPECT_EQ(c.core.dma.setup_cycles, d.setup_cycles);
+  EXPECT_EQ(c.core.dma.strides_2d, d.strides_2d);
+  const MemoryConfig m;
+  EXPECT_DOUBLE_EQ(c.memory.achievable_fraction, m.achievable_fraction);
+  EXPECT_EQ(c.memory.latency_ps, m.latency_ps);
+  EXPECT_EQ(c.memory.quantum_bytes, m.quantum_bytes);
+  EXPECT_EQ(c.energy.sram_read_pj_per_byte, 0.0);
+}
+
+TEST_F(ChipConfigLoad, ConvertsUnitsOnce) {
+  std::string text = edit(kChip, "clock_mhz: 1000", "clock_mhz: 1200");
+  text = edit(text, "  peak_gbps: 68\n",
+              "  peak_gbps: 51.2\n  latency_ns: 80.5\n  quantum_kib: 4\n  arbitration: fifo\n");
+  const ChipConfig c = load_chip(write(text));
+  EXPECT_EQ(c.clock.period_ps, 833u);  // round(10^6 / 1200) = round(833.33)
+  EXPECT_EQ(c.memory.peak_bytes_per_s, 51'200'000'000u);
+  EXPECT_EQ(c.memory.latency_ps, 80'500u);
+  EXPECT_EQ(c.memory.quantum_bytes, 4096u);
+  EXPECT_EQ(c.memory.arbitration, Arbitration::kFifo);
+}
+
+TEST_F(TraceConfigLoad, FormatShorthandAndOverrides) {
+  const std::string text = edit(kTrace, "    n: 16\n",
+                                "    n: 16\n    format: fp16\n    c_format: fp32\n"
+                                "    b: sram\n    layer: blk3\n");
+  const std::vector<Op> ops = load_trace(write(text));
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0].a_format, Format::kFp16);
+  EXPECT_EQ(ops[0].b_format, Format::kFp16);
+  EXPECT_EQ(ops[0].c_format, Format::kFp32);
+  EXPECT_EQ(ops[0].b_loc, Location::kSram);
+  EXPECT_EQ(ops[0].layer, "blk3");
+  EXPECT_EQ(ops[1].c_format, Format::kFp16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad chips
+
+TEST_F(ChipConfigLoad, SyntaxError) {
+  // Line 2 "clock_mhz: 1000: 5": the second ':' is at column 16.
+  expect_chip_error(edit(kChip, "clock_mhz: 1000", "clock_mhz: 1000: 5"), "2:16",
+                    "YAML syntax error: illegal map value");
+}
+
+TEST_F(ChipConfigLoad, UnknownKeySuggestsNearest) {
+  expect_chip_error(edit(kChip, "rows: 32", "rwos: 32"), "5:5: core.array.rwos",
+                    "unknown key 'rwos'; did you mean 'rows'?");
+}
+
+TEST_F(ChipConfigLoad, UnknownKeyWithoutNearListsAllowed) {
+  expect_chip_error(edit(kChip, "name: t\n", "name: t\nzzzzzz: 1\n"), "2:1: zzzzzz",
+                    "unknown key 'zzzzzz' (allowed: name, description, clock_mhz");
+}
+
+TEST_F(ChipConfigLoad, MissingRequiredKey) {
+  // Reported at the mapping that lacks it: `array:` on line 4, column 3.
+  expect_chip_error(edit(kChip, "    cols: 32\n", ""), "4:3: core.array.cols",
+                    "missing required key 'cols'");
+}
+
+TEST_F(ChipConfigLoad, StringWhereIntegerExpected) {
+  expect_chip_error(edit(kChip, "rows: 32", "rows: abc"), "5:11: core.array.rows",
+                    "expected an integer, got 'abc'");
+}
+
+TEST_F(ChipConfigLoad, QuotedNumberIsAString) {
+  expect_chip_error(edit(kChip, "rows: 32", "rows: \"32\""), "5:11: core.array.rows",
+                    "expected an integer, got the quoted string '32'");
+}
+
+TEST_F(ChipConfigLoad, MappingWhereIntegerExpected) {
+  // A collection is reported at its key.
+  expect_chip_error(edit(kChip, "rows: 32", "rows: {a: 1}"), "5:5: core.array.rows",
+                    "expected an integer, got a mapping");
+}
+
+TEST_F(ChipConfigLoad, FractionWhereIntegerExpected) {
+  expect_chip_error(edit(kChip, "rows: 32", "rows: 1.5"), "5:11: core.array.rows",
+                    "expected an integer, got 1.5");
+}
+
+TEST_F(ChipConfigLoad, YesWhereNumberExpected) {
+  expect_chip_error(edit(kChip, "peak_gbps: 68", "peak_gbps: yes"), "14:14: memory.peak_gbps",
+                    "expected a number, got 'yes'");
+}
+
+TEST_F(ChipConfigLoad, YesWhereBoolExpected) {
+  expect_chip_error(edit(kChip, "    cols: 32\n", "    cols: 32\n    overlap_folds: yes\n"),
+                    "7:20: core.array.overlap_folds", "expected true or false, got 'yes'");
+}
+
+TEST_F(ChipConfigLoad, NegativeSize) {
+  expect_chip_error(edit(kChip, "size_kib: 1024", "size_kib: -5"), "9:15: core.sram.size_kib",
+                    "must be at least 1, got -5");
+}
+
+TEST_F(ChipConfigLoad, ZeroSize) {
+  expect_chip_error(edit(kChip, "input_kib: 256", "input_kib: 0"), "10:16: core.sram.input_kib",
+                    "must be at least 1, got 0");
+}
+
+TEST_F(ChipConfigLoad, AbsurdlyLargeValue) {
+  expect_chip_error(edit(kChip, "rows: 32", "rows: 99999999999999999999999"),
+                    "5:11: core.array.rows", "must be at most 65536");
+}
+
+TEST_F(ChipConfigLoad, ZeroClock) {
+  expect_chip_error(edit(kChip, "clock_mhz: 1000", "clock_mhz: 0"), "2:12: clock_mhz",
+                    "must be greater than 0, got 0");
+}
+
+TEST_F(ChipConfigLoad, FractionOutOfRange) {
+  expect_chip_error(
+      edit(kChip, "  peak_gbps: 68\n", "  peak_gbps: 68\n  achievable_fraction: 1.5\n"),
+      "15:24: memory.achievable_fraction", "must be in (0, 1], got 1.5");
+}
+
+TEST_F(ChipConfigLoad, UnknownEnumValueListsAccepted) {
+  expect_chip_error(edit(kChip, "    cols: 32\n", "    cols: 32\n    dataflow: xs\n"),
+                    "7:15: core.array.dataflow",
+                    "unknown value 'xs'; did you mean 'ws'? (accepted: ws, os, is)");
+}
+
+TEST_F(ChipConfigLoad, UnknownFormatKey) {
+  expect_chip_error(edit(kChip, "{int8: 1}", "{int9: 1}"),
+                    "7:29: core.array.macs_per_pe_per_cycle.int9",
+                    "accepted: int4, int8, fp8, fp16, bf16, fp32, int32");
+}
+
+TEST_F(ChipConfigLoad, DuplicateKey) {
+  expect_chip_error(edit(kChip, "    rows: 32\n", "    rows: 32\n    rows: 16\n"),
+                    "6:5: core.array.rows", "duplicate key 'rows' (first given at line 5)");
+}
+
+TEST_F(ChipConfigLoad, BuffersExceedSram) {
+  std::string text = edit(kChip, "input_kib: 256", "input_kib: 512");
+  text = edit(text, "weight_kib: 256", "weight_kib: 512");
+  expect_chip_error(text, "8:3: core.sram",
+                    "input_kib 512 + weight_kib 512 + output_kib 256 = 1280 KiB exceed size_kib "
+                    "1024 KiB");
+}
+
+TEST_F(ChipConfigLoad, BackgroundTrafficExceedsBandwidth) {
+  expect_chip_error(edit(kChip, "  peak_gbps: 68\n",
+                         "  peak_gbps: 68\n  achievable_fraction: 0.5\n  background_gbps: 40\n"),
+                    "16:20: memory.background_gbps",
+                    "background traffic 40 GB/s leaves no bandwidth for the NPU: peak_gbps 68 "
+                    "GB/s x achievable_fraction 0.5 = 34 GB/s");
+}
+
+TEST_F(ChipConfigLoad, FormatWithoutMacEnergy) {
+  expect_chip_error(edit(kChip, "{int8: 1}", "{int8: 1, fp16: 1}"), "16:3: energy.mac_pj",
+                    "no energy for format 'fp16'");
+}
+
+TEST_F(ChipConfigLoad, EmptyFile) {
+  const std::string path = write("# nothing but a comment\n");
+  try {
+    load_chip(path);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": the file is empty; expected a mapping of keys");
+    EXPECT_EQ(e.line(), 0);
+  }
+}
+
+TEST_F(ChipConfigLoad, TopLevelNotAMapping) {
+  expect_chip_error("- a\n- b\n", "1:1", "the top level must be a mapping of keys, got a list");
+}
+
+TEST_F(ChipConfigLoad, SeveralDocuments) {
+  expect_chip_error(kChip + "---\nname: u\n", "18:1", "holds 2 YAML documents; expected one");
+}
+
+TEST(ChipConfigMissing, MissingFile) {
+  const std::string path = ::testing::TempDir() + "npusim_no_such_file.yaml";
+  try {
+    load_chip(path);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": cannot open file: No such file or directory");
+    EXPECT_EQ(e.line(), 0);
+    EXPECT_EQ(e.file(), path);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad traces
+
+TEST_F(TraceConfigLoad, DuplicateOpName) {
+  expect_trace_error(edit(kTrace, "name: s", "name: a"), "7:11: ops[1].name",
+                     "duplicate op name 'a' (first used at line 2)");
+}
+
+TEST_F(TraceConfigLoad, GemmKeyOnVectorOp) {
+  expect_trace_error(edit(kTrace, "    cols: 16\n", "    cols: 16\n    m: 4\n"), "11:5: ops[1].m",
+                     "'m' does not apply to a softmax op");
+}
+
+TEST_F(TraceConfigLoad, VectorKeyOnGemm) {
+  expect_trace_error(edit(kTrace, "    n: 16\n", "    n: 16\n    rows: 2\n"), "7:5: ops[0].rows",
+                     "'rows' does not apply to a gemm op");
+}
+
+TEST_F(TraceConfigLoad, SecondInputOnSingleInputOp) {
+  expect_trace_error(edit(kTrace, "    cols: 16\n", "    cols: 16\n    b_format: int8\n"),
+                     "11:5: ops[1].b_format", "it has one input, 'a'");
+}
+
+TEST_F(TraceConfigLoad, UnknownKind) {
+  expect_trace_error(edit(kTrace, "kind: gemm", "kind: gemn"), "3:11: ops[0].kind",
+                     "unknown value 'gemn'; did you mean 'gemm'?");
+}
+
+TEST_F(TraceConfigLoad, UnknownLocation) {
+  expect_trace_error(edit(kTrace, "    n: 16\n", "    n: 16\n    a: hbm\n"), "7:8: ops[0].a",
+                     "(accepted: dram, sram)");
+}
+
+TEST_F(TraceConfigLoad, MissingShapeKey) {
+  // Reported at the op's mapping, which starts at `name` on line 2, column 5.
+  expect_trace_error(edit(kTrace, "    k: 8\n", ""), "2:5: ops[0].k", "missing required key 'k'");
+}
+
+TEST_F(TraceConfigLoad, ZeroDimension) {
+  expect_trace_error(edit(kTrace, "rows: 4", "rows: 0"), "9:11: ops[1].rows",
+                     "must be at least 1, got 0");
+}
+
+TEST_F(TraceConfigLoad, EmptyOpList) {
+  expect_trace_error("ops: []\n", "1:1: ops", "must list at least one op");
+}
+
+TEST_F(TraceConfigLoad, UnknownTopLevelKey) {
+  expect_trace_error("opz: []\n", "1:1: opz", "unknown key 'opz'; did you mean 'ops'?");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suggestions
+
+TEST(ConfigReader, EditDistanceCountsTranspositionsOnce) {
+  EXPECT_EQ(config::edit_distance("rwos", "rows"), 1u);
+  EXPECT_EQ(config::edit_distance("", "abc"), 3u);
+  EXPECT_EQ(config::edit_distance("kitten", "sitting"), 3u);
+}
+
+TEST(ConfigReader, SuggestsOnlyCloseKeys) {
+  EXPECT_EQ(config::nearest("bakns", {"banks", "lanes"}), "banks");
+  EXPECT_EQ(config::nearest("x", {"m", "k"}), std::nullopt);  // 1 edit of a 1-letter key
+  EXPECT_EQ(config::nearest("frobnicate", {"rows", "cols"}), std::nullopt);
+}
+
+}  // namespace
+}  // namespace npu
