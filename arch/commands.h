@@ -55,9 +55,9 @@ struct TileStep {
   Unit unit = Unit::kArray;
   ArrayCommand array;
   VectorCommand vector;
-  bool starts_output = false;         ///< first step accumulating into a new output slot
-  bool ends_output = false;           ///< last step of its output tile: release to the store path
-  DescriptorList stores;  ///< issued when ends_output (empty: output stays on chip)
+  bool starts_output = false;  ///< first step accumulating into a new output slot
+  bool ends_output = false;    ///< last step of its output tile: release to the store path
+  DescriptorList stores;       ///< issued when ends_output (empty: output stays on chip)
 };
 
 struct CoreProgram {

@@ -10,9 +10,9 @@
 //   min(bytes_per_cycle * f_npu, max_outstanding_bursts * max_burst_bytes / latency).
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
 #include <deque>

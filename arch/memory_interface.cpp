@@ -29,9 +29,11 @@ uint64_t MemoryConfig::reachable_bytes_per_s() const {
   if (share <= bg) return 0;
   uint64_t bw = static_cast<uint64_t>(share - bg);
   // Little's law: at most max_outstanding requests of request_bytes per round trip.
-  const unsigned __int128 little = static_cast<unsigned __int128>(max_outstanding) *
-                                   request_bytes * 1'000'000'000'000ULL / latency_ps;
-  if (latency_ps > 0 && little < bw) bw = static_cast<uint64_t>(little);
+  if (latency_ps > 0) {
+    const unsigned __int128 little = static_cast<unsigned __int128>(max_outstanding) *
+                                     request_bytes * 1'000'000'000'000ULL / latency_ps;
+    if (little < bw) bw = static_cast<uint64_t>(little);
+  }
   return bw;
 }
 

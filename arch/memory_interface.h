@@ -11,14 +11,14 @@
 // by the DMA engine, because outstanding requests pipeline it under the stream.
 #pragma once
 
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <cstdint>
-#include <vector>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "timeline.h"
 #include "types.h"
@@ -34,7 +34,7 @@ struct MemoryConfig {
   double achievable_fraction = 0.8;            ///< the share of peak an NPU port can reach
   uint64_t background_bytes_per_s = 0;         ///< traffic of other agents (CPU, GPU, display)
   uint64_t latency_ps = 100'000;               ///< round trip of one request
-  uint32_t max_outstanding = 64;               ///< requests in flight at the interface
+  uint32_t max_outstanding = 128;              ///< requests in flight at the interface
   uint32_t request_bytes = 64;                 ///< bytes of one request
   Arbitration arbitration = Arbitration::kRoundRobin;
   uint64_t quantum_bytes = 65536;  ///< largest grant; simulation granularity of sharing

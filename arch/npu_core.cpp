@@ -28,9 +28,9 @@ void NpuCore::start(const CoreProgram* program) {
   m_program = program;
   m_loaded = m_computed = 0;
   m_outputs_started = m_stored = 0;
-  m_outputs_total = static_cast<size_t>(
-      std::count_if(program->steps.begin(), program->steps.end(),
-                    [](const TileStep& s) { return s.ends_output; }));
+  m_outputs_total =
+      static_cast<size_t>(std::count_if(program->steps.begin(), program->steps.end(),
+                                        [](const TileStep& s) { return s.ends_output; }));
   if (program->steps.empty()) {
     m_program = nullptr;
     m_done.notify(sc_core::SC_ZERO_TIME);

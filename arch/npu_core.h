@@ -71,8 +71,8 @@ class NpuCore : public sc_core::sc_module {
   const CoreProgram* m_program = nullptr;
   sc_core::sc_event m_start_loader, m_start_compute, m_done;
   sc_core::sc_event m_loaded_ev, m_computed_ev, m_stored_ev, m_store_req_ev;
-  size_t m_loaded = 0, m_computed = 0;             // steps
-  size_t m_outputs_started = 0, m_stored = 0;      // output tiles
+  size_t m_loaded = 0, m_computed = 0;         // steps
+  size_t m_outputs_started = 0, m_stored = 0;  // output tiles
   size_t m_outputs_total = 0;
   std::deque<size_t> m_store_queue;  // step indices whose output tile awaits storing
   DmaCompletion m_load_completion, m_store_completion;

@@ -57,13 +57,13 @@ struct SystolicArrayConfig {
 struct ArrayTiming {
   uint64_t sr = 0, sc = 0, t = 0;  ///< spatial rows/cols and temporal extent of the mapping
   uint64_t folds = 0;
-  uint64_t fold_cycles = 0;  ///< cycles of one fold
-  uint64_t cycles = 0;       ///< total compute cycles
-  uint64_t macs = 0;         ///< useful MACs, M*K*N
-  uint64_t peak_macs_per_cycle = 0;  ///< rows * cols * MACs per PE per cycle in this format
-  uint64_t a_reads = 0, b_reads = 0;        ///< operand elements read from SRAM
+  uint64_t fold_cycles = 0;                  ///< cycles of one fold
+  uint64_t cycles = 0;                       ///< total compute cycles
+  uint64_t macs = 0;                         ///< useful MACs, M*K*N
+  uint64_t peak_macs_per_cycle = 0;          ///< rows * cols * MACs per PE per cycle in this format
+  uint64_t a_reads = 0, b_reads = 0;         ///< operand elements read from SRAM
   uint64_t psum_reads = 0, psum_writes = 0;  ///< accumulator elements read / written
-  double utilization() const;  ///< useful MACs / (peak MACs per cycle * cycles)
+  double utilization() const;                ///< useful MACs / (peak MACs per cycle * cycles)
 };
 
 /// Closed-form timing of C[m,n] = A[m,k] x B[k,n] in format `f` (must be supported).

@@ -17,8 +17,12 @@ constexpr std::array<FormatInfo, 7> kFormats = {{{Format::kInt4, "int4", 4},
                                                  {Format::kInt32, "int32", 32}}};
 }  // namespace
 
-std::string_view format_name(Format f) { return kFormats[static_cast<size_t>(f)].name; }
-uint32_t format_bits(Format f) { return kFormats[static_cast<size_t>(f)].bits; }
+std::string_view format_name(Format f) {
+  return kFormats[static_cast<size_t>(f)].name;
+}
+uint32_t format_bits(Format f) {
+  return kFormats[static_cast<size_t>(f)].bits;
+}
 
 std::optional<Format> parse_format(std::string_view s) {
   for (const auto& fi : kFormats)
@@ -37,6 +41,8 @@ Format accumulator_of(Format f) {
   }
 }
 
-uint64_t bytes_of(uint64_t elems, Format f) { return ceil_div(elems * format_bits(f), 8); }
+uint64_t bytes_of(uint64_t elems, Format f) {
+  return ceil_div(elems * format_bits(f), 8);
+}
 
 }  // namespace npu

@@ -27,7 +27,9 @@ Format accumulator_of(Format f);
 /// elements per byte).
 uint64_t bytes_of(uint64_t elems, Format f);
 
-inline constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+inline constexpr uint64_t ceil_div(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 /// A clock domain: an integer period in picoseconds. Frequencies whose period is not a whole
 /// number of picoseconds are rounded to the nearest picosecond once, when the config is resolved

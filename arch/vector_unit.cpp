@@ -29,11 +29,17 @@ constexpr std::array<KindCost, 8> kCosts = {{
     {VectorKind::kSilu, "silu", 1, 2, 2, 0},
     {VectorKind::kCopy, "copy", 1, 1, 0, 0},
 }};
-const KindCost& cost_of(VectorKind k) { return kCosts[static_cast<size_t>(k)]; }
+const KindCost& cost_of(VectorKind k) {
+  return kCosts[static_cast<size_t>(k)];
+}
 }  // namespace
 
-std::string_view vector_kind_name(VectorKind k) { return cost_of(k).name; }
-uint32_t vector_kind_inputs(VectorKind k) { return cost_of(k).inputs; }
+std::string_view vector_kind_name(VectorKind k) {
+  return cost_of(k).name;
+}
+uint32_t vector_kind_inputs(VectorKind k) {
+  return cost_of(k).inputs;
+}
 
 std::optional<VectorKind> parse_vector_kind(std::string_view s) {
   for (const auto& c : kCosts)

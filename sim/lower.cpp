@@ -44,7 +44,21 @@ uint64_t row_blocks_loaded(uint64_t out_tiles, uint64_t tn, uint64_t cores) {
   return loads;
 }
 
-std::string kib(uint64_t bytes) { return std::to_string(bytes) + " B"; }
+/// Tilings within kPlanTolerance of the fastest estimate count as equally fast; of those, the one
+/// with the fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose).
+TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
+  const TilePlan* best = nullptr;
+  for (const auto& f : fits)
+    if (f.first <= best_cost * kPlanTolerance && (!best || f.second.steps < best->steps))
+      best = &f.second;
+  return *best;
+}
+
+std::string kib(uint64_t bytes) {
+  return std::to_string(bytes) + " B";
+}
 
 }  // namespace
 
@@ -75,12 +89,19 @@ VectorKind vector_kind_of(OpKind k) {
 }
 
 TilePlan Lowering::plan(const Op& op) const {
-  const Key key{static_cast<int>(op.kind),     op.m,     op.k,     op.n,     op.batch,
+  const Key key{static_cast<int>(op.kind),
+                op.m,
+                op.k,
+                op.n,
+                op.batch,
                 op.rows,
                 op.cols,
-                static_cast<int>(op.a_format), static_cast<int>(op.b_format),
-                static_cast<int>(op.c_format), static_cast<int>(op.a_loc),
-                static_cast<int>(op.b_loc),    static_cast<int>(op.c_loc)};
+                static_cast<int>(op.a_format),
+                static_cast<int>(op.b_format),
+                static_cast<int>(op.c_format),
+                static_cast<int>(op.a_loc),
+                static_cast<int>(op.b_loc),
+                static_cast<int>(op.c_loc)};
   if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
   const TilePlan p = is_vector_kind(op.kind) ? plan_vector(op) : plan_gemm(op);
   m_cache.emplace(key, p);
@@ -96,8 +117,8 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                  " (core.array.macs_per_pe_per_cycle); it cannot run this GEMM");
   const Format acc = accumulator_of(fmt);
   const uint64_t cores = m_chip.cores;
-  const double bytes_per_cycle = static_cast<double>(m_chip.memory.reachable_bytes_per_s()) /
-                                 m_chip.clock.freq_hz();
+  const double bytes_per_cycle =
+      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
 
   // Every tiling that fits, with its estimated cycles.
@@ -126,16 +147,18 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                    : 0.0;
         const double b_bytes =
             b_dram ? static_cast<double>(bytes_of(op.batch * op.k * op.n, op.b_format)) * tm : 0.0;
-        const double c_bytes = op.c_loc == Location::kDram
-                                   ? static_cast<double>(bytes_of(op.batch * op.m * op.n, op.c_format))
-                                   : 0.0;
+        const double c_bytes =
+            op.c_loc == Location::kDram
+                ? static_cast<double>(bytes_of(op.batch * op.m * op.n, op.c_format))
+                : 0.0;
         const double memory = (a_bytes + b_bytes + c_bytes) / bytes_per_cycle;
         // Exposed prologue and epilogue: the first tile's loads and the last tile's store do not
         // overlap compute.
         const double edges =
-            static_cast<double>((a_dram ? bytes_of(mt * kt, op.a_format) : 0) +
-                                (b_dram ? bytes_of(kt * nt, op.b_format) : 0) +
-                                (op.c_loc == Location::kDram ? bytes_of(mt * nt, op.c_format) : 0)) /
+            static_cast<double>(
+                (a_dram ? bytes_of(mt * kt, op.a_format) : 0) +
+                (b_dram ? bytes_of(kt * nt, op.b_format) : 0) +
+                (op.c_loc == Location::kDram ? bytes_of(mt * nt, op.c_format) : 0)) /
             bytes_per_cycle;
         const double cost = std::max(compute, memory) + edges +
                             static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
@@ -150,15 +173,7 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                  kib(sram.weight_bytes) + " weight buffer and " + kib(2 * bytes_of(1, acc)) +
                  " of the " + kib(sram.output_bytes) + " output buffer (double-buffered)");
   }
-  // Tilings within 1% of the fastest estimate count as equally fast; of those, the one with the
-  // fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose).
-  double best_cost = std::numeric_limits<double>::infinity();
-  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
-  const TilePlan* best = nullptr;
-  for (const auto& f : fits)
-    if (f.first <= best_cost * kPlanTolerance && (!best || f.second.steps < best->steps))
-      best = &f.second;
-  return *best;
+  return fastest(fits);
 }
 
 TilePlan Lowering::plan_vector(const Op& op) const {
@@ -172,25 +187,44 @@ TilePlan Lowering::plan_vector(const Op& op) const {
   const uint64_t fit_out = sram.output_bytes / (2 * out_row);
   const uint64_t fit = std::min(fit_in, fit_out);
   if (fit == 0)
-    fail(op, "a row of " + std::to_string(op.cols) + " elements does not fit the core's SRAM: " +
-                 "double-buffered it needs " + kib(2 * in_row) + " of the " +
-                 kib(sram.input_bytes) + " input buffer and " + kib(2 * out_row) + " of the " +
-                 kib(sram.output_bytes) + " output buffer");
+    fail(op, "a row of " + std::to_string(op.cols) +
+                 " elements does not fit the core's SRAM: " + "double-buffered it needs " +
+                 kib(2 * in_row) + " of the " + kib(sram.input_bytes) + " input buffer and " +
+                 kib(2 * out_row) + " of the " + kib(sram.output_bytes) + " output buffer");
+  // Row blocks: small enough that each core's blocks pipeline (load, compute, store overlap),
+  // large enough that per-step costs stay small. Same estimate and tie rule as for GEMMs.
   const uint64_t rows_per_core = ceil_div(op.rows, m_chip.cores);
-  TilePlan p;
-  p.mt = std::min(fit, rows_per_core);
-  p.nt = op.cols;
-  p.kt = 1;
-  // Steps over all cores: each core walks its block of rows in tiles of mt.
-  for (uint64_t c = 0; c < m_chip.cores; ++c) {
-    const auto [b, e] = block_of(op.rows, m_chip.cores, c);
-    p.steps += ceil_div(e - b, p.mt);
+  const double bytes_per_cycle =
+      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const uint64_t dram_row =
+      (op.a_loc == Location::kDram ? bytes_of(op.cols, op.a_format) : 0) +
+      (inputs > 1 && op.b_loc == Location::kDram ? bytes_of(op.cols, op.b_format) : 0) +
+      (op.c_loc == Location::kDram ? out_row : 0);
+  std::vector<std::pair<double, TilePlan>> fits;
+  for (uint64_t rt : candidates(std::min(fit, rows_per_core))) {
+    const uint64_t steps_per_core = ceil_div(rows_per_core, rt);
+    const double compute =
+        static_cast<double>(steps_per_core) *
+        static_cast<double>(
+            vector_timing(m_chip.core.vector, vector_kind_of(op.kind), rt, op.cols).cycles);
+    const double memory = static_cast<double>(op.rows * dram_row) / bytes_per_cycle;
+    const double edges = static_cast<double>(rt * dram_row) / bytes_per_cycle;
+    const double cost = std::max(compute, memory) + edges +
+                        static_cast<double>(steps_per_core) * m_chip.core.dma.setup_cycles;
+    TilePlan p;
+    p.mt = rt;
+    p.nt = op.cols;
+    p.kt = 1;
+    for (uint64_t c = 0; c < m_chip.cores; ++c) {
+      const auto [b, e] = block_of(op.rows, m_chip.cores, c);
+      p.steps += ceil_div(e - b, rt);
+    }
+    fits.push_back({cost, p});
   }
-  return p;
+  return fastest(fits);
 }
 
-std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan,
-                                         uint32_t label) const {
+std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label) const {
   std::vector<CoreProgram> programs(m_chip.cores);
   for (auto& p : programs) p.label = label;
   if (is_vector_kind(op.kind))
@@ -243,11 +277,13 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CorePro
       TileStep s;
       s.unit = Unit::kVector;
       s.vector = {kind, rows, op.cols, op.a_format, op.c_format};
-      if (op.a_loc == Location::kDram) s.loads.push_back({rows, bytes_of(op.cols, op.a_format), false});
+      if (op.a_loc == Location::kDram)
+        s.loads.push_back({rows, bytes_of(op.cols, op.a_format), false});
       if (two_inputs && op.b_loc == Location::kDram)
         s.loads.push_back({rows, bytes_of(op.cols, op.b_format), false});
       s.starts_output = s.ends_output = true;
-      if (op.c_loc == Location::kDram) s.stores.push_back({rows, bytes_of(op.cols, op.c_format), true});
+      if (op.c_loc == Location::kDram)
+        s.stores.push_back({rows, bytes_of(op.cols, op.c_format), true});
       out[c].steps.push_back(std::move(s));
     }
   }

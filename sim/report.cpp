@@ -42,9 +42,8 @@ std::string csv_field(const std::string& s) {
 }
 
 Json energy_json(const EnergyBreakdown& e) {
-  return Json{{"total", e.total()}, {"mac", e.mac},       {"sram", e.sram},
-              {"dram", e.dram},     {"dma", e.dma},       {"vector", e.vector},
-              {"static", e.static_}};
+  return Json{{"total", e.total()}, {"mac", e.mac},       {"sram", e.sram},     {"dram", e.dram},
+              {"dma", e.dma},       {"vector", e.vector}, {"static", e.static_}};
 }
 
 }  // namespace
@@ -82,8 +81,8 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
     const double secs = seconds(chip, o.cycles());
     const double gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
     // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
-    const uint64_t work = op.kind == OpKind::kGemm ? 2 * o.macs
-                                                   : o.actions.alu_ops + o.actions.sfu_ops;
+    const uint64_t work =
+        op.kind == OpKind::kGemm ? 2 * o.macs : o.actions.alu_ops + o.actions.sfu_ops;
     const double intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
     const std::string tile = op.kind == OpKind::kGemm
                                  ? fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt)
@@ -94,8 +93,8 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
         "{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}\n",
         i, csv_field(op.name), op_kind_name(op.kind), csv_field(op.layer), csv_field(op.op_class),
         shape_of(op), formats_of(op), tile, o.start_cycle, o.end_cycle, o.cycles(),
-        o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles, o.roofline_cycles,
-        o.macs, o.array_utilization, o.dram_read_bytes, o.dram_write_bytes, o.sram_read_bytes,
+        o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles, o.roofline_cycles, o.macs,
+        o.array_utilization, o.dram_read_bytes, o.dram_write_bytes, o.sram_read_bytes,
         o.sram_write_bytes, o.dma_descriptors, gbps, intensity, bound_name(o.bound), e.total(),
         e.mac, e.sram, e.dram, e.dma, e.vector, e.static_);
   }
@@ -151,15 +150,18 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
   const Timeline& tl = r.timeline;
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   for (size_t t = 0; t < tl.tracks().size(); ++t) {
-    Json meta{{"name", "thread_name"}, {"ph", "M"},          {"pid", 0},
-              {"tid", t},              {"args", {{"name", tl.tracks()[t]}}}};
+    Json meta{{"name", "thread_name"},
+              {"ph", "M"},
+              {"pid", 0},
+              {"tid", t},
+              {"args", {{"name", tl.tracks()[t]}}}};
     out += meta.dump() + ",\n";
   }
   for (const TimelineEvent& e : tl.events()) {
-    out += fmt::format("{{\"name\":{},\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
-                       Json(tl.labels()[e.label]).dump(), e.track,
-                       static_cast<double>(e.start_ps) * 1e-6,
-                       static_cast<double>(e.end_ps - e.start_ps) * 1e-6);
+    out += fmt::format(
+        "{{\"name\":{},\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
+        Json(tl.labels()[e.label]).dump(), e.track, static_cast<double>(e.start_ps) * 1e-6,
+        static_cast<double>(e.end_ps - e.start_ps) * 1e-6);
   }
   out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":" +
          Json(chip.name).dump() + "}}\n]}\n";
@@ -185,8 +187,8 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r) {
       "  memory   {:.3f} MB DRAM traffic, {:.2f} GB/s achieved of {:.2f} reachable\n"
       "  energy   {:.3f} mJ, {:.3f} W average\n"
       "  bound   {}\n",
-      chip.name, chip.cores, chip.clock.freq_hz() * 1e-6, r.ops.size(), r.total_cycles,
-      secs * 1e3, static_cast<double>(macs) * 1e-9,
+      chip.name, chip.cores, chip.clock.freq_hz() * 1e-6, r.ops.size(), r.total_cycles, secs * 1e3,
+      static_cast<double>(macs) * 1e-9,
       secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0,
       static_cast<double>(dram) * 1e-6, secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
       static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9, energy_j * 1e3,

@@ -30,7 +30,11 @@ class Driver : public sc_core::sc_module {
   SC_HAS_PROCESS(Driver);
   Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering,
          const std::vector<Op>& ops, const std::vector<TilePlan>& plans, RunResult& result)
-      : sc_module(name), m_top(top), m_lowering(lowering), m_ops(ops), m_plans(plans),
+      : sc_module(name),
+        m_top(top),
+        m_lowering(lowering),
+        m_ops(ops),
+        m_plans(plans),
         m_result(result) {
     SC_THREAD(run);
   }

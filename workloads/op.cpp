@@ -24,8 +24,12 @@ std::string op_kind_name(OpKind k) {
   return "?";
 }
 
-bool is_vector_kind(OpKind k) { return k != OpKind::kGemm; }
+bool is_vector_kind(OpKind k) {
+  return k != OpKind::kGemm;
+}
 
-std::string location_name(Location l) { return l == Location::kDram ? "dram" : "sram"; }
+std::string location_name(Location l) {
+  return l == Location::kDram ? "dram" : "sram";
+}
 
 }  // namespace npu

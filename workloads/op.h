@@ -36,7 +36,8 @@ struct Op {
   uint64_t batch = 1;
   Format a_format = Format::kInt8, b_format = Format::kInt8, c_format = Format::kInt8;
   Location a_loc = Location::kDram, b_loc = Location::kDram, c_loc = Location::kDram;
-  // Vector op shape (rows x cols elements; inputs in in_format, result in c_format)
+  // Vector op shape: rows x cols elements; the input in a_format (the second input of add/mul in
+  // b_format), the result in c_format.
   uint64_t rows = 0, cols = 0;
   // Tags for reports (layer index, op class); free text, may be empty.
   std::string layer;

@@ -21,16 +21,15 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 
-const char* const kUsage =
-    "npusim " NPUSIM_VERSION
-    " -- a cycle-approximate NPU simulator\n"
-    "\n"
-    "Usage: npusim <command> [options]\n"
-    "\n"
-    "Commands:\n"
-    "  run      simulate an op trace on a chip and write per-op reports\n"
-    "\n"
-    "Run `npusim <command> --help` for the options of a command.\n";
+const char* const kUsage = "npusim " NPUSIM_VERSION
+                           " -- a cycle-approximate NPU simulator\n"
+                           "\n"
+                           "Usage: npusim <command> [options]\n"
+                           "\n"
+                           "Commands:\n"
+                           "  run      simulate an op trace on a chip and write per-op reports\n"
+                           "\n"
+                           "Run `npusim <command> --help` for the options of a command.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -113,4 +112,11 @@ int sc_main(int argc, char** argv) {
     std::cerr << "npusim: error: " << e.what() << "\n";
     return kExitFailure;
   }
+}
+
+// Our own main (the executable's definition wins over libsystemc's): silence SystemC's banner,
+// which its main prints before sc_main runs, then hand over to the kernel as usual.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -40,7 +40,8 @@ void BM_Gemm1000(benchmark::State& state) {
     for (const auto& o : r.ops) steps += o.plan.steps, descriptors += o.dma_descriptors;
     benchmark::DoNotOptimize(r.total_cycles);
   }
-  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
   state.counters["descriptors/s"] =
       benchmark::Counter(static_cast<double>(descriptors), benchmark::Counter::kIsRate);
 }
@@ -53,4 +54,9 @@ int sc_main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }
