@@ -1,6 +1,5 @@
 #include "timeline.h"
 
-#include <algorithm>
 
 namespace npu {
 
@@ -11,10 +10,10 @@ uint32_t Timeline::add_track(std::string name) {
 }
 
 uint32_t Timeline::intern(const std::string& label) {
-  auto it = std::find(m_labels.begin(), m_labels.end(), label);
-  if (it != m_labels.end()) return static_cast<uint32_t>(it - m_labels.begin());
-  m_labels.push_back(label);
-  return static_cast<uint32_t>(m_labels.size() - 1);
+  const auto [it, inserted] =
+      m_label_index.emplace(label, static_cast<uint32_t>(m_labels.size()));
+  if (inserted) m_labels.push_back(label);
+  return it->second;
 }
 
 void Timeline::record(uint32_t track, uint32_t label, uint64_t start_ps, uint64_t end_ps) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace npu {
@@ -31,6 +32,7 @@ class Timeline {
   bool m_enabled;
   std::vector<std::string> m_tracks;
   std::vector<std::string> m_labels;
+  std::unordered_map<std::string, uint32_t> m_label_index;
   std::vector<TimelineEvent> m_events;
   std::vector<int64_t> m_last_event_of_track;  ///< for merging, -1 = none
 };
