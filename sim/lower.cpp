@@ -14,8 +14,9 @@ constexpr double kPlanTolerance = 1.01;
 
 [[noreturn]] void fail(const Op& op, const std::string& message) {
   const std::string key = op.src_key.empty() ? "op '" + op.name + "'" : op.src_key;
+  // Ops read from a trace are reported where they were written (`ops[3]`), and named.
   throw ConfigError(op.src_file.empty() ? "<workload>" : op.src_file, op.src_line, op.src_col, key,
-                    message);
+                    op.src_key.empty() ? message : "op '" + op.name + "': " + message);
 }
 
 /// Candidate tile extents of a dimension: powers of two below it, and the dimension itself.

@@ -27,7 +27,9 @@ const char* const kUsage = "npusim " NPUSIM_VERSION
                            "Usage: npusim <command> [options]\n"
                            "\n"
                            "Commands:\n"
-                           "  run      simulate an op trace on a chip and write per-op reports\n"
+                           "  run      simulate an op trace on a chip and write per-op reports:\n"
+                           "           npusim run --arch CHIP.yaml --trace OPS.yaml --out DIR\n"
+                           "                      [--no-timeline] [--quiet]\n"
                            "\n"
                            "Run `npusim <command> --help` for the options of a command.\n";
 
@@ -88,7 +90,8 @@ int sc_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-      std::cout << kUsage;
+      // Asked for, the usage is the output; without a command it is an error message.
+      (args.empty() ? std::cerr : std::cout) << kUsage;
       return args.empty() ? kExitBadInput : kExitOk;
     }
     if (args[0] == "--version") {

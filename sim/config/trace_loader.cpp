@@ -49,6 +49,11 @@ Op read_op(const Value& item, std::unordered_map<std::string, int>& first_line_o
 
   MapReader m = item.as_map();
   Op op;
+  // Where the op was written, so errors found later (the lowering) point at it.
+  op.src_file = item.file();
+  op.src_line = item.line();
+  op.src_col = item.col();
+  op.src_key = item.path();
   op.kind = m.require("kind").as_enum(kinds);
   const std::string kind = op_kind_name(op.kind);
   const std::string a_kind_op = (kind[0] == 'a' ? "an " : "a ") + kind + " op";  // "an add op"
