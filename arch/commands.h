@@ -28,6 +28,7 @@ struct VectorCommand {
   VectorKind kind = VectorKind::kAdd;
   uint64_t rows = 0, cols = 0;
   Format in = Format::kFp16, out = Format::kFp16;
+  Format in2 = Format::kFp16;  ///< the second input of add/mul
 };
 
 /// The few descriptors of one step, held inline: a million steps should not mean a million

@@ -27,8 +27,10 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDo
     ch->index = i;
     ch->ext.requester = first_requester + i;
     ch->ext.done = &ch->grant_done;
-    if (m_timeline)
-      ch->track = m_timeline->add_track(std::string(basename()) + ".ch" + std::to_string(i));
+    if (m_timeline)  // "core0.dma.ch1": every core's engine is named "dma"
+      ch->track = m_timeline->add_track(
+          (get_parent_object() ? std::string(get_parent_object()->basename()) + "." : "") +
+          basename() + ".ch" + std::to_string(i));
     Channel* raw = ch.get();
     sc_core::sc_spawn_options opts;
     sc_core::sc_spawn([this, raw] { channel_thread(raw); },

@@ -1,6 +1,7 @@
 #include "memory_interface.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace npu {
 
@@ -27,7 +28,9 @@ uint64_t MemoryConfig::reachable_bytes_per_s() const {
   const double share = static_cast<double>(peak_bytes_per_s) * achievable_fraction;
   const double bg = static_cast<double>(background_bytes_per_s);
   if (share <= bg) return 0;
-  uint64_t bw = static_cast<uint64_t>(share - bg);
+  // Rounded, not truncated: 0.7 is not exact in binary, and 3e9 * 0.7 - 0 comes out as
+  // 2099999999.99999976, which must be 2.1e9 B/s. At least 1 B/s while share > background.
+  uint64_t bw = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(share - bg)));
   // Little's law: at most max_outstanding requests of request_bytes per round trip.
   if (latency_ps > 0) {
     const unsigned __int128 little = static_cast<unsigned __int128>(max_outstanding) *
@@ -104,11 +107,21 @@ void MemoryInterface::schedule_arbitration(uint64_t at_ps) {
   // delta cycle later; a busy one when its grant ends. One pending notification serves all.
   if (m_arbitrate_at_ps <= at_ps) return;
   m_arbitrate_at_ps = at_ps;
-  m_arbitrate.notify(sc_core::sc_time::from_value(at_ps - sc_core::sc_time_stamp().value()));
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  m_grant_end_wakeup = at_ps > now;
+  m_arbitrate.notify(sc_core::sc_time::from_value(at_ps - now));
 }
 
 void MemoryInterface::arbitrate() {
   const uint64_t now = sc_core::sc_time_stamp().value();
+  if (m_grant_end_wakeup) {
+    // The grant ending now also wakes its requester, in this same evaluation phase (SystemC runs
+    // methods before threads), and a channel streaming back to back asks again at once. Decide a
+    // delta cycle later so that request competes too (else fixed priority alternates).
+    m_grant_end_wakeup = false;
+    m_arbitrate.notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
   m_arbitrate_at_ps = UINT64_MAX;
   if (m_pending_count == 0) return;
   sc_assert(now >= m_busy_until_ps);

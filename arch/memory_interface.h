@@ -97,6 +97,7 @@ class MemoryInterface : public sc_core::sc_module {
   sc_core::sc_event m_arbitrate;
   uint64_t m_busy_until_ps = 0;
   uint64_t m_arbitrate_at_ps = UINT64_MAX;  ///< when the pending arbitration runs; MAX = none
+  bool m_grant_end_wakeup = false;  ///< the pending arbitration is a timed one (a grant's end)
   uint32_t m_last_granted = UINT32_MAX;
   MemoryCounters m_counters;
   Timeline* m_timeline;

@@ -89,7 +89,7 @@ uint64_t NpuCore::run_step(const TileStep& s) {
     const VectorCommand& c = s.vector;
     const VectorTiming t = vector.timing(c.kind, c.rows, c.cols);
     const uint64_t elems = c.rows * c.cols;
-    sram_r = bytes_of(elems, c.in) * vector_kind_inputs(c.kind);
+    sram_r = bytes_of(elems, c.in) + (vector_kind_inputs(c.kind) > 1 ? bytes_of(elems, c.in2) : 0);
     sram_w = bytes_of(elems, c.out);
     unit_cycles = t.cycles;
     m_counters.alu_ops += t.alu_ops;

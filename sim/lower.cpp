@@ -104,6 +104,11 @@ TilePlan Lowering::plan(const Op& op) const {
                 static_cast<int>(op.b_loc),
                 static_cast<int>(op.c_loc)};
   if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
+  // Every estimate divides by the bandwidth, and so does the memory interface.
+  if (m_chip.memory.reachable_bytes_per_s() == 0)
+    fail(op,
+         "the NPU reaches no memory bandwidth on this chip: background traffic takes all of "
+         "peak x achievable_fraction (memory.background_gbps)");
   const TilePlan p = is_vector_kind(op.kind) ? plan_vector(op) : plan_gemm(op);
   m_cache.emplace(key, p);
   return p;
@@ -277,7 +282,7 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CorePro
       const uint64_t rows = std::min(p.mt, end - r);
       TileStep s;
       s.unit = Unit::kVector;
-      s.vector = {kind, rows, op.cols, op.a_format, op.c_format};
+      s.vector = {kind, rows, op.cols, op.a_format, op.c_format, op.b_format};
       if (op.a_loc == Location::kDram)
         s.loads.push_back({rows, bytes_of(op.cols, op.a_format), false});
       if (two_inputs && op.b_loc == Location::kDram)
