@@ -1,0 +1,510 @@
+// load_model: a model's shape from our YAML (through the strict reader of yaml_reader.h) or from
+// a Hugging Face config.json (through nlohmann::json). The two share the caps and the cross-field
+// checks (complete_shape), so a model is accepted or rejected the same way from either file.
+//
+// JSON carries no positions after parsing, so the file is scanned once more for where each
+// top-level key's value starts (top_level_positions): errors then read `file:line:col: key:
+// message` as they do for YAML.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model_loader.h"
+#include "yaml_reader.h"
+
+namespace npu {
+
+namespace {
+
+using config::MapReader;
+using config::Value;
+using json = nlohmann::json;
+
+// Caps. Far above any published model; they keep the parameter count (at most
+// 2^24 x 2^20 + 2^10 x (4 x 2^20 x 2^20 + 3 x 2^20 x 2^22) < 2^56) and KV bytes inside 64 bits.
+constexpr uint64_t kMaxLayers = 1024;
+constexpr uint64_t kMaxDModel = uint64_t{1} << 20;
+constexpr uint64_t kMaxHeads = uint64_t{1} << 16;
+constexpr uint64_t kMaxHeadDim = uint64_t{1} << 16;
+constexpr uint64_t kMaxQDim = uint64_t{1} << 20;  // heads x head_dim
+constexpr uint64_t kMaxFfnDim = uint64_t{1} << 22;
+constexpr uint64_t kMaxVocab = uint64_t{1} << 24;
+constexpr uint64_t kMaxContext = uint64_t{1} << 27;
+
+std::string cap_text(uint64_t cap) {
+  int bits = 0;
+  while ((uint64_t{1} << bits) < cap) ++bits;
+  return (uint64_t{1} << bits) == cap && bits > 10 ? "2^" + std::to_string(bits)
+                                                   : std::to_string(cap);
+}
+
+/// Which key to blame for each cross-field check, as the file spells it.
+struct ShapeKeys {
+  std::string heads, kv_heads, head_dim;
+};
+/// Throws a ConfigError at `key` (its value when present, else the enclosing mapping).
+using FailAt = std::function<void(const std::string& key, const std::string& message)>;
+
+/// Fills the defaults that depend on other fields (head_dim = d_model / heads, kv_heads = heads)
+/// and checks what single ranges cannot: heads dividing the hidden size when head_dim is not
+/// given, kv_heads dividing heads, heads x head_dim under the cap.
+void complete_shape(ModelConfig& m, bool head_dim_given, bool kv_heads_given, const ShapeKeys& k,
+                    const FailAt& fail) {
+  if (!head_dim_given) {
+    if (m.d_model % m.heads != 0) {
+      fail(k.heads, k.heads + " (" + std::to_string(m.heads) + ") do not divide the hidden size (" +
+                        std::to_string(m.d_model) + "); set " + k.head_dim +
+                        " when heads x head_dim is not the hidden size");
+      return;
+    }
+    m.head_dim = m.d_model / m.heads;
+  } else if (m.q_dim() > kMaxQDim) {
+    fail(k.head_dim, k.heads + " x " + k.head_dim + " = " + std::to_string(m.q_dim()) +
+                         " exceeds the cap of " + cap_text(kMaxQDim));
+    return;
+  }
+  if (!kv_heads_given) m.kv_heads = m.heads;
+  if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
+    fail(k.kv_heads, k.kv_heads + " (" + std::to_string(m.kv_heads) + ") do not divide " + k.heads +
+                         " (" + std::to_string(m.heads) + ")");
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+const config::EnumTable<FfnKind>& ffn_kinds() {
+  static const auto table = config::enum_table(kAllFfnKinds, ffn_kind_name);
+  return table;
+}
+const config::EnumTable<NormKind>& norm_kinds() {
+  static const auto table = config::enum_table(kAllNormKinds, norm_kind_name);
+  return table;
+}
+const config::EnumTable<PosEncoding>& pos_encodings() {
+  static const auto table = config::enum_table(kAllPosEncodings, pos_encoding_name);
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+struct Where {
+  int line = 0, col = 0;
+};
+
+/// Where the top-level object starts and where each of its keys' values starts (1-based line and
+/// byte column). `text` is valid JSON with an object at the top. A key given twice is an error
+/// (nlohmann would keep the last one silently).
+struct TopLevel {
+  Where object;
+  std::map<std::string, Where> values;
+};
+
+TopLevel top_level_positions(const std::string& path, const std::string& text) {
+  TopLevel top;
+  std::map<std::string, Where> keys;
+  int line = 1, col = 1, depth = 0;
+  size_t i = 0;
+  const size_t n = text.size();
+  auto advance = [&] {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    ++i;
+  };
+  auto skip_space = [&] {
+    while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+      advance();
+  };
+  while (i < n) {
+    const char c = text[i];
+    if (c == '"') {
+      const Where start{line, col};
+      advance();
+      std::string s;  // raw: escapes are kept, so an escaped key is simply not located
+      while (i < n && text[i] != '"') {
+        if (text[i] == '\\' && i + 1 < n) {
+          s += text[i];
+          advance();
+        }
+        s += text[i];
+        advance();
+      }
+      if (i < n) advance();  // closing quote
+      if (depth == 1) {
+        skip_space();
+        if (i < n && text[i] == ':') {
+          advance();
+          skip_space();
+          if (const auto first = keys.find(s); first != keys.end())
+            throw ConfigError(path, start.line, start.col, s,
+                              "duplicate key '" + s + "' (first given at line " +
+                                  std::to_string(first->second.line) + ")");
+          keys[s] = start;
+          top.values[s] = Where{line, col};
+        }
+      }
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (depth == 0) top.object = Where{line, col};
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+    advance();
+  }
+  return top;
+}
+
+/// 1-based line and column of byte `offset` of `text`.
+Where position_of(const std::string& text, size_t offset) {
+  Where w{1, 1};
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++w.line;
+      w.col = 1;
+    } else {
+      ++w.col;
+    }
+  }
+  return w;
+}
+
+/// Byte offset of the token a JSON syntax error is about. nlohmann reports `byte`, the 1-based
+/// index of the last byte it read, i.e. the token's end; the start is more useful (the string
+/// after a missing comma, not its closing quote). `reason` names the token: "unexpected string
+/// literal", or "last read: '<token>'".
+size_t syntax_error_offset(const std::string& text, size_t byte, const std::string& reason) {
+  if (byte == 0 || text.empty()) return 0;
+  const size_t end = std::min(byte, text.size()) - 1;  // the last byte read
+  if (reason.find("unexpected string literal") != std::string::npos && text[end] == '"') {
+    // A string holds no raw newline: its opening quote is the previous unescaped '"'.
+    for (size_t i = end; i-- > 0 && text[i] != '\n';)
+      if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) return i;
+  }
+  const std::string tag = "last read: '";
+  if (const size_t at = reason.find(tag); at != std::string::npos) {
+    const size_t from = at + tag.size();
+    const size_t to = reason.find("'", from);
+    const size_t len = to == std::string::npos ? 0 : to - from;
+    if (len > 0 && len <= end + 1 && text.compare(end + 1 - len, len, reason, from, len) == 0)
+      return end + 1 - len;
+  }
+  return end;
+}
+
+std::string describe(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "a list";
+    case json::value_t::string:
+      return "the string " + v.dump();
+    default:
+      return v.dump();  // numbers, true, false
+  }
+}
+
+/// The top-level object of a config.json with where its keys are, read key by key.
+class JsonFields {
+ public:
+  JsonFields(std::string path, json root, TopLevel top)
+      : m_path(std::move(path)), m_root(std::move(root)), m_top(std::move(top)) {}
+
+  const std::string& path() const { return m_path; }
+
+  /// The value of `key`, or nullptr when it is absent or null (HF writes unset fields as null).
+  const json* find(const std::string& key) const {
+    const auto it = m_root.find(key);
+    if (it == m_root.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+  bool has(const std::string& key) const { return find(key) != nullptr; }
+
+  /// Throws at the value of `key`, or at the object when the key is absent.
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    const auto it = m_top.values.find(key);
+    const Where w = it != m_top.values.end() ? it->second : m_top.object;
+    throw ConfigError(m_path, w.line, w.col, key, message);
+  }
+
+  /// The first of `keys` present (they are spellings of one field); nullopt when none is. When
+  /// several are present their values must agree.
+  std::optional<std::string> pick(const std::vector<std::string>& keys) const {
+    std::optional<std::string> first;
+    for (const auto& k : keys) {
+      if (!has(k)) continue;
+      if (!first) {
+        first = k;
+      } else if (*find(k) != *find(*first)) {
+        fail(k, "'" + k + "' (" + find(k)->dump() + ") and '" + *first + "' (" +
+                    find(*first)->dump() + ") are spellings of the same field and disagree");
+      }
+    }
+    return first;
+  }
+
+  /// Fails at the object: none of `keys` is present.
+  [[noreturn]] void missing(const std::vector<std::string>& keys) const {
+    std::string message = "missing required field '" + keys[0] + "'";
+    for (size_t i = 1; i < keys.size(); ++i) message += " (or '" + keys[i] + "')";
+    fail(keys[0], message);
+  }
+
+  uint64_t as_uint(const std::string& key, uint64_t min, uint64_t max) const {
+    const json& v = *find(key);
+    if (v.is_number_unsigned()) {
+      const auto x = v.get<uint64_t>();
+      if (x < min) fail(key, "must be at least " + std::to_string(min) + ", got " + v.dump());
+      if (x > max) fail(key, "must be at most " + cap_text(max) + ", got " + v.dump());
+      return x;
+    }
+    if (v.is_number_integer())  // signed: negative
+      fail(key, "must be at least " + std::to_string(min) + ", got " + v.dump());
+    fail(key, "expected an integer, got " + describe(v));
+  }
+  std::string as_string(const std::string& key) const {
+    const json& v = *find(key);
+    if (!v.is_string()) fail(key, "expected a string, got " + describe(v));
+    return v.get<std::string>();
+  }
+  bool as_bool(const std::string& key) const {
+    const json& v = *find(key);
+    if (!v.is_boolean()) fail(key, "expected true or false, got " + describe(v));
+    return v.get<bool>();
+  }
+  void expect_number(const std::string& key) const {
+    if (!find(key)->is_number()) fail(key, "expected a number, got " + describe(*find(key)));
+  }
+
+  /// A required size spelt by any of `keys`.
+  uint64_t require_uint(const std::vector<std::string>& keys, uint64_t min, uint64_t max) const {
+    const auto key = pick(keys);
+    if (!key) missing(keys);
+    return as_uint(*key, min, max);
+  }
+
+ private:
+  std::string m_path;
+  json m_root;
+  TopLevel m_top;
+};
+
+/// What a Hugging Face model_type fixes about the architecture.
+struct HfFamily {
+  const char* model_type;
+  FfnKind ffn;
+  NormKind norm;    // when neither rms_norm_eps nor layer_norm_eps(ilon) is given
+  PosEncoding pos;  // when rope_theta is not given
+  bool tied;        // tie_word_embeddings when absent (the config class's default)
+  bool causal;      // decoder
+};
+
+// Defaults from the transformers config classes: LlamaConfig, MistralConfig, Qwen2Config and
+// Phi3Config default tie_word_embeddings to false; GPT2Config and BertConfig inherit
+// PretrainedConfig's true.
+constexpr HfFamily kHfFamilies[] = {
+    {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
+    {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
+    {"qwen2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
+    {"phi3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
+    {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true},
+    {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false},
+};
+
+const HfFamily& read_family(const JsonFields& f) {
+  if (!f.has("model_type")) f.missing({"model_type"});
+  const std::string type = f.as_string("model_type");
+  std::vector<std::string> known;
+  for (const HfFamily& fam : kHfFamilies) {
+    if (type == fam.model_type) return fam;
+    known.emplace_back(fam.model_type);
+  }
+  std::string message = "unknown model_type '" + type + "'";
+  if (const auto guess = config::nearest(type, known))
+    message += "; did you mean '" + *guess + "'?";
+  message += " (known:";
+  for (size_t i = 0; i < known.size(); ++i) message += (i == 0 ? " " : ", ") + known[i];
+  message +=
+      "). Its FFN, norm and position encoding cannot be told from config.json; describe the "
+      "model in a YAML file (configs/SCHEMA.md)";
+  f.fail("model_type", message);
+}
+
+/// The activation must be the one the family's FFN kind uses (Llama-style gated SiLU, GPT-2-style
+/// GELU); anything else is a different FFN this model does not describe.
+void check_activation(const JsonFields& f, const HfFamily& fam) {
+  const auto key = f.pick({"hidden_act", "activation_function"});
+  if (!key) return;
+  const std::string act = f.as_string(*key);
+  const bool ok =
+      fam.ffn == FfnKind::kSwiGlu ? (act == "silu" || act == "swish") : act.rfind("gelu", 0) == 0;
+  if (!ok)
+    f.fail(*key, "activation '" + act + "' is not modelled for model_type '" + fam.model_type +
+                     "', whose FFN is " + std::string(ffn_kind_name(fam.ffn)) +
+                     (fam.ffn == FfnKind::kSwiGlu ? " (expects silu)" : " (expects a gelu)"));
+}
+
+std::string read_text(const std::string& path) {
+  auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a JSON file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_file(std::string("cannot open file: ") + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail_file("cannot read file");
+  return text.str();
+}
+
+/// The name of a model read from `path`: the folder for .../name/config.json, else the stem.
+std::string name_from_path(const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.filename() == "config.json") {
+    const std::string parent = p.parent_path().filename().string();
+    if (!parent.empty() && parent != "." && parent != "..") return parent;
+  }
+  return p.stem().string();
+}
+
+}  // namespace
+
+ModelConfig load_model_yaml(const std::string& path) {
+  MapReader top = config::load_document(path).as_map(
+      {"name", "family", "description", "layers", "d_model", "heads", "kv_heads", "head_dim",
+       "ffn_dim", "ffn_kind", "vocab", "norm", "pos", "tied_embeddings", "max_context", "causal"});
+  ModelConfig m;
+  m.name = top.require("name").as_string();
+  if (auto x = top.get("family")) m.family = x->as_string();
+  if (auto x = top.get("description")) m.description = x->as_string();
+  m.layers = top.require("layers").as_u32(1, kMaxLayers);
+  m.d_model = top.require("d_model").as_u32(1, kMaxDModel);
+  m.heads = top.require("heads").as_u32(1, kMaxHeads);
+  const auto kv = top.get("kv_heads");
+  if (kv) m.kv_heads = kv->as_u32(1, kMaxHeads);
+  const auto head_dim = top.get("head_dim");
+  if (head_dim) m.head_dim = head_dim->as_u32(1, kMaxHeadDim);
+  m.ffn_dim = top.require("ffn_dim").as_u32(1, kMaxFfnDim);
+  m.ffn_kind = top.require("ffn_kind").as_enum(ffn_kinds());
+  m.vocab = top.require("vocab").as_u32(1, kMaxVocab);
+  m.norm = top.require("norm").as_enum(norm_kinds());
+  m.pos = top.require("pos").as_enum(pos_encodings());
+  m.tied_embeddings = top.require("tied_embeddings").as_bool();
+  m.max_context = top.require("max_context").as_u32(1, kMaxContext);
+  if (auto x = top.get("causal")) m.causal = x->as_bool();
+
+  complete_shape(m, head_dim.has_value(), kv.has_value(), {"heads", "kv_heads", "head_dim"},
+                 [&](const std::string& key, const std::string& message) {
+                   if (auto v = top.get(key)) v->fail(message);
+                   top.self().fail(message);
+                 });
+  return m;
+}
+
+ModelConfig load_hf_config(const std::string& path) {
+  const std::string text = read_text(path);
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // what(): "[json.exception.parse_error.101] parse error at line L, column C: <reason>"; the
+    // position is ours (the start of the offending token), the reason is nlohmann's.
+    std::string reason = e.what();
+    if (const size_t at = reason.find(": "); at != std::string::npos) reason.erase(0, at + 2);
+    const Where w = position_of(text, syntax_error_offset(text, e.byte, reason));
+    throw ConfigError(path, w.line, w.col, "", "JSON syntax error: " + reason);
+  }
+  if (!root.is_object())
+    throw ConfigError(path, 1, 1, "",
+                      "the top level must be a JSON object of fields, got " + describe(root));
+  const JsonFields f(path, std::move(root), top_level_positions(path, text));
+
+  const HfFamily& fam = read_family(f);
+  ModelConfig m;
+  m.name = name_from_path(path);
+  m.family = fam.model_type;
+  m.layers = static_cast<uint32_t>(f.require_uint({"num_hidden_layers", "n_layer"}, 1, kMaxLayers));
+  const auto d_key = f.pick({"hidden_size", "n_embd"});
+  if (!d_key) f.missing({"hidden_size", "n_embd"});
+  m.d_model = static_cast<uint32_t>(f.as_uint(*d_key, 1, kMaxDModel));
+  const auto heads_key = f.pick({"num_attention_heads", "n_head"});
+  if (!heads_key) f.missing({"num_attention_heads", "n_head"});
+  m.heads = static_cast<uint32_t>(f.as_uint(*heads_key, 1, kMaxHeads));
+  const bool kv_given = f.has("num_key_value_heads");
+  if (kv_given) m.kv_heads = static_cast<uint32_t>(f.as_uint("num_key_value_heads", 1, kMaxHeads));
+  const bool head_dim_given = f.has("head_dim");
+  if (head_dim_given) m.head_dim = static_cast<uint32_t>(f.as_uint("head_dim", 1, kMaxHeadDim));
+
+  if (const auto key = f.pick({"intermediate_size", "n_inner"})) {
+    m.ffn_dim = static_cast<uint32_t>(f.as_uint(*key, 1, kMaxFfnDim));
+  } else if (std::string(fam.model_type) == "gpt2") {
+    // GPT2Config: n_inner None means 4 x n_embd.
+    if (4 * uint64_t{m.d_model} > kMaxFfnDim)
+      f.fail(*d_key, "4 x " + *d_key +
+                         " (the FFN size when n_inner is not given) exceeds the cap "
+                         "of " +
+                         cap_text(kMaxFfnDim));
+    m.ffn_dim = 4 * m.d_model;
+  } else {
+    f.missing({"intermediate_size", "n_inner"});
+  }
+  m.ffn_kind = fam.ffn;
+  check_activation(f, fam);
+  m.vocab = static_cast<uint32_t>(f.require_uint({"vocab_size"}, 1, kMaxVocab));
+
+  if (f.has("rms_norm_eps")) {
+    f.expect_number("rms_norm_eps");
+    m.norm = NormKind::kRmsNorm;
+  } else if (const auto key = f.pick({"layer_norm_eps", "layer_norm_epsilon"})) {
+    f.expect_number(*key);
+    m.norm = NormKind::kLayerNorm;
+  } else {
+    m.norm = fam.norm;
+  }
+
+  if (f.has("rope_theta")) {
+    f.expect_number("rope_theta");
+    m.pos = PosEncoding::kRope;
+  } else {
+    m.pos = fam.pos;
+  }
+  if (f.has("position_embedding_type")) {  // BERT: absolute (learned) or relative variants
+    const std::string type = f.as_string("position_embedding_type");
+    if (type != "absolute")
+      f.fail("position_embedding_type",
+             "'" + type + "' is not modelled (only 'absolute': a learned position table)");
+  }
+
+  m.tied_embeddings = f.has("tie_word_embeddings") ? f.as_bool("tie_word_embeddings") : fam.tied;
+  m.max_context = static_cast<uint32_t>(
+      f.require_uint({"max_position_embeddings", "n_positions"}, 1, kMaxContext));
+  m.causal = fam.causal;
+
+  complete_shape(m, head_dim_given, kv_given, {*heads_key, "num_key_value_heads", "head_dim"},
+                 [&](const std::string& key, const std::string& message) { f.fail(key, message); });
+  return m;
+}
+
+ModelConfig load_model(const std::string& path) {
+  if (std::filesystem::path(path).extension() == ".json") return load_hf_config(path);
+  return load_model_yaml(path);
+}
+
+}  // namespace npu

@@ -1,0 +1,71 @@
+#include "model.h"
+
+namespace npu {
+
+std::string_view ffn_kind_name(FfnKind k) {
+  switch (k) {
+    case FfnKind::kGeluMlp:
+      return "gelu_mlp";
+    case FfnKind::kSwiGlu:
+      return "swiglu";
+  }
+  return "?";
+}
+
+std::string_view norm_kind_name(NormKind k) {
+  switch (k) {
+    case NormKind::kLayerNorm:
+      return "layernorm";
+    case NormKind::kRmsNorm:
+      return "rmsnorm";
+  }
+  return "?";
+}
+
+std::string_view pos_encoding_name(PosEncoding p) {
+  switch (p) {
+    case PosEncoding::kRope:
+      return "rope";
+    case PosEncoding::kLearned:
+      return "learned";
+    case PosEncoding::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+uint64_t ModelConfig::attention_params_per_layer() const {
+  const uint64_t d = d_model;
+  return d * q_dim() + 2 * d * kv_dim() + q_dim() * d;
+}
+
+uint64_t ModelConfig::ffn_params_per_layer() const {
+  return uint64_t{ffn_matrices()} * d_model * ffn_dim;
+}
+
+uint64_t ModelConfig::norm_params() const {
+  return norm == NormKind::kLayerNorm ? 2 * uint64_t{d_model} : uint64_t{d_model};
+}
+
+uint64_t ModelConfig::params_per_layer() const {
+  return attention_params_per_layer() + ffn_params_per_layer() + 2 * norm_params();
+}
+
+uint64_t ModelConfig::embedding_params() const {
+  const uint64_t positions = pos == PosEncoding::kLearned ? max_context : 0;
+  return (uint64_t{vocab} + positions) * d_model;
+}
+
+uint64_t ModelConfig::lm_head_params() const {
+  return tied_embeddings ? 0 : uint64_t{vocab} * d_model;
+}
+
+uint64_t ModelConfig::parameters() const {
+  return embedding_params() + layers * params_per_layer() + norm_params() + lm_head_params();
+}
+
+uint64_t ModelConfig::kv_bytes_per_token(Format f) const {
+  return bytes_of(2 * uint64_t{layers} * kv_dim(), f);
+}
+
+}  // namespace npu

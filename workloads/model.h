@@ -1,0 +1,104 @@
+// A transformer model's shape: the numbers of its published config (layers, hidden size, heads,
+// KV heads, FFN size and kind, vocabulary, norm, position encoding), from which the workload
+// generator derives the ops of a prefill or a decode step and the KV-cache sizes. Loaded from our
+// YAML or a Hugging Face config.json by sim/config/model_loader.h (schema: configs/SCHEMA.md).
+//
+// The shape covers dense decoder (Llama 2/3, Mistral, Phi-3, Qwen2, GPT-2) and encoder (BERT)
+// transformers: every layer has the same attention (heads x head_dim queries, kv_heads x head_dim
+// keys and values) and the same FFN. Mixture-of-experts, sliding-window attention, cross attention
+// and per-layer differences are not described.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "../arch/types.h"  // number formats: the shared vocabulary, no hardware
+
+namespace npu {
+
+/// The feed-forward block of a layer.
+enum class FfnKind : uint8_t {
+  kGeluMlp,  ///< `gelu_mlp`: up [d, ffn], GELU, down [ffn, d] (GPT-2, BERT): 2 matrices
+  kSwiGlu,   ///< `swiglu`: gate and up [d, ffn], SiLU(gate) * up, down [ffn, d] (Llama): 3
+};
+inline constexpr std::array<FfnKind, 2> kAllFfnKinds = {FfnKind::kGeluMlp, FfnKind::kSwiGlu};
+std::string_view ffn_kind_name(FfnKind k);  ///< "gelu_mlp", "swiglu"
+
+/// The normalisation before (or after) each block.
+enum class NormKind : uint8_t {
+  kLayerNorm,  ///< `layernorm`: mean and variance, scale and shift (2 x d parameters)
+  kRmsNorm,    ///< `rmsnorm`: root mean square, scale only (d parameters)
+};
+inline constexpr std::array<NormKind, 2> kAllNormKinds = {NormKind::kLayerNorm, NormKind::kRmsNorm};
+std::string_view norm_kind_name(NormKind k);  ///< "layernorm", "rmsnorm"
+
+/// How positions enter the model.
+enum class PosEncoding : uint8_t {
+  kRope,     ///< `rope`: rotary embeddings applied to Q and K in every layer; no parameters
+  kLearned,  ///< `learned`: an absolute position-embedding table [max_context, d] (GPT-2, BERT)
+  kNone,     ///< `none`: no position information (e.g. ALiBi-style biases are not modelled)
+};
+inline constexpr std::array<PosEncoding, 3> kAllPosEncodings = {
+    PosEncoding::kRope, PosEncoding::kLearned, PosEncoding::kNone};
+std::string_view pos_encoding_name(PosEncoding p);  ///< "rope", "learned", "none"
+
+struct ModelConfig {
+  std::string name;         ///< e.g. "llama-3.1-8b"; used in reports
+  std::string family;       ///< optional; the Hugging Face model_type ("llama", "gpt2", ...)
+  std::string description;  ///< optional free text
+
+  uint32_t layers = 0;    ///< transformer blocks (num_hidden_layers)
+  uint32_t d_model = 0;   ///< hidden size (hidden_size)
+  uint32_t heads = 0;     ///< query heads (num_attention_heads)
+  uint32_t kv_heads = 0;  ///< key/value heads (num_key_value_heads): = heads for MHA, fewer for
+                          ///< GQA, 1 for MQA; divides heads
+  uint32_t head_dim = 0;  ///< per head; usually d_model / heads
+  uint32_t ffn_dim = 0;   ///< FFN intermediate size (intermediate_size)
+  FfnKind ffn_kind = FfnKind::kSwiGlu;
+  uint32_t vocab = 0;  ///< vocabulary size (vocab_size)
+  NormKind norm = NormKind::kRmsNorm;
+  PosEncoding pos = PosEncoding::kRope;
+  bool tied_embeddings = false;  ///< the LM head reuses the token-embedding matrix
+  uint32_t max_context = 0;      ///< max positions (max_position_embeddings)
+  bool causal = true;            ///< decoder (causal mask); false for an encoder such as BERT
+
+  /// Width of the queries (and of the attention output): heads x head_dim.
+  uint64_t q_dim() const { return uint64_t{heads} * head_dim; }
+  /// Width of the keys, and of the values: kv_heads x head_dim.
+  uint64_t kv_dim() const { return uint64_t{kv_heads} * head_dim; }
+  /// Query heads sharing one KV head (1 for MHA).
+  uint32_t group_size() const { return kv_heads == 0 ? 0 : heads / kv_heads; }
+  /// Weight matrices of the FFN: 2 (gelu_mlp) or 3 (swiglu).
+  uint32_t ffn_matrices() const { return ffn_kind == FfnKind::kSwiGlu ? 3 : 2; }
+
+  // Parameter counts. Weight matrices and norm parameters only: biases are left out (GPT-2's
+  // are 82,944 of 124.4 M, 0.07 %; Qwen2's QKV biases 27,648 of 494 M), as are BERT's
+  // token-type embeddings (1,536) and pooler (590,592, 0.5 %), which a language-model workload
+  // does not run.
+
+  /// Q, K, V and O projections of one layer: d x q + 2 x d x kv + q x d.
+  uint64_t attention_params_per_layer() const;
+  /// The FFN of one layer: ffn_matrices() x d x ffn_dim.
+  uint64_t ffn_params_per_layer() const;
+  /// One norm: 2 x d for layernorm (scale and shift), d for rmsnorm (scale).
+  uint64_t norm_params() const;
+  /// One layer: attention + FFN + two norms (before attention and before the FFN; BERT's
+  /// post-norms are also two per layer).
+  uint64_t params_per_layer() const;
+  /// Token embeddings (vocab x d), plus the position table (max_context x d) when learned.
+  uint64_t embedding_params() const;
+  /// The output projection to the vocabulary: vocab x d, or 0 when tied to the embeddings.
+  uint64_t lm_head_params() const;
+  /// All: embeddings + layers x per-layer + one final norm + LM head. The final norm stands for
+  /// the norm after the last block (Llama, GPT-2) or, in BERT, the embedding layernorm, which
+  /// has the same size.
+  uint64_t parameters() const;
+
+  /// Bytes of KV cache one token adds: K and V, every layer, kv_heads x head_dim elements each,
+  /// in `f`: bytes_of(2 x layers x kv_dim, f).
+  uint64_t kv_bytes_per_token(Format f) const;
+};
+
+}  // namespace npu
