@@ -22,7 +22,7 @@ enum class Bound : uint8_t { kCompute, kMemory, kVector, kLatency };
 std::string bound_name(Bound b);
 
 struct OpRecord {
-  const Op* op = nullptr;
+  const Op* op = nullptr;  ///< into the ops given to simulate(): they must outlive the result
   TilePlan plan;
   uint64_t start_cycle = 0, end_cycle = 0;  ///< NPU clock cycles; ops start on a clock edge
   uint64_t cycles() const { return end_cycle - start_cycle; }
