@@ -31,31 +31,46 @@ struct VectorCommand {
   Format in2 = Format::kFp16;  ///< the second input of add/mul
 };
 
-/// The few descriptors of one step, held inline: a million steps should not mean a million
-/// allocations.
-class DescriptorList {
+/// A short list held inline: a million steps should not mean a million allocations.
+template <class T, size_t N>
+class InlineList {
  public:
-  static constexpr size_t kCapacity = 3;
-  void push_back(const DmaDescriptor& d) {
-    sc_assert(m_size < kCapacity);
-    m_items[m_size++] = d;
+  static constexpr size_t kCapacity = N;
+  void push_back(const T& x) {
+    sc_assert(m_size < N);
+    m_items[m_size++] = x;
   }
   bool empty() const { return m_size == 0; }
   size_t size() const { return m_size; }
-  const DmaDescriptor* begin() const { return m_items.data(); }
-  const DmaDescriptor* end() const { return m_items.data() + m_size; }
-  const DmaDescriptor& operator[](size_t i) const { return m_items[i]; }
+  const T* begin() const { return m_items.data(); }
+  const T* end() const { return m_items.data() + m_size; }
+  const T& operator[](size_t i) const { return m_items[i]; }
 
  private:
-  std::array<DmaDescriptor, kCapacity> m_items{};
+  std::array<T, N> m_items{};
   size_t m_size = 0;
 };
 
-struct TileStep {
-  DescriptorList loads;  ///< into this step's input slot; empty if resident
+/// One command for a compute unit.
+struct Command {
   Unit unit = Unit::kArray;
   ArrayCommand array;
   VectorCommand vector;
+};
+inline Command array_command(const ArrayCommand& a) {
+  return {Unit::kArray, a, {}};
+}
+inline Command vector_command(const VectorCommand& v) {
+  return {Unit::kVector, {}, v};
+}
+
+using DescriptorList = InlineList<DmaDescriptor, 3>;
+
+/// One step of a core's program. Its commands run one after the other (e.g. a weight
+/// dequantisation pass, then the GEMM tile; or flash attention's Q K^T, online softmax, P V).
+struct TileStep {
+  DescriptorList loads;  ///< into this step's input slot; empty if resident
+  InlineList<Command, 4> commands;
   bool starts_output = false;  ///< first step accumulating into a new output slot
   bool ends_output = false;    ///< last step of its output tile: release to the store path
   DescriptorList stores;       ///< issued when ends_output (empty: output stays on chip)

@@ -37,7 +37,8 @@ struct DmaConfig {
 struct DmaDescriptor {
   uint64_t rows = 1;
   uint64_t row_bytes = 0;
-  bool write = false;  ///< SRAM -> memory
+  bool write = false;   ///< SRAM -> memory
+  bool gather = false;  ///< rows from scattered addresses (an index list): one descriptor per row
   uint64_t bytes() const { return rows * row_bytes; }
 };
 

@@ -75,9 +75,15 @@ void NpuCore::loader_thread() {
 }
 
 uint64_t NpuCore::run_step(const TileStep& s) {
+  uint64_t total = 0;
+  for (const Command& c : s.commands) total += run_command(c);
+  return total;
+}
+
+uint64_t NpuCore::run_command(const Command& cmd) {
   uint64_t unit_cycles = 0, sram_r = 0, sram_w = 0;
-  if (s.unit == Unit::kArray) {
-    const ArrayCommand& c = s.array;
+  if (cmd.unit == Unit::kArray) {
+    const ArrayCommand& c = cmd.array;
     const ArrayTiming t = array.timing(c.m, c.k, c.n, c.compute);
     const Format acc = accumulator_of(c.compute);
     sram_r = bytes_of(t.a_reads, c.a) + bytes_of(t.b_reads, c.b) + bytes_of(t.psum_reads, acc);
@@ -86,7 +92,7 @@ uint64_t NpuCore::run_step(const TileStep& s) {
     m_counters.macs += t.macs;
     m_counters.macs_by_format[static_cast<size_t>(c.compute)] += t.macs;
   } else {
-    const VectorCommand& c = s.vector;
+    const VectorCommand& c = cmd.vector;
     const VectorTiming t = vector.timing(c.kind, c.rows, c.cols);
     const uint64_t elems = c.rows * c.cols;
     sram_r = bytes_of(elems, c.in) + (vector_kind_inputs(c.kind) > 1 ? bytes_of(elems, c.in2) : 0);
@@ -99,12 +105,12 @@ uint64_t NpuCore::run_step(const TileStep& s) {
   m_counters.stall_cycles += cycles - unit_cycles;
   sram.count(sram_r, sram_w);
   const uint64_t start = sc_core::sc_time_stamp().value();
-  if (s.unit == Unit::kArray)
+  if (cmd.unit == Unit::kArray)
     array.occupy(cycles);
   else
     vector.occupy(cycles);
   if (m_timeline)
-    m_timeline->record(s.unit == Unit::kArray ? m_track_array : m_track_vector, m_program->label,
+    m_timeline->record(cmd.unit == Unit::kArray ? m_track_array : m_track_vector, m_program->label,
                        start, sc_core::sc_time_stamp().value());
   return cycles;
 }

@@ -66,6 +66,7 @@ class NpuCore : public sc_core::sc_module {
   void storer_thread();
   void finish_if_done();
   uint64_t run_step(const TileStep& s);
+  uint64_t run_command(const Command& c);
 
   ClockDomain m_clk;
   const CoreProgram* m_program = nullptr;

@@ -10,7 +10,7 @@ namespace {
 // softmax = max, subtract, exp, sum, multiply by the row's reciprocal; layernorm = sum, sub,
 // square-accumulate, sub, mul, mul, add plus one rsqrt per row; RMSNorm = square-accumulate, mul,
 // mul plus one rsqrt per row; GELU (tanh form) = 7 ALU ops and one tanh; SiLU = exp, add,
-// reciprocal, mul.
+// reciprocal, mul; RoPE = two multiplies and an add per element with cos/sin tables resident.
 struct KindCost {
   VectorKind kind;
   std::string_view name;
@@ -19,7 +19,7 @@ struct KindCost {
   uint32_t sfu_per_elem;
   uint32_t sfu_per_row;
 };
-constexpr std::array<KindCost, 8> kCosts = {{
+constexpr std::array<KindCost, 9> kCosts = {{
     {VectorKind::kAdd, "add", 2, 1, 0, 0},
     {VectorKind::kMul, "mul", 2, 1, 0, 0},
     {VectorKind::kSoftmax, "softmax", 1, 4, 1, 1},
@@ -28,6 +28,7 @@ constexpr std::array<KindCost, 8> kCosts = {{
     {VectorKind::kGelu, "gelu", 1, 7, 1, 0},
     {VectorKind::kSilu, "silu", 1, 2, 2, 0},
     {VectorKind::kCopy, "copy", 1, 1, 0, 0},
+    {VectorKind::kRope, "rope", 1, 3, 0, 0},
 }};
 const KindCost& cost_of(VectorKind k) {
   return kCosts[static_cast<size_t>(k)];

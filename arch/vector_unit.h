@@ -27,6 +27,7 @@ enum class VectorKind : uint8_t {
   kGelu,       ///< tanh-approximated GELU
   kSilu,       ///< x * sigmoid(x)
   kCopy,       ///< format conversion / (de)quantisation pass
+  kRope,       ///< rotary embedding: x * cos + rotate(x) * sin (tables resident in SRAM)
 };
 std::string_view vector_kind_name(VectorKind k);
 std::optional<VectorKind> parse_vector_kind(std::string_view s);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "config/error.h"
 
 namespace npu {
@@ -67,6 +69,14 @@ Format compute_format(const Op& op) {
   return format_bits(op.b_format) > format_bits(op.a_format) ? op.b_format : op.a_format;
 }
 
+std::string op_signature(const Op& op) {
+  return fmt::format(
+      "{}|{}x{}x{}x{}|{}x{}|g{}q{}c{}|{}{}{}|{}{}{}", static_cast<int>(op.kind), op.batch, op.m,
+      op.k, op.n, op.rows, op.cols, op.b_group, op.group, op.causal ? 1 : 0,
+      static_cast<int>(op.a_format), static_cast<int>(op.b_format), static_cast<int>(op.c_format),
+      static_cast<int>(op.a_loc), static_cast<int>(op.b_loc), static_cast<int>(op.c_loc));
+}
+
 VectorKind vector_kind_of(OpKind k) {
   switch (k) {
     case OpKind::kAdd:
@@ -83,44 +93,55 @@ VectorKind vector_kind_of(OpKind k) {
       return VectorKind::kGelu;
     case OpKind::kSilu:
       return VectorKind::kSilu;
+    case OpKind::kRope:
+      return VectorKind::kRope;
+    case OpKind::kGather:
     case OpKind::kGemm:
+    case OpKind::kAttention:
       break;
   }
-  return VectorKind::kCopy;
+  return VectorKind::kCopy;  // gather moves rows and converts their format
 }
 
 TilePlan Lowering::plan(const Op& op) const {
-  const Key key{static_cast<int>(op.kind),
-                op.m,
-                op.k,
-                op.n,
-                op.batch,
-                op.rows,
-                op.cols,
-                static_cast<int>(op.a_format),
-                static_cast<int>(op.b_format),
-                static_cast<int>(op.c_format),
-                static_cast<int>(op.a_loc),
-                static_cast<int>(op.b_loc),
-                static_cast<int>(op.c_loc)};
+  const std::string key = op_signature(op);
   if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
   // Every estimate divides by the bandwidth, and so does the memory interface.
   if (m_chip.memory.reachable_bytes_per_s() == 0)
     fail(op,
          "the NPU reaches no memory bandwidth on this chip: background traffic takes all of "
          "peak x achievable_fraction (memory.background_gbps)");
-  const TilePlan p = is_vector_kind(op.kind) ? plan_vector(op) : plan_gemm(op);
+  TilePlan p;
+  if (op.kind == OpKind::kGemm)
+    p = plan_gemm(op);
+  else if (op.kind == OpKind::kAttention)
+    p = plan_attention(op);
+  else
+    p = plan_vector(op);
   m_cache.emplace(key, p);
   return p;
+}
+
+MacFormat Lowering::mac_format(const Op& op, const char* what) const {
+  const SystolicArrayConfig& arr = m_chip.core.array;
+  MacFormat f;
+  if (arr.supports(op.b_format)) {
+    f.compute = compute_format(op);
+  } else {  // B is converted on the vector unit to A's format, then multiplied in it
+    f.compute = op.a_format;
+    f.dequant_b = true;
+  }
+  if (!arr.supports(f.compute))
+    fail(op, "the array has no MAC rate for " + std::string(format_name(f.compute)) +
+                 " (core.array.macs_per_pe_per_cycle); it cannot run this " + what);
+  return f;
 }
 
 TilePlan Lowering::plan_gemm(const Op& op) const {
   const SystolicArrayConfig& arr = m_chip.core.array;
   const SramConfig& sram = m_chip.core.sram;
-  const Format fmt = compute_format(op);
-  if (!arr.supports(fmt))
-    fail(op, "the array has no MAC rate for " + std::string(format_name(fmt)) +
-                 " (core.array.macs_per_pe_per_cycle); it cannot run this GEMM");
+  const MacFormat mf = mac_format(op, "GEMM");
+  const Format fmt = mf.compute;
   const Format acc = accumulator_of(fmt);
   const uint64_t cores = m_chip.cores;
   const double bytes_per_cycle =
@@ -136,13 +157,16 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
       if (2 * bytes_of(mt * nt, acc) > sram.output_bytes) break;
       for (uint64_t kt : ks) {
         if (2 * bytes_of(mt * kt, op.a_format) > sram.input_bytes ||
-            2 * bytes_of(kt * nt, op.b_format) > sram.weight_bytes)
+            2 * op.b_bytes(kt * nt) > sram.weight_bytes)
           break;
         const uint64_t tm = ceil_div(op.m, mt), tn = ceil_div(op.n, nt), tk = ceil_div(op.k, kt);
         const uint64_t out_tiles = op.batch * tm * tn;
         const uint64_t per_core = ceil_div(out_tiles, cores);
-        const double compute = static_cast<double>(per_core * tk) *
-                               static_cast<double>(gemm_timing(arr, mt, kt, nt, fmt).cycles);
+        const uint64_t dequant =
+            mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, kt, nt).cycles : 0;
+        const double compute =
+            static_cast<double>(per_core * tk) *
+            static_cast<double>(gemm_timing(arr, mt, kt, nt, fmt).cycles + dequant);
         // DRAM traffic: B once per output tile, C once, A once per output tile when K is cut
         // into slices, else once per row block a core touches (see lower_gemm).
         const double a_bytes =
@@ -152,7 +176,7 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                                        static_cast<double>(op.batch * tm))
                    : 0.0;
         const double b_bytes =
-            b_dram ? static_cast<double>(bytes_of(op.batch * op.k * op.n, op.b_format)) * tm : 0.0;
+            b_dram ? static_cast<double>(op.b_bytes(op.batch * op.k * op.n)) * tm : 0.0;
         const double c_bytes =
             op.c_loc == Location::kDram
                 ? static_cast<double>(bytes_of(op.batch * op.m * op.n, op.c_format))
@@ -162,22 +186,21 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
         // overlap compute.
         const double edges =
             static_cast<double>(
-                (a_dram ? bytes_of(mt * kt, op.a_format) : 0) +
-                (b_dram ? bytes_of(kt * nt, op.b_format) : 0) +
+                (a_dram ? bytes_of(mt * kt, op.a_format) : 0) + (b_dram ? op.b_bytes(kt * nt) : 0) +
                 (op.c_loc == Location::kDram ? bytes_of(mt * nt, op.c_format) : 0)) /
             bytes_per_cycle;
         const double cost = std::max(compute, memory) + edges +
                             static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
-        fits.push_back({cost, {mt, nt, kt, out_tiles * tk, fmt}});
+        fits.push_back({cost, {mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b}});
       }
     }
   }
   if (fits.empty()) {
     fail(op, "no tile fits the core's SRAM: even a 1x1x1 tile needs " +
                  kib(2 * bytes_of(1, op.a_format)) + " of the " + kib(sram.input_bytes) +
-                 " input buffer, " + kib(2 * bytes_of(1, op.b_format)) + " of the " +
-                 kib(sram.weight_bytes) + " weight buffer and " + kib(2 * bytes_of(1, acc)) +
-                 " of the " + kib(sram.output_bytes) + " output buffer (double-buffered)");
+                 " input buffer, " + kib(2 * op.b_bytes(1)) + " of the " + kib(sram.weight_bytes) +
+                 " weight buffer and " + kib(2 * bytes_of(1, acc)) + " of the " +
+                 kib(sram.output_bytes) + " output buffer (double-buffered)");
   }
   return fastest(fits);
 }
@@ -230,13 +253,82 @@ TilePlan Lowering::plan_vector(const Op& op) const {
   return fastest(fits);
 }
 
+namespace {
+/// Keys visible to the query rows [r0, r1) of an attention group (all n without a causal mask).
+uint64_t visible_keys(const Op& op, uint64_t r1) {
+  if (!op.causal) return op.n;
+  const uint64_t positions = op.m / op.group;
+  return op.n - positions + (r1 - 1) / op.group + 1;
+}
+}  // namespace
+
+TilePlan Lowering::plan_attention(const Op& op) const {
+  const SramConfig& sram = m_chip.core.sram;
+  const MacFormat mf = mac_format(op, "attention");
+  const uint64_t hd = op.k;
+  const double bytes_per_cycle =
+      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const bool q_dram = op.a_loc == Location::kDram, kv_dram = op.b_loc == Location::kDram;
+  std::vector<std::pair<double, TilePlan>> fits;
+  for (uint64_t br : candidates(op.m)) {
+    // Q block (double-buffered) in the input buffer.
+    if (2 * bytes_of(br * hd, op.a_format) > sram.input_bytes) break;
+    for (uint64_t bc : candidates(op.n)) {
+      // K and V blocks (double-buffered) in the weight buffer; the O accumulator (double-
+      // buffered) and the S/P block in the output buffer, at fp32.
+      if (4 * bytes_of(bc * hd, op.b_format) > sram.weight_bytes ||
+          bytes_of(2 * br * hd + br * bc, Format::kFp32) > sram.output_bytes)
+        break;
+      const uint64_t tq = ceil_div(op.m, br);
+      uint64_t steps = 0, kv_rows = 0;
+      for (uint64_t qi = 0; qi < tq; ++qi) {
+        const uint64_t vis = visible_keys(op, std::min(op.m, (qi + 1) * br));
+        steps += ceil_div(vis, bc);
+        kv_rows += vis;
+      }
+      steps *= op.batch;
+      kv_rows *= op.batch;
+      const SystolicArrayConfig& arr = m_chip.core.array;
+      const uint64_t step_cycles =
+          gemm_timing(arr, br, hd, bc, mf.compute).cycles +
+          vector_timing(m_chip.core.vector, VectorKind::kSoftmax, br, bc).cycles +
+          gemm_timing(arr, br, bc, hd, mf.compute).cycles +
+          (mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, 2 * bc, hd).cycles
+                        : 0);
+      const double compute =
+          static_cast<double>(ceil_div(steps, m_chip.cores)) * static_cast<double>(step_cycles);
+      const double bytes = static_cast<double>(
+          (q_dram ? bytes_of(op.batch * op.m * hd, op.a_format) : 0) +
+          (kv_dram ? 2 * bytes_of(kv_rows * hd, op.b_format) : 0) +
+          (op.c_loc == Location::kDram ? bytes_of(op.batch * op.m * hd, op.c_format) : 0));
+      const double edges =
+          static_cast<double>(bytes_of(br * hd, op.a_format) + 2 * bytes_of(bc * hd, op.b_format)) /
+          bytes_per_cycle;
+      const double cost =
+          std::max(compute, bytes / bytes_per_cycle) + edges +
+          static_cast<double>(ceil_div(steps, m_chip.cores)) * m_chip.core.dma.setup_cycles;
+      fits.push_back({cost, {br, bc, hd, steps, mf.compute, mf.dequant_b}});
+    }
+  }
+  if (fits.empty())
+    fail(op, "flash attention does not fit the core's SRAM: even one query and one key need " +
+                 kib(2 * bytes_of(hd, op.a_format)) + " of the " + kib(sram.input_bytes) +
+                 " input buffer, " + kib(4 * bytes_of(hd, op.b_format)) + " of the " +
+                 kib(sram.weight_bytes) + " weight buffer and " +
+                 kib(bytes_of(2 * hd + 1, Format::kFp32)) + " of the " + kib(sram.output_bytes) +
+                 " output buffer");
+  return fastest(fits);
+}
+
 std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label) const {
   std::vector<CoreProgram> programs(m_chip.cores);
   for (auto& p : programs) p.label = label;
-  if (is_vector_kind(op.kind))
-    lower_vector(op, plan, programs);
-  else
+  if (op.kind == OpKind::kGemm)
     lower_gemm(op, plan, programs);
+  else if (op.kind == OpKind::kAttention)
+    lower_attention(op, plan, programs);
+  else
+    lower_vector(op, plan, programs);
   return programs;
 }
 
@@ -256,18 +348,61 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgr
       for (uint64_t ki = 0; ki < tk; ++ki) {
         const uint64_t kt = std::min(p.kt, op.k - ki * p.kt);
         TileStep s;
-        s.unit = Unit::kArray;
-        s.array = {mt, kt, nt, p.compute, op.a_format, op.b_format};
+        const Format b_in = p.dequant_b ? p.compute : op.b_format;
+        if (p.dequant_b)  // B to the compute format on the vector unit first
+          s.commands.push_back(
+              vector_command({VectorKind::kCopy, kt, nt, op.b_format, p.compute, op.b_format}));
+        s.commands.push_back(array_command({mt, kt, nt, p.compute, op.a_format, b_in}));
         const uint64_t a_id = (b * tm + mi) * tk + ki;
         if (op.a_loc == Location::kDram && a_id != last_a)
-          s.loads.push_back({mt, bytes_of(kt, op.a_format), false});
+          s.loads.push_back({mt, bytes_of(kt, op.a_format)});
         last_a = a_id;
-        if (op.b_loc == Location::kDram) s.loads.push_back({kt, bytes_of(nt, op.b_format), false});
+        // B rows with their share of the group-wise scales.
+        if (op.b_loc == Location::kDram) s.loads.push_back({kt, ceil_div(op.b_bytes(kt * nt), kt)});
         s.starts_output = ki == 0;
         s.ends_output = ki + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({mt, bytes_of(nt, op.c_format), true});
-        steps.push_back(std::move(s));
+        steps.push_back(s);
+      }
+    }
+  }
+}
+
+void Lowering::lower_attention(const Op& op, const TilePlan& p,
+                               std::vector<CoreProgram>& out) const {
+  const uint64_t hd = op.k, tq = ceil_div(op.m, p.mt);
+  const Format kv_in = p.dequant_b ? p.compute : op.b_format;
+  const uint64_t out_tiles = op.batch * tq;  // (group, query block) pairs
+  for (uint64_t c = 0; c < out.size(); ++c) {
+    const auto [begin, end] = block_of(out_tiles, out.size(), c);
+    for (uint64_t t = begin; t < end; ++t) {
+      const uint64_t qi = t % tq;
+      const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
+      const uint64_t vis = visible_keys(op, r1);
+      const uint64_t tk = ceil_div(vis, p.nt);
+      for (uint64_t kj = 0; kj < tk; ++kj) {
+        const uint64_t bc = std::min(p.nt, vis - kj * p.nt);
+        TileStep s;
+        if (kj == 0 && op.a_loc == Location::kDram)
+          s.loads.push_back({br, bytes_of(hd, op.a_format)});
+        if (op.b_loc == Location::kDram) {  // this block of K and of V
+          s.loads.push_back({bc, bytes_of(hd, op.b_format)});
+          s.loads.push_back({bc, bytes_of(hd, op.b_format)});
+        }
+        if (p.dequant_b)
+          s.commands.push_back(
+              vector_command({VectorKind::kCopy, 2 * bc, hd, op.b_format, p.compute, op.b_format}));
+        // S = Q K^T, the online softmax (running max and sum, rescale), O += P V.
+        s.commands.push_back(array_command({br, hd, bc, p.compute, op.a_format, kv_in}));
+        s.commands.push_back(
+            vector_command({VectorKind::kSoftmax, br, bc, op.a_format, op.a_format, op.a_format}));
+        s.commands.push_back(array_command({br, bc, hd, p.compute, op.a_format, kv_in}));
+        s.starts_output = kj == 0;
+        s.ends_output = kj + 1 == tk;
+        if (s.ends_output && op.c_loc == Location::kDram)
+          s.stores.push_back({br, bytes_of(hd, op.c_format), true});
+        out[c].steps.push_back(s);
       }
     }
   }
@@ -281,16 +416,17 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CorePro
     for (uint64_t r = begin; r < end; r += p.mt) {
       const uint64_t rows = std::min(p.mt, end - r);
       TileStep s;
-      s.unit = Unit::kVector;
-      s.vector = {kind, rows, op.cols, op.a_format, op.c_format, op.b_format};
-      if (op.a_loc == Location::kDram)
-        s.loads.push_back({rows, bytes_of(op.cols, op.a_format), false});
+      s.commands.push_back(
+          vector_command({kind, rows, op.cols, op.a_format, op.c_format, op.b_format}));
+      if (op.a_loc == Location::kDram)  // a gather picks each row from its own table address
+        s.loads.push_back(
+            {rows, bytes_of(op.cols, op.a_format), false, op.kind == OpKind::kGather});
       if (two_inputs && op.b_loc == Location::kDram)
-        s.loads.push_back({rows, bytes_of(op.cols, op.b_format), false});
+        s.loads.push_back({rows, bytes_of(op.cols, op.b_format)});
       s.starts_output = s.ends_output = true;
       if (op.c_loc == Location::kDram)
         s.stores.push_back({rows, bytes_of(op.cols, op.c_format), true});
-      out[c].steps.push_back(std::move(s));
+      out[c].steps.push_back(s);
     }
   }
 }

@@ -19,9 +19,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
-#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "../arch/commands.h"
@@ -31,9 +30,18 @@
 namespace npu {
 
 struct TilePlan {
-  uint64_t mt = 0, nt = 0, kt = 0;  ///< GEMM tile (vector ops: mt = rows per tile, nt = cols)
-  uint64_t steps = 0;               ///< tile steps over all cores
-  Format compute = Format::kInt8;   ///< MAC format of a GEMM
+  /// GEMM tile (Mt, Nt, Kt); vector ops: mt rows per tile, nt = cols; attention: mt query rows
+  /// and nt keys per block, kt = head dimension.
+  uint64_t mt = 0, nt = 0, kt = 0;
+  uint64_t steps = 0;              ///< tile steps over all cores
+  Format compute = Format::kInt8;  ///< MAC format of a GEMM or attention
+  bool dequant_b = false;          ///< B (weights, or K and V) converted on the vector unit first
+};
+
+/// The format the array multiplies an op in, and whether B must be converted first.
+struct MacFormat {
+  Format compute = Format::kInt8;
+  bool dequant_b = false;
 };
 
 class Lowering {
@@ -48,17 +56,23 @@ class Lowering {
  private:
   TilePlan plan_gemm(const Op& op) const;
   TilePlan plan_vector(const Op& op) const;
+  TilePlan plan_attention(const Op& op) const;
+  MacFormat mac_format(const Op& op, const char* what) const;
   void lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   void lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  void lower_attention(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
 
   const ChipConfig& m_chip;
-  using Key = std::tuple<int, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, int, int,
-                         int, int, int, int>;
-  mutable std::map<Key, TilePlan> m_cache;  ///< plans by shape, formats and locations
+  mutable std::unordered_map<std::string, TilePlan> m_cache;  ///< plans by op_signature()
 };
 
-/// The format the array multiplies in for a GEMM: the wider of A and B (A on a tie).
+/// The wider of A's and B's formats (A on a tie). When the array takes B's format natively it
+/// multiplies in this one (the narrower operand is widened in the datapath); otherwise B is
+/// converted on the vector unit to A's format and the array multiplies in A's.
 Format compute_format(const Op& op);
+/// Everything about an op that decides its timing, as a string: shape, formats, locations.
+/// Names and tags are left out. Ops with equal signatures cost the same on an idle chip.
+std::string op_signature(const Op& op);
 /// Vector-unit kind of a vector op.
 VectorKind vector_kind_of(OpKind k);
 

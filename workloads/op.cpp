@@ -20,12 +20,44 @@ std::string op_kind_name(OpKind k) {
       return "gelu";
     case OpKind::kSilu:
       return "silu";
+    case OpKind::kRope:
+      return "rope";
+    case OpKind::kGather:
+      return "gather";
+    case OpKind::kAttention:
+      return "attention";
   }
   return "?";
 }
 
 bool is_vector_kind(OpKind k) {
-  return k != OpKind::kGemm;
+  return k != OpKind::kGemm && k != OpKind::kAttention;
+}
+
+namespace {
+/// Keys seen by the m query rows of one attention group, summed over the rows.
+uint64_t visible_keys(const Op& op) {
+  if (!op.causal) return op.m * op.n;
+  const uint64_t positions = op.m / op.group;
+  const uint64_t offset = op.n - positions;  // keys before the first query (the cache)
+  // each of the group's heads: sum over p of (offset + p + 1)
+  return op.group * (positions * offset + positions * (positions + 1) / 2);
+}
+}  // namespace
+
+uint64_t Op::macs() const {
+  switch (kind) {
+    case OpKind::kGemm:
+      return batch * m * k * n;
+    case OpKind::kAttention:
+      return batch * 2 * k * visible_keys(*this);
+    default:
+      return 0;
+  }
+}
+
+uint64_t Op::b_bytes(uint64_t elems) const {
+  return bytes_of(elems, b_format) + (b_group > 0 ? ceil_div(elems, b_group) * 2 : 0);
 }
 
 std::string location_name(Location l) {
