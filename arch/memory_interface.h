@@ -73,6 +73,9 @@ class MemoryInterface : public sc_core::sc_module {
 
   const MemoryConfig& config() const { return m_cfg; }
   const MemoryCounters& counters() const { return m_counters; }
+  /// Round-robin restarts from the first requester (the scheduler calls it at each op start, so
+  /// an op's timing does not depend on the ops before it).
+  void reset_arbitration() { m_last_granted = UINT32_MAX; }
 
  private:
   struct Pending {

@@ -17,8 +17,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string shape_of(const Op& op) {
-  if (op.kind == OpKind::kGemm) {
-    std::string s = fmt::format("{}x{}x{}", op.m, op.k, op.n);
+  if (op.kind == OpKind::kGemm || op.kind == OpKind::kAttention) {
+    std::string s = fmt::format("{}x{}x{}", op.m, op.k, op.n);  // attention: queries x dim x keys
     return op.batch > 1 ? fmt::format("{}x{}", op.batch, s) : s;
   }
   return fmt::format("{}x{}", op.rows, op.cols);
@@ -70,7 +70,8 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 
 std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
   std::string out =
-      "id,name,kind,layer,class,shape,formats,tile,start_cycle,end_cycle,cycles,compute_cycles,"
+      "id,name,kind,layer,class,phase,step,shape,formats,tile,start_cycle,end_cycle,cycles,compute_"
+      "cycles,"
       "stall_cycles,bank_stall_cycles,roofline_cycles,macs,array_util,dram_read_bytes,"
       "dram_write_bytes,sram_read_bytes,sram_write_bytes,dma_descriptors,achieved_gbps,"
       "arith_intensity,array_cycles,vector_cycles,memory_busy_cycles,bound,energy_pj,mac_pj,sram_"
@@ -82,29 +83,105 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
     const double secs = seconds(chip, o.cycles());
     const double gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
     // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
-    const uint64_t work =
-        op.kind == OpKind::kGemm ? 2 * o.macs : o.actions.alu_ops + o.actions.sfu_ops;
+    const uint64_t work = o.macs > 0 ? 2 * o.macs : o.actions.alu_ops + o.actions.sfu_ops;
     const double intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
-    const std::string tile = op.kind == OpKind::kGemm
+    const std::string tile = op.kind == OpKind::kGemm || op.kind == OpKind::kAttention
                                  ? fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt)
                                  : fmt::format("{}x{}", o.plan.mt, o.plan.nt);
     const EnergyBreakdown& e = o.energy;
     out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},{:.3f},{},{},"
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},{:.3f},"
+        "{},{},"
         "{},{},"
         "{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}\n",
         i, csv_field(op.name), op_kind_name(op.kind), csv_field(op.layer), csv_field(op.op_class),
-        shape_of(op), formats_of(op), tile, o.start_cycle, o.end_cycle, o.cycles(),
-        o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles, o.roofline_cycles, o.macs,
-        o.array_utilization, o.dram_read_bytes, o.dram_write_bytes, o.sram_read_bytes,
-        o.sram_write_bytes, o.dma_descriptors, gbps, intensity, o.array_cycles, o.vector_cycles,
-        chip.clock.ps_to_cycles_ceil(o.memory_ps), bound_name(o.bound), e.total(), e.mac, e.sram,
-        e.dram, e.dma, e.vector, e.static_);
+        csv_field(op.phase), op.step, shape_of(op), formats_of(op), tile, o.start_cycle,
+        o.end_cycle, o.cycles(), o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles,
+        o.roofline_cycles, o.macs, o.array_utilization, o.dram_read_bytes, o.dram_write_bytes,
+        o.sram_read_bytes, o.sram_write_bytes, o.dma_descriptors, gbps, intensity, o.array_cycles,
+        o.vector_cycles, chip.clock.ps_to_cycles_ceil(o.memory_ps), bound_name(o.bound), e.total(),
+        e.mac, e.sram, e.dram, e.dma, e.vector, e.static_);
   }
   return out;
 }
 
-std::string summary_json(const ChipConfig& chip, const RunResult& r) {
+namespace {
+
+/// Cycles, energy, bytes and MACs of a set of ops.
+struct Totals {
+  uint64_t ops = 0, cycles = 0, macs = 0, dram_bytes = 0;
+  double energy_pj = 0;
+  void add(const OpRecord& o) {
+    ++ops;
+    cycles += o.cycles();
+    macs += o.macs;
+    dram_bytes += o.dram_read_bytes + o.dram_write_bytes;
+    energy_pj += o.energy.total();
+  }
+};
+
+Json totals_json(const ChipConfig& chip, const Totals& t) {
+  return Json{{"ops", t.ops},   {"cycles", t.cycles},         {"seconds", seconds(chip, t.cycles)},
+              {"macs", t.macs}, {"dram_bytes", t.dram_bytes}, {"energy_pj", t.energy_pj}};
+}
+
+/// Prefill and decode figures of a model run: time to first token, tokens/s, joules per token.
+Json workload_json(const ChipConfig& chip, const RunResult& r, const Workload& w) {
+  const RunSpec& s = w.spec;
+  Totals prefill, decode;
+  std::vector<Totals> steps(w.decode_steps);
+  for (const OpRecord& o : r.ops) {
+    if (o.op->phase == "prefill") prefill.add(o);
+    if (o.op->phase == "decode") {
+      decode.add(o);
+      if (o.op->step < steps.size()) steps[o.op->step].add(o);
+    }
+  }
+  Json j{{"model", w.model},
+         {"phase", std::string(phase_name(s.phase))},
+         {"prompt", s.prompt},
+         {"tokens", s.tokens},
+         {"context", w.context},
+         {"batch", s.batch},
+         {"weights", std::string(format_name(s.weights))},
+         {"activations", std::string(format_name(s.activations))},
+         {"kv", std::string(format_name(s.kv))},
+         {"attention", std::string(attention_impl_name(s.attention))},
+         {"footprint",
+          {{"weight_bytes", w.footprint.weight_bytes},
+           {"kv_cache_bytes", w.footprint.kv_cache_bytes},
+           {"peak_activation_bytes", w.footprint.peak_activation_bytes},
+           {"peak_activation_op", w.footprint.peak_activation_op}}}};
+  if (w.prefill_tokens > 0) {
+    const double secs = seconds(chip, prefill.cycles);
+    Json p = totals_json(chip, prefill);
+    p["tokens"] = w.prefill_tokens;
+    p["tokens_per_s"] = secs > 0 ? static_cast<double>(w.prefill_tokens) / secs : 0.0;
+    p["joules_per_token"] = prefill.energy_pj * 1e-12 / static_cast<double>(w.prefill_tokens);
+    j["time_to_first_token_s"] = secs;
+    j["prefill"] = p;
+  }
+  if (w.decode_tokens > 0) {
+    const double secs = seconds(chip, decode.cycles);
+    Json d = totals_json(chip, decode);
+    d["steps"] = w.decode_steps;
+    d["tokens"] = w.decode_tokens;
+    d["tokens_per_s"] = secs > 0 ? static_cast<double>(w.decode_tokens) / secs : 0.0;
+    d["joules_per_token"] = decode.energy_pj * 1e-12 / static_cast<double>(w.decode_tokens);
+    Json step_tps = Json::array();
+    for (const Totals& t : steps) {
+      const double ss = seconds(chip, t.cycles);
+      step_tps.push_back(ss > 0 ? static_cast<double>(s.batch) / ss : 0.0);
+    }
+    d["step_tokens_per_s"] = step_tps;  // per decode step: batch / step time
+    j["decode"] = d;
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
   uint64_t macs = 0, dram_r = 0, dram_w = 0;
   std::map<std::string, uint64_t> bound_cycles;
@@ -144,6 +221,12 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r) {
       {"tops_per_w", watts > 0 ? tops / watts : 0.0},
       {"cycles_by_bound", bounds},
   };
+  std::map<std::string, Totals> classes;
+  for (const OpRecord& o : r.ops) classes[o.op->op_class.empty() ? "other" : o.op->op_class].add(o);
+  Json by_class = Json::object();
+  for (const auto& [k, t] : classes) by_class[k] = totals_json(chip, t);
+  j["by_class"] = by_class;
+  if (w) j["workload"] = workload_json(chip, r, *w);
   return j.dump(2) + "\n";
 }
 
@@ -171,7 +254,7 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
   return out;
 }
 
-std::string summary_text(const ChipConfig& chip, const RunResult& r) {
+std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
   uint64_t macs = 0, dram = 0;
   std::map<std::string, size_t> bound_ops;
@@ -183,7 +266,7 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r) {
   std::string bounds;
   for (const auto& [k, v] : bound_ops) bounds += fmt::format(" {} {}", k, v);
   const double energy_j = r.energy.total() * 1e-12;
-  return fmt::format(
+  std::string text = fmt::format(
       "chip {} ({} cores @ {:.0f} MHz), {} ops\n"
       "  time     {} cycles = {:.3f} ms\n"
       "  compute  {:.3f} GMAC, {:.3f} TOPS achieved\n"
@@ -196,9 +279,36 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r) {
       static_cast<double>(dram) * 1e-6, secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
       static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9, energy_j * 1e3,
       secs > 0 ? energy_j / secs : 0.0, bounds);
+  if (w) {
+    Totals prefill, decode;
+    for (const OpRecord& o : r.ops) (o.op->phase == "prefill" ? prefill : decode).add(o);
+    text += fmt::format(
+        "  model    {}, batch {}, weights {}, activations {}, KV {}, {} attention\n", w->model,
+        w->spec.batch, format_name(w->spec.weights), format_name(w->spec.activations),
+        format_name(w->spec.kv), attention_impl_name(w->spec.attention));
+    if (w->prefill_tokens > 0) {
+      const double secs = seconds(chip, prefill.cycles);
+      text += fmt::format(
+          "  prefill  {} tokens: time to first token {:.3f} ms, {:.1f} tokens/s, {:.3f} mJ/token\n",
+          w->prefill_tokens, secs * 1e3, static_cast<double>(w->prefill_tokens) / secs,
+          prefill.energy_pj * 1e-9 / static_cast<double>(w->prefill_tokens));
+    }
+    if (w->decode_tokens > 0) {
+      const double secs = seconds(chip, decode.cycles);
+      text +=
+          fmt::format("  decode   {} tokens from context {}: {:.2f} tokens/s, {:.3f} mJ/token\n",
+                      w->decode_tokens, w->context, static_cast<double>(w->decode_tokens) / secs,
+                      decode.energy_pj * 1e-9 / static_cast<double>(w->decode_tokens));
+    }
+    text += fmt::format("  memory   weights {:.1f} MiB, KV cache {:.1f} MiB at its largest\n",
+                        static_cast<double>(w->footprint.weight_bytes) / (1 << 20),
+                        static_cast<double>(w->footprint.kv_cache_bytes) / (1 << 20));
+  }
+  return text;
 }
 
-void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r) {
+void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
+                   const Workload* w) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
@@ -206,7 +316,7 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
   write_file_atomic((d / "ops.csv").string(), ops_csv(chip, r));
   if (r.timeline.enabled()) write_file_atomic((d / "trace.json").string(), trace_json(chip, r));
   // The summary goes last: its presence marks a complete set.
-  write_file_atomic((d / "summary.json").string(), summary_json(chip, r));
+  write_file_atomic((d / "summary.json").string(), summary_json(chip, r, w));
 }
 
 }  // namespace npu

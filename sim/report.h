@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../arch/npu_top.h"
+#include "../workloads/transformer.h"
 #include "scheduler.h"
 
 namespace npu {
@@ -18,14 +19,17 @@ inline constexpr int kSummarySchemaVersion = 1;
 void write_file_atomic(const std::string& path, const std::string& content);
 
 std::string ops_csv(const ChipConfig& chip, const RunResult& r);
-std::string summary_json(const ChipConfig& chip, const RunResult& r);
+/// `w`, when the ops came from a model, adds the workload, its footprint, and prefill and decode
+/// figures (time to first token, tokens/s overall and per decode step, joules per token).
+std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 std::string trace_json(const ChipConfig& chip, const RunResult& r);
 
 /// A few lines for the terminal: latency, throughput, energy, what bound the ops.
-std::string summary_text(const ChipConfig& chip, const RunResult& r);
+std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 
 /// Creates `dir` if needed and writes the three reports into it (trace.json only if the run
 /// recorded a timeline).
-void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r);
+void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
+                   const Workload* w = nullptr);
 
 }  // namespace npu

@@ -50,8 +50,16 @@ struct RunResult {
   Timeline timeline;
 };
 
+enum class TimelineDetail : uint8_t {
+  kNone,    ///< no trace.json
+  kOps,     ///< one track with the ops
+  kBlocks,  ///< and a track per array, vector unit, DMA channel and the memory interface
+};
+
 struct SimOptions {
-  bool timeline = true;  ///< record intervals for trace.json
+  TimelineDetail timeline = TimelineDetail::kBlocks;
+  /// Replay ops whose signature was simulated before (exact: every op starts from an idle chip).
+  bool memoize = true;
 };
 
 /// Plans every op (throws ConfigError before simulating if one cannot run), then simulates.

@@ -117,7 +117,7 @@ TEST(ConfigPreset, ExampleNpuLoads) {
   EXPECT_EQ(c.core.array.rows, 32u);
   EXPECT_EQ(c.core.array.cols, 32u);
   EXPECT_EQ(c.core.array.dataflow, Dataflow::kWs);
-  EXPECT_FALSE(c.core.array.overlap_folds);
+  EXPECT_TRUE(c.core.array.overlap_folds);
   EXPECT_EQ(c.core.array.macs_per_pe(Format::kInt8), 1u);
   EXPECT_EQ(c.core.array.macs_per_pe(Format::kInt4), 2u);
   EXPECT_EQ(c.core.array.macs_per_pe(Format::kFp16), 1u);

@@ -32,7 +32,8 @@ void BM_Gemm1000(benchmark::State& state) {
     ops[i].m = 512, ops[i].k = 4096, ops[i].n = 4096;
   }
   npu::SimOptions opts;
-  opts.timeline = state.range(1) != 0;
+  opts.timeline = state.range(1) != 0 ? npu::TimelineDetail::kBlocks : npu::TimelineDetail::kNone;
+  opts.memoize = false;  // measure the engine, not the replay of repeated ops
   uint64_t steps = 0, descriptors = 0;
   for (auto _ : state) {
     npu::reset_systemc_kernel();
