@@ -1,0 +1,439 @@
+#include "transformer.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace npu {
+
+std::string_view phase_name(Phase p) {
+  switch (p) {
+    case Phase::kPrefill:
+      return "prefill";
+    case Phase::kDecode:
+      return "decode";
+    case Phase::kBoth:
+      return "both";
+  }
+  return "?";
+}
+
+std::optional<Phase> parse_phase(std::string_view s) {
+  for (Phase p : {Phase::kPrefill, Phase::kDecode, Phase::kBoth})
+    if (s == phase_name(p)) return p;
+  return std::nullopt;
+}
+
+std::string_view attention_impl_name(AttentionImpl a) {
+  switch (a) {
+    case AttentionImpl::kFlash:
+      return "flash";
+    case AttentionImpl::kStandard:
+      return "standard";
+  }
+  return "?";
+}
+
+std::optional<AttentionImpl> parse_attention_impl(std::string_view s) {
+  for (AttentionImpl a : {AttentionImpl::kFlash, AttentionImpl::kStandard})
+    if (s == attention_impl_name(a)) return a;
+  return std::nullopt;
+}
+
+WorkloadError::WorkloadError(std::string option, std::string message)
+    : std::runtime_error(option + ": " + message),
+      m_option(std::move(option)),
+      m_message(std::move(message)) {}
+
+namespace {
+
+using u128 = unsigned __int128;
+
+std::string u128_text(u128 x) {
+  if (x == 0) return "0";
+  std::string s;
+  while (x > 0) {
+    s.push_back(static_cast<char>('0' + static_cast<int>(x % 10)));
+    x /= 10;
+  }
+  std::reverse(s.begin(), s.end());
+  return s;
+}
+
+bool is_int(Format f) {
+  return f == Format::kInt4 || f == Format::kInt8;
+}
+
+// Which of an op's tensors are activations (count towards the activation peak): not weights,
+// not the KV cache.
+enum ActBits : unsigned { kActA = 1, kActB = 2, kActC = 4 };
+
+/// Builds the ops of one pass (the prefill, or one decode step) into a Workload.
+class Builder {
+ public:
+  Builder(const ModelConfig& m, const RunSpec& s, Workload& w)
+      : m_(m),
+        s_(s),
+        w_(w),
+        decoder_(m.causal),
+        act_(s.activations),
+        wf_(s.weights),
+        // An encoder keeps no cache: its K and V are plain activations.
+        kvf_(m.causal ? s.kv : s.activations),
+        wgroup_(is_int(s.weights) ? s.weight_group : 0) {}
+
+  /// Emits one pass: q query positions per sequence over kv_len keys.
+  void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len) {
+    phase_ = phase;
+    step_ = step;
+    const bool prefill = phase == "prefill";
+    const uint64_t d = m_.d_model, B = s_.batch, R = B * q;
+    const unsigned kv_act = decoder_ ? 0u : unsigned{kActC};  // a K/V result: cache or activation
+
+    Op e = make("embed", OpKind::kGather, "", "data_movement");
+    e.rows = R;
+    e.cols = d;
+    e.a_format = e.b_format = wf_;
+    e.c_format = act_;
+    push(std::move(e), kActC);
+    // pos_embed's second input is the position table, a parameter, not an activation.
+    if (m_.pos == PosEncoding::kLearned)
+      vec("pos_embed", OpKind::kAdd, "", "norm_vector", R, d, std::nullopt, kActA | kActC);
+    if (!decoder_) norm("embed_norm", "", R);
+
+    for (uint32_t l = 0; l < m_.layers; ++l) {
+      const std::string layer = std::to_string(l), p = "L" + layer + ".";
+      if (decoder_) norm(p + "attn_norm", layer, R);
+      gemm(p + "q_proj", layer, "projection", R, d, m_.q_dim(), act_);
+      gemm(p + "k_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
+      gemm(p + "v_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
+      if (m_.pos == PosEncoding::kRope) {
+        vec(p + "rope_q", OpKind::kRope, layer, "norm_vector", R, m_.q_dim());
+        vec(p + "rope_k", OpKind::kRope, layer, "norm_vector", R, m_.kv_dim(), kvf_,
+            decoder_ ? 0u : unsigned{kActA | kActC});
+      }
+      attention(p, layer, q, kv_len);
+      gemm(p + "o_proj", layer, "projection", R, m_.q_dim(), d, act_);
+      vec(p + "residual_attn", OpKind::kAdd, layer, "norm_vector", R, d);
+      if (!decoder_) norm(p + "attn_norm", layer, R);
+      if (decoder_) norm(p + "ffn_norm", layer, R);
+      if (m_.ffn_kind == FfnKind::kSwiGlu) {
+        gemm(p + "ffn_gate", layer, "ffn", R, d, m_.ffn_dim, act_);
+        gemm(p + "ffn_up", layer, "ffn", R, d, m_.ffn_dim, act_);
+        vec(p + "ffn_silu", OpKind::kSilu, layer, "ffn", R, m_.ffn_dim);
+        vec(p + "ffn_mul", OpKind::kMul, layer, "ffn", R, m_.ffn_dim);
+      } else {
+        gemm(p + "ffn_up", layer, "ffn", R, d, m_.ffn_dim, act_);
+        vec(p + "ffn_gelu", OpKind::kGelu, layer, "ffn", R, m_.ffn_dim);
+      }
+      gemm(p + "ffn_down", layer, "ffn", R, m_.ffn_dim, d, act_);
+      vec(p + "residual_ffn", OpKind::kAdd, layer, "norm_vector", R, d);
+      if (!decoder_) norm(p + "ffn_norm", layer, R);
+    }
+
+    if (decoder_) {
+      norm("final_norm", "", R);
+      const uint64_t rows = prefill && s_.lm_head_all_positions ? R : B;
+      gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
+    }
+  }
+
+ private:
+  Op make(std::string name, OpKind kind, const std::string& layer, const char* op_class) const {
+    Op op;
+    op.name = std::move(name);
+    op.kind = kind;
+    op.layer = layer;
+    op.op_class = op_class;
+    op.phase = phase_;
+    op.step = step_;
+    op.a_loc = op.b_loc = op.c_loc = Location::kDram;
+    return op;
+  }
+
+  /// Weight GEMM: C[M, N] = A[M, K] (activations) x W[K, N] (weights with scales).
+  void gemm(std::string name, const std::string& layer, const char* op_class, uint64_t M,
+            uint64_t K, uint64_t N, Format c_format, unsigned act = kActA | kActC) {
+    Op op = make(std::move(name), OpKind::kGemm, layer, op_class);
+    op.m = M;
+    op.k = K;
+    op.n = N;
+    op.a_format = act_;
+    op.b_format = wf_;
+    op.b_group = wgroup_;
+    op.c_format = c_format;
+    push(std::move(op), act);
+  }
+
+  /// Vector op over rows x cols, every operand in `f` (activations unless given).
+  void vec(std::string name, OpKind kind, const std::string& layer, const char* op_class,
+           uint64_t rows, uint64_t cols, std::optional<Format> f = std::nullopt,
+           std::optional<unsigned> act = std::nullopt) {
+    Op op = make(std::move(name), kind, layer, op_class);
+    op.rows = rows;
+    op.cols = cols;
+    op.a_format = op.b_format = op.c_format = f.value_or(act_);
+    const unsigned two_inputs = kind == OpKind::kAdd || kind == OpKind::kMul ? kActB : 0u;
+    push(std::move(op), act.value_or(kActA | kActC | two_inputs));
+  }
+
+  void norm(std::string name, const std::string& layer, uint64_t rows) {
+    vec(std::move(name), m_.norm == NormKind::kRmsNorm ? OpKind::kRmsNorm : OpKind::kLayerNorm,
+        layer, "norm_vector", rows, m_.d_model);
+  }
+
+  void attention(const std::string& p, const std::string& layer, uint64_t q, uint64_t kv_len) {
+    const uint64_t B = s_.batch, g = m_.group_size(), batch = B * m_.kv_heads;
+    const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
+    if (s_.attention == AttentionImpl::kFlash) {
+      Op op = make(p + "attention", OpKind::kAttention, layer, "attention");
+      op.batch = batch;
+      op.group = m_.group_size();
+      op.m = g * q;
+      op.n = kv_len;
+      op.k = m_.head_dim;
+      op.causal = m_.causal;
+      op.a_format = act_;
+      op.b_format = kvf_;
+      op.c_format = act_;
+      push(std::move(op), kActA | kActC | kv_act);
+      return;
+    }
+    // Standard: the scores stay on chip only if all of them fit at once.
+    const uint64_t score_elems = B * m_.heads * q * kv_len;
+    const Location loc =
+        bytes_of(score_elems, act_) <= s_.onchip_bytes ? Location::kSram : Location::kDram;
+    Op sc = make(p + "scores", OpKind::kGemm, layer, "attention");
+    sc.batch = batch;
+    sc.m = g * q;
+    sc.k = m_.head_dim;
+    sc.n = kv_len;
+    sc.a_format = act_;
+    sc.b_format = kvf_;
+    sc.b_group = 0;
+    sc.c_format = act_;
+    sc.c_loc = loc;
+    push(std::move(sc), kActA | kActC | kv_act);
+
+    Op sm = make(p + "softmax", OpKind::kSoftmax, layer, "attention");
+    sm.rows = B * m_.heads * q;
+    sm.cols = kv_len;
+    sm.a_format = sm.b_format = sm.c_format = act_;
+    sm.a_loc = sm.c_loc = loc;
+    push(std::move(sm), kActA | kActC);
+
+    Op av = make(p + "attn_v", OpKind::kGemm, layer, "attention");
+    av.batch = batch;
+    av.m = g * q;
+    av.k = kv_len;
+    av.n = m_.head_dim;
+    av.a_format = act_;
+    av.a_loc = loc;
+    av.b_format = kvf_;
+    av.b_group = 0;
+    av.c_format = act_;
+    push(std::move(av), kActA | kActC | kv_act);
+  }
+
+  /// Bytes of A, B and C of `op` (B: both K and V for attention).
+  static std::array<uint64_t, 3> tensor_bytes(const Op& op) {
+    switch (op.kind) {
+      case OpKind::kGemm:
+        return {bytes_of(op.batch * op.m * op.k, op.a_format),
+                bytes_of(op.batch * op.k * op.n, op.b_format),
+                bytes_of(op.batch * op.m * op.n, op.c_format)};
+      case OpKind::kAttention:
+        return {bytes_of(op.batch * op.m * op.k, op.a_format),
+                bytes_of(2 * op.batch * op.n * op.k, op.b_format),
+                bytes_of(op.batch * op.m * op.k, op.c_format)};
+      default: {
+        const uint64_t e = op.rows * op.cols;
+        return {bytes_of(e, op.a_format), bytes_of(e, op.b_format), bytes_of(e, op.c_format)};
+      }
+    }
+  }
+
+  void push(Op op, unsigned act) {
+    const auto bytes = tensor_bytes(op);
+    uint64_t total = 0;
+    if ((act & kActA) && op.a_loc == Location::kDram) total += bytes[0];
+    if ((act & kActB) && op.b_loc == Location::kDram) total += bytes[1];
+    if ((act & kActC) && op.c_loc == Location::kDram) total += bytes[2];
+    Footprint& f = w_.footprint;
+    if (total > f.peak_activation_bytes) {
+      f.peak_activation_bytes = total;
+      f.peak_activation_op = op.name + " (" + phase_ +
+                             (phase_ == "decode" ? " step " + std::to_string(step_) : "") + ")";
+    }
+    w_.ops.push_back(std::move(op));
+  }
+
+  const ModelConfig& m_;
+  const RunSpec& s_;
+  Workload& w_;
+  bool decoder_;
+  Format act_, wf_, kvf_;
+  uint32_t wgroup_;
+  std::string phase_;
+  uint32_t step_ = 0;
+};
+
+void check_model(const ModelConfig& m) {
+  const auto fail = [&](const std::string& what) {
+    throw WorkloadError("--model", "model '" + m.name + "': " + what);
+  };
+  if (m.layers == 0 || m.d_model == 0 || m.heads == 0 || m.kv_heads == 0 || m.head_dim == 0 ||
+      m.ffn_dim == 0 || m.vocab == 0 || m.max_context == 0)
+    fail("layers, d_model, heads, kv_heads, head_dim, ffn_dim, vocab and max_context must be >= 1");
+  if (m.heads % m.kv_heads != 0)
+    fail("kv_heads (" + std::to_string(m.kv_heads) + ") must divide heads (" +
+         std::to_string(m.heads) + ")");
+}
+
+void check_format(const char* option, Format f, bool int4_ok) {
+  const bool ok = f == Format::kInt8 || f == Format::kFp8 || f == Format::kFp16 ||
+                  f == Format::kBf16 || (int4_ok && f == Format::kInt4);
+  if (!ok)
+    throw WorkloadError(option, "format " + std::string(format_name(f)) +
+                                    " is not supported; use " + (int4_ok ? "int4, " : "") +
+                                    "int8, fp8, fp16 or bf16");
+}
+
+void check_count(const char* option, const char* what, uint64_t v, uint64_t lo, uint64_t hi) {
+  if (v < lo || v > hi)
+    throw WorkloadError(option, std::string(what) + " must be " + std::to_string(lo) + " to " +
+                                    std::to_string(hi) + ", got " + std::to_string(v));
+}
+
+/// The largest op of a pass (q positions per sequence over kv_len keys) must stay under
+/// kMaxOpMacs MACs and elements, so no count of it overflows 64 bits.
+void check_pass_size(const ModelConfig& m, const RunSpec& s, uint64_t q, uint64_t kv_len,
+                     bool prefill, const char* option) {
+  const u128 B = s.batch, R = B * q, d = m.d_model;
+  const u128 head_rows = prefill && s.lm_head_all_positions ? R : B;
+  const std::pair<const char*, u128> sizes[] = {
+      {"q_proj", R * d * m.q_dim()},
+      {"o_proj", R * m.q_dim() * d},
+      {"ffn_up", R * d * m.ffn_dim},
+      {"lm_head", head_rows * d * m.vocab},
+      // flash: Q x K^T and P x V; standard: the scores' elements are fewer than this
+      {"attention", 2 * B * m.heads * q * kv_len * m.head_dim},
+      {"scores", B * m.heads * q * kv_len},
+  };
+  for (const auto& [name, n] : sizes)
+    if (n > kMaxOpMacs)
+      throw WorkloadError(option, "batch " + std::to_string(s.batch) + " x " + std::to_string(q) +
+                                      " positions over " + std::to_string(kv_len) + " keys makes " +
+                                      name + " " + u128_text(n) +
+                                      " MACs (or elements), over the cap of 2^56");
+}
+
+uint64_t weight_bytes(uint64_t elems, const RunSpec& s) {
+  const uint64_t scales =
+      is_int(s.weights) && s.weight_group > 0 ? ceil_div(elems, s.weight_group) * 2 : 0;
+  return bytes_of(elems, s.weights) + scales;
+}
+
+Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max_kv) {
+  Footprint f;
+  const uint64_t d = m.d_model;
+  const uint64_t per_layer = weight_bytes(d * m.q_dim(), s) + 2 * weight_bytes(d * m.kv_dim(), s) +
+                             weight_bytes(m.q_dim() * d, s) +
+                             uint64_t{m.ffn_matrices()} * weight_bytes(d * m.ffn_dim, s);
+  f.weight_bytes = uint64_t{m.layers} * per_layer + weight_bytes(uint64_t{m.vocab} * d, s) +
+                   (m.tied_embeddings ? 0 : weight_bytes(uint64_t{m.vocab} * d, s)) +
+                   bytes_of((2 * uint64_t{m.layers} + 1) * m.norm_params(), s.activations);
+  if (m.pos == PosEncoding::kLearned)
+    f.weight_bytes += bytes_of(uint64_t{m.max_context} * d, s.activations);
+  if (m.causal)
+    f.kv_cache_bytes = bytes_of(2 * uint64_t{m.layers} * m.kv_dim() * s.batch * max_kv, s.kv);
+  return f;
+}
+
+}  // namespace
+
+Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
+  check_model(m);
+  check_format("--weights", spec.weights, true);
+  check_format("--activations", spec.activations, false);
+  check_format("--kv", spec.kv, false);
+  check_count("--batch", "batch", spec.batch, 1, kMaxBatch);
+  check_count("--weight-group", "weight group", spec.weight_group, 0, kMaxWeightGroup);
+
+  const bool prefill = spec.phase != Phase::kDecode;
+  const bool decode = spec.phase != Phase::kPrefill;
+  const uint64_t max_ctx = m.max_context;
+  const std::string max_text = m.name + "'s maximum of " + std::to_string(max_ctx) + " positions";
+  if (decode && !m.causal)
+    throw WorkloadError("--phase", m.name +
+                                       " is an encoder (no causal mask, no KV cache): it cannot "
+                                       "decode; use --phase prefill");
+
+  RunSpec s = spec;
+  if (prefill) {
+    check_count("--prompt", "prompt", s.prompt, 1, kMaxPositions);
+    if (s.prompt > max_ctx)
+      throw WorkloadError("--prompt",
+                          "prompt P = " + std::to_string(s.prompt) + " exceeds " + max_text);
+  }
+  if (s.phase == Phase::kPrefill && s.context != 0)
+    throw WorkloadError("--context", "prefill starts from an empty KV cache; --context (" +
+                                         std::to_string(s.context) +
+                                         ") applies to decode only (--phase decode or both)");
+  if (s.phase == Phase::kBoth && s.context != 0 && s.context != s.prompt)
+    throw WorkloadError("--context",
+                        "with --phase both, decode continues the prompt just "
+                        "prefilled, so the context is the prompt (" +
+                            std::to_string(s.prompt) + "), not " + std::to_string(s.context) +
+                            "; use --phase decode for another context");
+  if (decode) {
+    const bool explicit_context = s.context != 0;
+    if (!explicit_context) s.context = s.prompt;
+    const char* c_option = explicit_context ? "--context" : "--prompt";
+    check_count(c_option, explicit_context ? "context" : "context (the prompt)", s.context, 0,
+                kMaxPositions);
+    check_count("--tokens", "tokens", s.tokens, 1, kMaxPositions);
+    const uint64_t end = s.context + s.tokens;
+    if (end > max_ctx)
+      throw WorkloadError(s.context >= max_ctx ? c_option : "--tokens",
+                          "context C + T = " + std::to_string(s.context) + " + " +
+                              std::to_string(s.tokens) + " = " + std::to_string(end) + " exceeds " +
+                              max_text);
+  }
+
+  if (prefill) check_pass_size(m, s, s.prompt, s.prompt, true, "--prompt");
+  if (decode) check_pass_size(m, s, 1, s.context + s.tokens, false, "--tokens");
+
+  Workload w;
+  w.model = m.name;
+  w.context = decode ? s.context : 0;
+  w.max_kv_length = decode ? s.context + s.tokens : s.prompt;
+  w.footprint = weights_and_cache(m, s, w.max_kv_length);
+  if (!decode) s.context = 0;
+  w.spec = s;
+
+  Builder b(m, s, w);
+  if (prefill) {
+    b.pass("prefill", 0, s.prompt, s.prompt);
+    w.prefill_ops = w.ops.size();
+    w.prefill_tokens = s.batch * s.prompt;
+  }
+  if (decode) {
+    b.pass("decode", 0, 1, s.context + 1);
+    w.ops_per_decode_step = w.ops.size() - w.prefill_ops;
+    const u128 total = u128{w.prefill_ops} + u128{w.ops_per_decode_step} * s.tokens;
+    if (total > kMaxOps)
+      throw WorkloadError("--tokens", std::to_string(s.tokens) + " decode steps of " +
+                                          std::to_string(w.ops_per_decode_step) + " ops make " +
+                                          u128_text(total) + " ops, over the cap of " +
+                                          std::to_string(kMaxOps) + "; decode fewer tokens");
+    w.ops.reserve(static_cast<size_t>(total));
+    for (uint64_t t = 1; t < s.tokens; ++t)
+      b.pass("decode", static_cast<uint32_t>(t), 1, s.context + t + 1);
+    w.decode_steps = s.tokens;
+    w.decode_tokens = s.batch * s.tokens;
+  }
+  return w;
+}
+
+}  // namespace npu
