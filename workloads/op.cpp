@@ -1,5 +1,7 @@
 #include "op.h"
 
+#include <tuple>
+
 namespace npu {
 
 std::string op_kind_name(OpKind k) {
@@ -58,6 +60,15 @@ uint64_t Op::macs() const {
 
 uint64_t Op::b_bytes(uint64_t elems) const {
   return bytes_of(elems, b_format) + (b_group > 0 ? ceil_div(elems, b_group) * 2 : 0);
+}
+
+bool same_op(const Op& a, const Op& b) {
+  auto fields = [](const Op& o) {
+    return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal,
+                    o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc, o.rows, o.cols,
+                    o.layer, o.op_class, o.phase, o.step);
+  };
+  return fields(a) == fields(b);
 }
 
 std::string location_name(Location l) {

@@ -73,4 +73,7 @@ struct Op {
   uint64_t b_bytes(uint64_t elems) const;
 };
 
+/// Whether two ops are the same op: every field equal but where it was written (src_*).
+bool same_op(const Op& a, const Op& b);
+
 }  // namespace npu

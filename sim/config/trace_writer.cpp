@@ -1,0 +1,181 @@
+#include "trace_writer.h"
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../report.h"  // write_file_atomic
+
+namespace npu {
+
+namespace {
+
+bool is_plain_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-' || c == '/' || c == '+';
+}
+
+/// `s` as a YAML scalar that reads back as the same text in a flow mapping: plain when it is
+/// a safe word (letters, digits and `_.-/+`, starting with a letter, digit or `_`, and not a null
+/// spelling), else double-quoted with `\` and `"` escaped and control bytes as `\xNN`.
+void append_scalar(std::string& out, const std::string& s) {
+  const auto is_null = s == "null" || s == "Null" || s == "NULL";
+  bool plain = !s.empty() && !is_null &&
+               (is_plain_char(s[0]) && s[0] != '.' && s[0] != '-' && s[0] != '/' && s[0] != '+');
+  for (size_t i = 0; plain && i < s.size(); ++i) plain = is_plain_char(s[i]);
+  if (plain) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;  // UTF-8 passes through
+    }
+  }
+  out += '"';
+}
+
+/// Writes `, key: value` pairs of one op's flow mapping.
+class OpLine {
+ public:
+  explicit OpLine(std::string& out) : m_out(out) {}
+  void text(const char* key, const std::string& value) {
+    begin(key);
+    append_scalar(m_out, value);
+  }
+  void word(const char* key, std::string_view value) {
+    begin(key);
+    m_out += value;
+  }
+  void number(const char* key, uint64_t value) {
+    begin(key);
+    m_out += std::to_string(value);
+  }
+
+ private:
+  void begin(const char* key) {
+    m_out += m_first ? "" : ", ";
+    m_first = false;
+    m_out += key;
+    m_out += ": ";
+  }
+  std::string& m_out;
+  bool m_first = true;
+};
+
+bool takes_b(OpKind k) {
+  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul;
+}
+
+[[noreturn]] void cannot_write(size_t i, const Op& op, const std::string& what) {
+  throw std::invalid_argument("trace_yaml: ops[" + std::to_string(i) + "] '" + op.name + "' (" +
+                              op_kind_name(op.kind) + "): " + what + "; a trace cannot express it");
+}
+
+/// Fails unless every field that does not apply to the op's kind holds its default.
+void check_expressible(size_t i, const Op& op) {
+  const Op d;
+  const bool gemm = op.kind == OpKind::kGemm, attention = op.kind == OpKind::kAttention;
+  if (op.name.empty()) cannot_write(i, op, "the name is empty");
+  if (gemm || attention) {
+    if (op.rows != d.rows || op.cols != d.cols) cannot_write(i, op, "rows or cols is set");
+  } else if (op.m != d.m || op.k != d.k || op.n != d.n || op.batch != d.batch) {
+    cannot_write(i, op, "m, k, n or batch is set");
+  }
+  if (!gemm && op.b_group != d.b_group) cannot_write(i, op, "b_group is set (gemm only)");
+  if (!attention && (op.group != d.group || op.causal != d.causal))
+    cannot_write(i, op, "group or causal is set (attention only)");
+  if (!takes_b(op.kind) && op.b_format != op.a_format)
+    cannot_write(i, op, "b_format differs from a_format on a single-input kind");
+  if (!takes_b(op.kind) && op.b_loc != Location::kDram)
+    cannot_write(i, op, "b is sram on a single-input kind");
+}
+
+/// The formats of one op: the `format` shorthand when it saves keys, then the overrides.
+void write_formats(OpLine& line, const Op& op) {
+  const Format kind_default = op.kind == OpKind::kGemm ? Format::kInt8 : Format::kFp16;
+  const bool b = takes_b(op.kind);
+  auto keys_with = [&](Format all) {
+    return (op.a_format != all) + (b && op.b_format != all) + (op.c_format != all);
+  };
+  Format all = kind_default;
+  int best = keys_with(all);
+  for (const Format f : {op.a_format, op.b_format, op.c_format}) {
+    if (f == all) continue;
+    const int keys = 1 + keys_with(f);
+    if (keys < best) {
+      all = f;
+      best = keys;
+    }
+  }
+  if (all != kind_default) line.word("format", format_name(all));
+  if (op.a_format != all) line.word("a_format", format_name(op.a_format));
+  if (b && op.b_format != all) line.word("b_format", format_name(op.b_format));
+  if (op.c_format != all) line.word("c_format", format_name(op.c_format));
+}
+
+void write_op(std::string& out, size_t i, const Op& op) {
+  check_expressible(i, op);
+  const Op d;
+  out += "  - {";
+  OpLine line(out);
+  line.text("name", op.name);
+  line.word("kind", op_kind_name(op.kind));
+  if (op.kind == OpKind::kGemm || op.kind == OpKind::kAttention) {
+    if (op.batch != d.batch) line.number("batch", op.batch);
+    line.number("m", op.m);
+    line.number("k", op.k);
+    line.number("n", op.n);
+    if (op.b_group != d.b_group) line.number("b_group", op.b_group);
+    if (op.group != d.group) line.number("group", op.group);
+    if (op.causal) line.word("causal", "true");
+  } else {
+    line.number("rows", op.rows);
+    line.number("cols", op.cols);
+  }
+  write_formats(line, op);
+  if (op.a_loc != Location::kDram) line.word("a", location_name(op.a_loc));
+  if (takes_b(op.kind) && op.b_loc != Location::kDram) line.word("b", location_name(op.b_loc));
+  if (op.c_loc != Location::kDram) line.word("c", location_name(op.c_loc));
+  if (!op.layer.empty()) line.text("layer", op.layer);
+  if (!op.op_class.empty()) line.text("class", op.op_class);
+  if (!op.phase.empty()) line.text("phase", op.phase);
+  if (op.step != d.step) line.number("step", op.step);
+  out += "}\n";
+}
+
+}  // namespace
+
+std::string trace_yaml(const std::vector<Op>& ops, const std::string& name) {
+  if (ops.empty()) throw std::invalid_argument("trace_yaml: a trace lists at least one op");
+  std::string out = "# Op trace (schema: configs/SCHEMA.md), " + std::to_string(ops.size()) +
+                    " ops, one per line; keys at their defaults are left out.\n";
+  out.reserve(out.size() + ops.size() * 120);
+  if (!name.empty()) {
+    out += "name: ";
+    append_scalar(out, name);
+    out += '\n';
+  }
+  out += "ops:\n";
+  for (size_t i = 0; i < ops.size(); ++i) write_op(out, i, ops[i]);
+  return out;
+}
+
+void write_trace(const std::string& path, const std::vector<Op>& ops, const std::string& name) {
+  write_file_atomic(path, trace_yaml(ops, name));
+}
+
+}  // namespace npu
