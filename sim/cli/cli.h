@@ -1,0 +1,55 @@
+// Shared pieces of the npusim command line: exit codes, usage errors, the configs root, the
+// workload options of `run --model` and `trace export`, and the registry of commands. Each command
+// lives in its own sim/cli/cmd_*.cpp and registers itself; main.cpp dispatches.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/config/loaders.h"
+#include "workloads/transformer.h"
+
+namespace npu::cli {
+
+namespace po = boost::program_options;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+
+/// A wrong or missing option: exit status 2, with a pointer to --help.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Where the shipped configs are: $NPUSIM_CONFIGS, else the source tree the binary was built from.
+std::string configs_root();
+
+/// Options that describe a model workload (shared by `run --model` and `trace export`).
+void add_workload_options(po::options_description& d);
+
+/// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
+/// keep its scores in.
+Workload workload_from(const po::variables_map& vm, const ChipConfig* chip);
+
+/// Loads the chip named by an --arch value: a path, or a shipped preset name.
+ChipConfig load_chip_arg(const std::string& arg);
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d);
+
+struct Command {
+  std::string name;
+  std::string synopsis;  ///< lines for `npusim --help`, each indented by the caller
+  int order;             ///< position in `npusim --help`
+  std::function<int(const std::vector<std::string>&)> run;
+};
+/// Adds a command; call from a static initialiser in its cmd_*.cpp.
+bool register_command(Command c);
+/// Every registered command, in `order`.
+std::vector<Command> commands();
+
+}  // namespace npu::cli

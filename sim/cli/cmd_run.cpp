@@ -1,0 +1,98 @@
+// `npusim run`: simulate an op trace or a model's workload on a chip and write the reports.
+#include <chrono>
+#include <iostream>
+#include <optional>
+
+#include "cli.h"
+#include "sim/report.h"
+#include "sim/scheduler.h"
+
+namespace npu::cli {
+namespace {
+
+/// `--timeline auto` records every block up to this many ops, only the ops track beyond.
+constexpr size_t kAutoTimelineMaxOps = 20000;
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "Usage: npusim run --arch CHIP --trace OPS.yaml --out DIR [options]\n"
+      "       npusim run --arch CHIP --model MODEL [workload options] --out DIR [options]\n"
+      "\n"
+      "Simulates the ops of OPS.yaml, or the prefill and decode of MODEL, in order, on the\n"
+      "chip CHIP (a shipped preset name or a chip YAML) and writes DIR/ops.csv (one row per\n"
+      "op), DIR/summary.json and DIR/trace.json (open in https://ui.perfetto.dev).\n"
+      "Schemas: configs/SCHEMA.md. Bad input stops with file:line:col: key: message and\n"
+      "exit status 2, before anything is simulated or written.\n"
+      "\n"
+      "Options");
+  desc.add_options()("help,h", "show this help")(
+      "arch,a", po::value<std::string>()->value_name("CHIP"),
+      "the chip: a shipped preset name (configs/presets/NAME.yaml) or a chip YAML")(
+      "trace,t", po::value<std::string>()->value_name("FILE"), "op trace (YAML)")(
+      "out,o", po::value<std::string>()->value_name("DIR"),
+      "folder for the reports (created if missing)")(
+      "timeline", po::value<std::string>()->default_value("auto"),
+      "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
+      "none, or auto (blocks up to 20,000 ops, else ops)")("no-timeline",
+                                                           "same as --timeline none")(
+      "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
+      "quiet,q", "print nothing but errors");
+  po::options_description workload("Workload options (with --model)");
+  add_workload_options(workload);
+  desc.add(workload);
+  const po::variables_map vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  for (const char* required : {"arch", "out"})
+    if (!vm.count(required)) throw UsageError(std::string("missing --") + required);
+  if (vm.count("trace") == vm.count("model")) throw UsageError("give either --trace or --model");
+
+  const ChipConfig chip = load_chip_arg(vm["arch"].as<std::string>());
+  std::optional<Workload> w;
+  std::vector<Op> trace_ops;
+  if (vm.count("model"))
+    w = workload_from(vm, &chip);
+  else
+    trace_ops = load_trace(vm["trace"].as<std::string>());
+  const std::vector<Op>& ops = w ? w->ops : trace_ops;
+
+  SimOptions opts;
+  const std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
+  if (tl == "blocks" || (tl == "auto" && ops.size() <= kAutoTimelineMaxOps))
+    opts.timeline = TimelineDetail::kBlocks;
+  else if (tl == "ops" || tl == "auto")
+    opts.timeline = TimelineDetail::kOps;
+  else if (tl == "none")
+    opts.timeline = TimelineDetail::kNone;
+  else
+    throw UsageError("--timeline: '" + tl + "' is not blocks, ops, none or auto");
+  opts.memoize = !vm.count("no-memo");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult result = simulate(chip, ops, opts);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string out = vm["out"].as<std::string>();
+  write_reports(out, chip, result, w ? &*w : nullptr);
+  if (!vm.count("quiet")) {
+    const bool traced = opts.timeline != TimelineDetail::kNone;
+    std::cout << summary_text(chip, result, w ? &*w : nullptr) << "  reports  " << out
+              << "/ops.csv, " << out << "/summary.json"
+              << (traced ? ", " + out + "/trace.json" : "") << "\n"
+              << "  simulated in " << wall << " s\n";
+  }
+  return kExitOk;
+}
+
+const bool kRegistered = register_command(
+    {"run",
+     "simulate an op trace or a model on a chip, write per-op reports:\n"
+     "  npusim run --arch CHIP --trace OPS.yaml --out DIR\n"
+     "  npusim run --arch CHIP --model MODEL [--phase --prompt --tokens --context --batch\n"
+     "             --weights --activations --kv --attention] --out DIR\n"
+     "             [--timeline MODE] [--no-timeline] [--no-memo] [--quiet]",
+     10, cmd_run});
+
+}  // namespace
+}  // namespace npu::cli
