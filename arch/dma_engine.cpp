@@ -22,6 +22,7 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDo
     bw = std::min(bw, little);
   }
   m_channel_bytes_per_s = std::max<uint64_t>(1, static_cast<uint64_t>(bw));
+  m_free.assign(cfg.channels, true);
   for (uint32_t i = 0; i < cfg.channels; ++i) {
     auto ch = std::make_unique<Channel>();
     ch->index = i;
@@ -47,7 +48,14 @@ void DmaEngine::submit(const DmaDescriptor& d, DmaCompletion* c, uint32_t label)
 void DmaEngine::channel_thread(Channel* ch) {
   tlm::tlm_generic_payload& trans = ch->trans;
   for (;;) {
-    while (m_queue.empty()) sc_core::wait(m_work);
+    // The lowest-numbered free channel takes the next descriptor. Left to SystemC, the channel
+    // that wakes first would, and that order depends on what the engine did before: an op's
+    // timing (which requester the memory arbiter sees) must depend only on the op.
+    m_free[ch->index] = true;
+    while (m_queue.empty() || std::find(m_free.begin(), m_free.begin() + ch->index, true) !=
+                                  m_free.begin() + ch->index)
+      sc_core::wait(m_work);
+    m_free[ch->index] = false;
     const Job job = m_queue.front();
     m_queue.pop_front();
     if (!m_queue.empty()) m_work.notify(sc_core::SC_ZERO_TIME);  // wake a sibling channel

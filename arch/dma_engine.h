@@ -91,6 +91,7 @@ class DmaEngine : public sc_core::sc_module {
   uint64_t m_latency_ps;
   uint64_t m_channel_bytes_per_s;
   std::deque<Job> m_queue;
+  std::vector<bool> m_free;  ///< per channel: waiting for a descriptor
   sc_core::sc_event m_work;
   std::vector<std::unique_ptr<Channel>> m_channels;
   DmaCounters m_counters;
