@@ -70,8 +70,10 @@ class Driver : public sc_core::sc_module {
         const Memo& memo = it->second;
         for (size_t e = memo.first_event; e < memo.last_event; ++e) {
           const TimelineEvent ev = tl.events()[e];  // a copy: record() may reallocate
-          tl.record(ev.track, label, ev.start_ps - memo.start_ps + start_ps,
-                    ev.end_ps - memo.start_ps + start_ps);
+          // Blocks label their events with the op (array, vector, DMA) or with what they did
+          // (the memory interface's read / write): only the op's label is this op's name.
+          tl.record(ev.track, ev.label == memo.label ? label : ev.label,
+                    ev.start_ps - memo.start_ps + start_ps, ev.end_ps - memo.start_ps + start_ps);
         }
         sc_core::wait(sc_core::sc_time::from_value(memo.duration_ps));
         OpRecord r = memo.record;
@@ -99,8 +101,8 @@ class Driver : public sc_core::sc_module {
       tl.record(ops_track, label, start_ps, end_ps);
       m_result.ops.push_back(record(op, m_plans[i], before, snapshot(), start_ps, end_ps));
       if (m_memoize)
-        m_memo.emplace(
-            sig, Memo{start_ps, end_ps - start_ps, first_event, last_event, m_result.ops.back()});
+        m_memo.emplace(sig, Memo{start_ps, end_ps - start_ps, first_event, last_event, label,
+                                 m_result.ops.back()});
     }
     m_result.total_cycles = clk.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
   }
@@ -172,10 +174,11 @@ class Driver : public sc_core::sc_module {
   }
 
   /// The first simulation of a signature: when it started, how long it took, its timeline
-  /// events [first_event, last_event) and its record.
+  /// events [first_event, last_event), the label they carry for the op, and its record.
   struct Memo {
     uint64_t start_ps, duration_ps;
     size_t first_event, last_event;
+    uint32_t label;
     OpRecord record;
   };
 
