@@ -2,14 +2,12 @@
 // bad input fails with `file:line:col: key.path: message`. Line and column are counted by hand
 // from the YAML strings below (1-based; the line numbers are written beside the base documents).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "sim/config/loaders.h"
 #include "sim/config/yaml_reader.h"
+#include "temp_files.h"
 
 namespace npu {
 namespace {
@@ -48,59 +46,18 @@ const std::string kTrace =
     "    rows: 4\n"        // 9
     "    cols: 16\n";      // 10
 
-/// `text` with its one occurrence of `from` replaced by `to`.
-std::string edit(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in the base document";
-  EXPECT_EQ(text.find(from, at + 1), std::string::npos) << "'" << from << "' is not unique";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using testing::edit_once;
 
-class ConfigFiles : public ::testing::Test {
+class ConfigFiles : public testing::TempFileTest {
  protected:
-  /// Writes `text` to a file unique to this test and process; returns its path.
-  std::string write(const std::string& text) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const std::string path = ::testing::TempDir() + "npusim_" + info->test_suite_name() + "_" +
-                             info->name() + "_" + std::to_string(getpid()) + "_" +
-                             std::to_string(m_paths.size()) + ".yaml";
-    std::ofstream(path) << text;
-    m_paths.push_back(path);
-    return path;
-  }
-  void TearDown() override {
-    for (const auto& p : m_paths) std::remove(p.c_str());
-  }
-
-  /// Expects load(text) to throw a ConfigError whose message is `file:<where>: <rest>` with
-  /// `rest` containing `fragment`. `where` is "line:col: key.path" (or less, as the error has).
-  template <class Load>
-  void expect_error(Load load, const std::string& text, const std::string& where,
-                    const std::string& fragment) {
-    const std::string path = write(text);
-    try {
-      load(path);
-      ADD_FAILURE() << "no error; expected " << where << ": ..." << fragment;
-    } catch (const ConfigError& e) {
-      const std::string what = e.what();
-      const std::string prefix = path + ":" + where + ": ";
-      EXPECT_EQ(what.rfind(prefix, 0), 0u) << "expected prefix: " << prefix << "\n got: " << what;
-      EXPECT_NE(what.find(fragment), std::string::npos)
-          << "expected fragment: " << fragment << "\n got: " << what;
-    }
-  }
   void expect_chip_error(const std::string& text, const std::string& where,
                          const std::string& fragment) {
-    expect_error([](const std::string& p) { load_chip(p); }, text, where, fragment);
+    expect_config_error([](const std::string& p) { load_chip(p); }, text, where, fragment);
   }
   void expect_trace_error(const std::string& text, const std::string& where,
                           const std::string& fragment) {
-    expect_error([](const std::string& p) { load_trace(p); }, text, where, fragment);
+    expect_config_error([](const std::string& p) { load_trace(p); }, text, where, fragment);
   }
-
- private:
-  std::vector<std::string> m_paths;
 };
 
 using ChipConfigLoad = ConfigFiles;
@@ -198,9 +155,10 @@ TEST_F(ChipConfigLoad, AbsentKeysKeepTheStructDefaults) {
 }
 
 TEST_F(ChipConfigLoad, ConvertsUnitsOnce) {
-  std::string text = edit(kChip, "clock_mhz: 1000", "clock_mhz: 1200");
-  text = edit(text, "  peak_gbps: 68\n",
-              "  peak_gbps: 51.2\n  latency_ns: 80.5\n  quantum_kib: 4\n  arbitration: fifo\n");
+  std::string text = edit_once(kChip, "clock_mhz: 1000", "clock_mhz: 1200");
+  text =
+      edit_once(text, "  peak_gbps: 68\n",
+                "  peak_gbps: 51.2\n  latency_ns: 80.5\n  quantum_kib: 4\n  arbitration: fifo\n");
   const ChipConfig c = load_chip(write(text));
   EXPECT_EQ(c.clock.period_ps, 833u);  // round(10^6 / 1200) = round(833.33)
   EXPECT_EQ(c.memory.peak_bytes_per_s, 51'200'000'000u);
@@ -210,9 +168,9 @@ TEST_F(ChipConfigLoad, ConvertsUnitsOnce) {
 }
 
 TEST_F(TraceConfigLoad, FormatShorthandAndOverrides) {
-  const std::string text = edit(kTrace, "    n: 16\n",
-                                "    n: 16\n    format: fp16\n    c_format: fp32\n"
-                                "    b: sram\n    layer: blk3\n");
+  const std::string text = edit_once(kTrace, "    n: 16\n",
+                                     "    n: 16\n    format: fp16\n    c_format: fp32\n"
+                                     "    b: sram\n    layer: blk3\n");
   const std::vector<Op> ops = load_trace(write(text));
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_EQ(ops[0].a_format, Format::kFp16);
@@ -228,118 +186,119 @@ TEST_F(TraceConfigLoad, FormatShorthandAndOverrides) {
 
 TEST_F(ChipConfigLoad, SyntaxError) {
   // Line 2 "clock_mhz: 1000: 5": the second ':' is at column 16.
-  expect_chip_error(edit(kChip, "clock_mhz: 1000", "clock_mhz: 1000: 5"), "2:16",
+  expect_chip_error(edit_once(kChip, "clock_mhz: 1000", "clock_mhz: 1000: 5"), "2:16",
                     "YAML syntax error: illegal map value");
 }
 
 TEST_F(ChipConfigLoad, UnknownKeySuggestsNearest) {
-  expect_chip_error(edit(kChip, "rows: 32", "rwos: 32"), "5:5: core.array.rwos",
+  expect_chip_error(edit_once(kChip, "rows: 32", "rwos: 32"), "5:5: core.array.rwos",
                     "unknown key 'rwos'; did you mean 'rows'?");
 }
 
 TEST_F(ChipConfigLoad, UnknownKeyWithoutNearListsAllowed) {
-  expect_chip_error(edit(kChip, "name: t\n", "name: t\nzzzzzz: 1\n"), "2:1: zzzzzz",
+  expect_chip_error(edit_once(kChip, "name: t\n", "name: t\nzzzzzz: 1\n"), "2:1: zzzzzz",
                     "unknown key 'zzzzzz' (allowed: name, description, clock_mhz");
 }
 
 TEST_F(ChipConfigLoad, MissingRequiredKey) {
   // Reported at the mapping that lacks it: `array:` on line 4, column 3.
-  expect_chip_error(edit(kChip, "    cols: 32\n", ""), "4:3: core.array.cols",
+  expect_chip_error(edit_once(kChip, "    cols: 32\n", ""), "4:3: core.array.cols",
                     "missing required key 'cols'");
 }
 
 TEST_F(ChipConfigLoad, StringWhereIntegerExpected) {
-  expect_chip_error(edit(kChip, "rows: 32", "rows: abc"), "5:11: core.array.rows",
+  expect_chip_error(edit_once(kChip, "rows: 32", "rows: abc"), "5:11: core.array.rows",
                     "expected an integer, got 'abc'");
 }
 
 TEST_F(ChipConfigLoad, QuotedNumberIsAString) {
-  expect_chip_error(edit(kChip, "rows: 32", "rows: \"32\""), "5:11: core.array.rows",
+  expect_chip_error(edit_once(kChip, "rows: 32", "rows: \"32\""), "5:11: core.array.rows",
                     "expected an integer, got the quoted string '32'");
 }
 
 TEST_F(ChipConfigLoad, MappingWhereIntegerExpected) {
   // A collection is reported at its key.
-  expect_chip_error(edit(kChip, "rows: 32", "rows: {a: 1}"), "5:5: core.array.rows",
+  expect_chip_error(edit_once(kChip, "rows: 32", "rows: {a: 1}"), "5:5: core.array.rows",
                     "expected an integer, got a mapping");
 }
 
 TEST_F(ChipConfigLoad, FractionWhereIntegerExpected) {
-  expect_chip_error(edit(kChip, "rows: 32", "rows: 1.5"), "5:11: core.array.rows",
+  expect_chip_error(edit_once(kChip, "rows: 32", "rows: 1.5"), "5:11: core.array.rows",
                     "expected an integer, got 1.5");
 }
 
 TEST_F(ChipConfigLoad, YesWhereNumberExpected) {
-  expect_chip_error(edit(kChip, "peak_gbps: 68", "peak_gbps: yes"), "14:14: memory.peak_gbps",
+  expect_chip_error(edit_once(kChip, "peak_gbps: 68", "peak_gbps: yes"), "14:14: memory.peak_gbps",
                     "expected a number, got 'yes'");
 }
 
 TEST_F(ChipConfigLoad, YesWhereBoolExpected) {
-  expect_chip_error(edit(kChip, "    cols: 32\n", "    cols: 32\n    overlap_folds: yes\n"),
+  expect_chip_error(edit_once(kChip, "    cols: 32\n", "    cols: 32\n    overlap_folds: yes\n"),
                     "7:20: core.array.overlap_folds", "expected true or false, got 'yes'");
 }
 
 TEST_F(ChipConfigLoad, NegativeSize) {
-  expect_chip_error(edit(kChip, "size_kib: 1024", "size_kib: -5"), "9:15: core.sram.size_kib",
+  expect_chip_error(edit_once(kChip, "size_kib: 1024", "size_kib: -5"), "9:15: core.sram.size_kib",
                     "must be at least 1, got -5");
 }
 
 TEST_F(ChipConfigLoad, ZeroSize) {
-  expect_chip_error(edit(kChip, "input_kib: 256", "input_kib: 0"), "10:16: core.sram.input_kib",
-                    "must be at least 1, got 0");
+  expect_chip_error(edit_once(kChip, "input_kib: 256", "input_kib: 0"),
+                    "10:16: core.sram.input_kib", "must be at least 1, got 0");
 }
 
 TEST_F(ChipConfigLoad, AbsurdlyLargeValue) {
-  expect_chip_error(edit(kChip, "rows: 32", "rows: 99999999999999999999999"),
+  expect_chip_error(edit_once(kChip, "rows: 32", "rows: 99999999999999999999999"),
                     "5:11: core.array.rows", "must be at most 65536");
 }
 
 TEST_F(ChipConfigLoad, ZeroClock) {
-  expect_chip_error(edit(kChip, "clock_mhz: 1000", "clock_mhz: 0"), "2:12: clock_mhz",
+  expect_chip_error(edit_once(kChip, "clock_mhz: 1000", "clock_mhz: 0"), "2:12: clock_mhz",
                     "must be greater than 0, got 0");
 }
 
 TEST_F(ChipConfigLoad, FractionOutOfRange) {
   expect_chip_error(
-      edit(kChip, "  peak_gbps: 68\n", "  peak_gbps: 68\n  achievable_fraction: 1.5\n"),
+      edit_once(kChip, "  peak_gbps: 68\n", "  peak_gbps: 68\n  achievable_fraction: 1.5\n"),
       "15:24: memory.achievable_fraction", "must be in (0, 1], got 1.5");
 }
 
 TEST_F(ChipConfigLoad, UnknownEnumValueListsAccepted) {
-  expect_chip_error(edit(kChip, "    cols: 32\n", "    cols: 32\n    dataflow: xs\n"),
+  expect_chip_error(edit_once(kChip, "    cols: 32\n", "    cols: 32\n    dataflow: xs\n"),
                     "7:15: core.array.dataflow",
                     "unknown value 'xs'; did you mean 'ws'? (accepted: ws, os, is)");
 }
 
 TEST_F(ChipConfigLoad, UnknownFormatKey) {
-  expect_chip_error(edit(kChip, "{int8: 1}", "{int9: 1}"),
+  expect_chip_error(edit_once(kChip, "{int8: 1}", "{int9: 1}"),
                     "7:29: core.array.macs_per_pe_per_cycle.int9",
                     "accepted: int4, int8, fp8, fp16, bf16, fp32, int32");
 }
 
 TEST_F(ChipConfigLoad, DuplicateKey) {
-  expect_chip_error(edit(kChip, "    rows: 32\n", "    rows: 32\n    rows: 16\n"),
+  expect_chip_error(edit_once(kChip, "    rows: 32\n", "    rows: 32\n    rows: 16\n"),
                     "6:5: core.array.rows", "duplicate key 'rows' (first given at line 5)");
 }
 
 TEST_F(ChipConfigLoad, BuffersExceedSram) {
-  std::string text = edit(kChip, "input_kib: 256", "input_kib: 512");
-  text = edit(text, "weight_kib: 256", "weight_kib: 512");
+  std::string text = edit_once(kChip, "input_kib: 256", "input_kib: 512");
+  text = edit_once(text, "weight_kib: 256", "weight_kib: 512");
   expect_chip_error(text, "8:3: core.sram",
                     "input_kib 512 + weight_kib 512 + output_kib 256 = 1280 KiB exceed size_kib "
                     "1024 KiB");
 }
 
 TEST_F(ChipConfigLoad, BackgroundTrafficExceedsBandwidth) {
-  expect_chip_error(edit(kChip, "  peak_gbps: 68\n",
-                         "  peak_gbps: 68\n  achievable_fraction: 0.5\n  background_gbps: 40\n"),
-                    "16:20: memory.background_gbps",
-                    "background traffic 40 GB/s leaves no bandwidth for the NPU: peak_gbps 68 "
-                    "GB/s x achievable_fraction 0.5 = 34 GB/s");
+  expect_chip_error(
+      edit_once(kChip, "  peak_gbps: 68\n",
+                "  peak_gbps: 68\n  achievable_fraction: 0.5\n  background_gbps: 40\n"),
+      "16:20: memory.background_gbps",
+      "background traffic 40 GB/s leaves no bandwidth for the NPU: peak_gbps 68 "
+      "GB/s x achievable_fraction 0.5 = 34 GB/s");
 }
 
 TEST_F(ChipConfigLoad, FormatWithoutMacEnergy) {
-  expect_chip_error(edit(kChip, "{int8: 1}", "{int8: 1, fp16: 1}"), "16:3: energy.mac_pj",
+  expect_chip_error(edit_once(kChip, "{int8: 1}", "{int8: 1, fp16: 1}"), "16:3: energy.mac_pj",
                     "no energy for format 'fp16'");
 }
 
@@ -378,42 +337,43 @@ TEST(ChipConfigMissing, MissingFile) {
 // Bad traces
 
 TEST_F(TraceConfigLoad, DuplicateOpName) {
-  expect_trace_error(edit(kTrace, "name: s", "name: a"), "7:11: ops[1].name",
+  expect_trace_error(edit_once(kTrace, "name: s", "name: a"), "7:11: ops[1].name",
                      "duplicate op name 'a' (first used at line 2)");
 }
 
 TEST_F(TraceConfigLoad, GemmKeyOnVectorOp) {
-  expect_trace_error(edit(kTrace, "    cols: 16\n", "    cols: 16\n    m: 4\n"), "11:5: ops[1].m",
-                     "'m' does not apply to a softmax op");
+  expect_trace_error(edit_once(kTrace, "    cols: 16\n", "    cols: 16\n    m: 4\n"),
+                     "11:5: ops[1].m", "'m' does not apply to a softmax op");
 }
 
 TEST_F(TraceConfigLoad, VectorKeyOnGemm) {
-  expect_trace_error(edit(kTrace, "    n: 16\n", "    n: 16\n    rows: 2\n"), "7:5: ops[0].rows",
-                     "'rows' does not apply to a gemm op");
+  expect_trace_error(edit_once(kTrace, "    n: 16\n", "    n: 16\n    rows: 2\n"),
+                     "7:5: ops[0].rows", "'rows' does not apply to a gemm op");
 }
 
 TEST_F(TraceConfigLoad, SecondInputOnSingleInputOp) {
-  expect_trace_error(edit(kTrace, "    cols: 16\n", "    cols: 16\n    b_format: int8\n"),
+  expect_trace_error(edit_once(kTrace, "    cols: 16\n", "    cols: 16\n    b_format: int8\n"),
                      "11:5: ops[1].b_format", "it has one input, 'a'");
 }
 
 TEST_F(TraceConfigLoad, UnknownKind) {
-  expect_trace_error(edit(kTrace, "kind: gemm", "kind: gemn"), "3:11: ops[0].kind",
+  expect_trace_error(edit_once(kTrace, "kind: gemm", "kind: gemn"), "3:11: ops[0].kind",
                      "unknown value 'gemn'; did you mean 'gemm'?");
 }
 
 TEST_F(TraceConfigLoad, UnknownLocation) {
-  expect_trace_error(edit(kTrace, "    n: 16\n", "    n: 16\n    a: hbm\n"), "7:8: ops[0].a",
+  expect_trace_error(edit_once(kTrace, "    n: 16\n", "    n: 16\n    a: hbm\n"), "7:8: ops[0].a",
                      "(accepted: dram, sram)");
 }
 
 TEST_F(TraceConfigLoad, MissingShapeKey) {
   // Reported at the op's mapping, which starts at `name` on line 2, column 5.
-  expect_trace_error(edit(kTrace, "    k: 8\n", ""), "2:5: ops[0].k", "missing required key 'k'");
+  expect_trace_error(edit_once(kTrace, "    k: 8\n", ""), "2:5: ops[0].k",
+                     "missing required key 'k'");
 }
 
 TEST_F(TraceConfigLoad, ZeroDimension) {
-  expect_trace_error(edit(kTrace, "rows: 4", "rows: 0"), "9:11: ops[1].rows",
+  expect_trace_error(edit_once(kTrace, "rows: 4", "rows: 0"), "9:11: ops[1].rows",
                      "must be at least 1, got 0");
 }
 

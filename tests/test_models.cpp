@@ -4,17 +4,15 @@
 // our YAML of the same model; bad files fail with `file:line:col: key: message`; shipped names
 // resolve. Line and column numbers are counted by hand from the documents below.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "sim/config/config_path.h"
 #include "sim/config/model_loader.h"
+#include "temp_files.h"
 
 namespace npu {
 namespace {
@@ -287,46 +285,18 @@ const std::string kJson =
     "  \"rms_norm_eps\": 1e-05\n"             // 10
     "}\n";                                    // 11
 
-/// `text` with its one occurrence of `from` replaced by `to`.
-std::string edit(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in the base document";
-  EXPECT_EQ(text.find(from, at + 1), std::string::npos) << "'" << from << "' is not unique";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using testing::edit_once;
 
-class ModelFiles : public ::testing::Test {
+class ModelFiles : public testing::TempFileTest {
  protected:
-  /// Writes `text` to a file unique to this test and process, ending in `ext`; returns its path.
-  std::string write(const std::string& text, const std::string& ext) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const std::string path = ::testing::TempDir() + "npusim_" + info->test_suite_name() + "_" +
-                             info->name() + "_" + std::to_string(getpid()) + "_" +
-                             std::to_string(m_paths.size()) + ext;
-    std::ofstream(path) << text;
-    m_paths.push_back(path);
-    return path;
-  }
-  void TearDown() override {
-    for (const auto& p : m_paths) std::remove(p.c_str());
-  }
-
   /// Expects load_model on `text` (written with `ext`) to throw a ConfigError reading
   /// `file:<where>: <rest>`, `rest` containing `fragment`; also checks the error's key.
   void expect_error(const std::string& text, const std::string& ext, const std::string& where,
                     const std::string& key, const std::string& fragment) {
-    const std::string path = write(text, ext);
-    try {
-      load_model(path);
-      ADD_FAILURE() << "no error; expected " << where << ": ..." << fragment;
-    } catch (const ConfigError& e) {
-      const std::string what = e.what();
-      const std::string prefix = path + ":" + where + ": ";
-      EXPECT_EQ(what.rfind(prefix, 0), 0u) << "expected prefix: " << prefix << "\n got: " << what;
-      EXPECT_EQ(e.key(), key) << what;
-      EXPECT_NE(what.find(fragment), std::string::npos)
-          << "expected fragment: " << fragment << "\n got: " << what;
+    const auto e = expect_config_error([](const std::string& p) { load_model(p); }, text, where,
+                                       fragment, ext);
+    if (e) {
+      EXPECT_EQ(e->key(), key) << e->what();
     }
   }
   void yaml_error(const std::string& text, const std::string& where, const std::string& key,
@@ -337,9 +307,6 @@ class ModelFiles : public ::testing::Test {
                   const std::string& fragment) {
     expect_error(text, ".json", where, key, fragment);
   }
-
- private:
-  std::vector<std::string> m_paths;
 };
 
 using ModelYamlLoad = ModelFiles;
@@ -351,59 +318,60 @@ TEST_F(ModelYamlLoad, BaseDocumentLoadsWithDefaults) {
   EXPECT_EQ(m.kv_heads, 4u);
   EXPECT_TRUE(m.causal);  // default
   EXPECT_TRUE(m.family.empty());
-  const ModelConfig mha = load_model(write(edit(kYaml, "kv_heads: 4\n", ""), ".yaml"));
+  const ModelConfig mha = load_model(write(edit_once(kYaml, "kv_heads: 4\n", ""), ".yaml"));
   EXPECT_EQ(mha.kv_heads, 12u);  // default: heads
 }
 
 TEST_F(ModelYamlLoad, HeadDimMayDifferFromTheHiddenSizeOverHeads) {
   // d_model 770 is not a multiple of 12 heads, but an explicit head_dim makes it valid.
-  const ModelConfig m =
-      load_model(write(edit(kYaml, "d_model: 768\n", "d_model: 770\nhead_dim: 80\n"), ".yaml"));
+  const ModelConfig m = load_model(
+      write(edit_once(kYaml, "d_model: 768\n", "d_model: 770\nhead_dim: 80\n"), ".yaml"));
   EXPECT_EQ(m.head_dim, 80u);
   EXPECT_EQ(m.q_dim(), 960u);
-  yaml_error(edit(kYaml, "heads: 12\n", "heads: 24\nhead_dim: 65536\n"), "5:11: head_dim",
+  yaml_error(edit_once(kYaml, "heads: 12\n", "heads: 24\nhead_dim: 65536\n"), "5:11: head_dim",
              "head_dim", "heads x head_dim = 1572864 exceeds the cap of 2^20");
 }
 
 TEST_F(ModelYamlLoad, HeadsNotDividingTheHiddenSize) {
-  yaml_error(edit(kYaml, "d_model: 768", "d_model: 770"), "4:8: heads", "heads",
+  yaml_error(edit_once(kYaml, "d_model: 768", "d_model: 770"), "4:8: heads", "heads",
              "heads (12) do not divide the hidden size (770)");
 }
 
 TEST_F(ModelYamlLoad, KvHeadsNotDividingHeads) {
-  yaml_error(edit(kYaml, "kv_heads: 4", "kv_heads: 5"), "5:11: kv_heads", "kv_heads",
+  yaml_error(edit_once(kYaml, "kv_heads: 4", "kv_heads: 5"), "5:11: kv_heads", "kv_heads",
              "kv_heads (5) do not divide heads (12)");
-  yaml_error(edit(kYaml, "kv_heads: 4", "kv_heads: 24"), "5:11: kv_heads", "kv_heads",
+  yaml_error(edit_once(kYaml, "kv_heads: 4", "kv_heads: 24"), "5:11: kv_heads", "kv_heads",
              "kv_heads (24) do not divide heads (12)");
 }
 
 TEST_F(ModelYamlLoad, UnknownKeyWithSuggestion) {
-  yaml_error(edit(kYaml, "kv_heads: 4", "kv_head: 4"), "5:1: kv_head", "kv_head",
+  yaml_error(edit_once(kYaml, "kv_heads: 4", "kv_head: 4"), "5:1: kv_head", "kv_head",
              "unknown key 'kv_head'; did you mean 'kv_heads'?");
 }
 
 TEST_F(ModelYamlLoad, UnknownEnumValueWithSuggestion) {
-  yaml_error(edit(kYaml, "ffn_kind: swiglu", "ffn_kind: swiglue"), "7:11: ffn_kind", "ffn_kind",
+  yaml_error(edit_once(kYaml, "ffn_kind: swiglu", "ffn_kind: swiglue"), "7:11: ffn_kind",
+             "ffn_kind",
              "unknown value 'swiglue'; did you mean 'swiglu'? (accepted: gelu_mlp, swiglu)");
-  yaml_error(edit(kYaml, "pos: rope", "pos: alibi"), "10:6: pos", "pos",
+  yaml_error(edit_once(kYaml, "pos: rope", "pos: alibi"), "10:6: pos", "pos",
              "(accepted: rope, learned, none)");
 }
 
 TEST_F(ModelYamlLoad, MissingRequiredKey) {
-  yaml_error(edit(kYaml, "vocab: 1000\n", ""), "1:1: vocab", "vocab",
+  yaml_error(edit_once(kYaml, "vocab: 1000\n", ""), "1:1: vocab", "vocab",
              "missing required key 'vocab'");
-  yaml_error(edit(kYaml, "tied_embeddings: false\n", ""), "1:1: tied_embeddings", "tied_embeddings",
-             "missing required key 'tied_embeddings'");
+  yaml_error(edit_once(kYaml, "tied_embeddings: false\n", ""), "1:1: tied_embeddings",
+             "tied_embeddings", "missing required key 'tied_embeddings'");
 }
 
 TEST_F(ModelYamlLoad, SizesAreAtLeastOneAndCapped) {
-  yaml_error(edit(kYaml, "layers: 2", "layers: 0"), "2:9: layers", "layers",
+  yaml_error(edit_once(kYaml, "layers: 2", "layers: 0"), "2:9: layers", "layers",
              "must be at least 1, got 0");
-  yaml_error(edit(kYaml, "layers: 2", "layers: 1025"), "2:9: layers", "layers",
+  yaml_error(edit_once(kYaml, "layers: 2", "layers: 1025"), "2:9: layers", "layers",
              "must be at most 1024, got 1025");
-  yaml_error(edit(kYaml, "vocab: 1000", "vocab: 16777217"), "8:8: vocab", "vocab",
+  yaml_error(edit_once(kYaml, "vocab: 1000", "vocab: 16777217"), "8:8: vocab", "vocab",
              "must be at most 16777216");
-  yaml_error(edit(kYaml, "d_model: 768", "d_model: 768.0"), "3:10: d_model", "d_model",
+  yaml_error(edit_once(kYaml, "d_model: 768", "d_model: 768.0"), "3:10: d_model", "d_model",
              "expected an integer, got 768.0");
 }
 
@@ -435,66 +403,67 @@ TEST_F(ModelJsonLoad, BertIsAnEncoder) {
 
 TEST_F(ModelJsonLoad, SyntaxErrorAtTheOffendingToken) {
   // Missing comma after 768: the parser stops at the next key, line 5 column 3.
-  json_error(edit(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 768"), "5:3", "",
+  json_error(edit_once(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 768"), "5:3", "",
              "JSON syntax error: syntax error while parsing object - unexpected string literal");
-  json_error(edit(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 7x8,"), "4:18", "",
+  json_error(edit_once(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 7x8,"), "4:18", "",
              "JSON syntax error");
   json_error("", "1:1", "", "JSON syntax error");
 }
 
 TEST_F(ModelJsonLoad, MissingRequiredField) {
-  json_error(edit(kJson, "  \"vocab_size\": 1000,\n", ""), "1:1: vocab_size", "vocab_size",
+  json_error(edit_once(kJson, "  \"vocab_size\": 1000,\n", ""), "1:1: vocab_size", "vocab_size",
              "missing required field 'vocab_size'");
-  json_error(edit(kJson, "  \"num_hidden_layers\": 2,\n", ""), "1:1: num_hidden_layers",
+  json_error(edit_once(kJson, "  \"num_hidden_layers\": 2,\n", ""), "1:1: num_hidden_layers",
              "num_hidden_layers", "missing required field 'num_hidden_layers' (or 'n_layer')");
-  json_error(edit(kJson, "  \"model_type\": \"llama\",\n", ""), "1:1: model_type", "model_type",
-             "missing required field 'model_type'");
+  json_error(edit_once(kJson, "  \"model_type\": \"llama\",\n", ""), "1:1: model_type",
+             "model_type", "missing required field 'model_type'");
 }
 
 TEST_F(ModelJsonLoad, WrongTypes) {
-  json_error(edit(kJson, "\"num_hidden_layers\": 2,", "\"num_hidden_layers\": \"2\","),
+  json_error(edit_once(kJson, "\"num_hidden_layers\": 2,", "\"num_hidden_layers\": \"2\","),
              "3:24: num_hidden_layers", "num_hidden_layers",
              "expected an integer, got the string \"2\"");
-  json_error(edit(kJson, "\"num_hidden_layers\": 2,", "\"num_hidden_layers\": 2.0,"),
+  json_error(edit_once(kJson, "\"num_hidden_layers\": 2,", "\"num_hidden_layers\": 2.0,"),
              "3:24: num_hidden_layers", "num_hidden_layers", "expected an integer, got 2.0");
-  json_error(edit(kJson, "\"num_hidden_layers\": 2,", "\"num_hidden_layers\": -2,"),
+  json_error(edit_once(kJson, "\"num_hidden_layers\": 2,", "\"num_hidden_layers\": -2,"),
              "3:24: num_hidden_layers", "num_hidden_layers", "must be at least 1, got -2");
-  json_error(edit(kJson, "\"rms_norm_eps\": 1e-05", "\"tie_word_embeddings\": \"no\""),
+  json_error(edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"tie_word_embeddings\": \"no\""),
              "10:26: tie_word_embeddings", "tie_word_embeddings",
              "expected true or false, got the string \"no\"");
 }
 
 TEST_F(ModelJsonLoad, HeadsNotDividingTheHiddenSize) {
-  json_error(edit(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 770,"),
+  json_error(edit_once(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 770,"),
              "5:26: num_attention_heads", "num_attention_heads",
              "num_attention_heads (12) do not divide the hidden size (770)");
 }
 
 TEST_F(ModelJsonLoad, KvHeadsNotDividingHeads) {
-  json_error(edit(kJson, "\"num_key_value_heads\": 4,", "\"num_key_value_heads\": 5,"),
+  json_error(edit_once(kJson, "\"num_key_value_heads\": 4,", "\"num_key_value_heads\": 5,"),
              "6:26: num_key_value_heads", "num_key_value_heads",
              "num_key_value_heads (5) do not divide num_attention_heads (12)");
 }
 
 TEST_F(ModelJsonLoad, UnknownModelType) {
-  json_error(edit(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
+  json_error(edit_once(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
              "unknown model_type 'lama'; did you mean 'llama'? (known: llama, mistral, qwen2, "
              "phi3, gpt2, bert)");
-  json_error(edit(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
+  json_error(edit_once(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
              "describe the model in a YAML file");
 }
 
 TEST_F(ModelJsonLoad, ActivationMustMatchTheFamily) {
-  json_error(edit(kJson, "\"rms_norm_eps\": 1e-05", "\"hidden_act\": \"gelu\""),
+  json_error(edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"hidden_act\": \"gelu\""),
              "10:17: hidden_act", "hidden_act",
              "activation 'gelu' is not modelled for model_type 'llama'");
 }
 
 TEST_F(ModelJsonLoad, DuplicateAndDisagreeingKeys) {
-  json_error(edit(kJson, "\"rms_norm_eps\": 1e-05", "\"vocab_size\": 1000"), "10:3: vocab_size",
-             "vocab_size", "duplicate key 'vocab_size' (first given at line 8)");
-  json_error(edit(kJson, "\"rms_norm_eps\": 1e-05", "\"n_embd\": 1024"), "10:13: n_embd", "n_embd",
-             "'n_embd' (1024) and 'hidden_size' (768) are spellings of the same field");
+  json_error(edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"vocab_size\": 1000"),
+             "10:3: vocab_size", "vocab_size",
+             "duplicate key 'vocab_size' (first given at line 8)");
+  json_error(edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"n_embd\": 1024"), "10:13: n_embd",
+             "n_embd", "'n_embd' (1024) and 'hidden_size' (768) are spellings of the same field");
 }
 
 TEST_F(ModelJsonLoad, TopLevelMustBeAnObject) {

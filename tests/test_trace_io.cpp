@@ -3,9 +3,7 @@
 // attention, b_group, phase, step) fail with `file:line:col: key.path: message` when wrong.
 // Line and column are counted by hand from the YAML strings below (1-based; line numbers beside).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,19 +13,13 @@
 
 #include "sim/config/loaders.h"
 #include "sim/config/trace_writer.h"
+#include "temp_files.h"
 #include "workloads/op.h"
 
 namespace npu {
 namespace {
 
-/// `text` with its one occurrence of `from` replaced by `to`.
-std::string edit(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in the base document";
-  EXPECT_EQ(text.find(from, at + 1), std::string::npos) << "'" << from << "' is not unique";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using testing::edit_once;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -157,44 +149,12 @@ std::vector<Op> every_kind_and_field() {
   return ops;
 }
 
-class TraceIo : public ::testing::Test {
+class TraceIo : public testing::TempFileTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    m_dir = std::filesystem::path(::testing::TempDir()) /
-            ("npusim_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
-             std::to_string(getpid()));
-    std::filesystem::create_directories(m_dir);
-  }
-  void TearDown() override { std::filesystem::remove_all(m_dir); }
-
-  /// A path in this test's own folder.
-  std::string path(const std::string& file) const { return (m_dir / file).string(); }
-  std::string write(const std::string& text) {
-    const std::string p = path("t" + std::to_string(m_count++) + ".yaml");
-    std::ofstream(p) << text;
-    return p;
-  }
-
-  /// Expects load_trace(text) to throw a ConfigError whose message is `file:<where>: <rest>`
-  /// with `rest` containing `fragment`. `where` is "line:col: key.path".
   void expect_trace_error(const std::string& text, const std::string& where,
                           const std::string& fragment) {
-    const std::string p = write(text);
-    try {
-      load_trace(p);
-      ADD_FAILURE() << "no error; expected " << where << ": ..." << fragment;
-    } catch (const ConfigError& e) {
-      const std::string what = e.what();
-      const std::string prefix = p + ":" + where + ": ";
-      EXPECT_EQ(what.rfind(prefix, 0), 0u) << "expected prefix: " << prefix << "\n got: " << what;
-      EXPECT_NE(what.find(fragment), std::string::npos)
-          << "expected fragment: " << fragment << "\n got: " << what;
-    }
+    expect_config_error([](const std::string& p) { load_trace(p); }, text, where, fragment);
   }
-
-  std::filesystem::path m_dir;
-  int m_count = 0;
 };
 
 using TraceIoErrors = TraceIo;
@@ -209,7 +169,7 @@ TEST_F(TraceIo, EveryKindAndFieldRoundTrips) {
   EXPECT_EQ(read_file(file), trace_yaml(ops, "every kind: and #field"));
   // Atomic: the trace and nothing else (no temporary left behind).
   size_t files = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(m_dir)) ++files;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir())) ++files;
   EXPECT_EQ(files, 1u);
 
   const std::vector<Op> back = load_trace(file);
@@ -376,112 +336,113 @@ TEST_F(TraceIoErrors, BaseTraceLoads) {
 }
 
 TEST_F(TraceIoErrors, RopeWithOddCols) {
-  expect_trace_error(edit(kTrace, "cols: 16", "cols: 15"), "18:11: ops[2].cols",
+  expect_trace_error(edit_once(kTrace, "cols: 16", "cols: 15"), "18:11: ops[2].cols",
                      "a rope op rotates pairs of elements: cols must be even, got 15");
 }
 
 TEST_F(TraceIoErrors, GroupNotDividingM) {
-  expect_trace_error(edit(kTrace, "group: 2", "group: 3"), "13:12: ops[1].group",
+  expect_trace_error(edit_once(kTrace, "group: 2", "group: 3"), "13:12: ops[1].group",
                      "group (3) must divide m (8)");
 }
 
 TEST_F(TraceIoErrors, ZeroGroup) {
-  expect_trace_error(edit(kTrace, "group: 2", "group: 0"), "13:12: ops[1].group",
+  expect_trace_error(edit_once(kTrace, "group: 2", "group: 0"), "13:12: ops[1].group",
                      "must be at least 1, got 0");
 }
 
 TEST_F(TraceIoErrors, CausalWithMorePositionsThanKeys) {
   // m / group = 4 query positions over 3 keys.
-  expect_trace_error(edit(kTrace, "n: 16", "n: 3"), "11:8: ops[1].n",
+  expect_trace_error(edit_once(kTrace, "n: 16", "n: 3"), "11:8: ops[1].n",
                      "with causal: true, n (3 keys) must be at least m / group (4 query "
                      "positions)");
 }
 
 TEST_F(TraceIoErrors, NotCausalAllowsFewerKeys) {
-  const std::vector<Op> ops =
-      load_trace(write(edit(edit(kTrace, "n: 16", "n: 3"), "causal: true", "causal: false")));
+  const std::vector<Op> ops = load_trace(
+      write(edit_once(edit_once(kTrace, "n: 16", "n: 3"), "causal: true", "causal: false")));
   EXPECT_FALSE(ops[1].causal);
   EXPECT_EQ(ops[1].n, 3u);
 }
 
 TEST_F(TraceIoErrors, CausalMustBeABool) {
-  expect_trace_error(edit(kTrace, "causal: true", "causal: yes"), "14:13: ops[1].causal",
+  expect_trace_error(edit_once(kTrace, "causal: true", "causal: yes"), "14:13: ops[1].causal",
                      "expected true or false, got 'yes'");
 }
 
 TEST_F(TraceIoErrors, ZeroBGroup) {
-  expect_trace_error(edit(kTrace, "    n: 32\n", "    n: 32\n    b_group: 0\n"),
+  expect_trace_error(edit_once(kTrace, "    n: 32\n", "    n: 32\n    b_group: 0\n"),
                      "7:14: ops[0].b_group", "must be at least 1, got 0");
 }
 
 TEST_F(TraceIoErrors, BGroupOverTheCap) {
-  expect_trace_error(edit(kTrace, "    n: 32\n", "    n: 32\n    b_group: 1048577\n"),
+  expect_trace_error(edit_once(kTrace, "    n: 32\n", "    n: 32\n    b_group: 1048577\n"),
                      "7:14: ops[0].b_group", "must be at most 1048576, got 1048577");
 }
 
 TEST_F(TraceIoErrors, UnknownPhaseListsThePhases) {
-  expect_trace_error(edit(kTrace, "phase: decode", "phase: foo"), "23:12: ops[3].phase",
+  expect_trace_error(edit_once(kTrace, "phase: decode", "phase: foo"), "23:12: ops[3].phase",
                      "unknown value 'foo' (accepted: prefill, decode)");
 }
 
 TEST_F(TraceIoErrors, MisspeltPhaseIsSuggested) {
-  expect_trace_error(edit(kTrace, "phase: decode", "phase: decdoe"), "23:12: ops[3].phase",
+  expect_trace_error(edit_once(kTrace, "phase: decode", "phase: decdoe"), "23:12: ops[3].phase",
                      "unknown value 'decdoe'; did you mean 'decode'? (accepted: prefill, decode)");
 }
 
 TEST_F(TraceIoErrors, NegativeStep) {
-  expect_trace_error(edit(kTrace, "step: 3", "step: -1"), "24:11: ops[3].step",
+  expect_trace_error(edit_once(kTrace, "step: 3", "step: -1"), "24:11: ops[3].step",
                      "must be at least 0, got -1");
 }
 
 TEST_F(TraceIoErrors, GatherTableInSram) {
-  expect_trace_error(edit(kTrace, "    step: 3\n", "    step: 3\n    a: sram\n"), "25:8: ops[3].a",
+  expect_trace_error(edit_once(kTrace, "    step: 3\n", "    step: 3\n    a: sram\n"),
+                     "25:8: ops[3].a",
                      "a gather picks its rows from a table in DRAM: 'a' must be dram");
 }
 
 TEST_F(TraceIoErrors, BGroupOnAttention) {
-  expect_trace_error(edit(kTrace, "    causal: true\n", "    causal: true\n    b_group: 32\n"),
+  expect_trace_error(edit_once(kTrace, "    causal: true\n", "    causal: true\n    b_group: 32\n"),
                      "15:5: ops[1].b_group",
                      "'b_group' does not apply to an attention op (only a gemm's B carries "
                      "group-wise scales)");
 }
 
 TEST_F(TraceIoErrors, GroupOnGemm) {
-  expect_trace_error(edit(kTrace, "    n: 32\n", "    n: 32\n    group: 2\n"), "7:5: ops[0].group",
-                     "'group' does not apply to a gemm op");
+  expect_trace_error(edit_once(kTrace, "    n: 32\n", "    n: 32\n    group: 2\n"),
+                     "7:5: ops[0].group", "'group' does not apply to a gemm op");
 }
 
 TEST_F(TraceIoErrors, CausalOnVectorOp) {
-  expect_trace_error(edit(kTrace, "    cols: 16\n", "    cols: 16\n    causal: true\n"),
+  expect_trace_error(edit_once(kTrace, "    cols: 16\n", "    cols: 16\n    causal: true\n"),
                      "19:5: ops[2].causal", "'causal' does not apply to a rope op");
 }
 
 TEST_F(TraceIoErrors, SecondInputOnRopeAndGather) {
-  expect_trace_error(edit(kTrace, "    cols: 16\n", "    cols: 16\n    b: sram\n"),
+  expect_trace_error(edit_once(kTrace, "    cols: 16\n", "    cols: 16\n    b: sram\n"),
                      "19:5: ops[2].b", "a rope op: it has one input, 'a'");
-  expect_trace_error(edit(kTrace, "    cols: 24\n", "    cols: 24\n    b_format: int8\n"),
+  expect_trace_error(edit_once(kTrace, "    cols: 24\n", "    cols: 24\n    b_format: int8\n"),
                      "23:5: ops[3].b_format", "a gather op: it has one input, 'a'");
 }
 
 TEST_F(TraceIoErrors, VectorShapeOnAttention) {
-  expect_trace_error(edit(kTrace, "    causal: true\n", "    causal: true\n    rows: 4\n"),
+  expect_trace_error(edit_once(kTrace, "    causal: true\n", "    causal: true\n    rows: 4\n"),
                      "15:5: ops[1].rows",
                      "'rows' does not apply to an attention op (an attention op's shape is batch, "
                      "m, n, k and group)");
 }
 
 TEST_F(TraceIoErrors, MisspeltKeysAreSuggested) {
-  expect_trace_error(edit(kTrace, "causal: true", "casual: true"), "14:5: ops[1].casual",
+  expect_trace_error(edit_once(kTrace, "causal: true", "casual: true"), "14:5: ops[1].casual",
                      "unknown key 'casual'; did you mean 'causal'?");
-  expect_trace_error(edit(kTrace, "    n: 32\n", "    n: 32\n    b_grop: 32\n"),
+  expect_trace_error(edit_once(kTrace, "    n: 32\n", "    n: 32\n    b_grop: 32\n"),
                      "7:5: ops[0].b_grop", "unknown key 'b_grop'; did you mean 'b_group'?");
-  expect_trace_error(edit(kTrace, "step: 3", "stpe: 3"), "24:5: ops[3].stpe",
+  expect_trace_error(edit_once(kTrace, "step: 3", "stpe: 3"), "24:5: ops[3].stpe",
                      "unknown key 'stpe'; did you mean 'step'?");
 }
 
 TEST_F(TraceIoErrors, DuplicateNameInOnePhaseAndStep) {
   // Names repeat across steps (decode step 3 vs no phase), but not within one.
-  EXPECT_NO_THROW(load_trace(write(edit(kTrace, "name: e", "name: g"))));
+  EXPECT_NO_THROW(load_trace(write(edit_once(kTrace, "name: e", "name: g"))));
   expect_trace_error(kTrace +
                          "  - name: e\n"         // 25
                          "    kind: silu\n"      // 26
