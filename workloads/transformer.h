@@ -63,7 +63,7 @@ std::string_view phase_name(Phase p);  ///< "prefill", "decode", "both"
 std::optional<Phase> parse_phase(std::string_view s);
 
 enum class AttentionImpl : uint8_t {
-  kFlash,     ///< fused, tiled: O(n) bytes (K and V read once per KV head)
+  kFlash,     ///< fused, tiled: no scores in DRAM; K and V read once per query block
   kStandard,  ///< scores materialised: O(n^2) bytes unless they fit on chip
 };
 std::string_view attention_impl_name(AttentionImpl a);  ///< "flash", "standard"
