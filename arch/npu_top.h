@@ -23,6 +23,9 @@ struct ChipConfig {
   CoreConfig core;
   MemoryConfig memory;
   EnergyConfig energy;
+  /// Fixed cost of dispatching one op (driver, firmware and command-queue work before the op's
+  /// first tile can start), picoseconds; paid at each op's start and counted in the op. 0 = none.
+  uint64_t dispatch_overhead_ps = 0;
 
   /// Peak MACs per second of the chip in a format.
   double peak_macs_per_s(Format f) const {

@@ -58,6 +58,7 @@ class Driver : public sc_core::sc_module {
     const ClockDomain clk = chip.clock;
     Timeline& tl = m_result.timeline;
     const uint32_t ops_track = tl.add_track("ops");
+    const uint64_t dispatch_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(chip.dispatch_overhead_ps));
     for (size_t i = 0; i < m_ops.size(); ++i) {
       const Op& op = m_ops[i];
       const uint32_t label = tl.intern(op.name);
@@ -84,6 +85,9 @@ class Driver : public sc_core::sc_module {
         m_result.ops.push_back(r);
         continue;
       }
+      // The dispatch overhead: the cores start this long after the op (whole cycles, so they
+      // still start on a clock edge); the op's cycles and static energy include it.
+      if (dispatch_ps > 0) sc_core::wait(sc_core::sc_time::from_value(dispatch_ps));
       const std::vector<CoreProgram> programs = m_lowering.lower(op, m_plans[i], label);
       const Snapshot before = snapshot();
       const size_t first_event = tl.events().size();
@@ -141,6 +145,7 @@ class Driver : public sc_core::sc_module {
     r.actions.sram_read_bytes = r.sram_read_bytes;
     r.actions.sram_write_bytes = r.sram_write_bytes;
     r.actions.dram_bytes = r.dram_read_bytes + r.dram_write_bytes;
+    r.dispatch_cycles = chip.clock.ps_to_cycles_ceil(chip.dispatch_overhead_ps);
     r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest_compute);
     r.energy = energy_of(chip.energy, r.actions, end_ps - start_ps, chip.cores);
 
@@ -159,7 +164,7 @@ class Driver : public sc_core::sc_module {
         (r.cycles() > 0 && peak > 0) ? static_cast<double>(r.macs) / (peak * r.cycles()) : 0.0;
 
     // What bound it: the busiest resource, unless none was busy for half the op (then fixed
-    // latencies -- DMA setup, memory round trips, pipeline fill -- dominate).
+    // latencies -- dispatch, DMA setup, memory round trips, pipeline fill -- dominate).
     const uint64_t mem_cycles = chip.clock.ps_to_cycles_ceil(r.memory_ps);
     const uint64_t top = std::max({r.array_cycles, r.vector_cycles, mem_cycles});
     if (2 * top < r.cycles())

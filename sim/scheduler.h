@@ -30,6 +30,7 @@ struct OpRecord {
   uint64_t vector_cycles = 0;      ///< busiest core's vector busy cycles
   uint64_t memory_ps = 0;          ///< time the memory interface was granting this op's traffic
   uint64_t stall_cycles = 0;       ///< cycles - busiest core's compute (array + vector) cycles
+  uint64_t dispatch_cycles = 0;    ///< of the cycles, the chip's dispatch overhead (at the start)
   uint64_t bank_stall_cycles = 0;  ///< of the compute cycles, those waiting on SRAM banks (sum)
   uint64_t macs = 0;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;

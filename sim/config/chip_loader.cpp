@@ -32,8 +32,9 @@ constexpr uint32_t kMaxBanks = 4096;
 constexpr uint32_t kMaxDmaChannels = 64;
 constexpr uint32_t kMaxBurstBytes = 1 << 20;
 constexpr uint32_t kMaxOutstanding = 65536;
-constexpr double kMaxGbps = 1e6;       // 1 PB/s
-constexpr double kMaxLatencyNs = 1e6;  // 1 ms
+constexpr double kMaxGbps = 1e6;        // 1 PB/s
+constexpr double kMaxLatencyNs = 1e6;   // 1 ms
+constexpr double kMaxDispatchNs = 1e9;  // 1 s per op
 constexpr uint32_t kMaxRequestBytes = 1 << 20;
 constexpr uint64_t kMaxQuantumKib = 1 << 20;  // 1 GiB
 constexpr double kMaxPj = 1e6;                // per action
@@ -222,8 +223,9 @@ EnergyConfig read_energy(const Value& v, const SystolicArrayConfig& array) {
 }  // namespace
 
 ChipConfig load_chip(const std::string& path) {
-  MapReader top = config::load_document(path).as_map(
-      {"name", "description", "clock_mhz", "cores", "core", "memory", "energy"});
+  MapReader top =
+      config::load_document(path).as_map({"name", "description", "clock_mhz", "cores", "core",
+                                          "memory", "energy", "dispatch_overhead_ns"});
   ChipConfig chip;
   chip.name = top.require("name").as_string();
   if (auto x = top.get("description")) x->as_string();
@@ -232,6 +234,9 @@ ChipConfig load_chip(const std::string& path) {
   chip.core = read_core(top.require("core"));
   chip.memory = read_memory(top.require("memory"));
   chip.energy = read_energy(top.require("energy"), chip.core.array);
+  if (auto x = top.get("dispatch_overhead_ns"))
+    chip.dispatch_overhead_ps =
+        static_cast<uint64_t>(std::llround(x->as_number(0, false, kMaxDispatchNs) * kPsPerNs));
   return chip;
 }
 
