@@ -223,9 +223,12 @@ EnergyConfig read_energy(const Value& v, const SystolicArrayConfig& array) {
 }  // namespace
 
 ChipConfig load_chip(const std::string& path) {
-  MapReader top =
-      config::load_document(path).as_map({"name", "description", "clock_mhz", "cores", "core",
-                                          "memory", "energy", "dispatch_overhead_ns"});
+  return load_chip(config::load_document(path));
+}
+
+ChipConfig load_chip(const config::Value& root) {
+  MapReader top = root.as_map({"name", "description", "clock_mhz", "cores", "core", "memory",
+                               "energy", "dispatch_overhead_ns"});
   ChipConfig chip;
   chip.name = top.require("name").as_string();
   if (auto x = top.get("description")) x->as_string();

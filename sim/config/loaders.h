@@ -13,8 +13,15 @@
 
 namespace npu {
 
+namespace config {
+class Value;
+}
+
 /// Loads a chip description (schema: configs/SCHEMA.md).
 ChipConfig load_chip(const std::string& path);
+/// Loads a chip from a document already read (config::load_document), e.g. one that overrides
+/// edited first (sim/config/overrides.h).
+ChipConfig load_chip(const config::Value& root);
 /// Loads an op trace (schema: configs/SCHEMA.md).
 std::vector<Op> load_trace(const std::string& path);
 

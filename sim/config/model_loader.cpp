@@ -387,9 +387,13 @@ std::string name_from_path(const std::string& path) {
 }  // namespace
 
 ModelConfig load_model_yaml(const std::string& path) {
-  MapReader top = config::load_document(path).as_map(
-      {"name", "family", "description", "layers", "d_model", "heads", "kv_heads", "head_dim",
-       "ffn_dim", "ffn_kind", "vocab", "norm", "pos", "tied_embeddings", "max_context", "causal"});
+  return load_model_yaml(config::load_document(path));
+}
+
+ModelConfig load_model_yaml(const config::Value& root) {
+  MapReader top = root.as_map({"name", "family", "description", "layers", "d_model", "heads",
+                               "kv_heads", "head_dim", "ffn_dim", "ffn_kind", "vocab", "norm",
+                               "pos", "tied_embeddings", "max_context", "causal"});
   ModelConfig m;
   m.name = top.require("name").as_string();
   if (auto x = top.get("family")) m.family = x->as_string();

@@ -11,12 +11,18 @@
 
 namespace npu {
 
+namespace config {
+class Value;
+}
+
 /// Loads a model: a file ending in `.json` is read as a Hugging Face config.json
 /// (load_hf_config), anything else as our YAML (load_model_yaml).
 ModelConfig load_model(const std::string& path);
 
 /// Loads a model YAML (schema: configs/SCHEMA.md).
 ModelConfig load_model_yaml(const std::string& path);
+/// Loads a model YAML already read (config::load_document), e.g. one overrides edited first.
+ModelConfig load_model_yaml(const config::Value& root);
 
 /// Imports a Hugging Face config.json. The architecture (FFN kind, norm, position encoding,
 /// encoder or decoder, whether embeddings are tied by default) comes from `model_type`, which

@@ -81,6 +81,9 @@ class Value {
   std::string describe() const;
   /// Throws ConfigError at this value.
   [[noreturn]] void fail(const std::string& message) const;
+  /// The underlying node (shared with the document: editing a copy of it edits the document, as
+  /// overrides do before a loader reads it; see sim/config/overrides.h).
+  const YAML::Node& node() const { return m_node; }
 
  private:
   /// The text of a plain (unquoted, untagged) scalar, or a type error naming `expected`.
