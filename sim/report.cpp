@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -107,22 +108,63 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
 
 namespace {
 
-/// Cycles, energy, bytes and MACs of a set of ops.
+constexpr Bound kAllBounds[] = {Bound::kCompute, Bound::kMemory, Bound::kVector, Bound::kLatency};
+
+/// Cycles by what bound the ops, every bound named (0 when none).
+Json bound_json(const std::array<uint64_t, 4>& cycles) {
+  Json j = Json::object();
+  for (size_t b = 0; b < cycles.size(); ++b) j[bound_name(kAllBounds[b])] = cycles[b];
+  return j;
+}
+
+std::string dominant_bound(const std::array<uint64_t, 4>& cycles) {
+  size_t top = 0;
+  for (size_t b = 1; b < cycles.size(); ++b)
+    if (cycles[b] > cycles[top]) top = b;
+  return bound_name(kAllBounds[top]);
+}
+
+/// Cycles, energy, bytes and MACs of a set of ops, and the cycles by what bound them.
 struct Totals {
   uint64_t ops = 0, cycles = 0, macs = 0, dram_bytes = 0;
   double energy_pj = 0;
+  std::array<uint64_t, 4> bound_cycles{};  ///< in kAllBounds order
   void add(const OpRecord& o) {
     ++ops;
     cycles += o.cycles();
     macs += o.macs;
     dram_bytes += o.dram_read_bytes + o.dram_write_bytes;
     energy_pj += o.energy.total();
+    bound_cycles[static_cast<size_t>(o.bound)] += o.cycles();
   }
 };
 
+/// `bound`: what bound most of the cycles (ties: the first of compute, memory, vector, latency).
 Json totals_json(const ChipConfig& chip, const Totals& t) {
-  return Json{{"ops", t.ops},   {"cycles", t.cycles},         {"seconds", seconds(chip, t.cycles)},
-              {"macs", t.macs}, {"dram_bytes", t.dram_bytes}, {"energy_pj", t.energy_pj}};
+  return Json{{"ops", t.ops},
+              {"cycles", t.cycles},
+              {"seconds", seconds(chip, t.cycles)},
+              {"macs", t.macs},
+              {"dram_bytes", t.dram_bytes},
+              {"energy_pj", t.energy_pj},
+              {"cycles_by_bound", bound_json(t.bound_cycles)},
+              {"bound", dominant_bound(t.bound_cycles)}};
+}
+
+/// Area proxy: PEs and SRAM, combined as PE-equivalents. One int8 MAC PE with its registers is
+/// taken as the area of kSramBytesPerPe bytes of SRAM: ~100 um^2 per PE (TPU v1: 64 K MACs in
+/// ~24 % of 331 mm^2 at 28 nm, ~1,200 um^2, scaled ~1/12 to a 7 nm-class node) against ~0.4 um^2
+/// per SRAM byte with its periphery (0.027 um^2 high-density bit cells, ~50 % array
+/// efficiency). Both are assumptions, good to a factor of two; the proxy ranks designs, it does
+/// not size a die.
+constexpr double kSramBytesPerPe = 256;
+
+Json area_json(const ChipConfig& chip) {
+  const uint64_t pes = uint64_t{chip.cores} * chip.core.array.rows * chip.core.array.cols;
+  const uint64_t sram = uint64_t{chip.cores} * chip.core.sram.size_bytes;
+  return Json{{"pes", pes},
+              {"sram_bytes", sram},
+              {"proxy", static_cast<double>(pes) + static_cast<double>(sram) / kSramBytesPerPe}};
 }
 
 /// Prefill and decode figures of a model run: time to first token, tokens/s, joules per token.
@@ -184,12 +226,12 @@ Json workload_json(const ChipConfig& chip, const RunResult& r, const Workload& w
 std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
   uint64_t macs = 0, dram_r = 0, dram_w = 0;
-  std::map<std::string, uint64_t> bound_cycles;
+  std::array<uint64_t, 4> bound_cycles{};
   for (const OpRecord& o : r.ops) {
     macs += o.macs;
     dram_r += o.dram_read_bytes;
     dram_w += o.dram_write_bytes;
-    bound_cycles[bound_name(o.bound)] += o.cycles();
+    bound_cycles[static_cast<size_t>(o.bound)] += o.cycles();
   }
   const double energy_j = r.energy.total() * 1e-12;
   const double tops = secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0;
@@ -198,8 +240,6 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
   for (Format f : kAllFormats)
     if (chip.core.array.supports(f))
       peak[std::string(format_name(f))] = 2.0 * chip.peak_macs_per_s(f) * 1e-12;
-  Json bounds = Json::object();
-  for (const auto& [k, v] : bound_cycles) bounds[k] = v;
   Json j{
       {"schema_version", kSummarySchemaVersion},
       {"chip", chip.name},
@@ -219,7 +259,9 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
       {"energy_j", energy_j},
       {"average_power_w", watts},
       {"tops_per_w", watts > 0 ? tops / watts : 0.0},
-      {"cycles_by_bound", bounds},
+      {"cycles_by_bound", bound_json(bound_cycles)},
+      {"bound", dominant_bound(bound_cycles)},
+      {"area", area_json(chip)},
   };
   std::map<std::string, Totals> classes;
   for (const OpRecord& o : r.ops) classes[o.op->op_class.empty() ? "other" : o.op->op_class].add(o);
