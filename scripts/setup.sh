@@ -2,13 +2,14 @@
 # Installs what npusim needs to build and test (Debian 12 packages), then configures and builds.
 # Safe to re-run: apt installs only what is missing; the build is incremental.
 #   scripts/setup.sh [BUILD_DIR]          default BUILD_DIR=build
-# Environment: NPUSIM_CMAKE_ARGS (extra cmake arguments), NPUSIM_SKIP_APT=1 (skip the install).
+# Environment: NPUSIM_CMAKE_ARGS (extra cmake arguments), NPUSIM_SKIP_APT=1 (skip the install),
+# NPUSIM_BUILD_TARGET (build only this target, e.g. `fuzzers`).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-"$root/build"}
 
 packages=(
-  g++ cmake make pkg-config git
+  g++ clang libclang-rt-14-dev cmake make pkg-config git
   libsystemc-dev libyaml-cpp-dev libboost-program-options-dev libgtest-dev libgmock-dev
   libbenchmark-dev nlohmann-json3-dev libfmt-dev libmuparser-dev
   python3 python3-matplotlib
@@ -30,4 +31,4 @@ fi
 
 # shellcheck disable=SC2086
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release ${NPUSIM_CMAKE_ARGS:-} >/dev/null
-cmake --build "$build" -j"$(nproc)"
+cmake --build "$build" -j"$(nproc)" ${NPUSIM_BUILD_TARGET:+--target "$NPUSIM_BUILD_TARGET"}
