@@ -434,6 +434,17 @@ ModelConfig load_hf_config(const std::string& path) {
     if (const size_t at = reason.find(": "); at != std::string::npos) reason.erase(0, at + 2);
     const Where w = position_of(text, syntax_error_offset(text, e.byte, reason));
     throw ConfigError(path, w.line, w.col, "", "JSON syntax error: " + reason);
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double's range (out_of_range.406, found by fuzzing): "number overflow
+    // parsing '1e400'", without a position; the number's first occurrence is where it is.
+    std::string reason = e.what();
+    if (const size_t at = reason.find("] "); at != std::string::npos) reason.erase(0, at + 2);
+    const size_t q = reason.find('\'');
+    const size_t q2 = q == std::string::npos ? q : reason.find('\'', q + 1);
+    const size_t at =
+        q2 == std::string::npos ? std::string::npos : text.find(reason.substr(q + 1, q2 - q - 1));
+    const Where w = at == std::string::npos ? Where{} : position_of(text, at);
+    throw ConfigError(path, w.line, w.col, "", "JSON number error: " + reason);
   }
   if (!root.is_object())
     throw ConfigError(path, 1, 1, "",

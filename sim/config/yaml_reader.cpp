@@ -1,5 +1,7 @@
 #include "yaml_reader.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -62,6 +64,59 @@ bool is_decimal_text(const std::string& s) {
 int one_based(int mark_field) {
   return mark_field < 0 ? 0 : mark_field + 1;
 }
+
+/// Where the documents of a YAML stream start. yaml-cpp 0.7's YAML::LoadAll never returns on a
+/// token no document can start with (a ',' outside a flow collection, found by fuzzing): its
+/// parser reports an empty document there without consuming the token, again and again, each
+/// one a node appended to the result until memory runs out (jbeder/yaml-cpp#1040, fixed
+/// upstream by #1319). A document that starts where the previous one did is that token.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    m_stuck = m_count > 0 && mark.pos == m_last.pos;
+    if (m_count == 1) m_second = mark;
+    m_last = mark;
+    ++m_count;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { first_node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { first_node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    first_node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    first_node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    first_node(mark);
+  }
+  void OnMapEnd() override {}
+
+  size_t count() const { return m_count; }
+  /// Where the second document's root node starts (its `---` when it has none).
+  const YAML::Mark& second() const { return m_second; }
+  /// The token the last document did not consume, when it started where the one before did.
+  std::optional<YAML::Mark> stuck() const {
+    return m_stuck ? std::optional<YAML::Mark>(m_last) : std::nullopt;
+  }
+
+ private:
+  /// The second document is reported where its root node starts, as a node's Mark() would.
+  void first_node(const YAML::Mark& mark) {
+    if (m_count == 2 && !m_second_root) {
+      m_second = mark;
+      m_second_root = true;
+    }
+  }
+
+  size_t m_count = 0;
+  bool m_stuck = false, m_second_root = false;
+  YAML::Mark m_last, m_second;
+};
 
 }  // namespace
 
@@ -282,25 +337,35 @@ Value load_document(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) fail_file("cannot read file");
 
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(text.str());
+    // Not YAML::LoadAll: see DocumentStarts. Every document is parsed (syntax errors anywhere
+    // are reported), the first one twice: once for its events, once into nodes.
+    const std::string& content = text.str();
+    std::istringstream events(content);
+    YAML::Parser parser(events);
+    DocumentStarts starts;
+    while (parser.HandleNextDocument(starts)) {
+      if (const auto stuck = starts.stuck())
+        throw ConfigError(path, one_based(stuck->line), one_based(stuck->column), "",
+                          "YAML syntax error: unexpected '" +
+                              content.substr(static_cast<size_t>(stuck->pos), 1) + "'");
+    }
+    if (starts.count() > 1) {
+      const YAML::Mark m = starts.second();
+      throw ConfigError(
+          path, one_based(m.line), one_based(m.column), "",
+          "the file holds " + std::to_string(starts.count()) + " YAML documents; expected one");
+    }
+    if (starts.count() == 1) doc = YAML::Load(content);
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);
     const int col = e.mark.is_null() ? 0 : one_based(e.mark.column);
     throw ConfigError(path, line, col, "", "YAML syntax error: " + e.msg);
   }
-  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
-    fail_file("the file is empty; expected a mapping of keys");
-  if (docs.size() > 1) {
-    const YAML::Mark m = docs[1].Mark();
-    throw ConfigError(
-        path, one_based(m.line), one_based(m.column), "",
-        "the file holds " + std::to_string(docs.size()) + " YAML documents; expected one");
-  }
-  Value root(std::make_shared<const std::string>(path), docs[0], "", docs[0].Mark());
-  if (!docs[0].IsMap())
-    root.fail("the top level must be a mapping of keys, got " + root.describe());
+  if (!doc.IsDefined() || doc.IsNull()) fail_file("the file is empty; expected a mapping of keys");
+  Value root(std::make_shared<const std::string>(path), doc, "", doc.Mark());
+  if (!doc.IsMap()) root.fail("the top level must be a mapping of keys, got " + root.describe());
   return root;
 }
 
