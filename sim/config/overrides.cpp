@@ -77,7 +77,7 @@ Override parse_set_option(const std::string& arg) {
     fail_at(o.origin, "", "expected key.path=value, e.g. --set core.array.rows=64");
   o.key = arg.substr(0, eq);
   split_key(o.key, o.origin);
-  o.value = parse_value(arg.substr(eq + 1), o.origin);
+  o.value.reset(parse_value(arg.substr(eq + 1), o.origin));
   return o;
 }
 

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "error.h"
@@ -29,6 +30,20 @@ struct Override {
   std::string key;   ///< dotted key path: core.array.rows, workload.batch, model.kv_heads, arch
   YAML::Node value;  ///< as YAML (a plain scalar, a list or a mapping)
   Origin origin;
+
+  Override() = default;
+  Override(std::string k, YAML::Node v, Origin o)
+      : key(std::move(k)), value(std::move(v)), origin(std::move(o)) {}
+  Override(const Override&) = default;
+  /// Rebinds `value`: yaml-cpp's Node::operator= would overwrite the node it refers to, which
+  /// other overrides (and the document it came from) share.
+  Override& operator=(const Override& o) {
+    key = o.key;
+    value.reset(o.value);
+    origin = o.origin;
+    return *this;
+  }
+
   /// The value as one line of YAML (flow style): 64, int4, [1, 2], {int8: 1}.
   std::string text() const;
 };

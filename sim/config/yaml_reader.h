@@ -43,6 +43,16 @@ class Value {
  public:
   Value(std::shared_ptr<const std::string> file, YAML::Node node, std::string path,
         YAML::Mark key_mark);
+  Value(const Value&) = default;
+  /// Rebinds to `v`'s node (yaml-cpp's Node::operator= would overwrite the node this one
+  /// refers to, inside its document).
+  Value& operator=(const Value& v) {
+    m_file = v.m_file;
+    m_node.reset(v.m_node);
+    m_path = v.m_path;
+    m_key_mark = v.m_key_mark;
+    return *this;
+  }
 
   const std::string& path() const { return m_path; }
   const std::string& file() const { return *m_file; }
