@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cli.h"
+#include "experiment_cli.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
 
@@ -39,6 +40,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "quiet,q", "print nothing but errors");
   po::options_description workload("Workload options (with --model)");
   add_workload_options(workload);
+  add_set_option(desc);
   desc.add(workload);
   const po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
@@ -49,7 +51,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!vm.count(required)) throw UsageError(std::string("missing --") + required);
   if (vm.count("trace") == vm.count("model")) throw UsageError("give either --trace or --model");
 
-  const ChipConfig chip = load_chip_arg(vm["arch"].as<std::string>());
+  const ChipConfig chip = load_chip_arg(vm["arch"].as<std::string>(), set_overrides(vm));
   std::optional<Workload> w;
   std::vector<Op> trace_ops;
   if (vm.count("model"))
@@ -91,7 +93,8 @@ const bool kRegistered = register_command(
      "  npusim run --arch CHIP --trace OPS.yaml --out DIR\n"
      "  npusim run --arch CHIP --model MODEL [--phase --prompt --tokens --context --batch\n"
      "             --weights --activations --kv --attention] --out DIR\n"
-     "             [--timeline MODE] [--no-timeline] [--no-memo] [--quiet]",
+     "             [--timeline MODE] [--no-timeline] [--no-memo] [--quiet]\n"
+     "             [--set KEY=VALUE]...  (chip keys: --set core.array.rows=64)",
      10, cmd_run});
 
 }  // namespace

@@ -1,0 +1,64 @@
+// `npusim point`: run one point of an experiment and write its reports. Sweep workers run this
+// (one process per point); run by hand it reproduces a point of a sweep, e.g. one that failed.
+#include <filesystem>
+#include <iostream>
+
+#include "experiment_cli.h"
+#include "sim/report.h"
+#include "sim/scheduler.h"
+
+namespace npu::cli {
+namespace {
+
+int cmd_point(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "Usage: npusim point EXP.yaml --id N --out DIR [--set KEY=VALUE]... [--reports]\n"
+      "\n"
+      "Runs point N of the experiment (ids as in results.csv) and writes DIR/summary.json,\n"
+      "with --reports also DIR/ops.csv. This is what each sweep worker runs.\n"
+      "\n"
+      "Options");
+  desc.add_options()("help,h", "show this help")(
+      "experiment", po::value<std::string>()->value_name("EXP.yaml"), "the experiment")(
+      "id", po::value<size_t>()->value_name("N"), "the point")(
+      "out,o", po::value<std::string>()->value_name("DIR"), "folder for the reports")(
+      "reports", "write ops.csv too");
+  add_set_option(desc);
+  po::positional_options_description pos;
+  pos.add("experiment", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  for (const char* required : {"id", "out"})
+    if (!vm.count(required)) throw UsageError(std::string("missing --") + required);
+  const Experiment e = load_experiment_arg(vm);
+  const size_t id = vm["id"].as<size_t>();
+  if (id >= e.point_count())
+    throw UsageError("--id: the experiment has points 0 to " + std::to_string(e.point_count() - 1));
+  PointResolver resolver(e);
+  const PointSetup p = resolver.setup(id);
+  SimOptions opts;
+  opts.timeline = TimelineDetail::kNone;
+  const RunResult r = simulate(p.chip, p.ops(), opts);
+  const Workload* w = p.workload ? &*p.workload : nullptr;
+  if (vm.count("reports")) {
+    write_reports(vm["out"].as<std::string>(), p.chip, r, w);
+  } else {
+    std::filesystem::create_directories(vm["out"].as<std::string>());
+    write_file_atomic(vm["out"].as<std::string>() + "/summary.json", summary_json(p.chip, r, w));
+  }
+  return kExitOk;
+}
+
+const bool kRegistered =
+    register_command({"point",
+                      "run one point of an experiment (what each sweep worker runs):\n"
+                      "  npusim point EXP.yaml --id N --out DIR [--set KEY=VALUE]... [--reports]",
+                      34, cmd_point});
+
+}  // namespace
+}  // namespace npu::cli
