@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""A sweep's design points and its Pareto front: latency against energy, coloured by the area
+proxy, the front's points ringed and joined.
+
+    scripts/plot_pareto.py SWEEP_DIR [-o pareto.png] [--x seconds] [--y energy_j] [--c area.proxy]
+
+SWEEP_DIR holds results.csv and pareto.csv (npusim sweep). Points that did not run are left out.
+"""
+import argparse
+import csv
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def rows(path):
+    with open(path) as f:
+        return [r for r in csv.DictReader(f) if r["status"] == "ok"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep_dir")
+    ap.add_argument("-o", "--out", default="pareto.png")
+    ap.add_argument("--x", default="seconds")
+    ap.add_argument("--y", default="energy_j")
+    ap.add_argument("--c", default="area.proxy")
+    ap.add_argument("--title")
+    args = ap.parse_args()
+    allp = rows(os.path.join(args.sweep_dir, "results.csv"))
+    front = sorted(rows(os.path.join(args.sweep_dir, "pareto.csv")), key=lambda r: float(r[args.x]))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    sc = ax.scatter([float(r[args.x]) for r in allp], [float(r[args.y]) for r in allp],
+                    c=[float(r[args.c]) for r in allp], s=10, cmap="viridis", alpha=0.7)
+    fig.colorbar(sc, ax=ax, label=args.c)
+    ax.scatter([float(r[args.x]) for r in front], [float(r[args.y]) for r in front], s=50,
+               facecolors="none", edgecolors="red", label=f"Pareto front ({len(front)} points)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(args.x)
+    ax.set_ylabel(args.y)
+    ax.set_title(args.title or f"{len(allp)} design points")
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
