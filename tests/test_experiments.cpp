@@ -400,6 +400,16 @@ TEST_F(Experiments, RegressNamesEveryMetricThatMoved) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
 
+TEST_F(Experiments, ShippedExperimentsAreValid) {
+  // The 1,000-point benchmark sweep: checked and listed without running it.
+  ProcessResult r =
+      npusim({"sweep", kSourceDir + "/configs/experiments/gpt2-decode-1000.yaml", "--dry-run"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1001);
+  r = npusim({"check", kSourceDir + "/configs/experiments/llama-1b-phases.yaml", "-j", "2"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
 // The shipped assumption suite, on every shipped preset: each assertion holds, or fails where
 // its `xfail` records the finding (a recorded finding that no longer fails is a failure).
 struct AssumptionCase {
