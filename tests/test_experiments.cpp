@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "sim/assertions.h"
 #include "sim/results.h"
 
 extern char** environ;
@@ -398,6 +399,49 @@ TEST_F(Experiments, RegressNamesEveryMetricThatMoved) {
             0);
   r = npusim({"regress", "--baseline", dir("run") + "/summary.json", dir("run")});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+// Assertions evaluated on a table directly: reductions, groups, bounds, points that did not run.
+TEST(Assertions, ReductionsGroupsAndFailedPoints) {
+  ResultTable t;
+  t.columns = {"point", "bw", "batch", "status", "tps", "bound", "message"};
+  t.rows = {{"0", "68", "1", "ok", "10", "memory", ""},
+            {"1", "68", "8", "ok", "60", "memory", ""},
+            {"2", "136", "1", "ok", "19", "memory", ""},
+            {"3", "136", "8", "ok", "100", "compute", ""}};
+  const std::vector<std::string> swept = {"bw", "batch"};
+  std::vector<std::vector<std::string>> values;
+  for (const auto& r : t.rows) values.push_back({r[1], r[2]});
+  const std::set<std::string> metrics = {"tps", "bound"};
+  auto eval = [&](const std::string& expr, std::vector<std::string> for_each = {}) {
+    AssertSpec spec;
+    spec.expr = expr;
+    spec.key = "assert[0]";
+    spec.for_each = std::move(for_each);
+    spec.origin = {"t.yaml", 1, 1};
+    return Assertion(spec, swept, values, metrics).evaluate(t, "chip").failures;
+  };
+  EXPECT_TRUE(eval("tps > 5").empty());
+  EXPECT_EQ(eval("bound == memory").size(), 1u);  // point 3 is compute-bound
+  EXPECT_NE(eval("bound == memory")[0].find("point 3 (bw=136, batch=8): bound = compute"),
+            std::string::npos);
+  EXPECT_TRUE(eval("mean(tps) == 47.25 && min_of(tps) == 10 && max_of(tps) == 100").empty());
+  EXPECT_TRUE(eval("sum_of(batch=8, tps) == 160 && any(bound == compute)").empty());
+  // Per batch: 2x bandwidth gives 1.9x at batch 1, 1.67x at batch 8.
+  const auto f = eval("at(bw=136, tps) >= 1.8 * at(bw=68, tps)", {"batch"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(
+      f[0].find("for batch=8: at(bw=136, tps) = 100 (point 3); at(bw=68, tps) = 60 (point 1)"),
+      std::string::npos)
+      << f[0];
+  // Without for_each, at(bw=136) matches two points.
+  EXPECT_NE(eval("at(bw=136, tps) > 0")[0].find("selects 2 points"), std::string::npos);
+  // A point that did not run fails what reads it.
+  t.rows[1][3] = "crashed";
+  t.rows[1][6] = "killed by signal 11";
+  EXPECT_NE(eval("tps > 0")[0].find("point 1 (bw=68, batch=8) did not run (crashed: killed by "
+                                    "signal 11)"),
+            std::string::npos);
 }
 
 TEST_F(Experiments, ShippedExperimentsAreValid) {
