@@ -38,6 +38,10 @@ struct MemoryConfig {
   uint32_t request_bytes = 64;                 ///< bytes of one request
   Arbitration arbitration = Arbitration::kRoundRobin;
   uint64_t quantum_bytes = 65536;  ///< largest grant; simulation granularity of sharing
+  /// Device memory the NPU's workload may use (weights, KV cache, activations), bytes: what the
+  /// OS leaves of the device's DRAM. Not used by the timing model; a model run whose footprint
+  /// exceeds it is refused before it is simulated. 0 = not modelled (no check).
+  uint64_t capacity_bytes = 0;
 
   /// Bandwidth the NPU reaches, bytes/s; 0 when background traffic eats all of it.
   uint64_t reachable_bytes_per_s() const;

@@ -107,6 +107,9 @@ struct Footprint {
   /// above). Scores kept on chip (standard attention that fits) do not count.
   uint64_t peak_activation_bytes = 0;
   std::string peak_activation_op;  ///< name of that op ("L0.ffn_up"), with its phase
+
+  /// What the run needs resident at once: weights + KV cache + peak activations.
+  uint64_t total_bytes() const { return weight_bytes + kv_cache_bytes + peak_activation_bytes; }
 };
 
 /// The generated workload.

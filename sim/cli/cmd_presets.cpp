@@ -1,6 +1,7 @@
 // `npusim presets`: the shipped chips with their headline figures (peak TOPS per format, SRAM,
-// memory bandwidth peak and reachable, ridge point, static power, dispatch cost); `--check` runs
-// the schema and the source-comment rule on every shipped preset (or the files given).
+// memory bandwidth peak and reachable, ridge point, device memory for the NPU's workload, static
+// power, dispatch cost); `--check` runs the schema and the source-comment rule on every shipped
+// preset (or the files given).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -43,6 +44,10 @@ std::string describe(const std::string& name, const ChipConfig& c) {
       static_cast<double>(m.background_bytes_per_s) * 1e-9, share * 1e-9,
       m.latency_ps > 0 ? littles * 1e-9 : 0.0);
   text += fmt::format("  ridge      ops/byte at the reachable bandwidth:{}\n", ridge);
+  text += m.capacity_bytes > 0
+              ? fmt::format("  capacity   {:.2f} GiB of device memory for the NPU's workload\n",
+                            static_cast<double>(m.capacity_bytes) / (1 << 30))
+              : std::string("  capacity   not modelled (no memory.capacity_gib)\n");
   text += fmt::format("  power      static {:.3f} W; dispatch {:.1f} us per op\n",
                       c.energy.chip_static_mw(c.cores) * 1e-3,
                       static_cast<double>(c.dispatch_overhead_ps) * 1e-6);
@@ -55,8 +60,9 @@ int cmd_presets(const std::vector<std::string>& args) {
       "\n"
       "Lists the shipped chips (configs/presets/) with their headline figures: peak TOPS per\n"
       "number format, SRAM per core and in total, memory bandwidth (the DRAM's peak and what the\n"
-      "NPU reaches), the ridge point (ops per byte at the reachable bandwidth), static power and\n"
-      "the dispatch cost per op. Sources and derivations are in each preset's comments.\n"
+      "NPU reaches), the ridge point (ops per byte at the reachable bandwidth), the device memory\n"
+      "the NPU's workload may use (model runs that need more are refused), static power and the\n"
+      "dispatch cost per op. Sources and derivations are in each preset's comments.\n"
       "\n"
       "--check loads every shipped preset (or each FILE) with the strict schema and checks that\n"
       "every number carries a comment naming its source or saying it is an assumption; problems\n"
@@ -111,7 +117,8 @@ int cmd_presets(const std::vector<std::string>& args) {
 
 const bool kRegistered = register_command(
     {"presets",
-     "list the shipped chips with peak TOPS, SRAM, bandwidth, ridge point, static power:\n"
+     "list the shipped chips with peak TOPS, SRAM, bandwidth, ridge point, device memory,\n"
+     "static power:\n"
      "  npusim presets [--check [FILE...]]",
      30, cmd_presets});
 

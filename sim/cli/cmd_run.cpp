@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "experiment_cli.h"
+#include "sim/capacity.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
 
@@ -59,6 +60,12 @@ int cmd_run(const std::vector<std::string>& args) {
   else
     trace_ops = load_trace(vm["trace"].as<std::string>());
   const std::vector<Op>& ops = w ? w->ops : trace_ops;
+  // A model that does not fit the device's memory is refused before anything is simulated.
+  if (w)
+    if (auto why = memory_shortfall(chip, *w)) {
+      std::cerr << "npusim: " << *why << "\n";
+      return kExitBadInput;
+    }
 
   SimOptions opts;
   const std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();

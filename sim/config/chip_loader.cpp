@@ -1,6 +1,6 @@
 // load_chip: a chip YAML (schema: configs/SCHEMA.md) to a resolved ChipConfig. Keys absent from
 // the file keep the default of the arch/ config struct, so the YAML and a Config built in C++
-// agree; units are converted here, once (MHz -> ps period, KiB -> bytes, GB/s -> bytes/s,
+// agree; units are converted here, once (MHz -> ps period, KiB and GiB -> bytes, GB/s -> bytes/s,
 // ns -> ps).
 #include <cmath>
 #include <limits>
@@ -37,11 +37,13 @@ constexpr double kMaxLatencyNs = 1e6;   // 1 ms
 constexpr double kMaxDispatchNs = 1e9;  // 1 s per op
 constexpr uint32_t kMaxRequestBytes = 1 << 20;
 constexpr uint64_t kMaxQuantumKib = 1 << 20;  // 1 GiB
+constexpr double kMaxCapacityGib = 1 << 20;   // 1 PiB of device memory
 constexpr double kMaxPj = 1e6;                // per action
 constexpr double kMaxMw = 1e6;                // per block
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 constexpr uint64_t kBytesPerKib = 1024;
+constexpr double kBytesPerGib = 1024.0 * 1024 * 1024;
 constexpr double kBytesPerGb = 1e9;  // GB/s means 10^9 bytes/s
 constexpr double kPsPerNs = 1e3;
 constexpr double kPsPerUs = 1e6;  // 1 / MHz = 1 us
@@ -149,8 +151,9 @@ uint64_t bytes_per_s(double gbps) {
 }
 
 MemoryConfig read_memory(const Value& v) {
-  MapReader m = v.as_map({"peak_gbps", "achievable_fraction", "background_gbps", "latency_ns",
-                          "max_outstanding", "request_bytes", "arbitration", "quantum_kib"});
+  MapReader m =
+      v.as_map({"peak_gbps", "achievable_fraction", "background_gbps", "latency_ns",
+                "max_outstanding", "request_bytes", "arbitration", "quantum_kib", "capacity_gib"});
   MemoryConfig c;
   const Value peak = m.require("peak_gbps");
   c.peak_bytes_per_s = bytes_per_s(peak.as_number(0, true, kMaxGbps));
@@ -176,6 +179,11 @@ MemoryConfig read_memory(const Value& v) {
   if (auto x = m.get("arbitration"))
     c.arbitration = x->as_enum(config::enum_table(kPolicies, arbitration_name));
   if (auto x = m.get("quantum_kib")) c.quantum_bytes = x->as_uint(1, kMaxQuantumKib) * kBytesPerKib;
+  if (auto x = m.get("capacity_gib")) {
+    c.capacity_bytes =
+        static_cast<uint64_t>(std::llround(x->as_number(0, true, kMaxCapacityGib) * kBytesPerGib));
+    if (c.capacity_bytes == 0) x->fail("is below 1 byte");
+  }
   return c;
 }
 

@@ -1,0 +1,20 @@
+// Device memory: does a model run fit what its chip's device leaves to the NPU? A chip's optional
+// `memory.capacity_gib` (MemoryConfig::capacity_bytes) is the memory the NPU's workload may use;
+// a run whose footprint (weights + KV cache at its largest + peak activations) exceeds it is
+// refused before anything is simulated. Op traces carry no footprint and are not checked.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "../arch/npu_top.h"
+#include "../workloads/transformer.h"
+
+namespace npu {
+
+/// Why `w` does not fit `chip`'s device memory: the model, its weight format, the footprint's
+/// parts and total, the chip's capacity and what to change. Empty when it fits, or when the chip
+/// models no capacity (0).
+std::optional<std::string> memory_shortfall(const ChipConfig& chip, const Workload& w);
+
+}  // namespace npu
