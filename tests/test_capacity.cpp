@@ -110,6 +110,22 @@ TEST(MemoryShortfall, PrintsEnoughDigitsToTellTheTotalFromTheCapacity) {
 // ---------------------------------------------------------------------------------------------
 // The CLI
 
+TEST_F(Capacity, RunRefusesAModelThatDoesNotFitBeforeSimulating) {
+  const std::string out = path("out");
+  const auto r = run_process(NPUSIM_BINARY,
+                             {"run", "--arch", "ane-m1", "--model", "llama-3.1-8b", "--out", out});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  // 7.946 GiB of weights + 20 MiB of KV cache + 10.5 MiB of activations > 5.333 GiB.
+  EXPECT_EQ(r.err.rfind("npusim: llama-3.1-8b at int8 needs 7.95 GiB of weights + 20.0 MiB of KV "
+                        "cache (160 positions) + 10.5 MiB of activations = 7.98 GiB of device "
+                        "memory, but ane-m1 has 5.33 GiB (memory.capacity_gib); ",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));  // nothing written
+}
+
 TEST_F(Capacity, RunChecksModelsNotTraces) {
   const std::string chip = write(chip_with_capacity("0.001"));  // 1 MiB: nothing fits
   const auto model = run_process(NPUSIM_BINARY, {"run", "--arch", chip, "--model", "gpt2",
@@ -123,6 +139,13 @@ TEST_F(Capacity, RunChecksModelsNotTraces) {
                       path("t"), "--quiet"});
   EXPECT_EQ(trace.status, 0) << trace.err;
   EXPECT_TRUE(std::filesystem::exists(path("t/ops.csv")));
+  // And a model that fits runs: int4 weights bring Llama-3.1-8B (4.24 GiB) under ane-m1's 5.33.
+  const auto fits = run_process(
+      NPUSIM_BINARY,
+      {"run", "--arch", "ane-m1", "--model", "llama-3.1-8b", "--weights", "int4", "--phase",
+       "decode", "--tokens", "1", "--out", path("f"), "--no-timeline", "--quiet"},
+      std::chrono::seconds(120));
+  EXPECT_EQ(fits.status, 0) << fits.err;
 }
 
 }  // namespace

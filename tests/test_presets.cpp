@@ -1,9 +1,10 @@
 // The shipped chip presets (configs/presets/): each one's derived peak TOPS per format and the
-// bandwidth its NPU reaches equal the figures its comments document; every shipped model plans on
-// every preset at its default settings (or fails with a WorkloadError naming the option); every
-// number in a preset carries a sourced comment, and a preset with an unknown key or an unsourced
-// number fails the checks; the per-op dispatch overhead is paid at each op's start, counted in
-// the op, and replayed exactly; `npusim presets` lists and checks them.
+// bandwidth its NPU reaches and its device memory equal the figures its comments document; every
+// shipped model plans on every preset at its default settings, or fails for the reason expected (a
+// WorkloadError naming the option, or a footprint beyond the device memory, for exactly the pairs
+// listed); every number in a preset carries a sourced comment, and a preset with an unknown key or
+// an unsourced number fails the checks; the per-op dispatch overhead is paid at each op's start,
+// counted in the op, and replayed exactly; `npusim presets` lists and checks them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "sim/capacity.h"
 #include "sim/config/config_path.h"
 #include "sim/config/loaders.h"
 #include "sim/config/model_loader.h"
@@ -53,34 +55,47 @@ struct Documented {
   std::map<Format, double> tops;  ///< peak TOPS per format, as the comments derive them
   double reachable_gbps;          ///< as the memory comments derive it
   double dispatch_us;
+  double capacity_gib;  ///< device memory for the NPU's workload (memory.capacity_gib), 0 = none
 };
 
 const std::vector<Documented>& documented() {
   static const std::vector<Documented> d = {
       // 2048 MAC x 2 x 1.343 GHz = 5.5 TFLOPS fp16 = int8 = int4 (Bryngelson 5.5; Apple 11 / 2).
       // min(68.25 x 0.95 = 64.8, 99 x 64 B / 100 ns = 63.36) GB/s.
-      {"ane-m1", {{Format::kFp16, 5.50}, {Format::kInt8, 5.50}, {Format::kInt4, 5.50}}, 63.36, 230},
+      // 2/3 (macOS's Metal working-set share) x 8 GB (M1 MacBook Air) = 5.333 GiB.
+      {"ane-m1",
+       {{Format::kFp16, 5.50}, {Format::kInt8, 5.50}, {Format::kInt4, 5.50}},
+       63.36,
+       230,
+       5.333},
       // 8192 MAC x 2 x 1.16 GHz = 19.0 TFLOPS (maderix 19; Apple 38 / 2).
       // min(120 x 0.9 = 108, 100 x 64 B / 100 ns = 64.0) GB/s.
-      {"ane-m4", {{Format::kFp16, 19.0}, {Format::kInt8, 19.0}, {Format::kInt4, 19.0}}, 64.0, 95},
+      // 2/3 x 16 GB (every M4 Mac's base) = 10.667 GiB.
+      {"ane-m4",
+       {{Format::kFp16, 19.0}, {Format::kInt8, 19.0}, {Format::kInt4, 19.0}},
+       64.0,
+       95,
+       10.667},
       // 16,384 int8 MAC x 2 x 1.4 GHz = 45.9 TOPS (X Elite class 45); int4 2x; 16-bit 1/4.
-      // 76.8 x 0.7 - 4 = 49.76 GB/s.
+      // 76.8 x 0.7 - 4 = 49.76 GB/s. Half (Android's share) of 12 GB (Galaxy S24 Ultra) = 6 GiB.
       {"hexagon-v75",
        {{Format::kInt8, 45.9}, {Format::kInt4, 91.8}, {Format::kFp16, 11.47}},
        49.76,
-       0},
+       0,
+       6},
       // 24,576 int8 MAC x 2 x 1.33 GHz = 65.4 TOPS (45 x 1.45 = 65.25); int4 2x; 16-bit 1/4.
-      // 84.8 x 0.7 - 4 = 55.36 GB/s.
+      // 84.8 x 0.7 - 4 = 55.36 GB/s. Half of 12 GB (Galaxy S25) = 6 GiB.
       {"hexagon-v79",
        {{Format::kInt8, 65.4}, {Format::kInt4, 130.8}, {Format::kFp16, 16.35}},
        55.36,
-       0},
+       0,
+       6},
       // 2 x 512 x 4 int8 MAC x 2 x 1.4 GHz = 11.47 TOPS (Intel 11.5); fp16 half.
-      // 119.5 x 0.6 - 4 = 67.7 GB/s.
-      {"intel-npu-3720", {{Format::kInt8, 11.47}, {Format::kFp16, 5.73}}, 67.7, 0},
+      // 119.5 x 0.6 - 4 = 67.7 GB/s. Half (WDDM's share) of 16 - 0.4 GiB Windows sees = 7.8 GiB.
+      {"intel-npu-3720", {{Format::kInt8, 11.47}, {Format::kFp16, 5.73}}, 67.7, 0, 7.8},
       // 6 x 512 x 4 int8 MAC x 2 x 1.95 GHz = 47.9 TOPS (Intel 48); fp16 half.
-      // 136.5 x 0.6 - 4 = 77.9 GB/s.
-      {"intel-npu-4", {{Format::kInt8, 47.9}, {Format::kFp16, 23.95}}, 77.9, 0},
+      // 136.5 x 0.6 - 4 = 77.9 GB/s. Half of 32 - 0.4 GiB = 15.8 GiB.
+      {"intel-npu-4", {{Format::kInt8, 47.9}, {Format::kFp16, 23.95}}, 77.9, 0, 15.8},
   };
   return d;
 }
@@ -108,6 +123,7 @@ TEST(Presets, PeakTopsAndReachableBandwidthMatchTheirComments) {
     }
     EXPECT_NEAR(reachable_gbps(c), d.reachable_gbps, d.reachable_gbps * 0.001);
     EXPECT_NEAR(static_cast<double>(c.dispatch_overhead_ps) * 1e-6, d.dispatch_us, 1e-9);
+    EXPECT_NEAR(static_cast<double>(c.memory.capacity_bytes) / (1 << 30), d.capacity_gib, 1e-9);
   }
 }
 
@@ -147,15 +163,43 @@ TEST(Presets, ThePhoneAndLaptopNpusShareTheirMemory) {
 // ---------------------------------------------------------------------------------------------
 // Every shipped model on every preset, at the CLI's default workload: the workload builds and the
 // planner finds a tiling for every distinct op (what `npusim run` does before simulating), or the
-// run is one the model cannot do and says which option to change.
+// run is one the model cannot do and says which option to change, or the model does not fit the
+// device's memory -- for exactly the pairs below.
+//
+// Why those pairs. At the defaults (int8 weights with an fp16 scale per 32 = 8.5 bits a weight; a
+// 128-token prompt and 32 decode steps, so 160 cached positions in fp16; `npusim run` prints the
+// footprint) the models need, weights + KV cache + the largest op's activations:
+//   llama-3.1-8b  7.946 GiB + 20.0 MiB + 10.5 MiB = 7.976 GiB
+//   qwen2-7b      7.536 GiB +  8.8 MiB + 13.9 MiB = 7.558 GiB
+//   mistral-7b    7.166 GiB + 20.0 MiB + 10.5 MiB = 7.196 GiB
+//   llama-2-7b    6.668 GiB + 80.0 MiB +  8.1 MiB = 6.754 GiB
+//   phi-3-mini    3.781 GiB + 60.0 MiB +  6.0 MiB = 3.846 GiB  (the largest of the others; then
+//   llama-3.2-3b 3.20, llama-3.2-1b 1.23, qwen2.5-0.5b 0.49, gpt2 0.13, bert-base 0.11 GiB)
+// against the device memory (memory.capacity_gib):
+//   ane-m1 5.33 GiB (8 GB M1): the four 7-8B models (6.75-7.98) do not fit; phi-3-mini does.
+//   hexagon-v75, hexagon-v79 6.00 GiB (12 GB phones): the same four do not fit.
+//   intel-npu-3720 7.80 GiB (16 GB laptop): only llama-3.1-8b (7.98) does not; qwen2-7b (7.56)
+//   fits. ane-m4 10.67, intel-npu-4 15.80 GiB: everything fits. example-npu models no capacity.
+
+const std::vector<std::string> kSevenToEightB = {"llama-2-7b", "llama-3.1-8b", "mistral-7b",
+                                                 "qwen2-7b"};
+
+/// The shipped models that do not fit each preset's device memory at the default settings.
+std::vector<std::string> expected_not_fitting(const std::string& preset_name) {
+  if (preset_name == "ane-m1" || preset_name == "hexagon-v75" || preset_name == "hexagon-v79")
+    return kSevenToEightB;
+  if (preset_name == "intel-npu-3720") return {"llama-3.1-8b"};
+  return {};
+}
 
 class EveryModel : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EveryModel, PlansAtDefaultSettings) {
+TEST_P(EveryModel, PlansAtDefaultSettingsOrDoesNotFitTheDeviceMemory) {
   const ChipConfig chip = preset(GetParam());
   const Lowering lowering(chip);
   const auto models = shipped_config_names("models", kConfigs);
   ASSERT_GE(models.size(), 9u);
+  std::vector<std::string> not_fitting;
   for (const std::string& name : models) {
     SCOPED_TRACE(name);
     const ModelConfig m = load_model(kConfigs + "/models/" + name + ".yaml");
@@ -172,6 +216,18 @@ TEST_P(EveryModel, PlansAtDefaultSettings) {
       s.phase = Phase::kPrefill;
     }
     const Workload w = build_workload(m, s);
+    if (const auto why = memory_shortfall(chip, w)) {
+      // `npusim run` stops here with exit status 2; the message names the model, the parts of its
+      // footprint and the capacity.
+      not_fitting.push_back(name);
+      EXPECT_GT(w.footprint.total_bytes(), chip.memory.capacity_bytes);
+      for (const std::string& part :
+           {m.name + " at int8 needs ", std::string(" of weights + "),
+            std::string(" of KV cache (160 positions) + "), std::string(" of activations = "),
+            "but " + chip.name + " has ", std::string("(memory.capacity_gib)")})
+        EXPECT_NE(why->find(part), std::string::npos) << part << " not in: " << *why;
+      continue;
+    }
     size_t planned = 0;
     for (const Op& op : w.ops) {
       const TilePlan p = lowering.plan(op);  // throws ConfigError if the op cannot run
@@ -179,6 +235,22 @@ TEST_P(EveryModel, PlansAtDefaultSettings) {
       ++planned;
     }
     EXPECT_EQ(planned, w.ops.size());
+  }
+  EXPECT_EQ(not_fitting, expected_not_fitting(GetParam()));
+}
+
+TEST_P(EveryModel, FitsTheDeviceMemoryWithInt4Weights) {
+  // int4 with an fp16 scale per 32 weights is 4.5 bits a weight: the 7-8B models need 3.62-4.24
+  // GiB at the default 160 positions, under the smallest capacity (ane-m1, 5.33 GiB).
+  const ChipConfig chip = preset(GetParam());
+  for (const std::string& name : shipped_config_names("models", kConfigs)) {
+    SCOPED_TRACE(name);
+    const ModelConfig m = load_model(kConfigs + "/models/" + name + ".yaml");
+    RunSpec s;
+    s.weights = Format::kInt4;
+    if (!m.causal) s.phase = Phase::kPrefill;
+    const auto why = memory_shortfall(chip, build_workload(m, s));
+    EXPECT_FALSE(why) << *why;
   }
 }
 
@@ -378,9 +450,11 @@ TEST(PresetsCli, ListsEveryShippedChipWithItsHeadlineFigures) {
   ASSERT_EQ(r.status, 0) << r.err;
   for (const std::string& name : shipped_config_names("presets", kConfigs))
     EXPECT_NE(r.out.find(name + "  ("), std::string::npos) << name;
-  for (const char* field :
-       {"peak TOPS:", "per core", "MiB total", "reachable", "ridge", "static", "dispatch"})
+  for (const char* field : {"peak TOPS:", "per core", "MiB total", "reachable", "ridge", "capacity",
+                            "static", "dispatch"})
     EXPECT_NE(r.out.find(field), std::string::npos) << field;
+  EXPECT_NE(r.out.find("capacity   5.33 GiB of device memory"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("capacity   not modelled"), std::string::npos) << r.out;  // example-npu
   // ane-m1: 5.50 fp16 TOPS, 63.36 GB/s reachable, ridge 5.498e12 / 63.36e9 = 86.8 ops/byte.
   EXPECT_NE(r.out.find("fp16 5.50"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("reachable 63.36 GB/s"), std::string::npos) << r.out;
