@@ -73,7 +73,8 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
   std::string out =
       "id,name,kind,layer,class,phase,step,shape,formats,tile,start_cycle,end_cycle,cycles,compute_"
       "cycles,"
-      "stall_cycles,bank_stall_cycles,roofline_cycles,macs,array_util,dram_read_bytes,"
+      "stall_cycles,bank_stall_cycles,dispatch_cycles,roofline_cycles,macs,array_util,"
+      "dram_read_bytes,"
       "dram_write_bytes,sram_read_bytes,sram_write_bytes,dma_descriptors,achieved_gbps,"
       "arith_intensity,array_cycles,vector_cycles,memory_busy_cycles,bound,energy_pj,mac_pj,sram_"
       "pj,dram_pj,dma_pj,vector_pj,static_pj\n";
@@ -91,17 +92,18 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
                                  : fmt::format("{}x{}", o.plan.mt, o.plan.nt);
     const EnergyBreakdown& e = o.energy;
     out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},{:.3f},"
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},"
+        "{:.3f},"
         "{},{},"
         "{},{},"
         "{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}\n",
         i, csv_field(op.name), op_kind_name(op.kind), csv_field(op.layer), csv_field(op.op_class),
         csv_field(op.phase), op.step, shape_of(op), formats_of(op), tile, o.start_cycle,
         o.end_cycle, o.cycles(), o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles,
-        o.roofline_cycles, o.macs, o.array_utilization, o.dram_read_bytes, o.dram_write_bytes,
-        o.sram_read_bytes, o.sram_write_bytes, o.dma_descriptors, gbps, intensity, o.array_cycles,
-        o.vector_cycles, chip.clock.ps_to_cycles_ceil(o.memory_ps), bound_name(o.bound), e.total(),
-        e.mac, e.sram, e.dram, e.dma, e.vector, e.static_);
+        o.dispatch_cycles, o.roofline_cycles, o.macs, o.array_utilization, o.dram_read_bytes,
+        o.dram_write_bytes, o.sram_read_bytes, o.sram_write_bytes, o.dma_descriptors, gbps,
+        intensity, o.array_cycles, o.vector_cycles, chip.clock.ps_to_cycles_ceil(o.memory_ps),
+        bound_name(o.bound), e.total(), e.mac, e.sram, e.dram, e.dma, e.vector, e.static_);
   }
   return out;
 }

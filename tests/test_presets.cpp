@@ -4,12 +4,14 @@
 // WorkloadError naming the option, or a footprint beyond the device memory, for exactly the pairs
 // listed); every number in a preset carries a sourced comment, and a preset with an unknown key or
 // an unsourced number fails the checks; the per-op dispatch overhead is paid at each op's start,
-// counted in the op, and replayed exactly; `npusim presets` lists and checks them.
+// counted in the op (ops.csv's dispatch_cycles), and replayed exactly; `npusim presets` lists and
+// checks them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -440,6 +442,53 @@ TEST(DispatchOverhead, MemoizedRunsAreExact) {
   EXPECT_EQ(memo.bounds, plain.bounds);
   EXPECT_EQ(memo.total, plain.total);
   EXPECT_DOUBLE_EQ(memo.static_pj, plain.static_pj);
+}
+
+/// One column of an ops.csv, by name (no field of the shipped example trace needs quoting).
+std::vector<std::string> ops_csv_column(const std::string& csv, const std::string& name) {
+  std::istringstream in(csv);
+  std::string line;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> f;
+    std::stringstream ss(l);
+    std::string x;
+    while (std::getline(ss, x, ',')) f.push_back(x);
+    return f;
+  };
+  std::getline(in, line);
+  const auto header = split(line);
+  const auto at = std::find(header.begin(), header.end(), name);
+  if (at == header.end()) {
+    ADD_FAILURE() << "ops.csv has no column " << name;
+    return {};
+  }
+  std::vector<std::string> column;
+  while (std::getline(in, line)) column.push_back(split(line).at(at - header.begin()));
+  return column;
+}
+
+TEST(DispatchOverhead, OpsCsvHasItForEveryOp) {
+  // ane-m1: 230 us at a 745 ps period (1343 MHz) = ceil(230e6 / 745) = 308,725 cycles per op;
+  // example-npu sets none.
+  const std::string out = ::testing::TempDir() + "npusim_presets_dispatch_csv";
+  for (const auto& [chip, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"ane-m1", "308725"}, {"example-npu", "0"}}) {
+    SCOPED_TRACE(chip);
+    const auto r = npu::testing::run_process(
+        NPUSIM_BINARY, {"run", "--arch", chip, "--trace", kConfigs + "/traces/example.yaml",
+                        "--out", out, "--no-timeline", "--quiet"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const std::string csv = npu::testing::read_text(out + "/ops.csv");
+    const auto dispatch = ops_csv_column(csv, "dispatch_cycles");
+    const auto cycles = ops_csv_column(csv, "cycles");
+    ASSERT_FALSE(dispatch.empty());
+    ASSERT_EQ(dispatch.size(), cycles.size());
+    for (size_t i = 0; i < dispatch.size(); ++i) {
+      EXPECT_EQ(dispatch[i], expected) << "op " << i;
+      EXPECT_GE(std::stoull(cycles[i]), std::stoull(dispatch[i])) << "op " << i;
+    }
+  }
+  std::filesystem::remove_all(out);
 }
 
 // ---------------------------------------------------------------------------------------------
