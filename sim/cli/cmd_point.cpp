@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "experiment_cli.h"
+#include "sim/capacity.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
 
@@ -41,6 +42,13 @@ int cmd_point(const std::vector<std::string>& args) {
     throw UsageError("--id: the experiment has points 0 to " + std::to_string(e.point_count() - 1));
   PointResolver resolver(e);
   const PointSetup p = resolver.setup(id);
+  // As `run` does: a model that does not fit the device's memory is not simulated (the sweep
+  // records the point as failed with this message).
+  if (p.workload)
+    if (auto why = memory_shortfall(p.chip, *p.workload)) {
+      std::cerr << "npusim: " << *why << "\n";
+      return kExitBadInput;
+    }
   SimOptions opts;
   opts.timeline = TimelineDetail::kNone;
   const RunResult r = simulate(p.chip, p.ops(), opts);
