@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "output_set.h"
+
 namespace npu {
 
 namespace {
@@ -352,15 +354,12 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
 }
 
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
-                   const Workload* w) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
-  const std::filesystem::path d(dir);
-  write_file_atomic((d / "ops.csv").string(), ops_csv(chip, r));
-  if (r.timeline.enabled()) write_file_atomic((d / "trace.json").string(), trace_json(chip, r));
-  // The summary goes last: its presence marks a complete set.
-  write_file_atomic((d / "summary.json").string(), summary_json(chip, r, w));
+                   const Workload* w, bool force) {
+  OutputSet set(dir, force);
+  set.write("ops.csv", ops_csv(chip, r));
+  if (r.timeline.enabled()) set.write("trace.json", trace_json(chip, r));
+  set.write("summary.json", summary_json(chip, r, w));
+  set.commit();
 }
 
 }  // namespace npu

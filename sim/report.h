@@ -1,7 +1,7 @@
 // Report writers: ops.csv (one row per op), summary.json (totals, schema-versioned) and
 // trace.json (Chrome/Perfetto timeline, a track per array, vector unit, DMA channel and the memory
-// interface). Every file is written to a temporary name in the output folder and renamed into
-// place, so a reader never sees a half-written report.
+// interface). A run's reports replace the previous run's in the output folder as one set
+// (sim/output_set.h): a reader never sees a half-written report, nor reports of two runs.
 #pragma once
 
 #include <string>
@@ -27,9 +27,10 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r);
 /// A few lines for the terminal: latency, throughput, energy, what bound the ops.
 std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 
-/// Creates `dir` if needed and writes the three reports into it (trace.json only if the run
-/// recorded a timeline).
+/// Writes the three reports (trace.json only if the run recorded a timeline) as one set that
+/// replaces the previous set in `dir` (sim/output_set.h: `dir` must be absent, empty or hold a
+/// previous set unless `force`).
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
-                   const Workload* w = nullptr);
+                   const Workload* w = nullptr, bool force = false);
 
 }  // namespace npu

@@ -204,8 +204,9 @@ TEST_F(CliRun, ExampleWritesConsistentReports) {
   EXPECT_EQ(r.err, "");
   EXPECT_NE(r.out.find("chip example-npu"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(out + "/summary.json"), std::string::npos) << r.out;
-  // The three reports and nothing else (no temporary files left behind).
-  EXPECT_EQ(listing(out), (std::set<std::string>{"ops.csv", "summary.json", "trace.json"}));
+  // The three reports and their manifest, nothing else (no temporary files left behind).
+  EXPECT_EQ(listing(out), (std::set<std::string>{".npusim-manifest.json", "ops.csv", "summary.json",
+                                                 "trace.json"}));
 
   // ops.csv: a header and one row per op, in trace order.
   const Csv csv = parse_csv(read_text(out + "/ops.csv"));
@@ -265,7 +266,8 @@ TEST_F(CliRun, NoTimelineWritesNoTraceAndTheSameNumbers) {
                                         path("without"), "--quiet", "--no-timeline"});
   ASSERT_EQ(with.status, 0) << with.err;
   ASSERT_EQ(without.status, 0) << without.err;
-  EXPECT_EQ(listing(path("without")), (std::set<std::string>{"ops.csv", "summary.json"}));
+  EXPECT_EQ(listing(path("without")),
+            (std::set<std::string>{".npusim-manifest.json", "ops.csv", "summary.json"}));
   // Recording the timeline does not change what is simulated.
   EXPECT_EQ(read_text(path("with/ops.csv")), read_text(path("without/ops.csv")));
   EXPECT_EQ(read_text(path("with/summary.json")), read_text(path("without/summary.json")));

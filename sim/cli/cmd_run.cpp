@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "experiment_cli.h"
 #include "sim/capacity.h"
+#include "sim/output_set.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
 
@@ -32,7 +33,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "the chip: a shipped preset name (configs/presets/NAME.yaml) or a chip YAML")(
       "trace,t", po::value<std::string>()->value_name("FILE"), "op trace (YAML)")(
       "out,o", po::value<std::string>()->value_name("DIR"),
-      "folder for the reports (created if missing)")(
+      "folder for the reports (created if missing; the reports of an earlier run there are "
+      "replaced as a whole)")(
+      "force", "write into DIR even if it holds files npusim did not write (they are kept, "
+      "except files named like the reports)")(
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
       "none, or auto (blocks up to 20,000 ops, else ops)")("no-timeline",
@@ -78,12 +82,14 @@ int cmd_run(const std::vector<std::string>& args) {
   else
     throw UsageError("--timeline: '" + tl + "' is not blocks, ops, none or auto");
   opts.memoize = !vm.count("no-memo");
+  const std::string out = vm["out"].as<std::string>();
+  const bool force = vm.count("force") > 0;
+  check_output_folder(out, force);  // before the simulation a refusal would waste
 
   const auto t0 = std::chrono::steady_clock::now();
   const RunResult result = simulate(chip, ops, opts);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string out = vm["out"].as<std::string>();
-  write_reports(out, chip, result, w ? &*w : nullptr);
+  write_reports(out, chip, result, w ? &*w : nullptr, force);
   if (!vm.count("quiet")) {
     const bool traced = opts.timeline != TimelineDetail::kNone;
     std::cout << summary_text(chip, result, w ? &*w : nullptr) << "  reports  " << out
@@ -100,7 +106,7 @@ const bool kRegistered = register_command(
      "  npusim run --arch CHIP --trace OPS.yaml --out DIR\n"
      "  npusim run --arch CHIP --model MODEL [--phase --prompt --tokens --context --batch\n"
      "             --weights --activations --kv --attention] --out DIR\n"
-     "             [--timeline MODE] [--no-timeline] [--no-memo] [--quiet]\n"
+     "             [--timeline MODE] [--no-timeline] [--no-memo] [--force] [--quiet]\n"
      "             [--set KEY=VALUE]...  (chip keys: --set core.array.rows=64)",
      10, cmd_run});
 

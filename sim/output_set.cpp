@@ -1,0 +1,318 @@
+#include "output_set.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+#include "config/error.h"
+
+namespace npu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail_io(const std::string& what, const std::string& path, int err) {
+  throw std::runtime_error(what + " " + path + ": " + std::strerror(err));
+}
+
+/// Writes `content` to a new file `path` and syncs it to disk.
+void write_synced(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) fail_io("cannot write", path, errno);
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int err = w < 0 ? errno : EIO;
+      ::close(fd);
+      fail_io("error writing", path, err);
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail_io("cannot sync", path, err);
+  }
+  if (::close(fd) != 0) fail_io("error writing", path, errno);
+}
+
+/// Syncs a folder's entries (a rename into or out of it) to disk; best effort.
+void sync_folder(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string manifest_text(const std::vector<std::string>& files) {
+  const nlohmann::ordered_json j{{"npusim", NPUSIM_VERSION}, {"files", files}};
+  return j.dump(2) + "\n";
+}
+
+bool plain_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+/// The files a folder's manifest lists, or nothing when it has no readable manifest.
+std::optional<std::vector<std::string>> manifest_files(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path m = dir / kManifestName;
+  if (!fs::is_regular_file(m, ec)) return std::nullopt;
+  FILE* f = std::fopen(m.c_str(), "rb");
+  if (!f) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() < (1u << 20))
+    text.append(buf, n);
+  std::fclose(f);
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("npusim") || !j.contains("files") || !j["files"].is_array())
+    return std::nullopt;
+  std::vector<std::string> files;
+  for (const auto& x : j["files"]) {
+    if (!x.is_string() || !plain_name(x.get<std::string>()) || x == kManifestName)
+      return std::nullopt;
+    files.push_back(x.get<std::string>());
+  }
+  return files;
+}
+
+enum class FolderState { kAbsent, kEmpty, kPreviousSet, kForeign };
+
+struct Inspection {
+  FolderState state = FolderState::kAbsent;
+  std::vector<std::string> foreign;  ///< entries no manifest lists
+};
+
+Inspection inspect(const fs::path& dir, const std::string& shown) {
+  Inspection r;
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw std::runtime_error("cannot write reports to " + shown + ": " + ec.message());
+  if (!fs::exists(st)) return r;
+  if (!fs::is_directory(st))
+    throw std::runtime_error("cannot write reports to " + shown +
+                             ": it exists and is not a folder");
+  const auto listed = manifest_files(dir);
+  std::vector<std::string> entries;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    entries.push_back(it->path().filename().string());
+  if (ec) throw std::runtime_error("cannot read the folder " + shown + ": " + ec.message());
+  std::sort(entries.begin(), entries.end());
+  for (const std::string& e : entries) {
+    const bool ours =
+        listed && (e == kManifestName || std::count(listed->begin(), listed->end(), e) > 0);
+    if (!ours) r.foreign.push_back(e);
+  }
+  r.state = entries.empty()     ? FolderState::kEmpty
+            : r.foreign.empty() ? FolderState::kPreviousSet
+                                : FolderState::kForeign;
+  return r;
+}
+
+/// The output folder as an absolute path without a trailing separator, through a symbolic link
+/// to the folder it names (the link stays; the folder is replaced).
+fs::path resolve(const std::string& dir) {
+  if (dir.empty()) throw std::runtime_error("the output folder is an empty path");
+  fs::path p = fs::absolute(fs::path(dir)).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  std::error_code ec;
+  if (fs::is_symlink(p, ec)) {
+    p = fs::weakly_canonical(p, ec);
+    if (ec)
+      throw std::runtime_error("cannot resolve the output folder " + dir + ": " + ec.message());
+  }
+  if (p == p.root_path()) throw std::runtime_error("the output folder cannot be " + dir);
+  return p;
+}
+
+bool process_alive(long pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH);
+}
+
+/// Removes the regular files of a staging folder and the folder; best effort.
+void remove_staging(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec)) files.push_back(it->path());
+  for (const fs::path& f : files) fs::remove(f, ec);
+  fs::remove(dir, ec);  // only when empty
+}
+
+/// Staging folders of `out` left by runs that were stopped (their process is gone).
+void remove_stale_staging(const fs::path& out) {
+  const std::string prefix = "." + out.filename().string() + ".npusim-";
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(out.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0 || !it->is_directory(ec)) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (process_alive(pid)) continue;
+    // Ours when it holds a manifest (written first) or nothing at all.
+    if (fs::exists(it->path() / kManifestName, ec) || fs::is_empty(it->path(), ec))
+      stale.push_back(it->path());
+  }
+  for (const fs::path& d : stale) remove_staging(d);
+}
+
+/// Deletes what the manifest of `dir` lists, the manifest, and `dir` if that empties it.
+void remove_set(const fs::path& dir) {
+  std::error_code ec;
+  if (const auto files = manifest_files(dir))
+    for (const std::string& f : *files) fs::remove(dir / f, ec);
+  fs::remove(dir / kManifestName, ec);
+  fs::remove(dir, ec);
+}
+
+/// inspect(), refusing a folder with entries npusim did not write unless `force`.
+Inspection checked(const fs::path& dir, const std::string& shown, bool force) {
+  const Inspection in = inspect(dir, shown);
+  if (in.state != FolderState::kForeign || force) return in;
+  std::string names;
+  for (size_t i = 0; i < in.foreign.size() && i < 5; ++i) names += (i ? ", " : "") + in.foreign[i];
+  if (in.foreign.size() > 5) names += " and " + std::to_string(in.foreign.size() - 5) + " more";
+  throw ConfigError(shown, 0, 0, "",
+                    "the output folder holds files npusim did not write (" + names +
+                        "); give a new or empty folder, or --force to write the reports into "
+                        "this one (files named like the reports are replaced, others kept)");
+}
+
+}  // namespace
+
+void check_output_folder(const std::string& dir, bool force) {
+  checked(resolve(dir), dir, force);
+}
+
+OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string()) {
+  const fs::path out(m_dir);
+  m_force = checked(out, dir, force).state == FolderState::kForeign;
+  std::error_code ec;
+  fs::create_directories(out.parent_path(), ec);
+  if (ec)
+    throw std::runtime_error("cannot create the folder " + out.parent_path().string() + ": " +
+                             ec.message());
+  if (m_force) return;  // written in place
+  remove_stale_staging(out);
+  static int counter = 0;
+  for (int attempt = 0;; ++attempt) {
+    const fs::path staging =
+        out.parent_path() / ("." + out.filename().string() + ".npusim-" +
+                             std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    if (::mkdir(staging.c_str(), 0777) == 0) {
+      m_staging = staging.string();
+      break;
+    }
+    if (errno != EEXIST || attempt > 100)
+      fail_io("cannot create the folder", staging.string(), errno);
+  }
+  // The manifest comes first: it marks the folder as npusim's should the run be stopped.
+  write_synced((fs::path(m_staging) / kManifestName).string(), manifest_text({}));
+}
+
+OutputSet::~OutputSet() {
+  if (!m_committed && !m_staging.empty()) remove_staging(m_staging);
+}
+
+void OutputSet::write(const std::string& name, const std::string& content) {
+  if (!plain_name(name) || name == kManifestName)
+    throw std::invalid_argument("OutputSet::write: not a plain file name: " + name);
+  if (m_committed) throw std::logic_error("OutputSet::write after commit()");
+  const fs::path dir = m_force ? fs::path(m_dir) : fs::path(m_staging);
+  if (m_force) {
+    const fs::path tmp = dir / ("." + name + ".npusim-" + std::to_string(::getpid()));
+    write_synced(tmp.string(), content);
+    if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      fail_io("cannot write", (dir / name).string(), err);
+    }
+  } else {
+    write_synced((dir / name).string(), content);
+  }
+  if (std::find(m_files.begin(), m_files.end(), name) == m_files.end()) m_files.push_back(name);
+}
+
+void OutputSet::commit() {
+  if (m_committed) return;
+  const fs::path out(m_dir);
+  if (m_force) {
+    // In place: drop the previous set's files this one lacks, then the manifest.
+    std::error_code ec;
+    if (const auto previous = manifest_files(out))
+      for (const std::string& f : *previous)
+        if (std::find(m_files.begin(), m_files.end(), f) == m_files.end()) fs::remove(out / f, ec);
+    const fs::path tmp = out / ("." + std::string(kManifestName) + ".npusim-tmp");
+    write_synced(tmp.string(), manifest_text(m_files));
+    if (::rename(tmp.c_str(), (out / kManifestName).c_str()) != 0)
+      fail_io("cannot write", (out / kManifestName).string(), errno);
+    sync_folder(m_dir);
+    m_committed = true;
+    return;
+  }
+
+  const fs::path staging(m_staging);
+  const fs::path manifest = staging / kManifestName;
+  const fs::path tmp = staging / (std::string(kManifestName) + ".tmp");
+  write_synced(tmp.string(), manifest_text(m_files));
+  if (::rename(tmp.c_str(), manifest.c_str()) != 0)
+    fail_io("cannot write", manifest.string(), errno);
+  sync_folder(m_staging);
+
+  // The folder may have changed while the run simulated: check it again.
+  const Inspection now = inspect(out, m_dir);
+  if (now.state == FolderState::kForeign)
+    throw ConfigError(m_dir, 0, 0, "",
+                      "files npusim did not write appeared in the output folder during the run; "
+                      "the reports were not written");
+  bool swapped = false;
+  if (now.state == FolderState::kAbsent) {
+    if (::rename(m_staging.c_str(), m_dir.c_str()) == 0) {
+      m_committed = true;
+      m_staging.clear();
+      sync_folder(out.parent_path().string());
+      return;
+    }
+    if (errno != EEXIST && errno != ENOTEMPTY) fail_io("cannot create", m_dir, errno);
+  }
+  // Keep the folder's permissions: it is the same folder to whoever uses it.
+  struct stat st {};
+  if (::stat(m_dir.c_str(), &st) == 0) ::chmod(m_staging.c_str(), st.st_mode & 07777);
+  if (::renameat2(AT_FDCWD, m_staging.c_str(), AT_FDCWD, m_dir.c_str(), RENAME_EXCHANGE) == 0) {
+    swapped = true;
+  } else if (errno == EINVAL || errno == ENOSYS) {  // no RENAME_EXCHANGE on this file system
+    const std::string old = m_staging + "-old";
+    if (::rename(m_dir.c_str(), old.c_str()) != 0) fail_io("cannot replace", m_dir, errno);
+    if (::rename(m_staging.c_str(), m_dir.c_str()) != 0) {
+      const int err = errno;
+      ::rename(old.c_str(), m_dir.c_str());
+      fail_io("cannot replace", m_dir, err);
+    }
+    m_staging = old;
+    swapped = true;
+  }
+  if (!swapped) fail_io("cannot replace", m_dir, errno);
+  m_committed = true;
+  sync_folder(out.parent_path().string());
+  remove_set(m_staging);  // the previous set, or the empty folder it replaced
+  m_staging.clear();
+}
+
+}  // namespace npu

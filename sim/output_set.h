@@ -1,0 +1,65 @@
+// Report folders replaced as a whole. The files of one run (ops.csv, summary.json, trace.json)
+// belong together: a reader must never find the summary of one run beside the ops of another, nor
+// a trace.json left over from an earlier run that recorded a timeline.
+//
+// So a run writes its files, and a manifest naming them (kManifestName), into a fresh staging
+// folder beside the output folder (`.<name>.npusim-<pid>-<n>`, on the same file system), syncs
+// them, and swaps the staging folder in for the output folder with one rename: renameat2's
+// RENAME_EXCHANGE when the output folder exists, a plain rename when it does not. At every
+// instant the output folder's path names a complete set, the previous one or the new one, so a
+// run stopped at any point (SIGINT, SIGTERM, SIGKILL, a power cut after the sync) leaves the
+// previous set in place and at worst a hidden staging folder beside it, which the next run into
+// the same folder removes. After the swap the previous set, now at the staging name, is deleted
+// (only the files its manifest lists, then the folder). On a file system without
+// RENAME_EXCHANGE the swap is two renames, and a stop between them leaves the previous set at
+// the staging name instead of the output path.
+//
+// npusim replaces only what it wrote: the output folder must not exist, be empty, or hold exactly
+// a previous set (its manifest and files the manifest lists). A folder holding anything else is
+// refused before anything is simulated (check_output_folder: ConfigError, exit status 2) unless
+// forced. Forced, the set is written into the folder in place, file by file, each file atomically
+// (a temporary name, then a rename) and the manifest last; the folder's other entries stay, the
+// files of a previous set that the new one lacks are removed (they are listed in its manifest);
+// until the manifest is written the folder mixes the two runs' files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace npu {
+
+/// The manifest of a report folder: {"npusim": version, "files": [names]}.
+inline constexpr const char* kManifestName = ".npusim-manifest.json";
+
+/// Checks that `dir` can take a new set of reports: it is absent, an empty folder, a previous
+/// set, or `force` is given and it is a folder. Throws ConfigError (bad input: exit status 2)
+/// naming the entries npusim did not write; std::runtime_error when `dir` is not a folder.
+void check_output_folder(const std::string& dir, bool force);
+
+/// The files of one run, written into a staging folder as they come and swapped in for the
+/// output folder by commit(). Destroyed without commit(), it removes the staging folder and
+/// leaves the output folder as it was.
+class OutputSet {
+ public:
+  /// Checks `dir` (check_output_folder) and creates its parents and the staging folder.
+  explicit OutputSet(std::string dir, bool force = false);
+  ~OutputSet();
+  OutputSet(const OutputSet&) = delete;
+  OutputSet& operator=(const OutputSet&) = delete;
+
+  /// Writes one file of the set (a plain name, no folders).
+  void write(const std::string& name, const std::string& content);
+  /// Writes the manifest and replaces the output folder's set with this one.
+  void commit();
+
+  const std::string& dir() const { return m_dir; }
+
+ private:
+  std::string m_dir;      ///< the output folder (symbolic links resolved)
+  std::string m_staging;  ///< where the set is written; empty when forced (written in place)
+  bool m_force = false;
+  bool m_committed = false;
+  std::vector<std::string> m_files;
+};
+
+}  // namespace npu
