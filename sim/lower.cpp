@@ -1,6 +1,7 @@
 #include "lower.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -61,6 +62,14 @@ TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
 
 std::string kib(uint64_t bytes) {
   return std::to_string(bytes) + " B";
+}
+
+[[noreturn]] void fail_steps(const Op& op, const std::string& what) {
+  fail(op, "this " + what +
+               " is too large to simulate on this chip: every tiling that fits the "
+               "core's SRAM takes more than " +
+               std::to_string(kMaxPlanSteps) +
+               " tile steps (npusim's limit for one op); give the core more SRAM or split the op");
 }
 
 }  // namespace
@@ -150,6 +159,7 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
 
   // Every tiling that fits, with its estimated cycles.
   std::vector<std::pair<double, TilePlan>> fits;
+  bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
   const auto ms = candidates(op.m), ns = candidates(op.n), ks = candidates(op.k);
   for (uint64_t mt : ms) {
     if (2 * bytes_of(mt * 1, op.a_format) > sram.input_bytes) break;
@@ -160,7 +170,11 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
             2 * op.b_bytes(kt * nt) > sram.weight_bytes)
           break;
         const uint64_t tm = ceil_div(op.m, mt), tn = ceil_div(op.n, nt), tk = ceil_div(op.k, kt);
-        const uint64_t out_tiles = op.batch * tm * tn;
+        const uint64_t out_tiles = op.batch * tm * tn;  // <= C's elements: no overflow
+        if (out_tiles > kMaxPlanSteps / tk) {
+          too_many_steps = true;
+          continue;
+        }
         const uint64_t per_core = ceil_div(out_tiles, cores);
         const uint64_t dequant =
             mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, kt, nt).cycles : 0;
@@ -195,6 +209,7 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
       }
     }
   }
+  if (fits.empty() && too_many_steps) fail_steps(op, "GEMM");
   if (fits.empty()) {
     fail(op, "no tile fits the core's SRAM: even a 1x1x1 tile needs " +
                  kib(2 * bytes_of(1, op.a_format)) + " of the " + kib(sram.input_bytes) +
@@ -248,8 +263,9 @@ TilePlan Lowering::plan_vector(const Op& op) const {
       const auto [b, e] = block_of(op.rows, m_chip.cores, c);
       p.steps += ceil_div(e - b, rt);
     }
-    fits.push_back({cost, p});
+    if (p.steps <= kMaxPlanSteps) fits.push_back({cost, p});
   }
+  if (fits.empty()) fail_steps(op, "vector op");
   return fastest(fits);
 }
 
@@ -270,6 +286,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
       static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
   const bool q_dram = op.a_loc == Location::kDram, kv_dram = op.b_loc == Location::kDram;
   std::vector<std::pair<double, TilePlan>> fits;
+  bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
   for (uint64_t br : candidates(op.m)) {
     // Q block (double-buffered) in the input buffer.
     if (2 * bytes_of(br * hd, op.a_format) > sram.input_bytes) break;
@@ -279,12 +296,26 @@ TilePlan Lowering::plan_attention(const Op& op) const {
       if (4 * bytes_of(bc * hd, op.b_format) > sram.weight_bytes ||
           bytes_of(2 * br * hd + br * bc, Format::kFp32) > sram.output_bytes)
         break;
+      // Every query block takes at least one step: tilings over the limit are skipped before
+      // their steps are counted (a loop over the query blocks).
       const uint64_t tq = ceil_div(op.m, br);
+      const uint64_t max_steps = kMaxPlanSteps / op.batch;  // per group
       uint64_t steps = 0, kv_rows = 0;
-      for (uint64_t qi = 0; qi < tq; ++qi) {
-        const uint64_t vis = visible_keys(op, std::min(op.m, (qi + 1) * br));
-        steps += ceil_div(vis, bc);
-        kv_rows += vis;
+      if (tq > max_steps) {
+        steps = max_steps + 1;
+      } else if (!op.causal) {  // every query block sees all n keys
+        steps = tq * ceil_div(op.n, bc);
+        kv_rows = tq * op.n;
+      } else {
+        for (uint64_t qi = 0; qi < tq && steps <= max_steps; ++qi) {
+          const uint64_t vis = visible_keys(op, std::min(op.m, (qi + 1) * br));
+          steps += ceil_div(vis, bc);
+          kv_rows += vis;
+        }
+      }
+      if (steps > max_steps) {
+        too_many_steps = true;
+        continue;
       }
       steps *= op.batch;
       kv_rows *= op.batch;
@@ -310,6 +341,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
       fits.push_back({cost, {br, bc, hd, steps, mf.compute, mf.dequant_b}});
     }
   }
+  if (fits.empty() && too_many_steps) fail_steps(op, "attention");
   if (fits.empty())
     fail(op, "flash attention does not fit the core's SRAM: even one query and one key need " +
                  kib(2 * bytes_of(hd, op.a_format)) + " of the " + kib(sram.input_bytes) +
@@ -318,6 +350,82 @@ TilePlan Lowering::plan_attention(const Op& op) const {
                  kib(bytes_of(2 * hd + 1, Format::kFp32)) + " of the " + kib(sram.output_bytes) +
                  " output buffer");
   return fastest(fits);
+}
+
+namespace {
+/// gemm_timing(...).cycles in doubles, with the folds back to back (an upper bound when they
+/// overlap): its 64-bit products overflow for absurd tiles.
+double array_cycles_bound(const SystolicArrayConfig& a, double m, double k, double n, Format f) {
+  const double r = a.rows, c = a.cols;
+  const double kp = std::ceil(k / std::max<uint32_t>(1, a.macs_per_pe(f)));
+  const double sr = a.dataflow == Dataflow::kOs ? m : kp;
+  const double sc = a.dataflow == Dataflow::kIs ? m : n;
+  const double t = a.dataflow == Dataflow::kWs ? m : a.dataflow == Dataflow::kOs ? kp : n;
+  return std::ceil(sr / r) * std::ceil(sc / c) * (2 * r + c + t);
+}
+}  // namespace
+
+CostBound Lowering::bound(const Op& op, const TilePlan& p) const {
+  const DmaConfig& dma = m_chip.core.dma;
+  const MemoryConfig& mem = m_chip.memory;
+  const double period = static_cast<double>(m_chip.clock.period_ps);
+  // Bytes per cycle at the slowest rate: one channel's datapath, its bursts in flight over the
+  // round trip, or the memory's reachable bandwidth.
+  const double latency = static_cast<double>(mem.latency_ps) / period;  // cycles
+  double rate = std::min(static_cast<double>(dma.bytes_per_cycle),
+                         static_cast<double>(mem.reachable_bytes_per_s()) * period * 1e-12);
+  if (latency > 0)
+    rate = std::min(rate, static_cast<double>(dma.max_outstanding_bursts) *
+                              static_cast<double>(dma.max_burst_bytes) / latency);
+  double cycles = 0, grants = 0, moved = 0;  // of one step, its tiles at their largest
+  auto move = [&](uint64_t rows, uint64_t row_bytes, bool gather = false) {  // one descriptor
+    const double bytes = static_cast<double>(rows) * static_cast<double>(row_bytes);
+    const double setups = dma.strides_2d && !gather ? 1.0 : static_cast<double>(rows);
+    moved += bytes;
+    grants += std::ceil(bytes / static_cast<double>(mem.quantum_bytes));
+    cycles += setups * dma.setup_cycles + bytes / rate + latency + 1;
+  };
+  auto vector = [&](VectorKind k, uint64_t rows, uint64_t cols) {
+    cycles += static_cast<double>(vector_timing(m_chip.core.vector, k, rows, cols).cycles);
+  };
+  const SystolicArrayConfig& arr = m_chip.core.array;
+  if (op.kind == OpKind::kGemm) {
+    if (op.a_loc == Location::kDram) move(p.mt, bytes_of(p.kt, op.a_format));
+    if (op.b_loc == Location::kDram) move(p.kt, ceil_div(op.b_bytes(p.kt * p.nt), p.kt));
+    if (op.c_loc == Location::kDram) move(p.mt, bytes_of(p.nt, op.c_format));
+    if (p.dequant_b) vector(VectorKind::kCopy, p.kt, p.nt);
+    cycles += array_cycles_bound(arr, static_cast<double>(p.mt), static_cast<double>(p.kt),
+                                 static_cast<double>(p.nt), p.compute);
+  } else if (op.kind == OpKind::kAttention) {
+    const uint64_t br = p.mt, bc = p.nt, hd = op.k;
+    if (op.a_loc == Location::kDram) move(br, bytes_of(hd, op.a_format));
+    if (op.b_loc == Location::kDram) {
+      move(bc, bytes_of(hd, op.b_format));
+      move(bc, bytes_of(hd, op.b_format));
+    }
+    if (op.c_loc == Location::kDram) move(br, bytes_of(hd, op.c_format));
+    if (p.dequant_b) vector(VectorKind::kCopy, 2 * bc, hd);
+    vector(VectorKind::kSoftmax, br, bc);
+    cycles += array_cycles_bound(arr, static_cast<double>(br), static_cast<double>(hd),
+                                 static_cast<double>(bc), p.compute) +
+              array_cycles_bound(arr, static_cast<double>(br), static_cast<double>(bc),
+                                 static_cast<double>(hd), p.compute);
+  } else {
+    const uint64_t rows = p.mt;
+    if (op.a_loc == Location::kDram)
+      move(rows, bytes_of(op.cols, op.a_format), op.kind == OpKind::kGather);
+    if (vector_kind_inputs(vector_kind_of(op.kind)) > 1 && op.b_loc == Location::kDram)
+      move(rows, bytes_of(op.cols, op.b_format));
+    if (op.c_loc == Location::kDram) move(rows, bytes_of(op.cols, op.c_format));
+    vector(vector_kind_of(op.kind), rows, op.cols);
+  }
+  CostBound b;
+  b.steps = static_cast<double>(p.steps);
+  b.grants = b.steps * grants;
+  b.bytes = b.steps * moved;
+  b.cycles =
+      b.steps * cycles + std::ceil(static_cast<double>(m_chip.dispatch_overhead_ps) / period);
+  return b;
 }
 
 std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label) const {

@@ -15,7 +15,8 @@
 // Vector ops are cut into row blocks (whole rows: row-wise ops need them) that fit double-buffered
 // in the input and output buffers, dealt to cores in contiguous blocks.
 //
-// A tiling that cannot fit even at its smallest is a ConfigError naming the op.
+// A tiling that cannot fit even at its smallest is a ConfigError naming the op, and so is an op
+// no tiling of at most kMaxPlanSteps steps fits (lower() holds every step of an op in memory).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,23 @@ struct TilePlan {
   bool dequant_b = false;          ///< B (weights, or K and V) converted on the vector unit first
 };
 
+/// Tile steps of one op at most: the planner considers only tilings within it. lower() holds all
+/// the steps of an op at once (about 464 bytes each: 2 GB at the limit), and each step costs a
+/// few microseconds to simulate.
+inline constexpr uint64_t kMaxPlanSteps = uint64_t{1} << 22;
+
+/// Upper bounds on what simulating an op under a plan costs (Lowering::bound), in doubles: for
+/// absurd ops they exceed 64 bits.
+struct CostBound {
+  double steps = 0;   ///< tile steps (the plan's)
+  double grants = 0;  ///< memory grants: each DMA descriptor's bytes in quantum-sized pieces
+  double bytes = 0;   ///< DRAM bytes moved
+  /// Cycles if every step's loads, commands and stores ran one after the other at the slowest
+  /// rate the chip allows (one DMA channel or the memory, whichever is slower), with every DMA
+  /// setup and memory round trip paid; plus the dispatch overhead.
+  double cycles = 0;
+};
+
 /// The format the array multiplies an op in, and whether B must be converted first.
 struct MacFormat {
   Format compute = Format::kInt8;
@@ -52,6 +70,9 @@ class Lowering {
   TilePlan plan(const Op& op) const;
   /// Per-core programs for `op` under `plan`; `label` tags the timeline.
   std::vector<CoreProgram> lower(const Op& op, const TilePlan& plan, uint32_t label) const;
+  /// What simulating `op` under `plan` costs at most (see CostBound), without lowering it.
+  CostBound bound(const Op& op, const TilePlan& plan) const;
+  const ChipConfig& chip() const { return m_chip; }
 
  private:
   TilePlan plan_gemm(const Op& op) const;

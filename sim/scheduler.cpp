@@ -7,6 +7,8 @@
 #include <memory>
 #include <unordered_map>
 
+#include "run_limits.h"
+
 namespace npu {
 
 std::string bound_name(Bound b) {
@@ -198,11 +200,13 @@ class Driver : public sc_core::sc_module {
 
 }  // namespace
 
-RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts) {
+RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options) {
   Lowering lowering(chip);
   std::vector<TilePlan> plans;
   plans.reserve(ops.size());
   for (const Op& op : ops) plans.push_back(lowering.plan(op));  // throws before any simulation
+  SimOptions opts = options;
+  check_run_limits(lowering, ops, plans, opts);
 
   RunResult result;
   result.timeline = Timeline(opts.timeline != TimelineDetail::kNone);

@@ -61,9 +61,13 @@ struct SimOptions {
   TimelineDetail timeline = TimelineDetail::kBlocks;
   /// Replay ops whose signature was simulated before (exact: every op starts from an idle chip).
   bool memoize = true;
+  /// kBlocks was chosen by --timeline auto: beyond the block-event limit (sim/run_limits.h) the
+  /// run records kOps instead of being refused.
+  bool auto_timeline = false;
 };
 
-/// Plans every op (throws ConfigError before simulating if one cannot run), then simulates.
+/// Plans every op and checks the run's limits (sim/run_limits.h; throws ConfigError before
+/// simulating if an op cannot run or the run is too large), then simulates.
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts);
 
 }  // namespace npu

@@ -1,11 +1,14 @@
 // Running an executable (the npusim CLI) as a child process for tests: arguments in; exit status,
-// stdout and stderr out. stdin is /dev/null; a child still running after the timeout is killed
-// and reported as timed out, so a hang fails the test instead of blocking the suite.
+// stdout, stderr and peak memory out. stdin is /dev/null; a child still running after the timeout
+// is killed and reported as timed out, so a hang fails the test instead of blocking the suite;
+// an address-space limit, when given, makes a runaway allocation fail in the child instead of
+// exhausting the machine.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@ struct ProcessResult {
   int signal = 0;          ///< the signal that ended the child, if one did
   bool timed_out = false;  ///< killed after the timeout
   std::string out, err;    ///< what it wrote to stdout and stderr
+  long max_rss_kib = 0;    ///< the child's peak resident memory
   bool exited() const { return status >= 0; }
 };
 
@@ -39,9 +43,11 @@ inline std::string read_text(const std::string& path) {
   return s.str();
 }
 
-/// Runs `program args...` (no shell) and waits for it, at most `timeout`.
+/// Runs `program args...` (no shell) and waits for it, at most `timeout`. A non-zero
+/// `address_space_bytes` limits the child's address space (RLIMIT_AS, set as it starts).
 inline ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                 uint64_t address_space_bytes = 0) {
   ProcessResult r;
   // Output goes to temporary files, not pipes: no reader is needed while the child runs.
   const char* tmpdir = std::getenv("TMPDIR");
@@ -77,11 +83,16 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   if (rc != 0) {
     r.err = "run_process: cannot spawn " + program + ": " + std::strerror(rc);
   } else {
+    if (address_space_bytes > 0) {
+      const rlimit limit{address_space_bytes, address_space_bytes};
+      prlimit(pid, RLIMIT_AS, &limit, nullptr);
+    }
     int st = 0;
+    rusage usage{};
     bool reaped = false;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      const pid_t w = waitpid(pid, &st, WNOHANG);
+      const pid_t w = wait4(pid, &st, WNOHANG, &usage);
       if (w == pid) {
         reaped = true;
         break;
@@ -91,7 +102,7 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
         r.timed_out = true;
         kill(pid, SIGKILL);
         pid_t k;
-        while ((k = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+        while ((k = wait4(pid, &st, 0, &usage)) < 0 && errno == EINTR) {
         }
         reaped = k == pid;
         break;
@@ -100,6 +111,7 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
     }
     if (reaped && WIFEXITED(st) && !r.timed_out) r.status = WEXITSTATUS(st);
     if (reaped && WIFSIGNALED(st)) r.signal = WTERMSIG(st);
+    r.max_rss_kib = usage.ru_maxrss;
     r.out = read_text(paths[0]);
     r.err = read_text(paths[1]);
     if (!reaped) r.err += "\nrun_process: lost the child: " + std::string(std::strerror(errno));

@@ -15,14 +15,7 @@
 
 #include "cli_runner.h"
 #include "fuzz/fuzz_targets.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NPUSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NPUSIM_ASAN 1
-#endif
-#endif
+#include "sanitizers.h"
 
 namespace npu {
 namespace fuzz {

@@ -35,12 +35,13 @@ int cmd_run(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>()->value_name("DIR"),
       "folder for the reports (created if missing; the reports of an earlier run there are "
       "replaced as a whole)")(
-      "force", "write into DIR even if it holds files npusim did not write (they are kept, "
+      "force",
+      "write into DIR even if it holds files npusim did not write (they are kept, "
       "except files named like the reports)")(
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
-      "none, or auto (blocks up to 20,000 ops, else ops)")("no-timeline",
-                                                           "same as --timeline none")(
+      "none, or auto (blocks up to 20,000 ops and 8 million block events, else ops)")(
+      "no-timeline", "same as --timeline none")(
       "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
       "quiet,q", "print nothing but errors");
   po::options_description workload("Workload options (with --model)");
@@ -82,6 +83,7 @@ int cmd_run(const std::vector<std::string>& args) {
   else
     throw UsageError("--timeline: '" + tl + "' is not blocks, ops, none or auto");
   opts.memoize = !vm.count("no-memo");
+  opts.auto_timeline = tl == "auto";
   const std::string out = vm["out"].as<std::string>();
   const bool force = vm.count("force") > 0;
   check_output_folder(out, force);  // before the simulation a refusal would waste

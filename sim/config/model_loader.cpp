@@ -8,14 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -362,18 +358,6 @@ void check_activation(const JsonFields& f, const HfFamily& fam) {
                      (fam.ffn == FfnKind::kSwiGlu ? " (expects silu)" : " (expects a gelu)"));
 }
 
-std::string read_text(const std::string& path) {
-  auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a JSON file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_file(std::string("cannot open file: ") + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail_file("cannot read file");
-  return text.str();
-}
-
 /// The name of a model read from `path`: the folder for .../name/config.json, else the stem.
 std::string name_from_path(const std::string& path) {
   const std::filesystem::path p(path);
@@ -423,7 +407,7 @@ ModelConfig load_model_yaml(const config::Value& root) {
 }
 
 ModelConfig load_hf_config(const std::string& path) {
-  const std::string text = read_text(path);
+  const std::string text = config::read_input(path, "JSON");
   json root;
   try {
     root = json::parse(text);

@@ -327,21 +327,32 @@ std::vector<std::pair<Value, Value>> MapReader::entries() const {
 // ---------------------------------------------------------------------------------------------
 // Documents
 
-Value load_document(const std::string& path) {
+std::string read_input(const std::string& path, const std::string& what) {
   auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a YAML file");
+  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a " + what + " file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_file(std::string("cannot open file: ") + std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > static_cast<std::streamoff>(kMaxInputBytes))
+    fail_file("is " + std::to_string((size + (1 << 20) - 1) >> 20) + " MiB; " + what +
+              " inputs are limited to " + std::to_string(kMaxInputBytes >> 20) +
+              " MiB (reading one takes about 80 times its size in memory)");
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) fail_file("cannot read file");
+  return text.str();
+}
 
+Value load_document(const std::string& path) {
+  const std::string content = read_input(path, "YAML");
+  auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
   YAML::Node doc;
   try {
     // Not YAML::LoadAll: see DocumentStarts. Every document is parsed (syntax errors anywhere
     // are reported), the first one twice: once for its events, once into nodes.
-    const std::string& content = text.str();
     std::istringstream events(content);
     YAML::Parser parser(events);
     DocumentStarts starts;

@@ -126,6 +126,10 @@ inline void check_lowering(const ChipConfig& chip, const Lowering& lowering, con
   check(p.steps >= 1 && p.mt >= 1 && p.nt >= 1 && p.kt >= 1, "empty plan for " + op.name);
   if (op.kind == OpKind::kGemm)
     check(p.mt <= op.m && p.nt <= op.n && p.kt <= op.k, "GEMM tile larger than the op");
+  check(p.steps <= kMaxPlanSteps, "a plan over the step limit for " + op.name);
+  const CostBound b = lowering.bound(op, p);
+  check(b.cycles > 0 && b.cycles < 1e300 && b.grants >= 0 && b.bytes >= 0,
+        "a cost bound that is not a positive number for " + op.name);
   if (p.steps > kMaxLoweredSteps) return;
   const std::vector<CoreProgram> programs = lowering.lower(op, p, 0);
   check(programs.size() == chip.cores, "not one program per core");
