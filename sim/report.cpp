@@ -313,14 +313,14 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
   for (const auto& [k, v] : bound_ops) bounds += fmt::format(" {} {}", k, v);
   const double energy_j = r.energy.total() * 1e-12;
   std::string text = fmt::format(
-      "chip {} ({} cores @ {:.0f} MHz), {} ops\n"
+      "chip {} ({} core{} @ {:.0f} MHz), {} ops\n"
       "  time     {} cycles = {:.3f} ms\n"
       "  compute  {:.3f} GMAC, {:.3f} TOPS achieved\n"
       "  memory   {:.3f} MB DRAM traffic, {:.2f} GB/s achieved of {:.2f} reachable\n"
       "  energy   {:.3f} mJ, {:.3f} W average\n"
       "  bound   {}\n",
-      chip.name, chip.cores, chip.clock.freq_hz() * 1e-6, r.ops.size(), r.total_cycles, secs * 1e3,
-      static_cast<double>(macs) * 1e-9,
+      chip.name, chip.cores, chip.cores == 1 ? "" : "s", chip.clock.freq_hz() * 1e-6, r.ops.size(),
+      r.total_cycles, secs * 1e3, static_cast<double>(macs) * 1e-9,
       secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0,
       static_cast<double>(dram) * 1e-6, secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
       static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9, energy_j * 1e3,
