@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes npusim's readers of user input with libFuzzer (tests/fuzz/; clang, ASan + UBSan).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# Runs each target (default: all of chip trace model_yaml model_json lower) for SECONDS (default
-# 600), one after the other, each seeded with the shipped configs (configs/), the kept regression
+# Runs each target (default: all of chip trace model_yaml model_json lower set experiment) for
+# SECONDS (default 600), one after the other, each seeded with the shipped configs (configs/;
+# the `set` target: tests/fuzz/seeds/set/, --set options one per line), the kept regression
 # inputs (tests/fuzz/regressions/<target>/) and the kept corpus (tests/fuzz/corpus/<target>/),
 # and growing its own corpus in the work folder, which later runs resume from. CI runs it for a
 # short smoke time (.ci/run). Any crash, hang (-timeout), out-of-memory (-rss_limit_mb) or leak
@@ -18,7 +19,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(chip trace model_yaml model_json lower)
+[ ${#targets[@]} -gt 0 ] || targets=(chip trace model_yaml model_json lower set experiment)
 build=${NPUSIM_FUZZ_BUILD:-"$root/build-fuzz"}
 work=${NPUSIM_FUZZ_WORK:-"$build/fuzz-work"}
 
@@ -46,6 +47,8 @@ seed_dirs() {
     trace) echo "$root/configs/traces" ;;
     model_yaml) echo "$root/configs/models" ;;
     model_json | lower) echo "$seeds/$1" ;;
+    set) echo "$root/tests/fuzz/seeds/set" ;;
+    experiment) printf '%s\n' "$root/configs/experiments" "$root/configs/experiments/assumptions" ;;
   esac
   for d in "$root/tests/fuzz/regressions/$1" "$root/tests/fuzz/corpus/$1"; do
     [ -d "$d" ] && echo "$d"

@@ -2,7 +2,8 @@
 // normal suite (no clang needed): every input a fuzzer once crashed, hung or tripped a sanitizer
 // with (tests/fuzz/regressions/<target>/) must now be accepted or rejected as bad input, quickly
 // and within a memory limit; every seed (the shipped configs, pairs of shipped chips and traces)
-// must be accepted. scripts/fuzz.sh seeds the fuzzers from the same files.
+// must be accepted. scripts/fuzz.sh seeds the fuzzers from the same files (and the `set`
+// target from tests/fuzz/seeds/set/: --set options, one per line).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -68,6 +69,11 @@ std::vector<Input> seeds(const std::string& target) {
       for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec))
         add_files(files_in(it->path(), ".json"));
     }
+  if (target == "set") add_files(files_in(kSource / "tests/fuzz/seeds/set"));
+  if (target == "experiment") {
+    add_files(files_in(kSource / "configs/experiments", ".yaml"));
+    add_files(files_in(kSource / "configs/experiments/assumptions", ".yaml"));
+  }
   if (target == "lower")
     for (const fs::path& c : files_in(kSource / "configs/presets", ".yaml"))
       for (const fs::path& t : files_in(kSource / "configs/traces", ".yaml"))

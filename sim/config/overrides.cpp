@@ -95,8 +95,12 @@ void apply_override(YAML::Node root, const Override& o, const std::string& prefi
     YAML::Node next = view[parts[i]];
     if (!next.IsDefined() || next.IsNull()) {
       cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      next.reset(static_cast<const YAML::Node&>(cur)[parts[i]]);
-    } else if (!next.IsMap()) {
+      // A fresh node: `next` of an absent key is invalid, and reset() on it throws.
+      YAML::Node created = static_cast<const YAML::Node&>(cur)[parts[i]];
+      cur.reset(created);
+      continue;
+    }
+    if (!next.IsMap()) {
       fail_at(o.origin, o.key,
               "cannot set a key inside '" + walked + "', which holds a value, not a mapping");
     }
@@ -118,7 +122,8 @@ YAML::Node find_key(const YAML::Node& root, const std::string& key, const std::s
     if (!cur.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
     const YAML::Node& view = cur;
     YAML::Node next = view[part];
-    if (!next.IsDefined()) return next;
+    // Not `next`: a const lookup of an absent key is an invalid node, which throws when reset.
+    if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
     cur.reset(next);
     if (dot == std::string::npos) return cur;
     start = dot + 1;

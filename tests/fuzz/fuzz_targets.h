@@ -22,11 +22,19 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/assertions.h"
 #include "sim/config/loaders.h"
 #include "sim/config/model_loader.h"
+#include "sim/config/overrides.h"
 #include "sim/config/trace_writer.h"
+#include "sim/config/yaml_reader.h"
+#include "sim/experiment.h"
 #include "sim/lower.h"
 #include "workloads/transformer.h"
+
+#ifndef NPUSIM_SOURCE_DIR
+#error "NPUSIM_SOURCE_DIR (the source tree, for configs/) must be defined"
+#endif
 
 namespace npu::fuzz {
 
@@ -223,6 +231,56 @@ inline Outcome lower(std::string_view input) {
   });
 }
 
+/// Shipped presets and models, which experiments and the `set` target refer to.
+inline const std::string kConfigsRoot = std::string(NPUSIM_SOURCE_DIR) + "/configs";
+
+/// `--set KEY=VALUE` options, one per line, applied in order to the example chip, as `npusim run
+/// --arch example-npu --set ...` does: parsed (parse_set_option), set in the parsed document
+/// (apply_override), loaded by the strict loader, errors moved to the override (relocate).
+inline Outcome set(std::string_view input) {
+  return detail::guarded([&] {
+    std::vector<config::Override> sets;
+    for (size_t at = 0; at <= input.size();) {
+      const size_t end = std::min(input.find('\n', at), input.size());
+      sets.push_back(config::parse_set_option(std::string(input.substr(at, end - at))));
+      at = end + 1;
+    }
+    const config::Value doc = config::load_document(kConfigsRoot + "/presets/example-npu.yaml");
+    for (const config::Override& o : sets) config::apply_override(doc.node(), o);
+    try {
+      detail::check_chip(load_chip(doc));
+    } catch (const ConfigError& e) {
+      throw config::relocate(e, sets);
+    }
+  });
+}
+
+namespace detail {
+/// Sweeps up to this many points have every point's swept values resolved, and assertions'
+/// selectors checked against them; larger ones only their first and last point's.
+constexpr size_t kMaxResolvedPoints = 4096;
+}  // namespace detail
+
+/// An experiment (load_experiment): its structure, sweep and overrides are read, the points'
+/// swept values resolved (all of them up to kMaxResolvedPoints), and each assertion compiled
+/// (muParser) against them, every metric name accepted. The workloads are not built.
+inline Outcome experiment(std::string_view input) {
+  return detail::guarded([&] {
+    const Experiment e =
+        load_experiment(detail::scratch().write("exp/experiment.yaml", input), {}, kConfigsRoot);
+    const size_t n = e.point_count();
+    detail::check(n >= 1, "an experiment without points");
+    PointResolver resolver(e);
+    detail::check(resolver.values(0).size() == e.axes.size() &&
+                      resolver.values(n - 1).size() == e.axes.size(),
+                  "a point without a value for every axis");
+    std::vector<std::vector<std::string>> values;
+    for (size_t id = 0; n <= detail::kMaxResolvedPoints && id < n; ++id)
+      values.push_back(resolver.values(id));
+    for (const AssertSpec& spec : e.asserts) Assertion(spec, e.swept_keys(), values, {});
+  });
+}
+
 /// The targets by name, as the harnesses and tests/fuzz/ folders name them.
 struct Target {
   const char* name;
@@ -230,7 +288,7 @@ struct Target {
 };
 inline constexpr Target kTargets[] = {
     {"chip", chip},   {"trace", trace}, {"model_yaml", model_yaml}, {"model_json", model_json},
-    {"lower", lower},
+    {"lower", lower}, {"set", set},     {"experiment", experiment},
 };
 
 }  // namespace npu::fuzz
