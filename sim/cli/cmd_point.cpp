@@ -54,7 +54,9 @@ int cmd_point(const std::vector<std::string>& args) {
   const RunResult r = simulate(p.chip, p.ops(), opts);
   const Workload* w = p.workload ? &*p.workload : nullptr;
   if (vm.count("reports")) {
-    write_reports(vm["out"].as<std::string>(), p.chip, r, w);
+    // In place (force): the folder is the sweep's scratch for this worker, which holds the
+    // worker's open stderr.txt; the sweep moves the folder into points/ itself.
+    write_reports(vm["out"].as<std::string>(), p.chip, r, w, /*force=*/true);
   } else {
     std::filesystem::create_directories(vm["out"].as<std::string>());
     write_file_atomic(vm["out"].as<std::string>() + "/summary.json", summary_json(p.chip, r, w));
