@@ -291,6 +291,10 @@ void OutputSet::commit() {
       return;
     }
     if (errno != EEXIST && errno != ENOTEMPTY) fail_io("cannot create", m_dir, errno);
+    if (inspect(out, m_dir).state == FolderState::kForeign)  // created meanwhile, by someone else
+      throw ConfigError(m_dir, 0, 0, "",
+                        "the output folder was created during the run, with files npusim did not "
+                        "write; the reports were not written");
   }
   // Keep the folder's permissions: it is the same folder to whoever uses it.
   struct stat st {};

@@ -126,7 +126,8 @@ TEST_F(CliOutputSet, AFailedRunLeavesThePreviousSetUntouched) {
   const std::string out = path("out");
   ASSERT_EQ(example(out).status, 0);
   const Files before = files_of(out);
-  const std::string bad = write(testing::edit_once(read_text(kTrace), "name: ln1", "name: ln1, rows: 0"));
+  const std::string bad =
+      write(testing::edit_once(read_text(kTrace), "name: ln1", "name: ln1, rows: 0"));
   const ProcessResult r = npusim({"run", "--arch", kChip, "--trace", bad, "--out", out});
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(files_of(out), before);
@@ -155,6 +156,21 @@ TEST_F(CliOutputSet, AStoppedRunsStagingFolderIsRemovedByTheNextRun) {
   std::ofstream(other / "keep.txt") << "keep";
   ASSERT_EQ(example(out).status, 0);
   EXPECT_EQ(names_in(dir()), (std::set<std::string>{"out", other.filename().string()}));
+}
+
+TEST_F(CliOutputSet, TraceExportReplacesAFileOnlyWithForce) {
+  const std::string file = write("my notes\n");
+  const std::vector<std::string> args = {"trace", "export",   "--model", "gpt2",  "--prompt",
+                                         "2",     "--tokens", "1",       "--out", file};
+  const ProcessResult refused = npusim(args);
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find(file + ": exists; npusim does not overwrite it"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(read_text(file), "my notes\n");
+  std::vector<std::string> forced = args;
+  forced.push_back("--force");
+  ASSERT_EQ(npusim(forced).status, 0);
+  EXPECT_EQ(read_text(file).rfind("# Op trace", 0), 0u);
 }
 
 /// Starts `args` without waiting; stdout and stderr to /dev/null.
