@@ -56,7 +56,7 @@ class CliLimits : public testing::TempFileTest {
   /// memory.
   void expect_refused(const std::vector<std::string>& args,
                       const std::vector<std::string>& fragments) {
-    const std::string out = path("out");
+    const std::string out = path("refused" + std::to_string(m_refusals++));
     std::vector<std::string> all = args;
     all.insert(all.end(), {"--out", out, "--quiet"});
     const ProcessResult r = npusim(all);
@@ -66,6 +66,8 @@ class CliLimits : public testing::TempFileTest {
     EXPECT_LT(r.max_rss_kib, kRefusalRssKib) << "a refusal took " << r.max_rss_kib << " KiB";
     EXPECT_FALSE(fs::exists(out));
   }
+
+  int m_refusals = 0;
 
   /// The example chip with `from` replaced by `to`.
   std::string chip(const std::string& from, const std::string& to) {
@@ -186,6 +188,34 @@ TEST_F(CliLimits, BlockTimelineOverTheEventLimit) {
   size_t events = 0;
   for (const auto& e : trace.at("traceEvents")) events += e.at("ph") == "X";
   EXPECT_EQ(events, 2000u);  // one per op
+}
+
+/// An experiment sweeping four chip keys over `n` values each (1 .. n), with an assertion.
+std::string sweep_text(int n) {
+  std::string values = "[";
+  for (int i = 1; i <= n; ++i) values += (i > 1 ? ", " : "") + std::to_string(i);
+  values += "]";
+  return "name: huge\narch: example-npu\n"
+         "workload: {model: gpt2, phase: decode, prompt: 16, tokens: 2}\n"
+         "sweep:\n  keys:\n    core.array.rows: " +
+         values + "\n    core.array.cols: " + values + "\n    memory.peak_gbps: " + values +
+         "\n    core.vector.lanes: " + values + "\nassert:\n  - seconds > 0\n";
+}
+
+TEST_F(CliLimits, SweepOfAHundredMillionPointsRunsInBoundedMemory) {
+  // 100^4 = 10^8 points, the most a sweep may have: it starts at once and runs in about 1 GB
+  // (its list of points); listing every point's values for the assertion (10 GB) ran out of
+  // memory before. Stopped after a few seconds.
+  const std::string exp = write(sweep_text(100));
+  const std::string out = path("out");
+  const ProcessResult r = testing::run_process(
+      NPUSIM_BINARY, {"sweep", exp, "--out", out, "--jobs", "1", "-q"}, std::chrono::seconds(8));
+  EXPECT_TRUE(r.timed_out) << "status " << r.status << ": " << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_LT(r.max_rss_kib, 3L << 20) << "KiB";
+  EXPECT_EQ(read_text(out + "/results.csv").rfind("point,core.array.rows,", 0), 0u);
+  // One more value on each axis is over the limit: refused.
+  expect_refused({"sweep", write(sweep_text(101))}, {"the sweep has more than 100000000 points"});
 }
 
 TEST_F(CliLimits, OpsWithoutDramTrafficHaveFiniteMetrics) {
