@@ -95,9 +95,12 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip) {
   return build_workload(model, s);
 }
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d) {
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
+                        const char* positional, int max_count) {
+  po::positional_options_description pos;
+  if (positional) pos.add(positional, max_count);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(d).run(), vm);
+  po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
   po::notify(vm);
   return vm;
 }

@@ -39,7 +39,9 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip);
 /// Loads the chip named by an --arch value: a path, or a shipped preset name.
 ChipConfig load_chip_arg(const std::string& arg);
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d);
+/// Parses `args`; bare arguments go to the option `positional` (at most `max_count`, -1: any).
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
+                        const char* positional = nullptr, int max_count = 1);
 
 struct Command {
   std::string name;

@@ -59,11 +59,7 @@ int cmd_check(const std::vector<std::string>& args) {
       "jobs,j", po::value<size_t>()->value_name("N"), "workers at once (default: processors)")(
       "quiet,q", "print only failures");
   add_set_option(desc);
-  po::positional_options_description pos;
-  pos.add("experiment", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, desc, "experiment", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

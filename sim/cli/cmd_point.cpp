@@ -25,11 +25,7 @@ int cmd_point(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>()->value_name("DIR"), "folder for the reports")(
       "reports", "write ops.csv too");
   add_set_option(desc);
-  po::positional_options_description pos;
-  pos.add("experiment", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, desc, "experiment", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

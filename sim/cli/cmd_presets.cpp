@@ -71,11 +71,7 @@ int cmd_presets(const std::vector<std::string>& args) {
       "Options");
   desc.add_options()("help,h", "show this help")("check", "check the presets instead of listing")(
       "files", po::value<std::vector<std::string>>()->multitoken(), "files to check");
-  po::positional_options_description pos;
-  pos.add("files", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, desc, "files", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

@@ -51,11 +51,7 @@ int cmd_regress(const std::vector<std::string>& args) {
       "rtol", po::value<double>()->default_value(1e-6), "relative tolerance")(
       "atol", po::value<double>()->default_value(0.0), "absolute tolerance")(
       "results", po::value<std::string>()->value_name("RESULTS"), "the results to check");
-  po::positional_options_description pos;
-  pos.add("results", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, desc, "results", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

@@ -37,11 +37,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "dry-run", "list the points (id and swept values) and run nothing")(
       "quiet,q", "no progress line or summary");
   add_set_option(desc);
-  po::positional_options_description pos;
-  pos.add("experiment", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, desc, "experiment", 1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;
@@ -111,11 +107,7 @@ int cmd_merge(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")(
       "partial", "write what the folders hold even if some points are in none")(
       "dirs", po::value<std::vector<std::string>>()->composing(), "OUT, then the folders");
-  po::positional_options_description pos;
-  pos.add("dirs", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse(args, desc, "dirs", -1);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;
