@@ -28,10 +28,11 @@ std::string shipped(const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 // The shipped files
 
-TEST(ModelShipped, TheNineModelsAreShipped) {
-  const std::vector<std::string> expected = {"bert-base",    "gpt2",         "llama-2-7b",
-                                             "llama-3.1-8b", "llama-3.2-1b", "llama-3.2-3b",
-                                             "mistral-7b",   "phi-3-mini",   "qwen2.5-0.5b"};
+TEST(ModelShipped, TheListedModelsAreShipped) {
+  const std::vector<std::string> expected = {
+      "baichuan-7b",     "bert-base",  "bert-large",   "distilbert-base", "gpt2",
+      "granite-3b-code", "llama-2-7b", "llama-3.1-8b", "llama-3.2-1b",    "llama-3.2-3b",
+      "mistral-7b",      "phi-3-mini", "qwen2-7b",     "qwen2.5-0.5b"};
   const auto names = shipped_config_names("models", kConfigs);
   for (const auto& name : expected)
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -79,6 +80,10 @@ const Published kPublished[] = {
     {"qwen2.5-0.5b", 24, 896, 14, 2, 64, 4864, 151936, 32768, kSwi, kRms, kRope, true, true},
     {"gpt2", 12, 768, 12, 12, 64, 3072, 50257, 1024, kGelu, kLn, kLearned, true, true},
     {"bert-base", 12, 768, 12, 12, 64, 3072, 30522, 512, kGelu, kLn, kLearned, true, false},
+    {"bert-large", 24, 1024, 16, 16, 64, 4096, 30522, 512, kGelu, kLn, kLearned, true, false},
+    {"distilbert-base", 6, 768, 12, 12, 64, 3072, 30522, 512, kGelu, kLn, kLearned, true, false},
+    {"baichuan-7b", 32, 4096, 32, 32, 128, 11008, 64000, 4096, kSwi, kRms, kRope, false, true},
+    {"granite-3b-code", 32, 2560, 32, 32, 80, 10240, 49152, 2048, kSwi, kRms, kRope, true, true},
 };
 
 TEST(ModelShipped, NumbersAreThoseOfThePublishedConfigs) {
@@ -189,6 +194,42 @@ TEST(ModelParams, BertBase) {
   EXPECT_LT(std::abs(static_cast<double>(n) - 110e6) / 110e6, 0.015);
 }
 
+TEST(ModelParams, BertLarge) {
+  // BERT base's structure at 1024 wide, 24 layers, FFN 4096. Published: 336 M (the Hugging Face
+  // model card); BertModel holds 335,141,888 with biases, token types and pooler (0.4 % more).
+  const uint64_t layer = 4ull * 1024 * 1024 + 2ull * 1024 * 4096 + 2 * (2 * 1024);
+  const uint64_t n = 30522ull * 1024 + 512ull * 1024 + 24 * layer + 2 * 1024;
+  EXPECT_EQ(n, 333'869'056u);
+  expect_params("bert-large", n, 336e6);
+}
+
+TEST(ModelParams, DistilBertBase) {
+  // BERT base with 6 layers. Published: 66 M (arXiv:1910.01108); DistilBertModel holds 66,362,880
+  // with the 6 x 6912 biases (no token types, no pooler).
+  const uint64_t layer = 4ull * 768 * 768 + 2ull * 768 * 3072 + 2 * (2 * 768);
+  const uint64_t n = 30522ull * 768 + 512ull * 768 + 6 * layer + 2 * 768;
+  EXPECT_EQ(n + 6 * (4 * 768 + 3072 + 768), 66'362'880u);
+  expect_params("distilbert-base", n, 66e6);
+}
+
+TEST(ModelParams, Baichuan7B) {
+  // Llama-2-7B's layers with a 64,000-token vocabulary; untied. Baichuan publishes the exact
+  // count, 7,000,559,616 (the model table of github.com/baichuan-inc/Baichuan-13B).
+  const uint64_t layer = 4ull * 4096 * 4096 + 3ull * 4096 * 11008 + 2 * 4096;
+  const uint64_t n = 64000ull * 4096 + 32 * layer + 4096 + 64000ull * 4096;
+  EXPECT_EQ(n, 7'000'559'616u);
+  expect_params("baichuan-7b", n, 7'000'559'616.0);
+}
+
+TEST(ModelParams, Granite3BCode) {
+  // 32 heads of 80 (MHA), SwiGLU 3 x 2560 x 10240, tied. Published: 3.48 B (Qualcomm AI Hub);
+  // the attention and MLP biases (32 x 33,280) are left out.
+  const uint64_t layer = 4ull * 2560 * 2560 + 3ull * 2560 * 10240 + 2 * 2560;
+  const uint64_t n = 49152ull * 2560 + 32 * layer + 2560;
+  EXPECT_EQ(n, 3'481'438'720u);
+  expect_params("granite-3b-code", n, 3.48e9);
+}
+
 // ---------------------------------------------------------------------------------------------
 // KV cache
 
@@ -236,7 +277,8 @@ void expect_same_model(const ModelConfig& a, const ModelConfig& b) {
 }
 
 TEST(ModelHfImport, EqualsTheShippedYaml) {
-  for (const char* name : {"llama-3.1-8b", "gpt2", "qwen2.5-0.5b"}) {
+  for (const char* name : {"llama-3.1-8b", "gpt2", "qwen2.5-0.5b", "bert-large", "distilbert-base",
+                           "baichuan-7b", "granite-3b-code"}) {
     SCOPED_TRACE(name);
     const ModelConfig hf = load_model(kHfData + "/" + name + "/config.json");
     EXPECT_TRUE(hf.description.empty());
@@ -401,6 +443,70 @@ TEST_F(ModelJsonLoad, BertIsAnEncoder) {
   expect_same_model(m, load_model(shipped("bert-base")));
 }
 
+// DistilBERT's config.json: its own spellings (dim, n_layers, n_heads, hidden_dim, activation).
+// Value columns: "activation" 17, "n_layers" 15, "sinusoidal_pos_embds" 27.
+const std::string kDistilBert =
+    "{\n"                                    // 1
+    "  \"model_type\": \"distilbert\",\n"    // 2
+    "  \"activation\": \"gelu\",\n"          // 3
+    "  \"dim\": 768,\n"                      // 4
+    "  \"n_layers\": 6,\n"                   // 5
+    "  \"n_heads\": 12,\n"                   // 6
+    "  \"hidden_dim\": 3072,\n"              // 7
+    "  \"vocab_size\": 30522,\n"             // 8
+    "  \"max_position_embeddings\": 512,\n"  // 9
+    "  \"sinusoidal_pos_embds\": false\n"    // 10
+    "}\n";                                   // 11
+
+TEST_F(ModelJsonLoad, DistilBertSpellsItsFieldsItsOwnWay) {
+  ModelConfig m = load_model(write(kDistilBert, ".json"));
+  EXPECT_EQ(m.family, "distilbert");
+  EXPECT_EQ(m.layers, 6u);
+  EXPECT_EQ(m.d_model, 768u);
+  EXPECT_EQ(m.heads, 12u);
+  EXPECT_EQ(m.ffn_dim, 3072u);
+  EXPECT_EQ(m.ffn_kind, FfnKind::kGeluMlp);
+  EXPECT_EQ(m.norm, NormKind::kLayerNorm);  // no epsilon field: the family's
+  EXPECT_EQ(m.pos, PosEncoding::kLearned);
+  EXPECT_TRUE(m.tied_embeddings);  // PretrainedConfig's default
+  EXPECT_FALSE(m.causal);          // an encoder
+  m.name = "distilbert-base";
+  expect_same_model(m, load_model(shipped("distilbert-base")));
+
+  json_error(edit_once(kDistilBert, "\"gelu\"", "\"relu\""), "3:17: activation", "activation",
+             "activation 'relu' is not modelled for model_type 'distilbert'");
+  json_error(
+      edit_once(kDistilBert, "\"sinusoidal_pos_embds\": false", "\"sinusoidal_pos_embds\": true"),
+      "10:27: sinusoidal_pos_embds", "sinusoidal_pos_embds",
+      "fixed sinusoidal positions are not modelled");
+  json_error(edit_once(kDistilBert, "  \"n_layers\": 6,\n", ""), "1:1: num_hidden_layers",
+             "num_hidden_layers",
+             "missing required field 'num_hidden_layers' (or 'n_layer') (or 'n_layers')");
+  json_error(edit_once(kDistilBert, "\"n_layers\": 6,", "\"n_layers\": 6, \"n_layer\": 7,"),
+             "5:15: n_layers", "n_layers", "'n_layers' (6) and 'n_layer' (7) are spellings");
+}
+
+TEST_F(ModelJsonLoad, DistilBertSpellingsAreNotReadForOtherFamilies) {
+  // A llama config with a field named like DistilBERT's is read as before: the field is ignored.
+  const ModelConfig m = load_model(write(
+      edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": 1e-05, \"dim\": 5"), ".json"));
+  EXPECT_EQ(m.d_model, 768u);
+}
+
+TEST_F(ModelJsonLoad, BaichuanSevenBIsALlamaStyleDecoder) {
+  ModelConfig m = load_model(write(edit_once(kJson, "\"llama\"", "\"baichuan\""), ".json"));
+  EXPECT_EQ(m.family, "baichuan");
+  EXPECT_EQ(m.ffn_kind, FfnKind::kSwiGlu);
+  EXPECT_EQ(m.pos, PosEncoding::kRope);
+  EXPECT_FALSE(m.tied_embeddings);  // BaiChuanConfig's default
+  EXPECT_TRUE(m.causal);
+  // Baichuan-13B / Baichuan2-13B (ALiBi) write model_max_length and no max_position_embeddings.
+  json_error(edit_once(edit_once(kJson, "\"llama\"", "\"baichuan\""),
+                       "\"max_position_embeddings\": 2048", "\"model_max_length\": 4096"),
+             "9:23: model_max_length", "model_max_length",
+             "a Baichuan config without max_position_embeddings is a 13B model, which uses ALiBi");
+}
+
 TEST_F(ModelJsonLoad, SyntaxErrorAtTheOffendingToken) {
   // Missing comma after 768: the parser stops at the next key, line 5 column 3.
   json_error(edit_once(kJson, "\"hidden_size\": 768,", "\"hidden_size\": 768"), "5:3", "",
@@ -447,7 +553,7 @@ TEST_F(ModelJsonLoad, KvHeadsNotDividingHeads) {
 TEST_F(ModelJsonLoad, UnknownModelType) {
   json_error(edit_once(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
              "unknown model_type 'lama'; did you mean 'llama'? (known: llama, mistral, qwen2, "
-             "phi3, gpt2, bert)");
+             "phi3, baichuan, gpt2, bert, distilbert)");
   json_error(edit_once(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
              "describe the model in a YAML file");
 }
@@ -491,7 +597,9 @@ TEST(ModelResolve, NeitherFileNorShippedNameListsTheShippedNames) {
   } catch (const ConfigError& e) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind("gtp2: no such file, nor a shipped name in ", 0), 0u) << what;
-    EXPECT_NE(what.find("(shipped: bert-base, gpt2, llama-2-7b,"), std::string::npos) << what;
+    EXPECT_NE(what.find("(shipped: baichuan-7b, bert-base, bert-large, distilbert-base, gpt2,"),
+              std::string::npos)
+        << what;
     EXPECT_NE(what.find("did you mean 'gpt2'?"), std::string::npos) << what;
   }
   EXPECT_THROW(resolve_config_path("no/such/model.yaml", "models", kConfigs), ConfigError);

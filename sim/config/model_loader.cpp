@@ -314,16 +314,43 @@ struct HfFamily {
 };
 
 // Defaults from the transformers config classes: LlamaConfig, MistralConfig, Qwen2Config and
-// Phi3Config default tie_word_embeddings to false; GPT2Config and BertConfig inherit
-// PretrainedConfig's true.
+// Phi3Config default tie_word_embeddings to false; GPT2Config, BertConfig and DistilBertConfig
+// inherit PretrainedConfig's true. Baichuan ships its config class with the model
+// (trust_remote_code): BaiChuanConfig / BaichuanConfig default it to false, and its 7B modeling
+// code uses rotary embeddings (the 13B models use ALiBi; see read_max_context).
 constexpr HfFamily kHfFamilies[] = {
     {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
     {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
     {"qwen2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
     {"phi3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
+    {"baichuan", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
     {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true},
     {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false},
+    {"distilbert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false},
 };
+
+/// The spellings of each size field. DistilBertConfig names its own (dim, n_layers, n_heads,
+/// hidden_dim, activation); they are read only for model_type "distilbert", where no other
+/// spelling is used, so a field of that name in another family stays unread, as before.
+struct HfSpellings {
+  std::vector<std::string> layers, hidden, heads, ffn, activation;
+};
+
+HfSpellings spellings_for(const HfFamily& fam) {
+  HfSpellings s{{"num_hidden_layers", "n_layer"},
+                {"hidden_size", "n_embd"},
+                {"num_attention_heads", "n_head"},
+                {"intermediate_size", "n_inner"},
+                {"hidden_act", "activation_function"}};
+  if (std::string(fam.model_type) == "distilbert") {
+    s.layers.emplace_back("n_layers");
+    s.hidden.emplace_back("dim");
+    s.heads.emplace_back("n_heads");
+    s.ffn.emplace_back("hidden_dim");
+    s.activation.emplace_back("activation");
+  }
+  return s;
+}
 
 const HfFamily& read_family(const JsonFields& f) {
   if (!f.has("model_type")) f.missing({"model_type"});
@@ -346,8 +373,9 @@ const HfFamily& read_family(const JsonFields& f) {
 
 /// The activation must be the one the family's FFN kind uses (Llama-style gated SiLU, GPT-2-style
 /// GELU); anything else is a different FFN this model does not describe.
-void check_activation(const JsonFields& f, const HfFamily& fam) {
-  const auto key = f.pick({"hidden_act", "activation_function"});
+void check_activation(const JsonFields& f, const HfFamily& fam,
+                      const std::vector<std::string>& keys) {
+  const auto key = f.pick(keys);
   if (!key) return;
   const std::string act = f.as_string(*key);
   const bool ok =
@@ -436,22 +464,23 @@ ModelConfig load_hf_config(const std::string& path) {
   const JsonFields f(path, std::move(root), top_level_positions(path, text));
 
   const HfFamily& fam = read_family(f);
+  const HfSpellings spell = spellings_for(fam);
   ModelConfig m;
   m.name = name_from_path(path);
   m.family = fam.model_type;
-  m.layers = static_cast<uint32_t>(f.require_uint({"num_hidden_layers", "n_layer"}, 1, kMaxLayers));
-  const auto d_key = f.pick({"hidden_size", "n_embd"});
-  if (!d_key) f.missing({"hidden_size", "n_embd"});
+  m.layers = static_cast<uint32_t>(f.require_uint(spell.layers, 1, kMaxLayers));
+  const auto d_key = f.pick(spell.hidden);
+  if (!d_key) f.missing(spell.hidden);
   m.d_model = static_cast<uint32_t>(f.as_uint(*d_key, 1, kMaxDModel));
-  const auto heads_key = f.pick({"num_attention_heads", "n_head"});
-  if (!heads_key) f.missing({"num_attention_heads", "n_head"});
+  const auto heads_key = f.pick(spell.heads);
+  if (!heads_key) f.missing(spell.heads);
   m.heads = static_cast<uint32_t>(f.as_uint(*heads_key, 1, kMaxHeads));
   const bool kv_given = f.has("num_key_value_heads");
   if (kv_given) m.kv_heads = static_cast<uint32_t>(f.as_uint("num_key_value_heads", 1, kMaxHeads));
   const bool head_dim_given = f.has("head_dim");
   if (head_dim_given) m.head_dim = static_cast<uint32_t>(f.as_uint("head_dim", 1, kMaxHeadDim));
 
-  if (const auto key = f.pick({"intermediate_size", "n_inner"})) {
+  if (const auto key = f.pick(spell.ffn)) {
     m.ffn_dim = static_cast<uint32_t>(f.as_uint(*key, 1, kMaxFfnDim));
   } else if (std::string(fam.model_type) == "gpt2") {
     // GPT2Config: n_inner None means 4 x n_embd.
@@ -462,10 +491,10 @@ ModelConfig load_hf_config(const std::string& path) {
                          cap_text(kMaxFfnDim));
     m.ffn_dim = 4 * m.d_model;
   } else {
-    f.missing({"intermediate_size", "n_inner"});
+    f.missing(spell.ffn);
   }
   m.ffn_kind = fam.ffn;
-  check_activation(f, fam);
+  check_activation(f, fam, spell.activation);
   m.vocab = static_cast<uint32_t>(f.require_uint({"vocab_size"}, 1, kMaxVocab));
 
   if (f.has("rms_norm_eps")) {
@@ -491,7 +520,20 @@ ModelConfig load_hf_config(const std::string& path) {
              "'" + type + "' is not modelled (only 'absolute': a learned position table)");
   }
 
+  if (f.has("sinusoidal_pos_embds") && f.as_bool("sinusoidal_pos_embds"))  // DistilBERT
+    f.fail("sinusoidal_pos_embds",
+           "fixed sinusoidal positions are not modelled (only a learned position table: "
+           "sinusoidal_pos_embds false)");
+
   m.tied_embeddings = f.has("tie_word_embeddings") ? f.as_bool("tie_word_embeddings") : fam.tied;
+  if (std::string(fam.model_type) == "baichuan" && !f.has("max_position_embeddings") &&
+      f.has("model_max_length"))
+    // Baichuan-13B and Baichuan2-13B share model_type "baichuan" with the 7B models but use ALiBi
+    // (no position parameters, no rotation) and write only model_max_length.
+    f.fail("model_max_length",
+           "a Baichuan config without max_position_embeddings is a 13B model, which uses ALiBi "
+           "rather than rotary positions; describe it in a YAML file with pos: none "
+           "(configs/SCHEMA.md)");
   m.max_context = static_cast<uint32_t>(
       f.require_uint({"max_position_embeddings", "n_positions"}, 1, kMaxContext));
   m.causal = fam.causal;
