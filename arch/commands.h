@@ -28,7 +28,12 @@ struct VectorCommand {
   VectorKind kind = VectorKind::kAdd;
   uint64_t rows = 0, cols = 0;
   Format in = Format::kFp16, out = Format::kFp16;
-  Format in2 = Format::kFp16;  ///< the second input of add/mul
+  Format in2 = Format::kFp16;  ///< the second input of add/mul, the depthwise weights
+  uint64_t taps = 1;           ///< window kinds: inputs per output element
+  /// Elements read of the input and of the second input; 0 = rows x cols. A window pass reads
+  /// its input region (fewer elements than rows x cols x taps: windows overlap) and, depthwise,
+  /// taps x cols weights.
+  uint64_t in_elems = 0, in2_elems = 0;
 };
 
 /// A short list held inline: a million steps should not mean a million allocations.

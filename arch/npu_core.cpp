@@ -93,11 +93,15 @@ uint64_t NpuCore::run_command(const Command& cmd) {
     m_counters.macs_by_format[static_cast<size_t>(c.compute)] += t.macs;
   } else {
     const VectorCommand& c = cmd.vector;
-    const VectorTiming t = vector.timing(c.kind, c.rows, c.cols);
+    const VectorTiming t = vector.timing(c.kind, c.rows, c.cols, c.taps);
     const uint64_t elems = c.rows * c.cols;
-    sram_r = bytes_of(elems, c.in) + (vector_kind_inputs(c.kind) > 1 ? bytes_of(elems, c.in2) : 0);
+    sram_r =
+        bytes_of(c.in_elems > 0 ? c.in_elems : elems, c.in) +
+        (vector_kind_inputs(c.kind) > 1 ? bytes_of(c.in2_elems > 0 ? c.in2_elems : elems, c.in2)
+                                        : 0);
     sram_w = bytes_of(elems, c.out);
     unit_cycles = t.cycles;
+    m_counters.macs += t.macs;  // depthwise MACs on the vector unit: counted, not as array MACs
     m_counters.alu_ops += t.alu_ops;
     m_counters.sfu_ops += t.sfu_ops;
   }

@@ -28,6 +28,10 @@ enum class VectorKind : uint8_t {
   kSilu,       ///< x * sigmoid(x)
   kCopy,       ///< format conversion / (de)quantisation pass
   kRope,       ///< rotary embedding: x * cos + rotate(x) * sin (tables resident in SRAM)
+  // Window kinds: each output element reduces `taps` inputs (an r x s window of its channel).
+  kDepthwise,  ///< depthwise convolution: `taps` multiply-accumulates per output element
+  kMaxPool,    ///< max over `taps` inputs per output element
+  kAvgPool,    ///< sum over `taps` inputs, then one multiply by 1 / taps
 };
 std::string_view vector_kind_name(VectorKind k);
 std::optional<VectorKind> parse_vector_kind(std::string_view s);
@@ -44,17 +48,19 @@ struct VectorUnitConfig {
 struct VectorTiming {
   uint64_t alu_ops = 0;
   uint64_t sfu_ops = 0;
+  uint64_t macs = 0;  ///< multiply-accumulates among the ALU ops (depthwise only)
   uint64_t cycles = 0;
 };
 
+/// `taps` (inputs per output element) applies to the window kinds only.
 VectorTiming vector_timing(const VectorUnitConfig& cfg, VectorKind kind, uint64_t rows,
-                           uint64_t cols);
+                           uint64_t cols, uint64_t taps = 1);
 
 class VectorUnit : public sc_core::sc_module {
  public:
   VectorUnit(sc_core::sc_module_name name, const VectorUnitConfig& cfg, ClockDomain clk);
-  VectorTiming timing(VectorKind kind, uint64_t rows, uint64_t cols) const {
-    return vector_timing(m_cfg, kind, rows, cols);
+  VectorTiming timing(VectorKind kind, uint64_t rows, uint64_t cols, uint64_t taps = 1) const {
+    return vector_timing(m_cfg, kind, rows, cols, taps);
   }
   void occupy(uint64_t cycles);
   uint64_t busy_cycles() const { return m_busy_cycles; }

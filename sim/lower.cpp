@@ -7,83 +7,28 @@
 #include <fmt/format.h>
 
 #include "config/error.h"
+#include "lower_detail.h"
 
 namespace npu {
 
-namespace {
-
-/// Estimates within this factor of the best are treated as ties (see plan_gemm).
-constexpr double kPlanTolerance = 1.01;
-
-[[noreturn]] void fail(const Op& op, const std::string& message) {
-  const std::string key = op.src_key.empty() ? "op '" + op.name + "'" : op.src_key;
-  // Ops read from a trace are reported where they were written (`ops[3]`), and named.
-  throw ConfigError(op.src_file.empty() ? "<workload>" : op.src_file, op.src_line, op.src_col, key,
-                    op.src_key.empty() ? message : "op '" + op.name + "': " + message);
-}
-
-/// Candidate tile extents of a dimension: powers of two below it, and the dimension itself.
-std::vector<uint64_t> candidates(uint64_t dim) {
-  std::vector<uint64_t> c;
-  for (uint64_t v = 1; v < dim; v *= 2) c.push_back(v);
-  c.push_back(dim);
-  return c;
-}
-
-/// Splits `count` items into `parts` contiguous blocks; block i is [begin, end).
-std::pair<uint64_t, uint64_t> block_of(uint64_t count, uint64_t parts, uint64_t i) {
-  const uint64_t q = count / parts, r = count % parts;
-  const uint64_t begin = i * q + std::min(i, r);
-  return {begin, begin + q + (i < r ? 1 : 0)};
-}
-
-/// Row blocks of A that cores load when K fits one slice: output tiles are dealt in contiguous
-/// blocks with n fastest, and a core reloads A only when its row block changes.
-uint64_t row_blocks_loaded(uint64_t out_tiles, uint64_t tn, uint64_t cores) {
-  uint64_t loads = 0;
-  for (uint64_t c = 0; c < cores; ++c) {
-    const auto [b, e] = block_of(out_tiles, cores, c);
-    if (e > b) loads += (e - 1) / tn - b / tn + 1;
-  }
-  return loads;
-}
-
-/// Tilings within kPlanTolerance of the fastest estimate count as equally fast; of those, the one
-/// with the fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose).
-TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
-  double best_cost = std::numeric_limits<double>::infinity();
-  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
-  const TilePlan* best = nullptr;
-  for (const auto& f : fits)
-    if (f.first <= best_cost * kPlanTolerance && (!best || f.second.steps < best->steps))
-      best = &f.second;
-  return *best;
-}
-
-std::string kib(uint64_t bytes) {
-  return std::to_string(bytes) + " B";
-}
-
-[[noreturn]] void fail_steps(const Op& op, const std::string& what) {
-  fail(op, "this " + what +
-               " is too large to simulate on this chip: every tiling that fits the "
-               "core's SRAM takes more than " +
-               std::to_string(kMaxPlanSteps) +
-               " tile steps (npusim's limit for one op); give the core more SRAM or split the op");
-}
-
-}  // namespace
+using namespace lower_detail;
 
 Format compute_format(const Op& op) {
   return format_bits(op.b_format) > format_bits(op.a_format) ? op.b_format : op.a_format;
 }
 
 std::string op_signature(const Op& op) {
-  return fmt::format(
+  std::string s = fmt::format(
       "{}|{}x{}x{}x{}|{}x{}|g{}q{}c{}|{}{}{}|{}{}{}", static_cast<int>(op.kind), op.batch, op.m,
       op.k, op.n, op.rows, op.cols, op.b_group, op.group, op.causal ? 1 : 0,
       static_cast<int>(op.a_format), static_cast<int>(op.b_format), static_cast<int>(op.c_format),
       static_cast<int>(op.a_loc), static_cast<int>(op.b_loc), static_cast<int>(op.c_loc));
+  if (is_spatial_kind(op.kind)) {
+    const ConvShape& c = op.conv;
+    s += fmt::format("|{}x{}x{}x{}|{}x{}s{}p{}g{}", c.h, c.w, c.c, c.f, c.r, c.s, c.stride, c.pad,
+                     c.groups);
+  }
+  return s;
 }
 
 VectorKind vector_kind_of(OpKind k) {
@@ -107,6 +52,9 @@ VectorKind vector_kind_of(OpKind k) {
     case OpKind::kGather:
     case OpKind::kGemm:
     case OpKind::kAttention:
+    case OpKind::kConv2d:
+    case OpKind::kMaxPool:
+    case OpKind::kAvgPool:
       break;
   }
   return VectorKind::kCopy;  // gather moves rows and converts their format
@@ -125,6 +73,10 @@ TilePlan Lowering::plan(const Op& op) const {
     p = plan_gemm(op);
   else if (op.kind == OpKind::kAttention)
     p = plan_attention(op);
+  else if (op.kind == OpKind::kConv2d && !op.conv.depthwise())
+    p = plan_conv(op);
+  else if (is_spatial_kind(op.kind))
+    p = plan_window(op);
   else
     p = plan_vector(op);
   m_cache.emplace(key, p);
@@ -410,6 +362,20 @@ CostBound Lowering::bound(const Op& op, const TilePlan& p) const {
                                  static_cast<double>(bc), p.compute) +
               array_cycles_bound(arr, static_cast<double>(br), static_cast<double>(bc),
                                  static_cast<double>(hd), p.compute);
+  } else if (is_spatial_kind(op.kind)) {
+    const TileStep s = largest_spatial_step(op, p);
+    for (const DmaDescriptor& d : s.loads) move(d.rows, d.row_bytes);
+    for (const DmaDescriptor& d : s.stores) move(d.rows, d.row_bytes);
+    for (const Command& c : s.commands) {
+      if (c.unit == Unit::kArray)
+        cycles +=
+            array_cycles_bound(arr, static_cast<double>(c.array.m), static_cast<double>(c.array.k),
+                               static_cast<double>(c.array.n), c.array.compute);
+      else
+        cycles += static_cast<double>(vector_timing(m_chip.core.vector, c.vector.kind,
+                                                    c.vector.rows, c.vector.cols, c.vector.taps)
+                                          .cycles);
+    }
   } else {
     const uint64_t rows = p.mt;
     if (op.a_loc == Location::kDram)
@@ -435,6 +401,8 @@ std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uin
     lower_gemm(op, plan, programs);
   else if (op.kind == OpKind::kAttention)
     lower_attention(op, plan, programs);
+  else if (is_spatial_kind(op.kind))
+    lower_spatial(op, plan, programs);
   else
     lower_vector(op, plan, programs);
   return programs;

@@ -15,6 +15,14 @@
 // Vector ops are cut into row blocks (whole rows: row-wise ops need them) that fit double-buffered
 // in the input and output buffers, dealt to cores in contiguous blocks.
 //
+// Convolutions and pools (sim/lower_conv.cpp): a dense conv2d is the implicit GEMM
+// M = batch x out_h x out_w, K = r x s x c, N = f on the array, tiled into output tiles of whole
+// output rows or blocks of them (out_rows x out_cols pixels of one image, or whole images) x
+// filter blocks, and channel slices of K (kt = r x s x channels). What a tile loads from DRAM is
+// the input region its windows read (covered_inputs: the rows and columns under the tile's
+// windows, halo included, padding excluded) for its channel slice, never the im2col matrix.
+// Depthwise convs and pools run on the vector unit over the same output tiles x channel blocks.
+//
 // A tiling that cannot fit even at its smallest is a ConfigError naming the op, and so is an op
 // no tiling of at most kMaxPlanSteps steps fits (lower() holds every step of an op in memory).
 #pragma once
@@ -37,6 +45,11 @@ struct TilePlan {
   uint64_t steps = 0;              ///< tile steps over all cores
   Format compute = Format::kInt8;  ///< MAC format of a GEMM or attention
   bool dequant_b = false;          ///< B (weights, or K and V) converted on the vector unit first
+  /// conv2d, maxpool, avgpool: an output tile is `images` whole images, or (images = 1)
+  /// out_rows x out_cols output pixels of one image; mt = images x out_rows x out_cols. Dense
+  /// conv: nt filters, kt = r x s x the channels of a slice (the implicit GEMM's tile). Window
+  /// kinds (depthwise conv, pools, on the vector unit): nt channels, kt = r x s.
+  uint64_t images = 0, out_rows = 0, out_cols = 0;
 };
 
 /// Tile steps of one op at most: the planner considers only tilings within it. lower() holds all
@@ -78,10 +91,15 @@ class Lowering {
   TilePlan plan_gemm(const Op& op) const;
   TilePlan plan_vector(const Op& op) const;
   TilePlan plan_attention(const Op& op) const;
+  TilePlan plan_conv(const Op& op) const;    // dense conv2d, sim/lower_conv.cpp
+  TilePlan plan_window(const Op& op) const;  // depthwise conv2d, maxpool, avgpool
   MacFormat mac_format(const Op& op, const char* what) const;
   void lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   void lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   void lower_attention(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  void lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  /// A step of a spatial op with its tiles at their largest (for bound()).
+  TileStep largest_spatial_step(const Op& op, const TilePlan& p) const;
 
   const ChipConfig& m_chip;
   mutable std::unordered_map<std::string, TilePlan> m_cache;  ///< plans by op_signature()

@@ -20,6 +20,13 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string shape_of(const Op& op) {
+  if (is_spatial_kind(op.kind)) {  // NxHxWxC, window r x s / stride, padding, output channels
+    const ConvShape& c = op.conv;
+    std::string s =
+        fmt::format("{}x{}x{}x{}:{}x{}/{}p{}", op.batch, c.h, c.w, c.c, c.r, c.s, c.stride, c.pad);
+    if (op.kind == OpKind::kConv2d) s += fmt::format(":{}{}", c.f, c.depthwise() ? "dw" : "");
+    return s;
+  }
   if (op.kind == OpKind::kGemm || op.kind == OpKind::kAttention) {
     std::string s = fmt::format("{}x{}x{}", op.m, op.k, op.n);  // attention: queries x dim x keys
     return op.batch > 1 ? fmt::format("{}x{}", op.batch, s) : s;
@@ -89,9 +96,10 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
     // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
     const uint64_t work = o.macs > 0 ? 2 * o.macs : o.actions.alu_ops + o.actions.sfu_ops;
     const double intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
-    const std::string tile = op.kind == OpKind::kGemm || op.kind == OpKind::kAttention
-                                 ? fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt)
-                                 : fmt::format("{}x{}", o.plan.mt, o.plan.nt);
+    const std::string tile =
+        op.kind == OpKind::kGemm || op.kind == OpKind::kAttention || is_spatial_kind(op.kind)
+            ? fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt)
+            : fmt::format("{}x{}", o.plan.mt, o.plan.nt);
     const EnergyBreakdown& e = o.energy;
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},"

@@ -155,15 +155,18 @@ class Driver : public sc_core::sc_module {
     // reachable bandwidth.
     const double peak = static_cast<double>(chip.cores) *
                         static_cast<double>(chip.core.array.peak_macs_per_cycle(plan.compute));
+    // The array's MACs: a depthwise conv's run on the vector unit (in r.macs, not here).
+    uint64_t array_macs = 0;
+    for (uint64_t m : r.actions.macs_by_format) array_macs += m;
     const uint64_t compute_floor =
-        (op.kind == OpKind::kGemm && peak > 0)
-            ? static_cast<uint64_t>(std::ceil(static_cast<double>(r.macs) / peak))
+        ((op.kind == OpKind::kGemm || op.kind == OpKind::kConv2d) && peak > 0)
+            ? static_cast<uint64_t>(std::ceil(static_cast<double>(array_macs) / peak))
             : 0;
     const uint64_t memory_floor = chip.clock.ps_to_cycles_ceil(
         transfer_ps(r.actions.dram_bytes, chip.memory.reachable_bytes_per_s()));
     r.roofline_cycles = std::max(compute_floor, memory_floor);
     r.array_utilization =
-        (r.cycles() > 0 && peak > 0) ? static_cast<double>(r.macs) / (peak * r.cycles()) : 0.0;
+        (r.cycles() > 0 && peak > 0) ? static_cast<double>(array_macs) / (peak * r.cycles()) : 0.0;
 
     // What bound it: the busiest resource, unless none was busy for half the op (then fixed
     // latencies -- dispatch, DMA setup, memory round trips, pipeline fill -- dominate).

@@ -1,5 +1,6 @@
 #include "op.h"
 
+#include <algorithm>
 #include <tuple>
 
 namespace npu {
@@ -28,12 +29,50 @@ std::string op_kind_name(OpKind k) {
       return "gather";
     case OpKind::kAttention:
       return "attention";
+    case OpKind::kConv2d:
+      return "conv2d";
+    case OpKind::kMaxPool:
+      return "maxpool";
+    case OpKind::kAvgPool:
+      return "avgpool";
   }
   return "?";
 }
 
 bool is_vector_kind(OpKind k) {
-  return k != OpKind::kGemm && k != OpKind::kAttention;
+  return k != OpKind::kGemm && k != OpKind::kAttention && !is_spatial_kind(k);
+}
+
+bool is_spatial_kind(OpKind k) {
+  return k == OpKind::kConv2d || k == OpKind::kMaxPool || k == OpKind::kAvgPool;
+}
+
+uint64_t covered_inputs(uint64_t first, uint64_t count, uint64_t kernel, uint64_t stride,
+                        uint64_t pad, uint64_t in) {
+  if (count == 0) return 0;
+  // Signed: windows start up to `pad` before the input. o * stride <= in + 2 pad - kernel for
+  // every output o, so nothing here leaves 64 bits for dimensions of at most 2^32.
+  const auto k = static_cast<int64_t>(kernel), st = static_cast<int64_t>(stride),
+             p = static_cast<int64_t>(pad), n = static_cast<int64_t>(in);
+  const auto o0 = static_cast<int64_t>(first), o1 = static_cast<int64_t>(first + count - 1);
+  if (st <= k) {  // windows overlap or touch: their union is one interval
+    const int64_t lo = std::max<int64_t>(o0 * st - p, 0);
+    const int64_t hi = std::min<int64_t>(o1 * st - p + k, n);
+    return hi > lo ? static_cast<uint64_t>(hi - lo) : 0;
+  }
+  // Disjoint windows (stride > kernel, e.g. a 1x1 conv of stride 2): g(x) counts the indices
+  // below x that some window reads; the answer is g(in) - g(0).
+  auto g = [&](int64_t x) {
+    // Windows ending at or before x are whole: o * st - p + k <= x.
+    const int64_t num = x + p - k;
+    const int64_t last_whole = num >= 0 ? num / st : -((-num + st - 1) / st);  // floor
+    const int64_t whole = std::clamp<int64_t>(last_whole - o0 + 1, 0, o1 - o0 + 1);
+    int64_t sum = whole * k;
+    const int64_t o = o0 + whole;  // the next window may straddle x (only one can)
+    if (o <= o1) sum += std::clamp<int64_t>(x - (o * st - p), 0, k);
+    return sum;
+  };
+  return static_cast<uint64_t>(g(n) - g(0));
 }
 
 namespace {
@@ -53,6 +92,10 @@ uint64_t Op::macs() const {
       return batch * m * k * n;
     case OpKind::kAttention:
       return batch * 2 * k * visible_keys(*this);
+    case OpKind::kConv2d:
+      // c / groups input channels per filter: c dense, 1 depthwise.
+      return batch * conv.out_h() * conv.out_w() * conv.f * conv.r * conv.s *
+             (conv.c / conv.groups);
     default:
       return 0;
   }
@@ -66,7 +109,8 @@ bool same_op(const Op& a, const Op& b) {
   auto fields = [](const Op& o) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal,
                     o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc, o.rows, o.cols,
-                    o.layer, o.op_class, o.phase, o.step);
+                    o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s, o.conv.stride,
+                    o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step);
   };
   return fields(a) == fields(b);
 }

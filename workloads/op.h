@@ -23,10 +23,38 @@ enum class OpKind : uint8_t {
   kRope,       ///< rotary position embedding over rows x cols (cols even): x*cos + rot(x)*sin
   kGather,     ///< rows rows of cols elements picked from a table in DRAM (embedding lookup)
   kAttention,  ///< fused (flash) attention, see below
+  kConv2d,     ///< 2-D convolution (dense or depthwise), NHWC, see ConvShape
+  kMaxPool,    ///< max over an r x s window, per channel
+  kAvgPool,    ///< average over an r x s window, per channel (r x s = h x w: global)
 };
 std::string op_kind_name(OpKind k);
-/// The kinds the vector unit runs (rows x cols passes), including rope and gather's copy.
+/// The kinds the vector unit runs (rows x cols passes), including rope and gather's copy. The
+/// spatial kinds (conv2d, maxpool, avgpool) are not: their shape is a ConvShape.
 bool is_vector_kind(OpKind k);
+/// conv2d, maxpool and avgpool: ops whose shape is a ConvShape.
+bool is_spatial_kind(OpKind k);
+
+/// Shape of a spatial op (conv2d, maxpool, avgpool), NHWC: `Op::batch` images of h x w pixels of
+/// c channels, an r x s window moved by `stride` over the input padded by `pad` zeros on every
+/// side. conv2d has f filters and `groups` 1 (dense) or c == f (depthwise); pools keep the
+/// channels (f = 0, groups = 1).
+struct ConvShape {
+  uint64_t h = 0, w = 0, c = 0, f = 0;
+  uint64_t r = 0, s = 0;
+  uint64_t stride = 1, pad = 0;
+  uint64_t groups = 1;
+
+  /// Output rows and columns: (h + 2 pad - r) / stride + 1 (the window fits the padded input).
+  uint64_t out_h() const { return (h + 2 * pad - r) / stride + 1; }
+  uint64_t out_w() const { return (w + 2 * pad - s) / stride + 1; }
+  bool depthwise() const { return groups > 1; }
+};
+
+/// Input indices in [0, in) read by the windows of outputs [first, first + count) along one
+/// axis: output o reads [o * stride - pad, o * stride - pad + kernel). Exact, O(1); padding
+/// is not counted (it is never loaded). Needs first + count <= the axis's output size.
+uint64_t covered_inputs(uint64_t first, uint64_t count, uint64_t kernel, uint64_t stride,
+                        uint64_t pad, uint64_t in);
 
 /// Where a tensor lives before (operand) or after (result) the op.
 enum class Location : uint8_t { kDram, kSram };
@@ -42,6 +70,8 @@ std::string location_name(Location l);
 ///   position-major: row r is position r / group), `n` keys and values, head dimension `k`.
 ///   A = Q and C = O in a_format/c_format, K and V in b_format. With `causal`, query position p
 ///   (of m / group) sees the first n - m/group + p + 1 keys.
+/// - conv2d, maxpool, avgpool: `conv` (ConvShape) with `batch` images; A = the input
+///   activations, B = a conv's weights (r x s x c x f dense, r x s x c depthwise), C = the output.
 struct Op {
   std::string name;
   OpKind kind = OpKind::kGemm;
@@ -56,6 +86,8 @@ struct Op {
   // Vector op shape: rows x cols elements; the input in a_format (the second input of add/mul in
   // b_format), the result in c_format.
   uint64_t rows = 0, cols = 0;
+  // Spatial op shape (conv2d, maxpool, avgpool); the images are `batch`.
+  ConvShape conv;
   // Tags for reports (layer index, op class, phase and decode step); free text, may be empty.
   std::string layer;
   std::string op_class;
@@ -67,7 +99,8 @@ struct Op {
   int src_line = 0, src_col = 0;
   std::string src_key;
 
-  /// Useful MACs: the GEMM's, or attention's Q x K^T and P x V over the keys each query sees.
+  /// Useful MACs: the GEMM's, attention's Q x K^T and P x V over the keys each query sees, or a
+  /// conv's batch x out_h x out_w x f x r x s x c / groups (pools: 0).
   uint64_t macs() const;
   /// Bytes of B (a GEMM's weights) with its group-wise scales.
   uint64_t b_bytes(uint64_t elems) const;

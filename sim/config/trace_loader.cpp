@@ -1,6 +1,8 @@
 // load_trace: an op trace YAML (schema: configs/SCHEMA.md) to the ops it lists, in order.
+#include <cctype>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -25,10 +27,10 @@ constexpr uint32_t kMaxBGroup = uint32_t{1} << 20;  ///< elements of B per scale
 constexpr uint32_t kMaxGroup = 65536;               ///< query heads per KV head
 constexpr uint32_t kMaxStep = 0xFFFFFFFFu;          ///< Op::step is 32 bits
 
-constexpr OpKind kKinds[] = {OpKind::kGemm,    OpKind::kAdd,       OpKind::kMul,
-                             OpKind::kSoftmax, OpKind::kLayerNorm, OpKind::kRmsNorm,
-                             OpKind::kGelu,    OpKind::kSilu,      OpKind::kRope,
-                             OpKind::kGather,  OpKind::kAttention};
+constexpr OpKind kKinds[] = {
+    OpKind::kGemm,      OpKind::kAdd,    OpKind::kMul,     OpKind::kSoftmax, OpKind::kLayerNorm,
+    OpKind::kRmsNorm,   OpKind::kGelu,   OpKind::kSilu,    OpKind::kRope,    OpKind::kGather,
+    OpKind::kAttention, OpKind::kConv2d, OpKind::kMaxPool, OpKind::kAvgPool};
 constexpr Location kLocations[] = {Location::kDram, Location::kSram};
 
 // Keys by the ops they belong to.
@@ -39,11 +41,16 @@ const std::vector<std::string> kVectorKeys = {"rows", "cols"};
 const std::vector<std::string> kSecondInputKeys = {"b", "b_format"};
 const std::vector<std::string> kGemmOnlyKeys = {"b_group"};
 const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal"};
+// Spatial ops (conv2d, maxpool, avgpool) have `batch` and these; a conv also filters and groups.
+const std::vector<std::string> kSpatialKeys = {"h", "w", "channels", "r", "s", "stride", "pad"};
+const std::vector<std::string> kConvOnlyKeys = {"filters", "groups"};
+const std::vector<std::string> kMatrixOnlyKeys = {"m", "k", "n"};
 
 /// Ops with a second operand B: a GEMM's weights, attention's K and V, an eltwise add's or mul's
 /// other input.
 bool has_second_input(OpKind k) {
-  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul;
+  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul ||
+         k == OpKind::kConv2d;
 }
 
 /// Fails at the first of `keys` present in `m`, explaining why it does not belong.
@@ -66,6 +73,63 @@ std::string scope_text(const Op& op) {
          std::to_string(op.step);
 }
 
+/// The shape of a conv2d, maxpool or avgpool (ConvShape and batch), checked: positive sizes,
+/// the window inside the padded input, groups 1 or depthwise, and the caps.
+void read_spatial(const MapReader& m, const Value& item, Op& op) {
+  ConvShape& c = op.conv;
+  const bool conv = op.kind == OpKind::kConv2d;
+  const std::string kind = op_kind_name(op.kind);
+  auto dim = [&](const char* key) { return m.require(key).as_uint(1, kMaxDim); };
+  if (auto x = m.get("batch")) op.batch = x->as_uint(1, kMaxDim);
+  c.h = dim("h");
+  c.w = dim("w");
+  c.c = dim("channels");
+  if (conv) c.f = dim("filters");
+  const Value r = m.require("r"), s = m.require("s");
+  c.r = r.as_uint(1, kMaxDim);
+  c.s = s.as_uint(1, kMaxDim);
+  if (auto x = m.get("stride")) c.stride = x->as_uint(1, kMaxDim);
+  std::optional<Value> pad = m.get("pad");
+  if (pad) c.pad = pad->as_uint(0, kMaxDim);
+  // The window must fit the padded input: then out_h, out_w >= 1.
+  const std::string padded = c.pad > 0 ? " + 2 x pad (" + std::to_string(c.pad) + ")" : "";
+  if (c.r > c.h + 2 * c.pad)
+    r.fail("the kernel (r = " + std::to_string(c.r) + ") is taller than the padded input: h (" +
+           std::to_string(c.h) + ")" + padded + " = " + std::to_string(c.h + 2 * c.pad) +
+           " rows, so there is no output row");
+  if (c.s > c.w + 2 * c.pad)
+    s.fail("the kernel (s = " + std::to_string(c.s) + ") is wider than the padded input: w (" +
+           std::to_string(c.w) + ")" + padded + " = " + std::to_string(c.w + 2 * c.pad) +
+           " columns, so there is no output column");
+  if (conv) {
+    if (auto x = m.get("groups")) {
+      c.groups = x->as_uint(1, kMaxDim);
+      if (c.groups != 1 && (c.groups != c.c || c.groups != c.f))
+        x->fail(
+            "groups must be 1 (a dense conv) or equal channels and filters (a depthwise "
+            "conv, here " +
+            std::to_string(c.c) + " and " + std::to_string(c.f) + "); got " +
+            std::to_string(c.groups) + " (other grouped convs are not modelled)");
+    }
+  }
+  // Caps, in doubles (products of 2^32 dimensions leave 64 bits): the implicit GEMM's
+  // dimensions as a gemm's, its MACs (or a pool's window reads), and every tensor.
+  const double b = static_cast<double>(op.batch), oh = static_cast<double>(c.out_h()),
+               ow = static_cast<double>(c.out_w()), ch = static_cast<double>(c.c),
+               f = static_cast<double>(conv ? c.f : c.c),
+               taps = static_cast<double>(c.r) * static_cast<double>(c.s);
+  const double per_filter = conv && c.groups == 1 ? ch : 1.0;
+  if (b * oh * ow > static_cast<double>(kMaxDim) ||
+      taps * per_filter > static_cast<double>(kMaxDim))
+    item.fail(kind + " too large: batch x out_h x out_w or r x s x channels exceeds 2^32");
+  if (b * oh * ow * f * taps * per_filter > kMaxMacs)
+    item.fail(kind + " too large: batch x out_h x out_w x " + (conv ? "filters" : "channels") +
+              " x r x s" + (conv && c.groups == 1 ? " x channels" : "") + " exceeds 2^62");
+  if (b * static_cast<double>(c.h) * static_cast<double>(c.w) * ch > kMaxElems ||
+      b * oh * ow * f > kMaxElems || taps * per_filter * f > kMaxElems)
+    item.fail(kind + " too large: the input, the output or the weights exceed 2^56 elements");
+}
+
 Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   static const EnumTable<OpKind> kinds = config::enum_table(kKinds, op_kind_name);
   static const EnumTable<Location> locations = config::enum_table(kLocations, location_name);
@@ -85,13 +149,33 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   const bool gemm = op.kind == OpKind::kGemm;
   const bool attention = op.kind == OpKind::kAttention;
   const bool matrix = gemm || attention;
+  const bool conv = op.kind == OpKind::kConv2d;
+  const bool spatial = is_spatial_kind(op.kind);
   const bool second = has_second_input(op.kind);
 
   // Keys of another kind are named as such, before the generic unknown-key check.
-  const char* const shape = gemm        ? " (a gemm's shape is m, k, n and batch)"
-                            : attention ? " (an attention op's shape is batch, m, n, k and group)"
-                                        : " (a vector op's shape is rows and cols)";
-  reject_keys(m, matrix ? kVectorKeys : kMatrixKeys, a_kind_op + shape);
+  const char* const shape =
+      gemm        ? " (a gemm's shape is m, k, n and batch)"
+      : attention ? " (an attention op's shape is batch, m, n, k and group)"
+      : conv      ? " (a conv2d's shape is batch, h, w, channels, filters, r, s, stride, pad and "
+                    "groups)"
+      : spatial   ? " (a pool's shape is batch, h, w, channels, r, s, stride and pad)"
+                  : " (a vector op's shape is rows and cols)";
+  if (spatial) {
+    reject_keys(m, kMatrixOnlyKeys, a_kind_op + shape);
+    reject_keys(m, kVectorKeys, a_kind_op + shape);
+    // `c` is where the result goes, as on every op; `f` is no key. Say what was meant.
+    if (auto x = m.get("c"); x && x->node().IsScalar() && !x->as_string().empty() &&
+                             std::isdigit(static_cast<unsigned char>(x->as_string()[0])))
+      x->fail("'c' is where the result goes (dram or sram); the input channels are 'channels'");
+    if (auto k = m.key("f"))
+      k->fail(conv ? "unknown key 'f'; a conv2d's output channels are 'filters'"
+                   : "unknown key 'f'; a pool keeps its channels ('channels')");
+  } else {
+    reject_keys(m, matrix ? kVectorKeys : kMatrixKeys, a_kind_op + shape);
+    reject_keys(m, kSpatialKeys, a_kind_op + shape);
+  }
+  if (!conv) reject_keys(m, kConvOnlyKeys, a_kind_op + " (only a conv2d has filters and groups)");
   if (!gemm)
     reject_keys(m, kGemmOnlyKeys, a_kind_op + " (only a gemm's B carries group-wise scales)");
   if (!attention)
@@ -101,7 +185,13 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
     reject_keys(m, kSecondInputKeys,
                 a_kind_op + ": it has one input, 'a' (only gemm, attention, add and mul take 'b')");
   std::vector<std::string> keys = kCommonKeys;
-  append(keys, matrix ? kMatrixKeys : kVectorKeys);
+  if (spatial) {
+    keys.push_back("batch");
+    append(keys, kSpatialKeys);
+    if (conv) append(keys, kConvOnlyKeys);
+  } else {
+    append(keys, matrix ? kMatrixKeys : kVectorKeys);
+  }
   if (gemm) append(keys, kGemmOnlyKeys);
   if (attention) append(keys, kAttentionOnlyKeys);
   if (second) append(keys, kSecondInputKeys);
@@ -155,6 +245,8 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
       if (b * mm * k > kMaxElems || 2 * b * n * k > kMaxElems)
         item.fail("attention too large: Q, K and V or O exceed 2^56 elements");
     }
+  } else if (spatial) {
+    read_spatial(m, item, op);
   } else {
     op.rows = dim("rows");
     const Value cols = m.require("cols");
@@ -167,7 +259,7 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   }
 
   // `format` sets all three operands; a_format/b_format/c_format override one each.
-  Format all = gemm ? Format::kInt8 : Format::kFp16;
+  Format all = gemm || conv ? Format::kInt8 : Format::kFp16;
   if (auto x = m.get("format")) all = x->as_enum(formats);
   auto format = [&](const char* key) {
     auto x = m.get(key);

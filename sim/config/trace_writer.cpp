@@ -77,7 +77,8 @@ class OpLine {
 };
 
 bool takes_b(OpKind k) {
-  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul;
+  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul ||
+         k == OpKind::kConv2d;
 }
 
 [[noreturn]] void cannot_write(size_t i, const Op& op, const std::string& what) {
@@ -85,12 +86,24 @@ bool takes_b(OpKind k) {
                               op_kind_name(op.kind) + "): " + what + "; a trace cannot express it");
 }
 
+bool same_conv(const ConvShape& a, const ConvShape& b) {
+  return a.h == b.h && a.w == b.w && a.c == b.c && a.f == b.f && a.r == b.r && a.s == b.s &&
+         a.stride == b.stride && a.pad == b.pad && a.groups == b.groups;
+}
+
 /// Fails unless every field that does not apply to the op's kind holds its default.
 void check_expressible(size_t i, const Op& op) {
   const Op d;
   const bool gemm = op.kind == OpKind::kGemm, attention = op.kind == OpKind::kAttention;
   if (op.name.empty()) cannot_write(i, op, "the name is empty");
-  if (gemm || attention) {
+  const bool spatial = is_spatial_kind(op.kind);
+  if (!spatial && !same_conv(op.conv, d.conv)) cannot_write(i, op, "a conv shape is set");
+  if (spatial) {
+    if (op.m != d.m || op.k != d.k || op.n != d.n || op.rows != d.rows || op.cols != d.cols)
+      cannot_write(i, op, "m, k, n, rows or cols is set");
+    if (op.kind != OpKind::kConv2d && (op.conv.f != d.conv.f || op.conv.groups != d.conv.groups))
+      cannot_write(i, op, "filters or groups is set (conv2d only)");
+  } else if (gemm || attention) {
     if (op.rows != d.rows || op.cols != d.cols) cannot_write(i, op, "rows or cols is set");
   } else if (op.m != d.m || op.k != d.k || op.n != d.n || op.batch != d.batch) {
     cannot_write(i, op, "m, k, n or batch is set");
@@ -106,7 +119,8 @@ void check_expressible(size_t i, const Op& op) {
 
 /// The formats of one op: the `format` shorthand when it saves keys, then the overrides.
 void write_formats(OpLine& line, const Op& op) {
-  const Format kind_default = op.kind == OpKind::kGemm ? Format::kInt8 : Format::kFp16;
+  const Format kind_default =
+      op.kind == OpKind::kGemm || op.kind == OpKind::kConv2d ? Format::kInt8 : Format::kFp16;
   const bool b = takes_b(op.kind);
   auto keys_with = [&](Format all) {
     return (op.a_format != all) + (b && op.b_format != all) + (op.c_format != all);
@@ -142,6 +156,18 @@ void write_op(std::string& out, size_t i, const Op& op) {
     if (op.b_group != d.b_group) line.number("b_group", op.b_group);
     if (op.group != d.group) line.number("group", op.group);
     if (op.causal) line.word("causal", "true");
+  } else if (is_spatial_kind(op.kind)) {
+    const ConvShape& c = op.conv;
+    if (op.batch != d.batch) line.number("batch", op.batch);
+    line.number("h", c.h);
+    line.number("w", c.w);
+    line.number("channels", c.c);
+    if (op.kind == OpKind::kConv2d) line.number("filters", c.f);
+    line.number("r", c.r);
+    line.number("s", c.s);
+    if (c.stride != d.conv.stride) line.number("stride", c.stride);
+    if (c.pad != d.conv.pad) line.number("pad", c.pad);
+    if (c.groups != d.conv.groups) line.number("groups", c.groups);
   } else {
     line.number("rows", op.rows);
     line.number("cols", op.cols);

@@ -141,12 +141,14 @@ inline void check_lowering(const ChipConfig& chip, const Lowering& lowering, con
   if (p.steps > kMaxLoweredSteps) return;
   const std::vector<CoreProgram> programs = lowering.lower(op, p, 0);
   check(programs.size() == chip.cores, "not one program per core");
-  uint64_t steps = 0, macs = 0, rows = 0;
+  uint64_t steps = 0, macs = 0, rows = 0, window_macs = 0;
   for (const CoreProgram& prog : programs) {
     steps += prog.steps.size();
     for (const TileStep& s : prog.steps)
       for (const Command& c : s.commands) {
         if (c.unit == Unit::kArray) macs += c.array.m * c.array.k * c.array.n;
+        if (c.unit == Unit::kVector && c.vector.kind == VectorKind::kDepthwise)
+          window_macs += c.vector.rows * c.vector.cols * c.vector.taps;
         if (c.unit == Unit::kVector && is_vector_kind(op.kind)) rows += c.vector.rows;
       }
   }
@@ -155,6 +157,11 @@ inline void check_lowering(const ChipConfig& chip, const Lowering& lowering, con
   if (op.kind == OpKind::kGemm)
     check(macs == op.macs(), "the tiles of " + op.name + " do " + std::to_string(macs) +
                                  " MACs, the GEMM " + std::to_string(op.macs()));
+  // A conv's tiles do its MACs: on the array (dense, the implicit GEMM) or the vector unit.
+  if (op.kind == OpKind::kConv2d)
+    check((op.conv.depthwise() ? window_macs : macs) == op.macs(),
+          "the tiles of conv " + op.name + " do " + std::to_string(macs + window_macs) +
+              " MACs, the conv " + std::to_string(op.macs()));
   if (is_vector_kind(op.kind))
     check(rows == op.rows, "the passes of " + op.name + " cover " + std::to_string(rows) +
                                " rows of " + std::to_string(op.rows));

@@ -1,0 +1,76 @@
+// Helpers the lowering's files share (sim/lower.cpp, sim/lower_conv.cpp); not an API.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/error.h"
+#include "lower.h"
+
+namespace npu::lower_detail {
+
+/// Estimates within this factor of the best are treated as ties (see plan_gemm).
+inline constexpr double kPlanTolerance = 1.01;
+
+[[noreturn]] inline void fail(const Op& op, const std::string& message) {
+  const std::string key = op.src_key.empty() ? "op '" + op.name + "'" : op.src_key;
+  // Ops read from a trace are reported where they were written (`ops[3]`), and named.
+  throw ConfigError(op.src_file.empty() ? "<workload>" : op.src_file, op.src_line, op.src_col, key,
+                    op.src_key.empty() ? message : "op '" + op.name + "': " + message);
+}
+
+/// Candidate tile extents of a dimension: powers of two below it, and the dimension itself.
+inline std::vector<uint64_t> candidates(uint64_t dim) {
+  std::vector<uint64_t> c;
+  for (uint64_t v = 1; v < dim; v *= 2) c.push_back(v);
+  c.push_back(dim);
+  return c;
+}
+
+/// Splits `count` items into `parts` contiguous blocks; block i is [begin, end).
+inline std::pair<uint64_t, uint64_t> block_of(uint64_t count, uint64_t parts, uint64_t i) {
+  const uint64_t q = count / parts, r = count % parts;
+  const uint64_t begin = i * q + std::min(i, r);
+  return {begin, begin + q + (i < r ? 1 : 0)};
+}
+
+/// Row blocks of A that cores load when K fits one slice: output tiles are dealt in contiguous
+/// blocks with n fastest, and a core reloads A only when its row block changes.
+inline uint64_t row_blocks_loaded(uint64_t out_tiles, uint64_t tn, uint64_t cores) {
+  uint64_t loads = 0;
+  for (uint64_t c = 0; c < cores; ++c) {
+    const auto [b, e] = block_of(out_tiles, cores, c);
+    if (e > b) loads += (e - 1) / tn - b / tn + 1;
+  }
+  return loads;
+}
+
+/// Tilings within kPlanTolerance of the fastest estimate count as equally fast; of those, the one
+/// with the fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose).
+inline TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
+  const TilePlan* best = nullptr;
+  for (const auto& f : fits)
+    if (f.first <= best_cost * kPlanTolerance && (!best || f.second.steps < best->steps))
+      best = &f.second;
+  return *best;
+}
+
+inline std::string kib(uint64_t bytes) {
+  return std::to_string(bytes) + " B";
+}
+
+[[noreturn]] inline void fail_steps(const Op& op, const std::string& what) {
+  fail(op, "this " + what +
+               " is too large to simulate on this chip: every tiling that fits the "
+               "core's SRAM takes more than " +
+               std::to_string(kMaxPlanSteps) +
+               " tile steps (npusim's limit for one op); give the core more SRAM or split the op");
+}
+
+}  // namespace npu::lower_detail
