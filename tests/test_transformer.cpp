@@ -382,6 +382,30 @@ TEST(Transformer, DecodeKvLengthGrowsByOnePerStep) {
   EXPECT_EQ(d.decode_tokens, 4u * 5);
 }
 
+TEST(Transformer, PrefillAfterCachedPositionsAttendsToAllOfThem) {
+  const ModelConfig m = model("llama-3.2-1b");  // 32 heads, 8 KV heads (g = 4), hd 64
+  RunSpec s;
+  s.phase = Phase::kPrefill;
+  s.prompt = 128;
+  const Workload empty = build_workload(m, s);
+  s.context = 3968;  // a 128-token chunk at the end of a 4096-position cache
+  const Workload w = build_workload(m, s);
+  EXPECT_EQ(w.context, 3968u);
+  EXPECT_EQ(w.max_kv_length, 4096u);
+  EXPECT_EQ(w.prefill_tokens, 128u);
+  EXPECT_EQ(w.ops.size(), empty.ops.size());  // the same graph, longer attention
+  const Op& a = find(w, "prefill", 0, "L3.attention");
+  EXPECT_EQ(a.m, 4u * 128);  // g x P query rows
+  EXPECT_EQ(a.n, 4096u);     // C + P keys; causal: position p sees C + p + 1 of them
+  EXPECT_TRUE(a.causal);
+  EXPECT_EQ(find(empty, "prefill", 0, "L3.attention").n, 128u);
+  // Projections and the FFN do not change; the cache grows by the prompt's 128 positions.
+  EXPECT_TRUE(same_op(find(w, "prefill", 0, "L3.ffn_up"), find(empty, "prefill", 0, "L3.ffn_up")));
+  EXPECT_EQ(w.footprint.kv_cache_bytes, 2u * 16 * 8 * 64 * 4096 * 2);  // K,V x layers x kv x hd
+  // Causal over an offset: the last of the 128 queries sees all 4096 keys, the first 3969.
+  EXPECT_EQ(a.macs(), 2u * 8 * 4 * 64 * (128 * 3968 + 128 * 129 / 2));
+}
+
 TEST(Transformer, StandardScoresGrowWithNSquaredFlashKvWithN) {
   const ModelConfig m = model("llama-3.2-1b");  // 32 heads, 8 KV heads, hd 64
   // Standard prefill, no SRAM to keep scores: scores B x heads x P x P in DRAM, twice (written
@@ -536,8 +560,13 @@ TEST(Transformer, BadRunsNameTheOption) {
   r = s;
   r.context = 77;  // both phases: the context is the prompt
   expect_error(m, r, "--context");
-  r.phase = Phase::kPrefill;
-  expect_error(m, r, "--context");
+  r.phase = Phase::kPrefill;  // prefill after 77 cached positions: valid, up to the maximum
+  r.prompt = 4096 - 77;
+  EXPECT_EQ(build_workload(m, r).max_kv_length, 4096u);
+  r.prompt += 1;
+  expect_error(m, r, "--context", "context C + prompt P = 77 + 4020 exceeds llama-2-7b's maximum");
+  r.prompt = 16;
+  expect_error(model("bert-base"), r, "--context", "bert-base is an encoder (no KV cache)");
 
   r = s;
   r.weights = Format::kFp32;

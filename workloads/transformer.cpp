@@ -376,10 +376,19 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
       throw WorkloadError("--prompt",
                           "prompt P = " + std::to_string(s.prompt) + " exceeds " + max_text);
   }
-  if (s.phase == Phase::kPrefill && s.context != 0)
-    throw WorkloadError("--context", "prefill starts from an empty KV cache; --context (" +
-                                         std::to_string(s.context) +
-                                         ") applies to decode only (--phase decode or both)");
+  if (s.phase == Phase::kPrefill && s.context != 0) {
+    // A prompt appended to C cached positions (a chunk of a long prompt, a later turn of a chat,
+    // a static-shape prompt processor over a fixed-size cache): C + P keys per query.
+    if (!m.causal)
+      throw WorkloadError("--context", m.name +
+                                           " is an encoder (no KV cache): a prompt cannot follow "
+                                           "cached positions; leave --context at 0");
+    check_count("--context", "context", s.context, 0, kMaxPositions);
+    if (s.context + s.prompt > max_ctx)
+      throw WorkloadError("--context", "context C + prompt P = " + std::to_string(s.context) +
+                                           " + " + std::to_string(s.prompt) + " exceeds " +
+                                           max_text);
+  }
   if (s.phase == Phase::kBoth && s.context != 0 && s.context != s.prompt)
     throw WorkloadError("--context",
                         "with --phase both, decode continues the prompt just "
@@ -401,20 +410,21 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
                               max_text);
   }
 
-  if (prefill) check_pass_size(m, s, s.prompt, s.prompt, true, "--prompt");
+  // Prefill-only runs may follow C cached positions; with decode, prefill starts empty.
+  const uint64_t prefill_cached = decode ? 0 : s.context;
+  if (prefill) check_pass_size(m, s, s.prompt, prefill_cached + s.prompt, true, "--prompt");
   if (decode) check_pass_size(m, s, 1, s.context + s.tokens, false, "--tokens");
 
   Workload w;
   w.model = m.name;
-  w.context = decode ? s.context : 0;
-  w.max_kv_length = decode ? s.context + s.tokens : s.prompt;
+  w.context = decode ? s.context : prefill_cached;
+  w.max_kv_length = decode ? s.context + s.tokens : prefill_cached + s.prompt;
   w.footprint = weights_and_cache(m, s, w.max_kv_length);
-  if (!decode) s.context = 0;
   w.spec = s;
 
   Builder b(m, s, w);
   if (prefill) {
-    b.pass("prefill", 0, s.prompt, s.prompt);
+    b.pass("prefill", 0, s.prompt, prefill_cached + s.prompt);
     w.prefill_ops = w.ops.size();
     w.prefill_tokens = s.batch * s.prompt;
   }
