@@ -4,6 +4,7 @@
   scripts/gen_cnn_traces.py resnet50 [--weights int8] [--activations int8] [-o FILE]
   scripts/gen_cnn_traces.py mobilenetv2 --weights fp16 --activations fp16 -o /tmp/mnv2-fp16.yaml
   scripts/gen_cnn_traces.py yolov3-tiny --weights int8 --activations fp16      # w8a16, to stdout
+  scripts/gen_cnn_traces.py resnet50 --onchip-kib 2048 -o /tmp/r50-onchip.yaml  # hexagon-v75's N
   scripts/gen_cnn_traces.py --all configs/traces                               # the shipped int8 set
 
 Networks (layer lists written out below, from their reference sources):
@@ -17,7 +18,28 @@ activation - ReLU, ReLU6, leaky ReLU - applied as the outputs leave the accumula
 op of its own) is a conv2d; pools are maxpool/avgpool; residual adds are add ops (the ReLU after
 ResNet's add fused into it); a classifier is a gemm of one row. Not written: YOLO's route
 (concatenation: free when the producers write into one buffer), upsample (nearest, 2x) and the
-yolo detection layers (decoded on the CPU). Every tensor starts and ends in DRAM.
+yolo detection layers (decoded on the CPU).
+
+Where activations live (--onchip-kib N; default 0): with N = 0 every tensor starts and ends in
+DRAM, each op reading its input from DRAM and writing its output back. With N > 0 an activation
+tensor stays on chip when it fits: its producer writes it with `c: sram` and every consumer reads
+it with `a: sram` (`b: sram` for an add's second input), so it costs no DRAM traffic. The rule is
+sound for a tensor read later (ResNet's and MobileNetV2's skip connections, YOLOv3-tiny's conv13
+output read by two convs): a tensor is live from its producer to its last consumer, and it stays on
+chip only if at every op of that span the on-chip tensors live there, it included, total at most
+N KiB. Tensors are placed greedily in the order they are produced (earlier ones first). The
+network input, the outputs (classifier, yolo heads) and tensors an unmodelled layer reads (YOLO's
+route and upsample) stay in DRAM; weights are always read from DRAM.
+
+Which N: N = cores x core.sram.output_kib of the chip (hexagon-v73/v75/v79: 2048, intel-npu-3720:
+2 x 400 = 800, intel-npu-4: 6 x 287 = 1722, ane-m1: 512, ane-m4: 1024, example-npu: 4 x 512 =
+2048). An assumption, and the budget `npusim run --model` gives standard attention's on-chip
+scores (RunSpec::onchip_bytes): the engine does not take resident tensors out of the tile
+buffers, so N is the part of the SRAM left when the double-buffered input and weight tiles have
+theirs (size_kib - input_kib - weight_kib, which is output_kib on every preset), the output
+buffer a compiler would hold a layer's result in. It ignores that the accumulator tiles also use
+that buffer and that on a multi-core chip a tensor is split over the cores' SRAMs (a core may
+read another's part).
 
 Python 3 standard library only.
 """
@@ -47,8 +69,22 @@ SOURCES = {
 }
 
 
+# Bytes per element, times 2 (int4 packs two to a byte).
+HALF_BYTES = {"int4": 1, "int8": 2, "fp8": 2, "fp16": 4, "bf16": 4}
+
+
 def out_size(x, k, stride, pad):
     return (x + 2 * pad - k) // stride + 1
+
+
+class Tensor(tuple):
+    """The (h, w, c) of an activation and the index of the tensor it is in Net.tensors (None: the
+    network input, or a tensor no op writes, such as YOLO's concatenation)."""
+
+    def __new__(cls, hwc, tid=None):
+        t = super().__new__(cls, hwc)
+        t.tid = tid
+        return t
 
 
 class Net:
@@ -58,6 +94,23 @@ class Net:
         self.name, self.wf, self.af = name, w, a
         self.ops = []
         self.macs = 0
+        # Per tensor: bytes, the op writing it, the (op, key) pairs reading it, and whether it
+        # must be in DRAM (read by a layer that is not an op).
+        self.tensors = []
+
+    def _read(self, x, key):
+        if isinstance(x, Tensor) and x.tid is not None:
+            self.tensors[x.tid]["readers"].append((len(self.ops) - 1, key))
+
+    def _write(self, hwc):
+        h, w, c = hwc
+        self.tensors.append({"bytes": (h * w * c * HALF_BYTES[self.af] + 1) // 2,
+                             "writer": len(self.ops) - 1, "readers": [], "dram": False})
+        return Tensor(hwc, len(self.tensors) - 1)
+
+    def to_dram(self, x):
+        """x is read by a layer that is not an op (YOLO's route, upsample): it goes to DRAM."""
+        self.tensors[x.tid]["dram"] = True
 
     def _formats(self, weights):
         # `format` sets all three; a_format/b_format/c_format override one each.
@@ -80,8 +133,9 @@ class Net:
         op.update(self._formats(True))
         op.update({"layer": layer, "class": cls})
         self.ops.append(op)
+        self._read(hwc, "a")
         self.macs += oh * ow * f * k * k * (c // groups)
-        return (oh, ow, f)
+        return self._write((oh, ow, f))
 
     def pool(self, kind, name, hwc, k, stride, pad=0, layer="", cls="pool"):
         h, w, c = hwc
@@ -93,21 +147,50 @@ class Net:
         op.update(self._formats(False))
         op.update({"layer": layer, "class": cls})
         self.ops.append(op)
-        return (out_size(h, k, stride, pad), out_size(w, k, stride, pad), c)
+        self._read(hwc, "a")
+        return self._write((out_size(h, k, stride, pad), out_size(w, k, stride, pad), c))
 
-    def add(self, name, hwc, layer=""):
+    def add(self, name, hwc, skip, layer=""):
+        """hwc + skip (A the block's last conv, B the skip connection)."""
         h, w, c = hwc
+        assert tuple(skip) == (h, w, c)
         op = {"name": name, "kind": "add", "rows": h * w, "cols": c}
         op.update(self._formats(False))
         op.update({"layer": layer, "class": "residual"})
         self.ops.append(op)
+        self._read(hwc, "a")
+        self._read(skip, "b")
+        return self._write(hwc)
 
-    def fc(self, name, k, n, layer=""):
+    def fc(self, name, x, n, layer=""):
+        k = x[0] * x[1] * x[2]
         op = {"name": name, "kind": "gemm", "m": 1, "k": k, "n": n}
         op.update(self._formats(True))
         op.update({"layer": layer, "class": "fc"})
         self.ops.append(op)
+        self._read(x, "a")
         self.macs += k * n
+        return self._write((1, 1, n))
+
+    def place(self, onchip_kib):
+        """Marks the tensors that stay on chip (module docstring); returns (tensors, bytes) kept."""
+        budget = onchip_kib * 1024
+        live = [0] * len(self.ops)  # bytes on chip while each op runs
+        kept = kept_bytes = 0
+        for t in self.tensors:
+            if t["dram"] or not t["readers"] or t["bytes"] > budget:
+                continue
+            span = range(t["writer"], max(i for i, _ in t["readers"]) + 1)
+            if any(live[i] + t["bytes"] > budget for i in span):
+                continue
+            for i in span:
+                live[i] += t["bytes"]
+            self.ops[t["writer"]]["c"] = "sram"
+            for i, key in t["readers"]:
+                self.ops[i][key] = "sram"
+            kept, kept_bytes = kept + 1, kept_bytes + t["bytes"]
+        assert max(live, default=0) <= budget
+        return kept, kept_bytes
 
 
 def resnet50(net):
@@ -122,12 +205,12 @@ def resnet50(net):
             y = net.conv(tag + ".conv1", x, planes, 1, layer=tag)
             y = net.conv(tag + ".conv2", y, planes, 3, stride=s, layer=tag)  # v1.5: stride here
             y = net.conv(tag + ".conv3", y, planes * 4, 1, layer=tag)
+            skip = x
             if b == 0 and (s != 1 or inplanes != planes * 4):
-                net.conv(tag + ".downsample", x, planes * 4, 1, stride=s, layer=tag)
-            net.add(tag + ".add", y, layer=tag)
-            x, inplanes = y, planes * 4
+                skip = net.conv(tag + ".downsample", x, planes * 4, 1, stride=s, layer=tag)
+            x, inplanes = net.add(tag + ".add", y, skip, layer=tag), planes * 4
     x = net.pool("avgpool", "avgpool", x, x[0], 1, layer="head")  # global: 7 x 7 -> 1 x 1
-    net.fc("fc", 2048, 1000, layer="head")
+    net.fc("fc", x, 1000, layer="head")
 
 
 def mobilenetv2(net):
@@ -146,11 +229,11 @@ def mobilenetv2(net):
                          cls="depthwise")
             y = net.conv(tag + ".project", y, c, 1, layer=tag)
             if stride == 1 and inp == c:
-                net.add(tag + ".add", y, layer=tag)
+                y = net.add(tag + ".add", y, x, layer=tag)
             x, inp, i = y, c, i + 1
     x = net.conv("features.18", x, 1280, 1, layer="features.18")
     x = net.pool("avgpool", "avgpool", x, x[0], 1, layer="head")
-    net.fc("classifier", 1280, 1000, layer="head")
+    net.fc("classifier", x, 1000, layer="head")
 
 
 def yolov3_tiny(net):
@@ -167,14 +250,16 @@ def yolov3_tiny(net):
     # only (padding = size - 1, offset -padding/2 = 0), keeping 13 x 13. The symmetric `pad`
     # cannot say that; the op reads the padded 14 x 14 input (13 x 13 outputs, as darknet).
     h, w, c = x
-    x = net.pool("maxpool", "maxpool11", (h + 1, w + 1, c), 2, 1, layer="11")
+    x = net.pool("maxpool", "maxpool11", Tensor((h + 1, w + 1, c), x.tid), 2, 1, layer="11")
     x = net.conv("conv12", x, 1024, 3, layer="12")
     x13 = net.conv("conv13", x, 256, 1, layer="13")
     x = net.conv("conv14", x13, 512, 3, layer="14")
     net.conv("conv15", x, 255, 1, layer="15", cls="head")  # linear; layer 16: yolo (not an op)
     # 17: route -4 (conv13's output); 19: upsample 2x; 20: route -1, 8 (concatenation)
     y = net.conv("conv18", x13, 128, 1, layer="18")
-    y = (y[0] * 2, y[1] * 2, y[2] + route8[2])  # 26 x 26 x (128 + 256)
+    net.to_dram(y)  # read by the upsample, which is not an op
+    net.to_dram(route8)  # read by the route (concatenation) into conv21's input
+    y = (y[0] * 2, y[1] * 2, y[2] + route8[2])  # 26 x 26 x (128 + 256), in DRAM
     y = net.conv("conv21", y, 256, 3, layer="21")
     net.conv("conv22", y, 255, 1, layer="22", cls="head")  # linear; layer 23: yolo
 
@@ -190,9 +275,10 @@ def scalar(v):
     return str(v)
 
 
-def render(network, weights, activations, command):
+def render(network, weights, activations, command, onchip_kib=0):
     net = Net(network, weights, activations)
     NETWORKS[network](net)
+    kept, kept_bytes = net.place(onchip_kib) if onchip_kib else (0, 0)
     published, where = PUBLISHED[network]
     diff = (net.macs - published) / published * 100
     fmt = "int8" if weights == activations == "int8" else "w-%s a-%s" % (weights, activations)
@@ -207,6 +293,15 @@ def render(network, weights, activations, command):
         "# that produces them. Depthwise convs (groups = channels = filters) run on the vector unit.",
         "# Schema: configs/SCHEMA.md. Ops: %d." % len(net.ops),
     ]
+    if onchip_kib:
+        lines += [
+            "# On chip (--onchip-kib %d): %d of the %d activation tensors (%.2f of %.2f MiB) stay in"
+            % (onchip_kib, kept, len(net.tensors), kept_bytes / 2**20,
+               sum(t["bytes"] for t in net.tensors) / 2**20),
+            "# SRAM, written with c: sram and read with a: sram (b: sram, an add's skip input);",
+            "# at most %d KiB of them live at any op. The rest, the input and the outputs: DRAM."
+            % onchip_kib,
+        ]
     if network == "yolov3-tiny":
         lines += [
             "# Not ops: route (concatenation, free), upsample (layer 19: 26 x 26 x 128 written;",
@@ -216,7 +311,10 @@ def render(network, weights, activations, command):
     lines += ["name: %s" % network, "description: %s %s, %s" % (TITLES[network], INPUTS[network], fmt),
               "ops:"]
     for op in net.ops:
-        fields = ", ".join("%s: %s" % (k, scalar(v)) for k, v in op.items() if v != "")
+        # Locations (a, b, c) after the formats, before the tags.
+        keys = [k for k in op if k not in ("a", "b", "c", "layer", "class")]
+        keys += [k for k in ("a", "b", "c", "layer", "class") if k in op]
+        fields = ", ".join("%s: %s" % (k, scalar(op[k])) for k in keys if op[k] != "")
         lines.append("  - {%s}" % fields)
     return "\n".join(lines) + "\n", net.macs
 
@@ -227,6 +325,15 @@ def main():
     ap.add_argument("--weights", default="int8", choices=FORMATS)
     ap.add_argument("--activations", default="int8", choices=FORMATS)
     ap.add_argument("-o", "--out", help="output file (default: stdout)")
+    ap.add_argument("--onchip-kib", type=int, default=0, metavar="N",
+                    help="keep an activation tensor on chip (c: sram at its producer, a/b: sram "
+                    "at its consumers) when it and the tensors live with it fit in N KiB at every "
+                    "op it spans; the input, the outputs and weights stay in DRAM. Default 0: "
+                    "every tensor through DRAM (the shipped traces). Pass the chip's cores x "
+                    "core.sram.output_kib: the SRAM the double-buffered input and weight tiles "
+                    "leave, the budget npusim gives standard attention's on-chip scores (an "
+                    "assumption): hexagon-v73/v75/v79 2048, intel-npu-3720 800, intel-npu-4 1722, "
+                    "ane-m1 512, ane-m4 1024, example-npu 2048")
     ap.add_argument("--all", metavar="DIR",
                     help="write the shipped int8 traces (resnet50.yaml, mobilenetv2.yaml, "
                     "yolov3-tiny.yaml) into DIR")
@@ -241,11 +348,15 @@ def main():
         return 0
     if not args.network:
         ap.error("give a network (or --all DIR)")
+    if args.onchip_kib < 0:
+        ap.error("--onchip-kib must be 0 or more")
     command = "scripts/gen_cnn_traces.py %s --weights %s --activations %s" % (
         args.network, args.weights, args.activations)
+    if args.onchip_kib:
+        command += " --onchip-kib %d" % args.onchip_kib
     if args.out:
         command += " -o " + args.out
-    text, _ = render(args.network, args.weights, args.activations, command)
+    text, _ = render(args.network, args.weights, args.activations, command, args.onchip_kib)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text)
