@@ -12,10 +12,11 @@
 namespace npu {
 
 /// Number formats the engine knows. Bits per element fix the bytes a tensor occupies.
-enum class Format : uint8_t { kInt4, kInt8, kFp8, kFp16, kBf16, kFp32, kInt32 };
-inline constexpr std::array<Format, 7> kAllFormats = {Format::kInt4, Format::kInt8, Format::kFp8,
-                                                      Format::kFp16, Format::kBf16, Format::kFp32,
-                                                      Format::kInt32};
+/// int16 is the 16-bit integer activation of w8a16 / w4a16 quantisation (Qualcomm's a16).
+enum class Format : uint8_t { kInt4, kInt8, kInt16, kFp8, kFp16, kBf16, kFp32, kInt32 };
+inline constexpr std::array<Format, 8> kAllFormats = {Format::kInt4, Format::kInt8, Format::kInt16,
+                                                      Format::kFp8,  Format::kFp16, Format::kBf16,
+                                                      Format::kFp32, Format::kInt32};
 
 std::string_view format_name(Format f);
 std::optional<Format> parse_format(std::string_view s);

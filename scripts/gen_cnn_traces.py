@@ -47,7 +47,7 @@ import argparse
 import os
 import sys
 
-FORMATS = ("int4", "int8", "fp8", "fp16", "bf16")
+FORMATS = ("int4", "int8", "int16", "fp8", "fp16", "bf16")
 
 # Published MAC counts (batch 1) the generated traces are checked against (tests/test_conv.cpp):
 # torchvision's model tables list 4.09 GFLOPS for resnet50 and 0.30 for mobilenet_v2 (counted as
@@ -70,7 +70,7 @@ SOURCES = {
 
 
 # Bytes per element, times 2 (int4 packs two to a byte).
-HALF_BYTES = {"int4": 1, "int8": 2, "fp8": 2, "fp16": 4, "bf16": 4}
+HALF_BYTES = {"int4": 1, "int8": 2, "int16": 4, "fp8": 2, "fp16": 4, "bf16": 4}
 
 
 def out_size(x, k, stride, pad):

@@ -272,7 +272,7 @@ TEST_F(ChipConfigLoad, UnknownEnumValueListsAccepted) {
 TEST_F(ChipConfigLoad, UnknownFormatKey) {
   expect_chip_error(edit_once(kChip, "{int8: 1}", "{int9: 1}"),
                     "7:29: core.array.macs_per_pe_per_cycle.int9",
-                    "accepted: int4, int8, fp8, fp16, bf16, fp32, int32");
+                    "accepted: int4, int8, int16, fp8, fp16, bf16, fp32, int32");
 }
 
 TEST_F(ChipConfigLoad, DuplicateKey) {

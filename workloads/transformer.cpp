@@ -291,12 +291,12 @@ void check_model(const ModelConfig& m) {
 }
 
 void check_format(const char* option, Format f, bool int4_ok) {
-  const bool ok = f == Format::kInt8 || f == Format::kFp8 || f == Format::kFp16 ||
-                  f == Format::kBf16 || (int4_ok && f == Format::kInt4);
+  const bool ok = f == Format::kInt8 || f == Format::kInt16 || f == Format::kFp8 ||
+                  f == Format::kFp16 || f == Format::kBf16 || (int4_ok && f == Format::kInt4);
   if (!ok)
     throw WorkloadError(option, "format " + std::string(format_name(f)) +
                                     " is not supported; use " + (int4_ok ? "int4, " : "") +
-                                    "int8, fp8, fp16 or bf16");
+                                    "int8, int16, fp8, fp16 or bf16");
 }
 
 void check_count(const char* option, const char* what, uint64_t v, uint64_t lo, uint64_t hi) {

@@ -79,14 +79,14 @@ struct RunSpec {
   /// continues the prompt just prefilled). kPrefill: the P prompt tokens follow C cached
   /// positions and attend to all C + P (0: an empty cache); an encoder has no cache.
   uint64_t context = 0;
-  uint64_t batch = 1;                               ///< --batch: B sequences
-  Format weights = Format::kInt8;                   ///< --weights: int4, int8, fp8, fp16, bf16
-  Format activations = Format::kFp16;               ///< --activations: int8, fp8, fp16, bf16
-  Format kv = Format::kFp16;                        ///< --kv: int8, fp8, fp16, bf16
+  uint64_t batch = 1;                  ///< --batch: B sequences
+  Format weights = Format::kInt8;      ///< --weights: int4, int8, int16, fp8, fp16, bf16
+  Format activations = Format::kFp16;  ///< --activations: int8, int16, fp8, fp16, bf16
+  Format kv = Format::kFp16;           ///< --kv: int8, int16, fp8, fp16, bf16
   AttentionImpl attention = AttentionImpl::kFlash;  ///< --attention
   bool lm_head_all_positions = false;  ///< prefill: LM head for every position, not only the last
   /// --weight-group: elements per fp16 scale for int4 / int8 weights (llama.cpp Q4_0 / Q8_0:
-  /// 32, i.e. 4.5 / 8.5 bits per weight); 0 = no scales. Ignored for float weights.
+  /// 32, i.e. 4.5 / 8.5 bits per weight); 0 = no scales. Ignored for int16 and float weights.
   uint32_t weight_group = 32;
   /// SRAM the chip has for intermediates (the runner passes it); standard attention keeps its
   /// scores on chip only if they fit.

@@ -49,11 +49,11 @@ void add_workload_options(po::options_description& d) {
       "C: KV length cached when decode starts (0 = the prompt P)")(
       "batch", po::value<uint64_t>()->default_value(1), "B: sequences")(
       "weights", po::value<std::string>()->default_value("int8"),
-      "weight format: int4, int8, fp8, fp16, bf16")("activations",
-                                                    po::value<std::string>()->default_value("fp16"),
-                                                    "activation format: int8, fp8, fp16, bf16")(
+      "weight format: int4, int8, int16, fp8, fp16, bf16")(
+      "activations", po::value<std::string>()->default_value("fp16"),
+      "activation format: int8, int16 (a16), fp8, fp16, bf16")(
       "kv", po::value<std::string>()->default_value("fp16"),
-      "KV-cache format: int8, fp8, fp16, bf16")(
+      "KV-cache format: int8, int16, fp8, fp16, bf16")(
       "attention", po::value<std::string>()->default_value("flash"), "flash or standard")(
       "weight-group", po::value<uint32_t>()->default_value(32),
       "elements per fp16 scale of int4/int8 weights (0 = no scales)")(
