@@ -457,6 +457,21 @@ TEST_F(LlmCli, TraceExportRoundTrip) {
   EXPECT_EQ(sa, sb);
 }
 
+TEST_F(LlmCli, Int16ActivationsRunOnAChipWithAnInt16Rate) {
+  // hexagon-v75 has an int16 rate: w8a16 (int8 weights, int16 activations and KV) runs, and its
+  // GEMMs read int16 activations (2 B each).
+  const testing::ProcessResult r =
+      npusim({"run", "--arch", "hexagon-v75", "--model", "gpt2", "--prompt", "32", "--tokens", "2",
+              "--weights", "int8", "--activations", "int16", "--kv", "int16", "--out", path("A"),
+              "--quiet", "--no-timeline"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string csv = testing::read_text(path("A/ops.csv"));
+  EXPECT_NE(csv.find("int16"), std::string::npos);
+  const Json s = Json::parse(testing::read_text(path("A/summary.json")));
+  EXPECT_TRUE(s["peak_tops"].contains("int16"));
+  EXPECT_GT(s["workload"]["prefill"]["tokens_per_s"].get<double>(), 0.0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. A Hugging Face config.json builds the graph our YAML builds.
 
@@ -502,6 +517,10 @@ TEST_F(LlmCli, BadRunsExitTwoWithAClearMessage) {
   // A operand of every GEMM, and the vector unit converts weights, not activations.
   expect_bad_run({"--model", "gpt2", "--activations", "fp8"},
                  {"fp8", "macs_per_pe_per_cycle", "L0.q_proj"});
+  // Nor has it an int16 rate: int16 (a16) activations are refused the same way, naming the
+  // format and the chip key to set.
+  expect_bad_run({"--model", "gpt2", "--activations", "int16"},
+                 {"int16", "core.array.macs_per_pe_per_cycle", "L0.q_proj"});
   // An unknown model lists the shipped ones.
   expect_bad_run({"--model", "gpt3"},
                  {"gpt3", "bert-base", "gpt2", "llama-2-7b", "llama-3.1-8b", "llama-3.2-1b",

@@ -79,24 +79,34 @@ const std::vector<Documented>& documented() {
        95,
        10.667},
       // 8192 int8 MAC x 2 x 1.4 GHz = 22.9 TOPS (45 / 1.98 = 22.7, Qualcomm's "+98 %" for the 8
-      // Gen 3); int4 2x; 16-bit 1/4. 67.2 x 0.7 - 4 = 43.04 GB/s (v75's share). Half of 12 GB
-      // (Galaxy S23 Ultra) = 6 GiB.
+      // Gen 3); int4 2x; int16 1/4; fp16 1/8. 67.2 x 0.7 - 4 = 43.04 GB/s (v75's share). Half of
+      // 12 GB (Galaxy S23 Ultra) = 6 GiB.
       {"hexagon-v73",
-       {{Format::kInt8, 22.94}, {Format::kInt4, 45.88}, {Format::kFp16, 5.734}},
+       {{Format::kInt8, 22.94},
+        {Format::kInt4, 45.88},
+        {Format::kInt16, 5.734},
+        {Format::kFp16, 2.867}},
        43.04,
        0,
        6},
-      // 16,384 int8 MAC x 2 x 1.4 GHz = 45.9 TOPS (X Elite class 45); int4 2x; 16-bit 1/4.
-      // 76.8 x 0.7 - 4 = 49.76 GB/s. Half (Android's share) of 12 GB (Galaxy S24 Ultra) = 6 GiB.
+      // 16,384 int8 MAC x 2 x 1.4 GHz = 45.9 TOPS (X Elite class 45); int4 2x; int16 1/4; fp16
+      // 1/8 (half of int16). 76.8 x 0.7 - 4 = 49.76 GB/s. Half (Android's share) of 12 GB
+      // (Galaxy S24 Ultra) = 6 GiB.
       {"hexagon-v75",
-       {{Format::kInt8, 45.9}, {Format::kInt4, 91.8}, {Format::kFp16, 11.47}},
+       {{Format::kInt8, 45.9},
+        {Format::kInt4, 91.8},
+        {Format::kInt16, 11.47},
+        {Format::kFp16, 5.73}},
        49.76,
        0,
        6},
-      // 24,576 int8 MAC x 2 x 1.33 GHz = 65.4 TOPS (45 x 1.45 = 65.25); int4 2x; 16-bit 1/4.
-      // 84.8 x 0.7 - 4 = 55.36 GB/s. Half of 12 GB (Galaxy S25) = 6 GiB.
+      // 24,576 int8 MAC x 2 x 1.33 GHz = 65.4 TOPS (45 x 1.45 = 65.25); int4 2x; int16 1/4;
+      // fp16 1/8. 84.8 x 0.7 - 4 = 55.36 GB/s. Half of 12 GB (Galaxy S25) = 6 GiB.
       {"hexagon-v79",
-       {{Format::kInt8, 65.4}, {Format::kInt4, 130.8}, {Format::kFp16, 16.35}},
+       {{Format::kInt8, 65.4},
+        {Format::kInt4, 130.8},
+        {Format::kInt16, 16.35},
+        {Format::kFp16, 8.17}},
        55.36,
        0,
        6},
