@@ -164,10 +164,11 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
   if (fits.empty() && too_many_steps) fail_steps(op, "GEMM");
   if (fits.empty()) {
     fail(op, "no tile fits the core's SRAM: even a 1x1x1 tile needs " +
-                 kib(2 * bytes_of(1, op.a_format)) + " of the " + kib(sram.input_bytes) +
-                 " input buffer, " + kib(2 * op.b_bytes(1)) + " of the " + kib(sram.weight_bytes) +
-                 " weight buffer and " + kib(2 * bytes_of(1, acc)) + " of the " +
-                 kib(sram.output_bytes) + " output buffer (double-buffered)");
+                 bytes_text(2 * bytes_of(1, op.a_format)) + " of the " +
+                 bytes_text(sram.input_bytes) + " input buffer, " + bytes_text(2 * op.b_bytes(1)) +
+                 " of the " + bytes_text(sram.weight_bytes) + " weight buffer and " +
+                 bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
+                 " output buffer (double-buffered)");
   }
   return fastest(fits);
 }
@@ -183,10 +184,10 @@ TilePlan Lowering::plan_vector(const Op& op) const {
   const uint64_t fit_out = sram.output_bytes / (2 * out_row);
   const uint64_t fit = std::min(fit_in, fit_out);
   if (fit == 0)
-    fail(op, "a row of " + std::to_string(op.cols) +
-                 " elements does not fit the core's SRAM: " + "double-buffered it needs " +
-                 kib(2 * in_row) + " of the " + kib(sram.input_bytes) + " input buffer and " +
-                 kib(2 * out_row) + " of the " + kib(sram.output_bytes) + " output buffer");
+    fail(op, "a row of " + std::to_string(op.cols) + " elements does not fit the core's SRAM: " +
+                 "double-buffered it needs " + bytes_text(2 * in_row) + " of the " +
+                 bytes_text(sram.input_bytes) + " input buffer and " + bytes_text(2 * out_row) +
+                 " of the " + bytes_text(sram.output_bytes) + " output buffer");
   // Row blocks: small enough that each core's blocks pipeline (load, compute, store overlap),
   // large enough that per-step costs stay small. Same estimate and tie rule as for GEMMs.
   const uint64_t rows_per_core = ceil_div(op.rows, m_chip.cores);
@@ -296,11 +297,12 @@ TilePlan Lowering::plan_attention(const Op& op) const {
   if (fits.empty() && too_many_steps) fail_steps(op, "attention");
   if (fits.empty())
     fail(op, "flash attention does not fit the core's SRAM: even one query and one key need " +
-                 kib(2 * bytes_of(hd, op.a_format)) + " of the " + kib(sram.input_bytes) +
-                 " input buffer, " + kib(4 * bytes_of(hd, op.b_format)) + " of the " +
-                 kib(sram.weight_bytes) + " weight buffer and " +
-                 kib(bytes_of(2 * hd + 1, Format::kFp32)) + " of the " + kib(sram.output_bytes) +
-                 " output buffer");
+                 bytes_text(2 * bytes_of(hd, op.a_format)) + " of the " +
+                 bytes_text(sram.input_bytes) + " input buffer, " +
+                 bytes_text(4 * bytes_of(hd, op.b_format)) + " of the " +
+                 bytes_text(sram.weight_bytes) + " weight buffer and " +
+                 bytes_text(bytes_of(2 * hd + 1, Format::kFp32)) + " of the " +
+                 bytes_text(sram.output_bytes) + " output buffer");
   return fastest(fits);
 }
 

@@ -211,10 +211,11 @@ TilePlan Lowering::plan_conv(const Op& op) const {
     fail(op,
          "no tile fits the core's SRAM: even one output pixel of one channel and one filter "
          "needs " +
-             kib(2 * bytes_of(window, op.a_format)) + " of the " + kib(sram.input_bytes) +
-             " input buffer, " + kib(2 * op.b_bytes(taps)) + " of the " + kib(sram.weight_bytes) +
-             " weight buffer and " + kib(2 * bytes_of(1, acc)) + " of the " +
-             kib(sram.output_bytes) + " output buffer (double-buffered)");
+             bytes_text(2 * bytes_of(window, op.a_format)) + " of the " +
+             bytes_text(sram.input_bytes) + " input buffer, " + bytes_text(2 * op.b_bytes(taps)) +
+             " of the " + bytes_text(sram.weight_bytes) + " weight buffer and " +
+             bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
+             " output buffer (double-buffered)");
   }
   return fastest(fits);
 }
@@ -276,11 +277,12 @@ TilePlan Lowering::plan_window(const Op& op) const {
   if (fits.empty()) {
     const uint64_t window = std::min(cv.r, cv.h) * std::min(cv.s, cv.w);
     fail(op, "no tile fits the core's SRAM: even one output pixel of one channel needs " +
-                 kib(2 * bytes_of(window, op.a_format)) + " of the " + kib(sram.input_bytes) +
-                 " input buffer and " + kib(2 * bytes_of(1, op.c_format)) + " of the " +
-                 kib(sram.output_bytes) + " output buffer" +
-                 (depthwise ? ", and its weights " + kib(2 * bytes_of(taps, op.b_format)) +
-                                  " of the " + kib(sram.weight_bytes) + " weight buffer"
+                 bytes_text(2 * bytes_of(window, op.a_format)) + " of the " +
+                 bytes_text(sram.input_bytes) + " input buffer and " +
+                 bytes_text(2 * bytes_of(1, op.c_format)) + " of the " +
+                 bytes_text(sram.output_bytes) + " output buffer" +
+                 (depthwise ? ", and its weights " + bytes_text(2 * bytes_of(taps, op.b_format)) +
+                                  " of the " + bytes_text(sram.weight_bytes) + " weight buffer"
                             : std::string()) +
                  " (double-buffered)");
   }

@@ -61,7 +61,7 @@ inline TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
   return *best;
 }
 
-inline std::string kib(uint64_t bytes) {
+inline std::string bytes_text(uint64_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
