@@ -98,15 +98,24 @@ MacFormat Lowering::mac_format(const Op& op, const char* what) const {
   return f;
 }
 
+double Lowering::dram_bytes_per_cycle() const {
+  return static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+}
+
+uint64_t Lowering::array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt,
+                                     uint64_t nt) const {
+  const uint64_t dequant =
+      mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, kt, nt).cycles : 0;
+  return gemm_timing(m_chip.core.array, mt, kt, nt, mf.compute).cycles + dequant;
+}
+
 TilePlan Lowering::plan_gemm(const Op& op) const {
-  const SystolicArrayConfig& arr = m_chip.core.array;
   const SramConfig& sram = m_chip.core.sram;
   const MacFormat mf = mac_format(op, "GEMM");
   const Format fmt = mf.compute;
   const Format acc = accumulator_of(fmt);
   const uint64_t cores = m_chip.cores;
-  const double bytes_per_cycle =
-      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
 
   // Every tiling that fits, with its estimated cycles.
@@ -128,11 +137,8 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
           continue;
         }
         const uint64_t per_core = ceil_div(out_tiles, cores);
-        const uint64_t dequant =
-            mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, kt, nt).cycles : 0;
-        const double compute =
-            static_cast<double>(per_core * tk) *
-            static_cast<double>(gemm_timing(arr, mt, kt, nt, fmt).cycles + dequant);
+        const double compute = static_cast<double>(per_core * tk) *
+                               static_cast<double>(array_step_cycles(mf, mt, kt, nt));
         // DRAM traffic: B once per output tile, C once, A once per output tile when K is cut
         // into slices, else once per row block a core touches (see lower_gemm).
         const double a_bytes =
@@ -191,8 +197,7 @@ TilePlan Lowering::plan_vector(const Op& op) const {
   // Row blocks: small enough that each core's blocks pipeline (load, compute, store overlap),
   // large enough that per-step costs stay small. Same estimate and tie rule as for GEMMs.
   const uint64_t rows_per_core = ceil_div(op.rows, m_chip.cores);
-  const double bytes_per_cycle =
-      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const double bytes_per_cycle = dram_bytes_per_cycle();
   const uint64_t dram_row =
       (op.a_loc == Location::kDram ? bytes_of(op.cols, op.a_format) : 0) +
       (inputs > 1 && op.b_loc == Location::kDram ? bytes_of(op.cols, op.b_format) : 0) +
@@ -235,8 +240,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
   const SramConfig& sram = m_chip.core.sram;
   const MacFormat mf = mac_format(op, "attention");
   const uint64_t hd = op.k;
-  const double bytes_per_cycle =
-      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool q_dram = op.a_loc == Location::kDram, kv_dram = op.b_loc == Location::kDram;
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps

@@ -100,6 +100,11 @@ class Lowering {
   void lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   /// A step of a spatial op with its tiles at their largest (for bound()).
   TileStep largest_spatial_step(const Op& op, const TilePlan& p) const;
+  /// The planners' estimates: DRAM bytes per clock cycle at the reachable bandwidth, and the
+  /// cycles of one array step (an mt x kt x nt GEMM in `mf`'s format, after converting its B
+  /// tile on the vector unit when `mf` says so).
+  double dram_bytes_per_cycle() const;
+  uint64_t array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt, uint64_t nt) const;
 
   const ChipConfig& m_chip;
   mutable std::unordered_map<std::string, TilePlan> m_cache;  ///< plans by op_signature()

@@ -84,6 +84,12 @@ uint64_t max_covered(uint64_t count, uint64_t kernel, uint64_t stride, uint64_t 
   return std::min(span, in);
 }
 
+/// The largest input region of one tile of a cut, in pixels of one channel.
+uint64_t max_region_pixels(const ConvShape& c, const SpatialCut& cut) {
+  return cut.images * max_covered(cut.rows, c.r, c.stride, c.h) *
+         max_covered(cut.cols, c.s, c.stride, c.w);
+}
+
 /// Input pixels over all tiles of a cut, per channel (for the planner's estimate): exact for
 /// whole images and up to 1024 blocks per axis, else blocks x the largest block's coverage.
 double region_pixels_total(const Op& op, const SpatialCut& cut) {
@@ -139,14 +145,12 @@ VectorKind window_kind(const Op& op) {
 
 TilePlan Lowering::plan_conv(const Op& op) const {
   const ConvShape& cv = op.conv;
-  const SystolicArrayConfig& arr = m_chip.core.array;
   const SramConfig& sram = m_chip.core.sram;
   const MacFormat mf = mac_format(op, "convolution");
   const Format fmt = mf.compute;
   const Format acc = accumulator_of(fmt);
   const uint64_t cores = m_chip.cores, taps = cv.r * cv.s;
-  const double bytes_per_cycle =
-      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram,
              c_dram = op.c_loc == Location::kDram;
   const double out_bytes =
@@ -156,9 +160,7 @@ TilePlan Lowering::plan_conv(const Op& op) const {
   bool too_many_steps = false;
   for (const SpatialCut& cut : spatial_cuts(op)) {
     const uint64_t mt = cut.images * cut.rows * cut.cols;
-    // The largest input region of a tile, in pixels (one channel).
-    const uint64_t region = cut.images * max_covered(cut.rows, cv.r, cv.stride, cv.h) *
-                            max_covered(cut.cols, cv.s, cv.stride, cv.w);
+    const uint64_t region = max_region_pixels(cv, cut);
     if (2 * bytes_of(region, op.a_format) > sram.input_bytes) continue;
     const double region_total = region_pixels_total(op, cut);
     for (uint64_t nt : candidates(cv.f)) {
@@ -175,11 +177,8 @@ TilePlan Lowering::plan_conv(const Op& op) const {
         }
         const uint64_t out_tiles = cut.tiles * tn;
         const uint64_t per_core = ceil_div(out_tiles, cores);
-        const uint64_t dequant =
-            mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, kt, nt).cycles : 0;
-        const double compute =
-            static_cast<double>(per_core * tk) *
-            static_cast<double>(gemm_timing(arr, mt, kt, nt, fmt).cycles + dequant);
+        const double compute = static_cast<double>(per_core * tk) *
+                               static_cast<double>(array_step_cycles(mf, mt, kt, nt));
         // Input regions once per output tile when the channels are sliced, else once per
         // spatial tile a core reaches (filter blocks are the fastest); weights once per spatial
         // tile; the output once.
@@ -226,8 +225,7 @@ TilePlan Lowering::plan_window(const Op& op) const {
   const VectorKind kind = window_kind(op);
   const bool depthwise = kind == VectorKind::kDepthwise;
   const uint64_t taps = cv.r * cv.s, cores = m_chip.cores;
-  const double bytes_per_cycle =
-      static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool a_dram = op.a_loc == Location::kDram,
              b_dram = depthwise && op.b_loc == Location::kDram,
              c_dram = op.c_loc == Location::kDram;
@@ -238,8 +236,7 @@ TilePlan Lowering::plan_window(const Op& op) const {
   bool too_many_steps = false;
   for (const SpatialCut& cut : spatial_cuts(op)) {
     const uint64_t mt = cut.images * cut.rows * cut.cols;
-    const uint64_t region = cut.images * max_covered(cut.rows, cv.r, cv.stride, cv.h) *
-                            max_covered(cut.cols, cv.s, cv.stride, cv.w);
+    const uint64_t region = max_region_pixels(cv, cut);
     const double region_total = region_pixels_total(op, cut);
     for (uint64_t ch : candidates(cv.c)) {
       if (2 * bytes_of(region * ch, op.a_format) > sram.input_bytes ||
