@@ -6,6 +6,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -118,6 +119,16 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   }
   std::remove(paths[0].c_str());
   std::remove(paths[1].c_str());
+  return r;
+}
+
+/// Runs the npusim binary under test (NPUSIM_BINARY); a test failure if it timed out or was
+/// killed by a signal.
+inline ProcessResult npusim(const std::vector<std::string>& args,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  ProcessResult r = run_process(NPUSIM_BINARY, args, timeout);
+  EXPECT_FALSE(r.timed_out) << "npusim did not finish within the timeout";
+  EXPECT_EQ(r.signal, 0) << "npusim was killed by signal " << r.signal << "\nstderr: " << r.err;
   return r;
 }
 

@@ -42,6 +42,12 @@ class TempFileTest : public ::testing::Test {
   const std::filesystem::path& dir() const { return m_dir; }
   /// A path in this test's folder.
   std::string path(const std::string& file) const { return (m_dir / file).string(); }
+  /// Writes `text` to `name` in this test's folder (its parent must exist); returns the path.
+  std::string write_file(const std::string& name, const std::string& text) const {
+    const std::string p = path(name);
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
   /// Writes `text` to a new file in this test's folder, its name ending in `ext`; returns its path.
   std::string write(const std::string& text, const std::string& ext = ".yaml") {
     const std::string p = path("t" + std::to_string(m_count++) + ext);

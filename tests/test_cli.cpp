@@ -4,7 +4,6 @@
 // Bad inputs are the shipped example files with one line edited; the line numbers and columns
 // in the expectations are counted by hand from those files (1-based).
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "temp_files.h"
 
 namespace npu {
 namespace {
@@ -28,12 +28,7 @@ const std::string kSourceDir = NPUSIM_SOURCE_DIR;
 const std::string kChip = kSourceDir + "/configs/presets/example-npu.yaml";
 const std::string kTrace = kSourceDir + "/configs/traces/example.yaml";
 
-ProcessResult npusim(const std::vector<std::string>& args) {
-  ProcessResult r = testing::run_process(NPUSIM_BINARY, args);
-  EXPECT_FALSE(r.timed_out) << "npusim did not finish within the timeout";
-  EXPECT_EQ(r.signal, 0) << "npusim was killed by signal " << r.signal << "\nstderr: " << r.err;
-  return r;
-}
+using testing::npusim;
 
 /// The names of the entries of a folder.
 std::set<std::string> listing(const std::string& dir) {
@@ -76,26 +71,8 @@ Csv parse_csv(const std::string& text) {
 }
 
 /// A fresh temporary folder per test, removed afterwards.
-class Cli : public ::testing::Test {
+class Cli : public testing::TempFileTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "npusim_cli_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-
-  std::string path(const std::string& name) const { return m_dir + "/" + name; }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string p = path(name);
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
   /// Copies `src` to `name` with line `line` (1-based) edited: its one `from` becomes `to`.
   std::string edit_line(const std::string& src, const std::string& name, int line,
                         const std::string& from, const std::string& to) const {
@@ -107,7 +84,7 @@ class Cli : public ::testing::Test {
     if (at != std::string::npos) l.replace(at, from.size(), to);
     std::string text;
     for (size_t i = 0; i < lines.size(); ++i) text += lines[i] + (i + 1 < lines.size() ? "\n" : "");
-    return write(name, text);
+    return write_file(name, text);
   }
 
   /// Runs `run --arch chip --trace trace --out <fresh path>` and expects exit 2, stderr beginning
@@ -133,7 +110,6 @@ class Cli : public ::testing::Test {
     expect_bad_input(chip, trace, expected_prefix, std::vector<std::string>{fragment});
   }
 
-  std::string m_dir;
   int m_runs = 0;
 };
 
@@ -369,8 +345,8 @@ TEST_F(CliBadInput, ExistingOutputFolderIsLeftUntouched) {
   const std::string out = path("out");
   fs::create_directory(out);
   const std::string keep = "results of an earlier run\n";
-  write("out/keep.txt", keep);
-  write("out/ops.csv", "old ops\n");
+  write_file("out/keep.txt", keep);
+  write_file("out/ops.csv", "old ops\n");
   const std::vector<std::string> chips = {
       edit_line(kChip, "syntax.yaml", 14, "clock_mhz: 1000", "clock_mhz: 1000: 5"), kChip};
   const std::vector<std::string> traces = {
@@ -388,22 +364,22 @@ TEST_F(CliBadInput, ExistingOutputFolderIsLeftUntouched) {
 // Output that cannot be written: exit 1, the path named, no crash
 
 TEST_F(CliOutput, OutputUnderARegularFile) {
-  const std::string file = write("file.txt", "a file, not a folder\n");
+  const std::string file = write_file("file.txt", "a file, not a folder\n");
   const std::string out = file + "/reports";
   const ProcessResult r = npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", out, "-q"});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find(out), std::string::npos) << r.err;
   EXPECT_EQ(read_text(file), "a file, not a folder\n");
-  EXPECT_EQ(listing(m_dir), (std::set<std::string>{"file.txt"}));
+  EXPECT_EQ(listing(dir()), (std::set<std::string>{"file.txt"}));
 }
 
 TEST_F(CliOutput, OutputIsARegularFile) {
-  const std::string file = write("file.txt", "a file, not a folder\n");
+  const std::string file = write_file("file.txt", "a file, not a folder\n");
   const ProcessResult r = npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", file, "-q"});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
   EXPECT_EQ(read_text(file), "a file, not a folder\n");
-  EXPECT_EQ(listing(m_dir), (std::set<std::string>{"file.txt"}));
+  EXPECT_EQ(listing(dir()), (std::set<std::string>{"file.txt"}));
 }
 
 }  // namespace

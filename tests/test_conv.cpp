@@ -6,7 +6,6 @@
 // SystemC elaborates once per process: a TEST calls simulate() at most once. Every expected
 // number is derived by hand beside its assertion.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,6 +17,7 @@
 #include "sim/config/trace_writer.h"
 #include "sim/lower.h"
 #include "sim/scheduler.h"
+#include "temp_files.h"
 #include "test_helpers.h"
 
 namespace npu {
@@ -241,36 +241,21 @@ TEST(ConvVector, DepthwiseReadsItsInputRegionAndWeightsOnce) {
 // ---------------------------------------------------------------------------------------------
 // Trace round trip and the shipped CNN traces
 
-class ConvTrace : public ::testing::Test {
+class ConvTrace : public testing::TempFileTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "npusim_conv_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string p = m_dir + "/" + name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
   /// `npusim run` on the example chip with `trace` written to a file: exit 2, stderr starting
   /// with the file's path and `where`, holding `what`.
   void expect_bad(const std::string& trace, const std::string& where, const std::string& what) {
-    const std::string path = write("bad" + std::to_string(m_runs) + ".yaml", trace);
-    const std::string out = m_dir + "/out" + std::to_string(m_runs++);
+    const std::string file = write_file("bad" + std::to_string(m_runs) + ".yaml", trace);
+    const std::string out = path("out" + std::to_string(m_runs++));
     const testing::ProcessResult r = testing::run_process(
-        NPUSIM_BINARY, {"run", "--arch", "example-npu", "--trace", path, "--out", out});
+        NPUSIM_BINARY, {"run", "--arch", "example-npu", "--trace", file, "--out", out});
     EXPECT_EQ(r.status, 2) << r.err;
-    EXPECT_EQ(r.err.rfind(path + ":" + where, 0), 0u)
-        << "expected " << path << ":" << where << "\n got: " << r.err;
+    EXPECT_EQ(r.err.rfind(file + ":" + where, 0), 0u)
+        << "expected " << file << ":" << where << "\n got: " << r.err;
     EXPECT_NE(r.err.find(what), std::string::npos) << "expected: " << what << "\n got: " << r.err;
     EXPECT_FALSE(fs::exists(out));
   }
-  std::string m_dir;
   int m_runs = 0;
 };
 
@@ -298,7 +283,7 @@ TEST_F(ConvTrace, RoundTripsEveryField) {
   gap.a_format = gap.b_format = gap.c_format = Format::kFp16;
   ops.push_back(gap);
   const std::string text = trace_yaml(ops, "convs");
-  const std::vector<Op> back = load_trace(write("t.yaml", text));
+  const std::vector<Op> back = load_trace(write_file("t.yaml", text));
   ASSERT_EQ(back.size(), ops.size()) << text;
   for (size_t i = 0; i < ops.size(); ++i) EXPECT_TRUE(same_op(ops[i], back[i])) << text;
   // Defaults stay out: stride 1, pad 0, groups 1, a pool's fp16 format; pools have no filters.
@@ -359,14 +344,14 @@ TEST_F(ConvTrace, ShippedCnnsHaveThePublishedMacsAndRun) {
       {"resnet50", 4.09e9}, {"mobilenetv2", 300e6}, {"yolov3-tiny", 2.78e9}};
   for (const auto& [name, published] : nets) {
     SCOPED_TRACE(name);
-    const std::string path = kSource + "/configs/traces/" + name + ".yaml";
-    const std::vector<Op> ops = load_trace(path);
+    const std::string trace = kSource + "/configs/traces/" + name + ".yaml";
+    const std::vector<Op> ops = load_trace(trace);
     double macs = 0;
     for (const Op& op : ops) macs += static_cast<double>(op.macs());
     EXPECT_NEAR(macs / published, 1.0, 0.02) << macs;
-    const std::string out = m_dir + "/run-" + name;
+    const std::string out = path("run-" + name);
     const testing::ProcessResult r = testing::run_process(
-        NPUSIM_BINARY, {"run", "--arch", "example-npu", "--trace", path, "--out", out, "--quiet"});
+        NPUSIM_BINARY, {"run", "--arch", "example-npu", "--trace", trace, "--out", out, "--quiet"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_TRUE(fs::exists(out + "/ops.csv"));
   }

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "cli_runner.h"
 #include "sim/assertions.h"
 #include "sim/results.h"
+#include "temp_files.h"
 
 extern char** environ;
 
@@ -39,10 +39,7 @@ const std::string kChip = kSourceDir + "/configs/presets/example-npu.yaml";
 const std::string kTrace = kSourceDir + "/configs/traces/example.yaml";
 
 ProcessResult npusim(const std::vector<std::string>& args) {
-  ProcessResult r = testing::run_process(NPUSIM_BINARY, args, std::chrono::seconds(60));
-  EXPECT_FALSE(r.timed_out) << "npusim did not finish within the timeout";
-  EXPECT_EQ(r.signal, 0) << "npusim was killed by signal " << r.signal << "\nstderr: " << r.err;
-  return r;
+  return testing::npusim(args, std::chrono::seconds(60));
 }
 
 /// The cells of one column, row by row.
@@ -55,31 +52,14 @@ std::vector<std::string> column(const ResultTable& t, const std::string& name) {
   return out;
 }
 
-class Experiments : public ::testing::Test {
+class Experiments : public testing::TempFileTest {
  protected:
-  void SetUp() override {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/npusim_exp_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-  /// Writes an experiment file and returns its path.
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string path = m_dir + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-  std::string dir(const std::string& name) const { return m_dir + "/" + name; }
   /// An experiment over the example trace (fast) with `rest` appended.
   std::string trace_experiment(const std::string& name, const std::string& rest) {
-    return write(name, "name: " + name + "\narch: " + kChip + "\nworkload: {trace: " + kTrace +
-                           "}\nmetrics: [seconds, energy_j, area.pes, reachable_gbps]\n" + rest);
+    return write_file(name, "name: " + name + "\narch: " + kChip + "\nworkload: {trace: " + kTrace +
+                                "}\nmetrics: [seconds, energy_j, area.pes, reachable_gbps]\n" +
+                                rest);
   }
-  std::string m_dir;
 };
 
 TEST_F(Experiments, GridProducesExactlyTheExpectedPoints) {
@@ -87,9 +67,9 @@ TEST_F(Experiments, GridProducesExactlyTheExpectedPoints) {
                                            "sweep:\n  mode: grid\n  keys:\n"
                                            "    core.array.rows: [16, 32]\n"
                                            "    memory.peak_gbps: [34, 68, 136]\n");
-  const ProcessResult r = npusim({"sweep", exp, "--out", dir("out"), "--jobs", "2"});
+  const ProcessResult r = npusim({"sweep", exp, "--out", path("out"), "--jobs", "2"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const ResultTable t = read_results(dir("out") + "/results.csv");
+  const ResultTable t = read_results(path("out") + "/results.csv");
   EXPECT_EQ(t.columns, (std::vector<std::string>{"point", "core.array.rows", "memory.peak_gbps",
                                                  "status", "seconds", "energy_j", "area.pes",
                                                  "reachable_gbps", "area.proxy", "message"}));
@@ -103,8 +83,8 @@ TEST_F(Experiments, GridProducesExactlyTheExpectedPoints) {
   // The override reached the chip: 4 cores x rows x 32 columns.
   EXPECT_EQ(column(t, "area.pes"),
             (std::vector<std::string>{"2048", "2048", "2048", "4096", "4096", "4096"}));
-  EXPECT_TRUE(fs::exists(dir("out") + "/pareto.csv"));
-  EXPECT_FALSE(fs::exists(dir("out") + "/.work"));
+  EXPECT_TRUE(fs::exists(path("out") + "/pareto.csv"));
+  EXPECT_FALSE(fs::exists(path("out") + "/.work"));
 }
 
 TEST_F(Experiments, ZipPairsTheValuesAndBlocksMultiply) {
@@ -112,9 +92,9 @@ TEST_F(Experiments, ZipPairsTheValuesAndBlocksMultiply) {
                                            "sweep:\n  mode: zip\n  keys:\n"
                                            "    core.array.rows: [16, 32, 64]\n"
                                            "    memory.peak_gbps: [34, 68, 34]\n");
-  ProcessResult r = npusim({"sweep", zip, "--out", dir("zip"), "-j", "2"});
+  ProcessResult r = npusim({"sweep", zip, "--out", path("zip"), "-j", "2"});
   ASSERT_EQ(r.status, 0) << r.err;
-  ResultTable t = read_results(dir("zip") + "/results.csv");
+  ResultTable t = read_results(path("zip") + "/results.csv");
   EXPECT_EQ(column(t, "core.array.rows"), (std::vector<std::string>{"16", "32", "64"}));
   EXPECT_EQ(column(t, "memory.peak_gbps"), (std::vector<std::string>{"34", "68", "34"}));
 
@@ -133,17 +113,18 @@ TEST_F(Experiments, ZipPairsTheValuesAndBlocksMultiply) {
 }
 
 TEST_F(Experiments, OverridesReachTheChipTheModelAndTheWorkload) {
-  const std::string exp = write("model.yaml",
-                                "name: model\narch: example-npu\n"
-                                "set:\n  core.array.cols: 16\n"
-                                "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 2}\n"
-                                "metrics: [area.pes, cores, workload.batch, workload.weights,\n"
-                                "          workload.footprint.kv_cache_bytes]\n"
-                                "sweep:\n  keys:\n    workload.batch: [1, 4]\n");
-  const ProcessResult r = npusim({"sweep", exp, "--out", dir("out"), "-j", "2", "--set", "cores=2",
+  const std::string exp =
+      write_file("model.yaml",
+                 "name: model\narch: example-npu\n"
+                 "set:\n  core.array.cols: 16\n"
+                 "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 2}\n"
+                 "metrics: [area.pes, cores, workload.batch, workload.weights,\n"
+                 "          workload.footprint.kv_cache_bytes]\n"
+                 "sweep:\n  keys:\n    workload.batch: [1, 4]\n");
+  const ProcessResult r = npusim({"sweep", exp, "--out", path("out"), "-j", "2", "--set", "cores=2",
                                   "--set", "workload.weights=int4", "--set", "model.kv_heads=4"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const ResultTable t = read_results(dir("out") + "/results.csv");
+  const ResultTable t = read_results(path("out") + "/results.csv");
   ASSERT_EQ(t.rows.size(), 2u);
   EXPECT_EQ(column(t, "cores"), (std::vector<std::string>{"2", "2"}));
   EXPECT_EQ(column(t, "area.pes"), (std::vector<std::string>{"1024", "1024"}));  // 2 x 32 x 16
@@ -185,18 +166,18 @@ TEST_F(Experiments, BadOverridesAreErrorsBeforeAnythingRuns) {
       {{}, exp + ":7:27: core.array.rows: must be at least 1, got 0"},
   };
   for (const auto& c : cases) {
-    std::vector<std::string> args{"sweep", exp, "--out", dir("never")};
+    std::vector<std::string> args{"sweep", exp, "--out", path("never")};
     for (const auto& s : c.set) args.insert(args.end(), {"--set", s});
     const ProcessResult r = npusim(args);
     EXPECT_EQ(r.status, 2) << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << "stderr: " << r.err;
-    EXPECT_FALSE(fs::exists(dir("never")));
+    EXPECT_FALSE(fs::exists(path("never")));
   }
   // Unknown metrics are caught too, with a suggestion.
   const std::string bad =
-      write("m.yaml", "name: m\narch: " + kChip + "\nworkload: {trace: " + kTrace +
-                          "}\nmetrics: [energy_jj]\n");
-  const ProcessResult r = npusim({"sweep", bad, "--out", dir("never")});
+      write_file("m.yaml", "name: m\narch: " + kChip + "\nworkload: {trace: " + kTrace +
+                               "}\nmetrics: [energy_jj]\n");
+  const ProcessResult r = npusim({"sweep", bad, "--out", path("never")});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("m.yaml:4:11: metrics[0]: unknown metric 'energy_jj'; did you mean "
                        "'energy_j'?"),
@@ -208,9 +189,9 @@ TEST_F(Experiments, AnImpossibleChipIsRecordedAsFailedAndTheOthersFinish) {
   // 64 KiB of SRAM cannot hold the preset's 768 + 768 + 512 KiB of buffers.
   const std::string exp =
       trace_experiment("sram.yaml", "sweep:\n  keys:\n    core.sram.size_kib: [2048, 64, 4096]\n");
-  const ProcessResult r = npusim({"sweep", exp, "--out", dir("out"), "-j", "2"});
+  const ProcessResult r = npusim({"sweep", exp, "--out", path("out"), "-j", "2"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const ResultTable t = read_results(dir("out") + "/results.csv");
+  const ResultTable t = read_results(path("out") + "/results.csv");
   EXPECT_EQ(column(t, "status"), (std::vector<std::string>{"ok", "failed", "ok"}));
   const std::string message = column(t, "message")[1];
   EXPECT_NE(message.find("exit 2"), std::string::npos) << message;
@@ -219,19 +200,20 @@ TEST_F(Experiments, AnImpossibleChipIsRecordedAsFailedAndTheOthersFinish) {
   EXPECT_EQ(column(t, "seconds")[1], "");
   EXPECT_NE(column(t, "seconds")[0], "");
   // The Pareto front holds only points that ran.
-  const ResultTable p = read_results(dir("out") + "/pareto.csv");
+  const ResultTable p = read_results(path("out") + "/pareto.csv");
   for (const auto& s : column(p, "status")) EXPECT_EQ(s, "ok");
 }
 
 TEST_F(Experiments, AKilledSweepResumesWithEveryPointOnce) {
   // 24 points of a short GPT-2 decode, one worker: about a second in all.
-  const std::string exp = write("kill.yaml",
-                                "name: kill\narch: example-npu\n"
-                                "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 4}\n"
-                                "metrics: [seconds]\n"
-                                "sweep:\n  keys:\n    core.array.rows: [8, 16, 32, 64]\n"
-                                "    memory.peak_gbps: [20, 34, 51, 68, 102, 136]\n");
-  const std::string out = dir("out");
+  const std::string exp =
+      write_file("kill.yaml",
+                 "name: kill\narch: example-npu\n"
+                 "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 4}\n"
+                 "metrics: [seconds]\n"
+                 "sweep:\n  keys:\n    core.array.rows: [8, 16, 32, 64]\n"
+                 "    memory.peak_gbps: [20, 34, 51, 68, 102, 136]\n");
+  const std::string out = path("out");
   const std::string results = out + "/results.csv";
   std::vector<std::string> argv{NPUSIM_BINARY, "sweep", exp, "--out", out, "--jobs", "1", "-q"};
   std::vector<char*> args;
@@ -293,42 +275,42 @@ TEST_F(Experiments, ShardsMergedEqualTheUnshardedRun) {
                                            "sweep:\n  keys:\n    core.array.rows: [8, 16, 32]\n"
                                            "    core.sram.size_kib: [2048, 64]\n"
                                            "    memory.peak_gbps: [34, 68]\n");
-  ASSERT_EQ(npusim({"sweep", exp, "--out", dir("all"), "-j", "2", "-q"}).status, 0);
+  ASSERT_EQ(npusim({"sweep", exp, "--out", path("all"), "-j", "2", "-q"}).status, 0);
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(npusim({"sweep", exp, "--out", dir("s" + std::to_string(i)), "--shard",
+    ASSERT_EQ(npusim({"sweep", exp, "--out", path("s" + std::to_string(i)), "--shard",
                       std::to_string(i) + "/3", "-q"})
                   .status,
               0);
-  const ResultTable s1 = read_results(dir("s1") + "/results.csv");
+  const ResultTable s1 = read_results(path("s1") + "/results.csv");
   EXPECT_EQ(column(s1, "point"), (std::vector<std::string>{"1", "4", "7", "10"}));
   // Two of three shards are not the whole sweep.
-  ProcessResult r = npusim({"merge", dir("part"), dir("s0"), dir("s1")});
+  ProcessResult r = npusim({"merge", path("part"), path("s0"), path("s1")});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("4 of 12 points are in none of the folders"), std::string::npos) << r.err;
-  r = npusim({"merge", dir("merged"), dir("s2"), dir("s0"), dir("s1")});
+  r = npusim({"merge", path("merged"), path("s2"), path("s0"), path("s1")});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(read_text(dir("merged") + "/results.csv"), read_text(dir("all") + "/results.csv"));
-  EXPECT_EQ(read_text(dir("merged") + "/pareto.csv"), read_text(dir("all") + "/pareto.csv"));
+  EXPECT_EQ(read_text(path("merged") + "/results.csv"), read_text(path("all") + "/results.csv"));
+  EXPECT_EQ(read_text(path("merged") + "/pareto.csv"), read_text(path("all") + "/pareto.csv"));
   // A shard of another sweep is refused.
   const std::string other = trace_experiment("other.yaml", "sweep:\n  keys:\n    cores: [1, 2]\n");
-  ASSERT_EQ(npusim({"sweep", other, "--out", dir("o"), "-q"}).status, 0);
-  r = npusim({"merge", dir("mixed"), dir("s0"), dir("o")});
+  ASSERT_EQ(npusim({"sweep", other, "--out", path("o"), "-q"}).status, 0);
+  r = npusim({"merge", path("mixed"), path("s0"), path("o")});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("another sweep"), std::string::npos) << r.err;
 }
 
 TEST_F(Experiments, FailingAssertionsFailCheckWithTheirValues) {
   const std::string exp =
-      write("check.yaml",
-            "name: check\narch: example-npu\n"
-            "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 2}\n"
-            "sweep:\n  keys:\n    memory.peak_gbps: [34, 68]\n"
-            "assert:\n"
-            "  - workload.decode.bound == memory\n"
-            "  - name: bandwidth quadruples tokens/s\n"
-            "    expr: at(memory.peak_gbps=68, workload.decode.tokens_per_s) >= 4 * "
-            "at(memory.peak_gbps=34, workload.decode.tokens_per_s)\n"
-            "  - all(seconds < 0)\n");
+      write_file("check.yaml",
+                 "name: check\narch: example-npu\n"
+                 "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 2}\n"
+                 "sweep:\n  keys:\n    memory.peak_gbps: [34, 68]\n"
+                 "assert:\n"
+                 "  - workload.decode.bound == memory\n"
+                 "  - name: bandwidth quadruples tokens/s\n"
+                 "    expr: at(memory.peak_gbps=68, workload.decode.tokens_per_s) >= 4 * "
+                 "at(memory.peak_gbps=34, workload.decode.tokens_per_s)\n"
+                 "  - all(seconds < 0)\n");
   const ProcessResult r = npusim({"check", exp, "-j", "2"});
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("  ok     assert[0]: workload.decode.bound == memory"), std::string::npos)
@@ -346,10 +328,11 @@ TEST_F(Experiments, FailingAssertionsFailCheckWithTheirValues) {
   EXPECT_NE(r.out.find("1 of 3 assertions hold, 2 FAIL"), std::string::npos) << r.out;
 
   // The same holding: exit 0.
-  const std::string good = write("good.yaml",
-                                 "name: good\narch: example-npu\n"
-                                 "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 2}\n"
-                                 "assert: [workload.decode.tokens_per_s > 1, energy_j > 0]\n");
+  const std::string good =
+      write_file("good.yaml",
+                 "name: good\narch: example-npu\n"
+                 "workload: {model: gpt2, phase: decode, prompt: 32, tokens: 2}\n"
+                 "assert: [workload.decode.tokens_per_s > 1, energy_j > 0]\n");
   const ProcessResult g = npusim({"check", good});
   EXPECT_EQ(g.status, 0) << g.out << g.err;
 }
@@ -369,25 +352,26 @@ TEST_F(Experiments, AMalformedAssertionIsAnErrorBeforeAnythingRuns) {
     const std::string exp = trace_experiment(
         "a.yaml",
         "sweep:\n  keys:\n    core.array.rows: [16, 32]\nassert:\n  - \"" + expr + "\"\n");
-    const ProcessResult r = npusim({"check", exp, "--out", dir("never")});
+    const ProcessResult r = npusim({"check", exp, "--out", path("never")});
     EXPECT_EQ(r.status, 2) << expr << "\n" << r.out;
     EXPECT_NE(r.err.find(exp + ":9:5: assert[0]: " + expect), std::string::npos)
         << expr << "\nstderr: " << r.err;
-    EXPECT_FALSE(fs::exists(dir("never"))) << "something ran for " << expr;
+    EXPECT_FALSE(fs::exists(path("never"))) << "something ran for " << expr;
   }
 }
 
 TEST_F(Experiments, RegressNamesEveryMetricThatMoved) {
   const std::string exp = trace_experiment("r.yaml", "sweep:\n  keys:\n    cores: [1, 2]\n");
-  ASSERT_EQ(npusim({"sweep", exp, "--out", dir("base"), "-q"}).status, 0);
-  ASSERT_EQ(npusim({"sweep", exp, "--out", dir("same"), "-q"}).status, 0);
-  ProcessResult r = npusim({"regress", "--baseline", dir("base"), dir("same")});
+  ASSERT_EQ(npusim({"sweep", exp, "--out", path("base"), "-q"}).status, 0);
+  ASSERT_EQ(npusim({"sweep", exp, "--out", path("same"), "-q"}).status, 0);
+  ProcessResult r = npusim({"regress", "--baseline", path("base"), path("same")});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   // A run on a slower memory: seconds (and energy) move, the area does not.
   ASSERT_EQ(
-      npusim({"sweep", exp, "--out", dir("slow"), "--set", "memory.peak_gbps=20", "-q"}).status, 0);
+      npusim({"sweep", exp, "--out", path("slow"), "--set", "memory.peak_gbps=20", "-q"}).status,
+      0);
   r = npusim(
-      {"regress", "--baseline", dir("base") + "/results.csv", dir("slow"), "--rtol", "0.01"});
+      {"regress", "--baseline", path("base") + "/results.csv", path("slow"), "--rtol", "0.01"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("moved    point 0 (cores=1): seconds: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("moved    point 1 (cores=2): reachable_gbps: 54.4 -> 16 (-70.6 %)"),
@@ -395,9 +379,9 @@ TEST_F(Experiments, RegressNamesEveryMetricThatMoved) {
       << r.out;
   EXPECT_EQ(r.out.find("area.pes"), std::string::npos) << r.out;
   // Run summaries compare too.
-  ASSERT_EQ(npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", dir("run"), "-q"}).status,
+  ASSERT_EQ(npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", path("run"), "-q"}).status,
             0);
-  r = npusim({"regress", "--baseline", dir("run") + "/summary.json", dir("run")});
+  r = npusim({"regress", "--baseline", path("run") + "/summary.json", path("run")});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
 

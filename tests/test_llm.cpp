@@ -13,7 +13,6 @@
 // per cycle; 68 GB/s x 0.8 = 54.4 GB/s = 54.4 B/cycle reachable; 512 KiB output buffer per core,
 // so standard attention keeps its scores on chip up to 4 x 512 KiB = 2 MiB).
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +27,7 @@
 #include "sim/config/model_loader.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
+#include "temp_files.h"
 #include "test_fork.h"
 #include "workloads/transformer.h"
 
@@ -379,27 +379,11 @@ TEST(LlmMemo, ReplayGivesTheSameReportsByteForByte) {
 // ---------------------------------------------------------------------------------------------
 // CLI helpers
 
-testing::ProcessResult npusim(const std::vector<std::string>& args) {
-  testing::ProcessResult r = testing::run_process(NPUSIM_BINARY, args);
-  EXPECT_FALSE(r.timed_out) << "npusim did not finish within the timeout";
-  EXPECT_EQ(r.signal, 0) << "npusim was killed by signal " << r.signal << "\nstderr: " << r.err;
-  return r;
-}
+using testing::npusim;
 
 /// A fresh temporary folder per test, removed afterwards.
-class LlmCli : public ::testing::Test {
+class LlmCli : public testing::TempFileTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "npusim_llm_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-  std::string path(const std::string& name) const { return m_dir + "/" + name; }
-
   /// `npusim run --arch example-npu <args> --out <fresh>` must exit 2 before writing anything,
   /// with every fragment in its message.
   void expect_bad_run(const std::vector<std::string>& args,
@@ -419,7 +403,6 @@ class LlmCli : public ::testing::Test {
     EXPECT_FALSE(fs::exists(out)) << "the output folder was created on bad input";
   }
 
-  std::string m_dir;
   int m_runs = 0;
 };
 

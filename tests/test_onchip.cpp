@@ -6,7 +6,6 @@
 //
 // SystemC elaborates once per process: a TEST calls simulate() at most once.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "sim/config/loaders.h"
 #include "sim/lower.h"
 #include "sim/scheduler.h"
+#include "temp_files.h"
 #include "test_helpers.h"
 
 namespace npu {
@@ -26,23 +26,8 @@ namespace fs = std::filesystem;
 
 const std::string kSource = NPUSIM_SOURCE_DIR;
 
-class OnChip : public ::testing::Test {
+class OnChip : public testing::TempFileTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "npusim_onchip_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(m_dir, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string p = m_dir + "/" + name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-  std::string m_dir;
 };
 
 // int8 throughout. c1: 8 x 8 x 4 -> 8 x 8 x 8 (3x3, pad 1); mp: 2x2 stride 2 -> 4 x 4 x 8;
@@ -89,7 +74,7 @@ TEST_F(OnChip, SramActivationsThroughConvPoolConvAddCostNoDram) {
   //   c2   reads 1 x 1 x 8 x 8 = 64 B of weights; writes 0
   //   add  reads 0 (a: sram, b: sram), writes 4 x 4 x 8 = 128 B
   const ChipConfig chip = fast_memory_chip();
-  const std::vector<Op> ops = load_trace(write(
+  const std::vector<Op> ops = load_trace(write_file(
       "t.yaml", chain("c: sram", "a: sram, c: sram", "a: sram, c: sram", "a: sram, b: sram")));
   ASSERT_EQ(ops.size(), 4u);
   EXPECT_EQ(ops[0].a_loc, Location::kDram);
@@ -114,7 +99,7 @@ TEST_F(OnChip, TheSameChainThroughDramMovesEveryTensor) {
   //   add  reads 128 + 128 B, writes 128 B
   const ChipConfig chip = fast_memory_chip();
   const std::vector<Op> ops = load_trace(
-      write("t.yaml", chain("c: dram", "a: dram", "a: dram", "a: dram, b: dram, c: dram")));
+      write_file("t.yaml", chain("c: dram", "a: dram", "a: dram", "a: dram, b: dram, c: dram")));
   expect_single_steps(chip, ops);
   const RunResult r = simulate(chip, ops, {});
   ASSERT_EQ(r.ops.size(), 4u);
@@ -156,12 +141,12 @@ uint64_t output_elems(const Op& op) {
 
 TEST_F(OnChip, GeneratedResNet50KeepsAgreeingTensorsOnChip) {
   if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
-  const std::string path = m_dir + "/r50.yaml";
+  const std::string trace = path("r50.yaml");
   const testing::ProcessResult g = testing::run_process(
       "/usr/bin/python3",
-      {kSource + "/scripts/gen_cnn_traces.py", "resnet50", "--onchip-kib", "2048", "-o", path});
+      {kSource + "/scripts/gen_cnn_traces.py", "resnet50", "--onchip-kib", "2048", "-o", trace});
   ASSERT_EQ(g.status, 0) << g.err;
-  const std::vector<Op> ops = load_trace(path);
+  const std::vector<Op> ops = load_trace(trace);
   ASSERT_EQ(ops.size(), 72u);
   // The network input and the classifier's output stay in DRAM; weights are never on chip.
   EXPECT_EQ(ops.front().a_loc, Location::kDram);
@@ -201,7 +186,7 @@ TEST_F(OnChip, GeneratedResNet50KeepsAgreeingTensorsOnChip) {
   // And the trace runs.
   const testing::ProcessResult r = testing::run_process(
       NPUSIM_BINARY,
-      {"run", "--arch", "hexagon-v75", "--trace", path, "--out", m_dir + "/run", "--quiet"});
+      {"run", "--arch", "hexagon-v75", "--trace", trace, "--out", path("run"), "--quiet"});
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
