@@ -25,6 +25,7 @@
 #include "../arch/npu_top.h"
 #include "../workloads/op.h"
 #include "../workloads/transformer.h"
+#include "assertions.h"
 #include "config/overrides.h"
 #include "config/yaml_reader.h"
 
@@ -48,19 +49,6 @@ struct SweepBlock {
   SweepMode mode = SweepMode::kGrid;
   size_t first = 0, count = 0;
   size_t points(const std::vector<SweepAxis>& axes) const;
-};
-
-/// An `assert:` line.
-struct AssertSpec {
-  std::string name;  ///< optional, for reports
-  std::string expr;
-  std::vector<std::string> for_each;  ///< swept keys: the assertion is evaluated per their values
-  /// Known findings: an arch name (preset name or chip file stem) on which the assertion is
-  /// known not to hold, and why. `check` reports those as expected failures, and a listed arch
-  /// where the assertion does hold as an error (the finding is stale).
-  std::map<std::string, std::string> xfail;
-  config::Origin origin;  ///< of the expression
-  std::string key;        ///< `assert[2]`
 };
 
 struct Experiment {

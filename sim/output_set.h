@@ -62,4 +62,8 @@ class OutputSet {
   std::vector<std::string> m_files;
 };
 
+/// Writes `content` to `path` atomically (temporary file in the same folder, then rename).
+/// Throws std::runtime_error naming the path on failure.
+void write_file_atomic(const std::string& path, const std::string& content);
+
 }  // namespace npu

@@ -14,10 +14,6 @@ namespace npu {
 
 inline constexpr int kSummarySchemaVersion = 1;
 
-/// Writes `content` to `path` atomically (temporary file in the same folder, then rename).
-/// Throws std::runtime_error naming the path on failure.
-void write_file_atomic(const std::string& path, const std::string& content);
-
 std::string ops_csv(const ChipConfig& chip, const RunResult& r);
 /// `w`, when the ops came from a model, adds the workload, its footprint, and prefill and decode
 /// figures (time to first token, tokens/s overall and per decode step, joules per token).

@@ -5,7 +5,6 @@
 #include <unordered_set>
 
 #include "config/error.h"
-#include "scheduler.h"
 
 namespace npu {
 

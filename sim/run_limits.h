@@ -21,10 +21,9 @@
 #include "../arch/npu_top.h"
 #include "../workloads/op.h"
 #include "lower.h"
+#include "sim_options.h"
 
 namespace npu {
-
-struct SimOptions;
 
 inline constexpr double kMaxRunPs = 0x1p62;        ///< 53 days of simulated time
 inline constexpr double kMaxRunWork = 0x1p26;      ///< steps + grants simulated, ~4 min

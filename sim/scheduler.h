@@ -15,6 +15,7 @@
 #include "../arch/timeline.h"
 #include "../workloads/op.h"
 #include "lower.h"
+#include "sim_options.h"
 
 namespace npu {
 
@@ -49,21 +50,6 @@ struct RunResult {
   EnergyBreakdown energy;
   ActionCounts actions;
   Timeline timeline;
-};
-
-enum class TimelineDetail : uint8_t {
-  kNone,    ///< no trace.json
-  kOps,     ///< one track with the ops
-  kBlocks,  ///< and a track per array, vector unit, DMA channel and the memory interface
-};
-
-struct SimOptions {
-  TimelineDetail timeline = TimelineDetail::kBlocks;
-  /// Replay ops whose signature was simulated before (exact: every op starts from an idle chip).
-  bool memoize = true;
-  /// kBlocks was chosen by --timeline auto: beyond the block-event limit (sim/run_limits.h) the
-  /// run records kOps instead of being refused.
-  bool auto_timeline = false;
 };
 
 /// Plans every op and checks the run's limits (sim/run_limits.h; throws ConfigError before

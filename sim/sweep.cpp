@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "config/yaml_reader.h"
+#include "output_set.h"
 #include "report.h"
 
 extern char** environ;

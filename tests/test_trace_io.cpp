@@ -13,6 +13,7 @@
 
 #include "sim/config/loaders.h"
 #include "sim/config/trace_writer.h"
+#include "sim/output_set.h"
 #include "temp_files.h"
 #include "workloads/op.h"
 
@@ -165,7 +166,7 @@ using TraceIoErrors = TraceIo;
 TEST_F(TraceIo, EveryKindAndFieldRoundTrips) {
   const std::vector<Op> ops = every_kind_and_field();
   const std::string file = path("every.yaml");
-  write_trace(file, ops, "every kind: and #field");
+  write_file_atomic(file, trace_yaml(ops, "every kind: and #field"));
   EXPECT_EQ(read_file(file), trace_yaml(ops, "every kind: and #field"));
   // Atomic: the trace and nothing else (no temporary left behind).
   size_t files = 0;
@@ -239,7 +240,7 @@ TEST_F(TraceIo, ManyOpsStayCompact) {
       ops.push_back(op);
     }
   const std::string file = path("big.yaml");
-  write_trace(file, ops, "big");
+  write_file_atomic(file, trace_yaml(ops, "big"));
   EXPECT_LT(std::filesystem::file_size(file), 160u * ops.size());  // about 130 bytes an op
   const std::vector<Op> back = load_trace(file);
   ASSERT_EQ(back.size(), ops.size());
@@ -285,7 +286,8 @@ TEST_F(TraceIo, RejectsOpsTheFormatCannotExpress) {
 
 TEST_F(TraceIo, UnwritablePathThrows) {
   const std::vector<Op> ops = {matrix("g", OpKind::kGemm, 1, 1, 1, Format::kInt8)};
-  EXPECT_THROW(write_trace(path("no/such/folder/t.yaml"), ops, "t"), std::runtime_error);
+  EXPECT_THROW(write_file_atomic(path("no/such/folder/t.yaml"), trace_yaml(ops, "t")),
+               std::runtime_error);
 }
 
 // ---------------------------------------------------------------------------------------------

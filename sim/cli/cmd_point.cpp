@@ -5,6 +5,7 @@
 
 #include "experiment_cli.h"
 #include "sim/capacity.h"
+#include "sim/output_set.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
 

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "sim/config/trace_writer.h"
+#include "sim/output_set.h"
 
 namespace npu::cli {
 namespace {
@@ -49,7 +50,7 @@ int cmd_trace(const std::vector<std::string>& args) {
   std::optional<ChipConfig> chip;
   if (vm.count("arch")) chip = load_chip_arg(vm["arch"].as<std::string>());
   const Workload w = workload_from(vm, chip ? &*chip : nullptr);
-  write_trace(out, w.ops, w.model);
+  write_file_atomic(out, trace_yaml(w.ops, w.model));
   return kExitOk;
 }
 

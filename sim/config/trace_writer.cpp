@@ -7,8 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include "../report.h"  // write_file_atomic
-
 namespace npu {
 
 namespace {
@@ -198,10 +196,6 @@ std::string trace_yaml(const std::vector<Op>& ops, const std::string& name) {
   out += "ops:\n";
   for (size_t i = 0; i < ops.size(); ++i) write_op(out, i, ops[i]);
   return out;
-}
-
-void write_trace(const std::string& path, const std::vector<Op>& ops, const std::string& name) {
-  write_file_atomic(path, trace_yaml(ops, name));
 }
 
 }  // namespace npu

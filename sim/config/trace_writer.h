@@ -19,8 +19,4 @@ namespace npu {
 /// step, group dividing m) are written as they are and reported when the trace is loaded.
 std::string trace_yaml(const std::vector<Op>& ops, const std::string& name);
 
-/// Writes trace_yaml(ops, name) to `path` atomically (a temporary file in the same folder, then
-/// rename). Throws std::runtime_error naming the path when it cannot be written.
-void write_trace(const std::string& path, const std::vector<Op>& ops, const std::string& name);
-
 }  // namespace npu

@@ -4,7 +4,7 @@
 //   commands) and DMA descriptors/s.
 #include <benchmark/benchmark.h>
 
-#include "sim/kernel_reset.h"
+#include "kernel_reset.h"
 #include "sim/scheduler.h"
 
 namespace {
