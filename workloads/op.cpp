@@ -6,45 +6,7 @@
 namespace npu {
 
 std::string op_kind_name(OpKind k) {
-  switch (k) {
-    case OpKind::kGemm:
-      return "gemm";
-    case OpKind::kAdd:
-      return "add";
-    case OpKind::kMul:
-      return "mul";
-    case OpKind::kSoftmax:
-      return "softmax";
-    case OpKind::kLayerNorm:
-      return "layernorm";
-    case OpKind::kRmsNorm:
-      return "rmsnorm";
-    case OpKind::kGelu:
-      return "gelu";
-    case OpKind::kSilu:
-      return "silu";
-    case OpKind::kRope:
-      return "rope";
-    case OpKind::kGather:
-      return "gather";
-    case OpKind::kAttention:
-      return "attention";
-    case OpKind::kConv2d:
-      return "conv2d";
-    case OpKind::kMaxPool:
-      return "maxpool";
-    case OpKind::kAvgPool:
-      return "avgpool";
-  }
-  return "?";
-}
-
-bool is_vector_kind(OpKind k) {
-  return k != OpKind::kGemm && k != OpKind::kAttention && !is_spatial_kind(k);
-}
-
-bool is_spatial_kind(OpKind k) {
-  return k == OpKind::kConv2d || k == OpKind::kMaxPool || k == OpKind::kAvgPool;
+  return op_kind_info(k).name;
 }
 
 uint64_t covered_inputs(uint64_t first, uint64_t count, uint64_t kernel, uint64_t stride,

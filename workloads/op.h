@@ -3,7 +3,9 @@
 // has finished on every core.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -27,12 +29,66 @@ enum class OpKind : uint8_t {
   kMaxPool,    ///< max over an r x s window, per channel
   kAvgPool,    ///< average over an r x s window, per channel (r x s = h x w: global)
 };
+
+/// How an op's shape is given: m, k, n (and batch) for gemm and attention; rows x cols for the
+/// vector kinds (rope and gather included); a ConvShape (and batch) for conv2d and the pools.
+enum class ShapeClass : uint8_t { kMatrix, kVector, kSpatial };
+
+/// Everything that is said about an op kind in one place: its name (in traces and reports), its
+/// shape class, which trace keys beyond its shape class's it takes, and the format of its
+/// operands when a trace gives none. The trace loader and writer, the reports and the lowering's
+/// kind tests derive from this table; a new kind is an enum value, a row here and its cost model.
+struct OpKindInfo {
+  OpKind kind;
+  const char* name;
+  ShapeClass shape;
+  bool second_input;  ///< takes B (`b`, `b_format`): weights, K and V, an eltwise's other input
+  bool b_group;       ///< `b_group`: B carries group-wise scales (gemm)
+  bool query_groups;  ///< `group` and `causal` (attention)
+  bool filters;       ///< `filters` and `groups` (conv2d)
+  Format default_format;
+};
+
+// clang-format off
+inline constexpr OpKindInfo kOpKinds[] = {
+  // kind                name         shape                second b_group groups filters default
+  {OpKind::kGemm,      "gemm",      ShapeClass::kMatrix,  true,  true,  false, false, Format::kInt8},
+  {OpKind::kAdd,       "add",       ShapeClass::kVector,  true,  false, false, false, Format::kFp16},
+  {OpKind::kMul,       "mul",       ShapeClass::kVector,  true,  false, false, false, Format::kFp16},
+  {OpKind::kSoftmax,   "softmax",   ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kLayerNorm, "layernorm", ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kRmsNorm,   "rmsnorm",   ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kGelu,      "gelu",      ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kSilu,      "silu",      ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kRope,      "rope",      ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kGather,    "gather",    ShapeClass::kVector,  false, false, false, false, Format::kFp16},
+  {OpKind::kAttention, "attention", ShapeClass::kMatrix,  true,  false, true,  false, Format::kFp16},
+  {OpKind::kConv2d,    "conv2d",    ShapeClass::kSpatial, true,  false, false, true,  Format::kInt8},
+  {OpKind::kMaxPool,   "maxpool",   ShapeClass::kSpatial, false, false, false, false, Format::kFp16},
+  {OpKind::kAvgPool,   "avgpool",   ShapeClass::kSpatial, false, false, false, false, Format::kFp16},
+};
+// clang-format on
+
+constexpr bool op_kinds_in_enum_order() {
+  for (size_t i = 0; i < std::size(kOpKinds); ++i)
+    if (static_cast<size_t>(kOpKinds[i].kind) != i) return false;
+  return std::size(kOpKinds) == static_cast<size_t>(OpKind::kAvgPool) + 1;
+}
+static_assert(op_kinds_in_enum_order(), "kOpKinds: one row per OpKind, in enum order");
+
+constexpr const OpKindInfo& op_kind_info(OpKind k) {
+  return kOpKinds[static_cast<size_t>(k)];
+}
 std::string op_kind_name(OpKind k);
 /// The kinds the vector unit runs (rows x cols passes), including rope and gather's copy. The
 /// spatial kinds (conv2d, maxpool, avgpool) are not: their shape is a ConvShape.
-bool is_vector_kind(OpKind k);
+constexpr bool is_vector_kind(OpKind k) {
+  return op_kind_info(k).shape == ShapeClass::kVector;
+}
 /// conv2d, maxpool and avgpool: ops whose shape is a ConvShape.
-bool is_spatial_kind(OpKind k);
+constexpr bool is_spatial_kind(OpKind k) {
+  return op_kind_info(k).shape == ShapeClass::kSpatial;
+}
 
 /// Shape of a spatial op (conv2d, maxpool, avgpool), NHWC: `Op::batch` images of h x w pixels of
 /// c channels, an r x s window moved by `stride` over the input padded by `pad` zeros on every

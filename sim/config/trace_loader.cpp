@@ -27,10 +27,6 @@ constexpr uint32_t kMaxBGroup = uint32_t{1} << 20;  ///< elements of B per scale
 constexpr uint32_t kMaxGroup = 65536;               ///< query heads per KV head
 constexpr uint32_t kMaxStep = 0xFFFFFFFFu;          ///< Op::step is 32 bits
 
-constexpr OpKind kKinds[] = {
-    OpKind::kGemm,      OpKind::kAdd,    OpKind::kMul,     OpKind::kSoftmax, OpKind::kLayerNorm,
-    OpKind::kRmsNorm,   OpKind::kGelu,   OpKind::kSilu,    OpKind::kRope,    OpKind::kGather,
-    OpKind::kAttention, OpKind::kConv2d, OpKind::kMaxPool, OpKind::kAvgPool};
 constexpr Location kLocations[] = {Location::kDram, Location::kSram};
 
 // Keys by the ops they belong to.
@@ -45,13 +41,6 @@ const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal"};
 const std::vector<std::string> kSpatialKeys = {"h", "w", "channels", "r", "s", "stride", "pad"};
 const std::vector<std::string> kConvOnlyKeys = {"filters", "groups"};
 const std::vector<std::string> kMatrixOnlyKeys = {"m", "k", "n"};
-
-/// Ops with a second operand B: a GEMM's weights, attention's K and V, an eltwise add's or mul's
-/// other input.
-bool has_second_input(OpKind k) {
-  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul ||
-         k == OpKind::kConv2d;
-}
 
 /// Fails at the first of `keys` present in `m`, explaining why it does not belong.
 void reject_keys(const MapReader& m, const std::vector<std::string>& keys, const std::string& why) {
@@ -131,7 +120,11 @@ void read_spatial(const MapReader& m, const Value& item, Op& op) {
 }
 
 Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
-  static const EnumTable<OpKind> kinds = config::enum_table(kKinds, op_kind_name);
+  static const EnumTable<OpKind> kinds = [] {
+    EnumTable<OpKind> t;
+    for (const OpKindInfo& i : kOpKinds) t.emplace_back(i.name, i.kind);
+    return t;
+  }();
   static const EnumTable<Location> locations = config::enum_table(kLocations, location_name);
   static const EnumTable<Format> formats = config::enum_table(kAllFormats, format_name);
   static const EnumTable<std::string> phases = {{"prefill", "prefill"}, {"decode", "decode"}};
@@ -146,12 +139,13 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   op.kind = m.require("kind").as_enum(kinds);
   const std::string kind = op_kind_name(op.kind);
   const std::string a_kind_op = (kind[0] == 'a' ? "an " : "a ") + kind + " op";  // "an add op"
-  const bool gemm = op.kind == OpKind::kGemm;
-  const bool attention = op.kind == OpKind::kAttention;
-  const bool matrix = gemm || attention;
-  const bool conv = op.kind == OpKind::kConv2d;
-  const bool spatial = is_spatial_kind(op.kind);
-  const bool second = has_second_input(op.kind);
+  const OpKindInfo& info = op_kind_info(op.kind);
+  const bool gemm = info.b_group;
+  const bool attention = info.query_groups;
+  const bool matrix = info.shape == ShapeClass::kMatrix;
+  const bool conv = info.filters;
+  const bool spatial = info.shape == ShapeClass::kSpatial;
+  const bool second = info.second_input;
 
   // Keys of another kind are named as such, before the generic unknown-key check.
   const char* const shape =
@@ -259,7 +253,7 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   }
 
   // `format` sets all three operands; a_format/b_format/c_format override one each.
-  Format all = gemm || conv ? Format::kInt8 : Format::kFp16;
+  Format all = info.default_format;
   if (auto x = m.get("format")) all = x->as_enum(formats);
   auto format = [&](const char* key) {
     auto x = m.get(key);

@@ -75,8 +75,7 @@ class OpLine {
 };
 
 bool takes_b(OpKind k) {
-  return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kAdd || k == OpKind::kMul ||
-         k == OpKind::kConv2d;
+  return op_kind_info(k).second_input;
 }
 
 [[noreturn]] void cannot_write(size_t i, const Op& op, const std::string& what) {
@@ -117,8 +116,7 @@ void check_expressible(size_t i, const Op& op) {
 
 /// The formats of one op: the `format` shorthand when it saves keys, then the overrides.
 void write_formats(OpLine& line, const Op& op) {
-  const Format kind_default =
-      op.kind == OpKind::kGemm || op.kind == OpKind::kConv2d ? Format::kInt8 : Format::kFp16;
+  const Format kind_default = op_kind_info(op.kind).default_format;
   const bool b = takes_b(op.kind);
   auto keys_with = [&](Format all) {
     return (op.a_format != all) + (b && op.b_format != all) + (op.c_format != all);
