@@ -40,6 +40,17 @@ struct ActionCounts {
   uint64_t dram_bytes = 0;
   uint64_t dma_bytes = 0;
   uint64_t alu_ops = 0, sfu_ops = 0;
+
+  ActionCounts& operator+=(const ActionCounts& o) {
+    for (size_t f = 0; f < macs_by_format.size(); ++f) macs_by_format[f] += o.macs_by_format[f];
+    sram_read_bytes += o.sram_read_bytes;
+    sram_write_bytes += o.sram_write_bytes;
+    dram_bytes += o.dram_bytes;
+    dma_bytes += o.dma_bytes;
+    alu_ops += o.alu_ops;
+    sfu_ops += o.sfu_ops;
+    return *this;
+  }
 };
 
 /// Energy by component, pJ.

@@ -66,6 +66,12 @@ struct MemoryCounters {
   uint64_t write_bytes = 0;
   uint64_t busy_ps = 0;
   uint64_t grants = 0;
+
+  /// What was counted between `before` and this.
+  MemoryCounters since(const MemoryCounters& before) const {
+    return {read_bytes - before.read_bytes, write_bytes - before.write_bytes,
+            busy_ps - before.busy_ps, grants - before.grants};
+  }
 };
 
 class MemoryInterface : public sc_core::sc_module {

@@ -41,6 +41,33 @@ struct CoreCounters {
   uint64_t sram_write_bytes = 0;
   uint64_t dma_bytes = 0;
   uint64_t dma_descriptors = 0;
+
+  /// Calls f(x.field, y.field, ...) for every counter of the given CoreCounters, in declaration
+  /// order: differences, sums and comparisons are one loop, and a new counter is one line here.
+  template <class F, class... C>
+  static void each(F&& f, C&... c) {
+    f(c.array_busy_cycles...);
+    f(c.vector_busy_cycles...);
+    f(c.stall_cycles...);
+    f(c.macs...);
+    for (size_t i = 0; i < kAllFormats.size(); ++i) f(c.macs_by_format[i]...);
+    f(c.alu_ops...);
+    f(c.sfu_ops...);
+    f(c.sram_read_bytes...);
+    f(c.sram_write_bytes...);
+    f(c.dma_bytes...);
+    f(c.dma_descriptors...);
+  }
+  /// What was counted between `before` and this.
+  CoreCounters since(const CoreCounters& before) const {
+    CoreCounters d;
+    each([](uint64_t& out, uint64_t now, uint64_t then) { out = now - then; }, d, *this, before);
+    return d;
+  }
+  CoreCounters& operator+=(const CoreCounters& o) {
+    each([](uint64_t& sum, uint64_t x) { sum += x; }, *this, o);
+    return *this;
+  }
 };
 
 class NpuCore : public sc_core::sc_module {

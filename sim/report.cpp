@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -58,42 +59,117 @@ Json energy_json(const EnergyBreakdown& e) {
 
 }  // namespace
 
-std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
-  std::string out =
-      "id,name,kind,layer,class,phase,step,shape,formats,tile,start_cycle,end_cycle,cycles,compute_"
-      "cycles,"
-      "stall_cycles,bank_stall_cycles,dispatch_cycles,roofline_cycles,macs,array_util,"
-      "dram_read_bytes,"
-      "dram_write_bytes,sram_read_bytes,sram_write_bytes,dma_descriptors,achieved_gbps,"
-      "arith_intensity,array_cycles,vector_cycles,memory_busy_cycles,bound,energy_pj,mac_pj,sram_"
-      "pj,dram_pj,dma_pj,vector_pj,static_pj\n";
-  for (size_t i = 0; i < r.ops.size(); ++i) {
-    const OpRecord& o = r.ops[i];
-    const Op& op = *o.op;
-    const uint64_t dram = o.dram_read_bytes + o.dram_write_bytes;
+namespace {
+
+/// One op's row as the columns read it: the record and the figures derived from it.
+struct OpRow {
+  OpRow(const ChipConfig& chip, size_t id, const OpRecord& o)
+      : chip(chip), id(id), o(o), op(*o.op), dram(o.dram_read_bytes + o.dram_write_bytes) {
     const double secs = seconds(chip, o.cycles());
-    const double gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
+    gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
     // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
     const uint64_t work = o.macs > 0 ? 2 * o.macs : o.actions.alu_ops + o.actions.sfu_ops;
-    const double intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
-    const std::string tile =
-        op.kind == OpKind::kGemm || op.kind == OpKind::kAttention || is_spatial_kind(op.kind)
-            ? fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt)
-            : fmt::format("{}x{}", o.plan.mt, o.plan.nt);
-    const EnergyBreakdown& e = o.energy;
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.3f},"
-        "{:.3f},"
-        "{},{},"
-        "{},{},"
-        "{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}\n",
-        i, csv_field(op.name), op_kind_name(op.kind), csv_field(op.layer), csv_field(op.op_class),
-        csv_field(op.phase), op.step, shape_of(op), formats_of(op), tile, o.start_cycle,
-        o.end_cycle, o.cycles(), o.cycles() - o.stall_cycles, o.stall_cycles, o.bank_stall_cycles,
-        o.dispatch_cycles, o.roofline_cycles, o.macs, o.array_utilization, o.dram_read_bytes,
-        o.dram_write_bytes, o.sram_read_bytes, o.sram_write_bytes, o.dma_descriptors, gbps,
-        intensity, o.array_cycles, o.vector_cycles, chip.clock.ps_to_cycles_ceil(o.memory_ps),
-        bound_name(o.bound), e.total(), e.mac, e.sram, e.dram, e.dma, e.vector, e.static_);
+    intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
+  }
+  const ChipConfig& chip;
+  size_t id;
+  const OpRecord& o;
+  const Op& op;
+  uint64_t dram;
+  double gbps = 0, intensity = 0;
+};
+
+using Out = std::string;
+void put(Out& out, uint64_t v) {
+  fmt::format_to(std::back_inserter(out), "{}", v);
+}
+void put(Out& out, const std::string& s) {
+  out += s;
+}
+template <int kDigits>
+void fixed(Out& out, double v) {
+  fmt::format_to(std::back_inserter(out), "{:.{}f}", v, kDigits);
+}
+
+std::string tile_of(const OpRecord& o) {
+  return op_kind_info(o.op->kind).shape == ShapeClass::kVector
+             ? fmt::format("{}x{}", o.plan.mt, o.plan.nt)
+             : fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt);
+}
+
+/// ops.csv's columns, in order: name, unit ("" for none) and how a row writes it. configs/SCHEMA.md
+/// ("ops.csv") documents each; tests/test_report_columns.cpp holds the two lists together.
+struct OpsColumn {
+  const char* name;
+  const char* unit;
+  void (*write)(Out&, const OpRow&);
+};
+// clang-format off
+const OpsColumn kOpsColumns[] = {
+  {"id", "", [](Out& s, const OpRow& r) { put(s, r.id); }},
+  {"name", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.name)); }},
+  {"kind", "", [](Out& s, const OpRow& r) { put(s, op_kind_name(r.op.kind)); }},
+  {"layer", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.layer)); }},
+  {"class", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.op_class)); }},
+  {"phase", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.phase)); }},
+  {"step", "", [](Out& s, const OpRow& r) { put(s, r.op.step); }},
+  {"shape", "", [](Out& s, const OpRow& r) { put(s, shape_of(r.op)); }},
+  {"formats", "", [](Out& s, const OpRow& r) { put(s, formats_of(r.op)); }},
+  {"tile", "", [](Out& s, const OpRow& r) { put(s, tile_of(r.o)); }},
+  {"start_cycle", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.start_cycle); }},
+  {"end_cycle", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.end_cycle); }},
+  {"cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.cycles()); }},
+  {"compute_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.cycles() - r.o.stall_cycles); }},
+  {"stall_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.stall_cycles); }},
+  {"bank_stall_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.bank_stall_cycles); }},
+  {"dispatch_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.dispatch_cycles); }},
+  {"roofline_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.roofline_cycles); }},
+  {"macs", "MACs", [](Out& s, const OpRow& r) { put(s, r.o.macs); }},
+  {"array_util", "", [](Out& s, const OpRow& r) { fixed<4>(s, r.o.array_utilization); }},
+  {"dram_read_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.dram_read_bytes); }},
+  {"dram_write_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.dram_write_bytes); }},
+  {"sram_read_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.sram_read_bytes); }},
+  {"sram_write_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.sram_write_bytes); }},
+  {"dma_descriptors", "", [](Out& s, const OpRow& r) { put(s, r.o.dma_descriptors); }},
+  {"achieved_gbps", "GB/s", [](Out& s, const OpRow& r) { fixed<3>(s, r.gbps); }},
+  {"arith_intensity", "ops/byte", [](Out& s, const OpRow& r) { fixed<3>(s, r.intensity); }},
+  {"array_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.array_cycles); }},
+  {"vector_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.vector_cycles); }},
+  {"memory_busy_cycles", "cycles",
+   [](Out& s, const OpRow& r) { put(s, r.chip.clock.ps_to_cycles_ceil(r.o.memory_ps)); }},
+  {"bound", "", [](Out& s, const OpRow& r) { put(s, bound_name(r.o.bound)); }},
+  {"energy_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.total()); }},
+  {"mac_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.mac); }},
+  {"sram_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.sram); }},
+  {"dram_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.dram); }},
+  {"dma_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.dma); }},
+  {"vector_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.vector); }},
+  {"static_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.static_); }},
+};
+// clang-format on
+
+}  // namespace
+
+std::vector<ReportColumn> ops_csv_columns() {
+  std::vector<ReportColumn> columns;
+  for (const OpsColumn& c : kOpsColumns) columns.push_back({c.name, c.unit});
+  return columns;
+}
+
+std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
+  std::string out;
+  for (const OpsColumn& c : kOpsColumns) {
+    if (&c != kOpsColumns) out += ',';
+    out += c.name;
+  }
+  out += '\n';
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    const OpRow row(chip, i, r.ops[i]);
+    for (const OpsColumn& c : kOpsColumns) {
+      if (&c != kOpsColumns) out += ',';
+      c.write(out, row);
+    }
+    out += '\n';
   }
   return out;
 }

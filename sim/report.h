@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "../arch/npu_top.h"
 #include "../workloads/transformer.h"
@@ -14,6 +15,12 @@ namespace npu {
 
 inline constexpr int kSummarySchemaVersion = 1;
 
+/// A column of a report: its name (the CSV header) and unit ("" for none).
+struct ReportColumn {
+  std::string name, unit;
+};
+/// ops.csv's columns in order (documented in configs/SCHEMA.md, "ops.csv").
+std::vector<ReportColumn> ops_csv_columns();
 std::string ops_csv(const ChipConfig& chip, const RunResult& r);
 /// `w`, when the ops came from a model, adds the workload, its footprint, and prefill and decode
 /// figures (time to first token, tokens/s overall and per decode step, joules per token).

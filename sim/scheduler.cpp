@@ -121,29 +121,30 @@ class Driver : public sc_core::sc_module {
     r.plan = plan;
     r.start_cycle = chip.clock.ps_to_cycles_ceil(start_ps);
     r.end_cycle = chip.clock.ps_to_cycles_ceil(end_ps);
+    // Sums over the cores, and the busiest core's array, vector unit and compute.
+    CoreCounters sum;
     uint64_t busiest_compute = 0;
     for (size_t c = 0; c < b.cores.size(); ++c) {
-      const CoreCounters& x = a.cores[c];
-      const CoreCounters& y = b.cores[c];
-      const uint64_t arr = y.array_busy_cycles - x.array_busy_cycles;
-      const uint64_t vec = y.vector_busy_cycles - x.vector_busy_cycles;
-      r.array_cycles = std::max(r.array_cycles, arr);
-      r.vector_cycles = std::max(r.vector_cycles, vec);
-      busiest_compute = std::max(busiest_compute, arr + vec);
-      r.bank_stall_cycles += y.stall_cycles - x.stall_cycles;
-      r.macs += y.macs - x.macs;
-      for (size_t f = 0; f < kAllFormats.size(); ++f)
-        r.actions.macs_by_format[f] += y.macs_by_format[f] - x.macs_by_format[f];
-      r.actions.alu_ops += y.alu_ops - x.alu_ops;
-      r.actions.sfu_ops += y.sfu_ops - x.sfu_ops;
-      r.sram_read_bytes += y.sram_read_bytes - x.sram_read_bytes;
-      r.sram_write_bytes += y.sram_write_bytes - x.sram_write_bytes;
-      r.actions.dma_bytes += y.dma_bytes - x.dma_bytes;
-      r.dma_descriptors += y.dma_descriptors - x.dma_descriptors;
+      const CoreCounters d = b.cores[c].since(a.cores[c]);
+      r.array_cycles = std::max(r.array_cycles, d.array_busy_cycles);
+      r.vector_cycles = std::max(r.vector_cycles, d.vector_busy_cycles);
+      busiest_compute = std::max(busiest_compute, d.array_busy_cycles + d.vector_busy_cycles);
+      sum += d;
     }
-    r.dram_read_bytes = b.memory.read_bytes - a.memory.read_bytes;
-    r.dram_write_bytes = b.memory.write_bytes - a.memory.write_bytes;
-    r.memory_ps = b.memory.busy_ps - a.memory.busy_ps;
+    r.bank_stall_cycles = sum.stall_cycles;
+    r.macs = sum.macs;
+    std::copy(std::begin(sum.macs_by_format), std::end(sum.macs_by_format),
+              r.actions.macs_by_format.begin());
+    r.actions.alu_ops = sum.alu_ops;
+    r.actions.sfu_ops = sum.sfu_ops;
+    r.sram_read_bytes = sum.sram_read_bytes;
+    r.sram_write_bytes = sum.sram_write_bytes;
+    r.actions.dma_bytes = sum.dma_bytes;
+    r.dma_descriptors = sum.dma_descriptors;
+    const MemoryCounters mem = b.memory.since(a.memory);
+    r.dram_read_bytes = mem.read_bytes;
+    r.dram_write_bytes = mem.write_bytes;
+    r.memory_ps = mem.busy_ps;
     r.actions.sram_read_bytes = r.sram_read_bytes;
     r.actions.sram_write_bytes = r.sram_write_bytes;
     r.actions.dram_bytes = r.dram_read_bytes + r.dram_write_bytes;
@@ -225,14 +226,7 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
   }
   for (const OpRecord& r : result.ops) {
     result.energy += r.energy;
-    for (size_t f = 0; f < kAllFormats.size(); ++f)
-      result.actions.macs_by_format[f] += r.actions.macs_by_format[f];
-    result.actions.sram_read_bytes += r.actions.sram_read_bytes;
-    result.actions.sram_write_bytes += r.actions.sram_write_bytes;
-    result.actions.dram_bytes += r.actions.dram_bytes;
-    result.actions.dma_bytes += r.actions.dma_bytes;
-    result.actions.alu_ops += r.actions.alu_ops;
-    result.actions.sfu_ops += r.actions.sfu_ops;
+    result.actions += r.actions;
   }
   return result;
 }
