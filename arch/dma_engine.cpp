@@ -6,11 +6,11 @@
 namespace npu {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDomain clk,
-                     const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline)
+                     const MemoryTraits& mem, uint32_t first_requester, Timeline* timeline)
     : sc_module(name),
       m_cfg(cfg),
       m_clk(clk),
-      m_quantum_bytes(mem.quantum_bytes),
+      m_quantum_bytes(mem.grant_bytes),
       m_latency_ps(mem.latency_ps),
       m_timeline(timeline) {
   // Channel rate: its datapath, capped by Little's law on its own bursts in flight.

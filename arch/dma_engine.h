@@ -19,7 +19,7 @@
 #include <memory>
 #include <vector>
 
-#include "memory_interface.h"
+#include "memory_if.h"
 #include "timeline.h"
 #include "types.h"
 
@@ -60,7 +60,7 @@ class DmaEngine : public sc_core::sc_module {
 
   /// `first_requester` numbers this engine's channels chip-wide for the memory arbiter.
   DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDomain clk,
-            const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline);
+            const MemoryTraits& mem, uint32_t first_requester, Timeline* timeline);
 
   /// Queues a descriptor; `c.pending` must count it. Free channels take descriptors in order.
   void submit(const DmaDescriptor& d, DmaCompletion* c, uint32_t label);

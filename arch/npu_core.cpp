@@ -6,7 +6,7 @@
 namespace npu {
 
 NpuCore::NpuCore(sc_core::sc_module_name name, const CoreConfig& cfg, ClockDomain clk,
-                 const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline)
+                 const MemoryTraits& mem, uint32_t first_requester, Timeline* timeline)
     : sc_module(name),
       array("array", cfg.array, clk),
       vector("vector", cfg.vector, clk),

@@ -79,7 +79,7 @@ class NpuCore : public sc_core::sc_module {
 
   SC_HAS_PROCESS(NpuCore);
   NpuCore(sc_core::sc_module_name name, const CoreConfig& cfg, ClockDomain clk,
-          const MemoryConfig& mem, uint32_t first_requester, Timeline* timeline);
+          const MemoryTraits& mem, uint32_t first_requester, Timeline* timeline);
 
   /// Starts a program; `done_event()` fires when its last store has completed.
   void start(const CoreProgram* program);

@@ -3,12 +3,13 @@
 namespace npu {
 
 NpuTop::NpuTop(sc_core::sc_module_name name, const ChipConfig& cfg, Timeline* timeline)
-    : sc_module(name), m_cfg(cfg), m_memory("memory", cfg.memory, timeline) {
+    : sc_module(name), m_cfg(cfg), m_memory(make_memory("memory", cfg.memory, timeline)) {
+  const MemoryTraits mem = m_memory->traits();
   for (uint32_t i = 0; i < cfg.cores; ++i) {
     const std::string n = "core" + std::to_string(i);
-    m_cores.push_back(std::make_unique<NpuCore>(n.c_str(), cfg.core, cfg.clock, cfg.memory,
+    m_cores.push_back(std::make_unique<NpuCore>(n.c_str(), cfg.core, cfg.clock, mem,
                                                 i * cfg.core.dma.channels, timeline));
-    m_cores.back()->dma.socket.bind(m_memory.socket);
+    m_cores.back()->dma.socket.bind(m_memory->target_socket());
   }
 }
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "energy.h"
-#include "memory_interface.h"
+#include "memory_factory.h"
 #include "npu_core.h"
 #include "timeline.h"
 #include "types.h"
@@ -40,11 +40,11 @@ class NpuTop : public sc_core::sc_module {
   const ChipConfig& config() const { return m_cfg; }
   NpuCore& core(size_t i) { return *m_cores[i]; }
   size_t num_cores() const { return m_cores.size(); }
-  MemoryInterface& memory() { return m_memory; }
+  MemoryIf& memory() { return *m_memory; }
 
  private:
   ChipConfig m_cfg;
-  MemoryInterface m_memory;
+  std::unique_ptr<MemoryIf> m_memory;
   std::vector<std::unique_ptr<NpuCore>> m_cores;
 };
 

@@ -64,7 +64,7 @@ TilePlan Lowering::plan(const Op& op) const {
   const std::string key = op_signature(op);
   if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
   // Every estimate divides by the bandwidth, and so does the memory interface.
-  if (m_chip.memory.reachable_bytes_per_s() == 0)
+  if (m_mem.bytes_per_s == 0)
     fail(op,
          "the NPU reaches no memory bandwidth on this chip: background traffic takes all of "
          "peak x achievable_fraction (memory.background_gbps)");
@@ -99,7 +99,7 @@ MacFormat Lowering::mac_format(const Op& op, const char* what) const {
 }
 
 double Lowering::dram_bytes_per_cycle() const {
-  return static_cast<double>(m_chip.memory.reachable_bytes_per_s()) / m_chip.clock.freq_hz();
+  return static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz();
 }
 
 uint64_t Lowering::array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt,
@@ -325,13 +325,12 @@ double array_cycles_bound(const SystolicArrayConfig& a, double m, double k, doub
 
 CostBound Lowering::bound(const Op& op, const TilePlan& p) const {
   const DmaConfig& dma = m_chip.core.dma;
-  const MemoryConfig& mem = m_chip.memory;
   const double period = static_cast<double>(m_chip.clock.period_ps);
   // Bytes per cycle at the slowest rate: one channel's datapath, its bursts in flight over the
   // round trip, or the memory's reachable bandwidth.
-  const double latency = static_cast<double>(mem.latency_ps) / period;  // cycles
+  const double latency = static_cast<double>(m_mem.latency_ps) / period;  // cycles
   double rate = std::min(static_cast<double>(dma.bytes_per_cycle),
-                         static_cast<double>(mem.reachable_bytes_per_s()) * period * 1e-12);
+                         static_cast<double>(m_mem.bytes_per_s) * period * 1e-12);
   if (latency > 0)
     rate = std::min(rate, static_cast<double>(dma.max_outstanding_bursts) *
                               static_cast<double>(dma.max_burst_bytes) / latency);
@@ -340,7 +339,7 @@ CostBound Lowering::bound(const Op& op, const TilePlan& p) const {
     const double bytes = static_cast<double>(rows) * static_cast<double>(row_bytes);
     const double setups = dma.strides_2d && !gather ? 1.0 : static_cast<double>(rows);
     moved += bytes;
-    grants += std::ceil(bytes / static_cast<double>(mem.quantum_bytes));
+    grants += std::ceil(bytes / static_cast<double>(m_mem.grant_bytes));
     cycles += setups * dma.setup_cycles + bytes / rate + latency + 1;
   };
   auto vector = [&](VectorKind k, uint64_t rows, uint64_t cols) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "../arch/commands.h"
+#include "../arch/memory_factory.h"
 #include "../arch/npu_top.h"
 #include "../workloads/op.h"
 
@@ -77,7 +78,7 @@ struct MacFormat {
 
 class Lowering {
  public:
-  explicit Lowering(const ChipConfig& chip) : m_chip(chip) {}
+  explicit Lowering(const ChipConfig& chip) : m_chip(chip), m_mem(memory_traits(chip.memory)) {}
 
   /// Chooses the tiling of `op`, or throws ConfigError if it cannot run on this chip.
   TilePlan plan(const Op& op) const;
@@ -107,6 +108,7 @@ class Lowering {
   uint64_t array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt, uint64_t nt) const;
 
   const ChipConfig& m_chip;
+  const MemoryTraits m_mem;  ///< what the lowering may know of the memory
   mutable std::unordered_map<std::string, TilePlan> m_cache;  ///< plans by op_signature()
 };
 

@@ -320,7 +320,7 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
       {"dram_read_bytes", dram_r},
       {"dram_write_bytes", dram_w},
       {"achieved_gbps", secs > 0 ? static_cast<double>(dram_r + dram_w) / secs * 1e-9 : 0.0},
-      {"reachable_gbps", static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9},
+      {"reachable_gbps", static_cast<double>(memory_traits(chip.memory).bytes_per_s) * 1e-9},
       {"achieved_tops", tops},
       {"peak_tops", peak},
       {"energy_pj", energy_json(r.energy)},
@@ -387,7 +387,7 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
       r.total_cycles, secs * 1e3, static_cast<double>(macs) * 1e-9,
       secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0,
       static_cast<double>(dram) * 1e-6, secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
-      static_cast<double>(chip.memory.reachable_bytes_per_s()) * 1e-9, energy_j * 1e3,
+      static_cast<double>(memory_traits(chip.memory).bytes_per_s) * 1e-9, energy_j * 1e3,
       secs > 0 ? energy_j / secs : 0.0, bounds);
   if (w) {
     Totals prefill, decode;

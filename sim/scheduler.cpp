@@ -164,7 +164,7 @@ class Driver : public sc_core::sc_module {
             ? static_cast<uint64_t>(std::ceil(static_cast<double>(array_macs) / peak))
             : 0;
     const uint64_t memory_floor = chip.clock.ps_to_cycles_ceil(
-        transfer_ps(r.actions.dram_bytes, chip.memory.reachable_bytes_per_s()));
+        transfer_ps(r.actions.dram_bytes, memory_traits(chip.memory).bytes_per_s));
     r.roofline_cycles = std::max(compute_floor, memory_floor);
     r.array_utilization =
         (r.cycles() > 0 && peak > 0) ? static_cast<double>(array_macs) / (peak * r.cycles()) : 0.0;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "arch/memory_factory.h"
 #include "sim/config/loaders.h"
 #include "sim/config/yaml_reader.h"
 #include "temp_files.h"
@@ -165,6 +166,20 @@ TEST_F(ChipConfigLoad, ConvertsUnitsOnce) {
   EXPECT_EQ(c.memory.latency_ps, 80'500u);
   EXPECT_EQ(c.memory.quantum_bytes, 4096u);
   EXPECT_EQ(c.memory.arbitration, Arbitration::kFifo);
+}
+
+TEST_F(ChipConfigLoad, MemoryModelIsChosenByName) {
+  // The seam's one factory: `unified` (the default) is the only model; the lowering and the
+  // engine see its traits, latency, grant size and reachable bandwidth.
+  const ChipConfig c = load_chip(
+      write(edit_once(kChip, "  peak_gbps: 68\n", "  model: unified\n  peak_gbps: 68\n")));
+  EXPECT_EQ(c.memory.model, MemoryModel::kUnified);
+  const MemoryTraits t = memory_traits(c.memory);
+  EXPECT_EQ(t.latency_ps, c.memory.latency_ps);
+  EXPECT_EQ(t.grant_bytes, c.memory.quantum_bytes);
+  EXPECT_EQ(t.bytes_per_s, 54'400'000'000u);  // 68 GB/s x 0.8
+  expect_chip_error(edit_once(kChip, "  peak_gbps: 68\n", "  model: lpddr5\n  peak_gbps: 68\n"),
+                    "14:10: memory.model", "unified");
 }
 
 TEST_F(TraceConfigLoad, FormatShorthandAndOverrides) {

@@ -17,7 +17,7 @@ namespace {
 std::string describe(const std::string& name, const ChipConfig& c) {
   const SystolicArrayConfig& a = c.core.array;
   const MemoryConfig& m = c.memory;
-  const double reach = static_cast<double>(m.reachable_bytes_per_s());
+  const double reach = static_cast<double>(memory_traits(m).bytes_per_s);
   const double peak_bw = static_cast<double>(m.peak_bytes_per_s);
   const double share =
       peak_bw * m.achievable_fraction - static_cast<double>(m.background_bytes_per_s);

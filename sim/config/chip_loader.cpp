@@ -152,9 +152,11 @@ uint64_t bytes_per_s(double gbps) {
 
 MemoryConfig read_memory(const Value& v) {
   MapReader m =
-      v.as_map({"peak_gbps", "achievable_fraction", "background_gbps", "latency_ns",
+      v.as_map({"model", "peak_gbps", "achievable_fraction", "background_gbps", "latency_ns",
                 "max_outstanding", "request_bytes", "arbitration", "quantum_kib", "capacity_gib"});
   MemoryConfig c;
+  if (auto x = m.get("model"))
+    c.model = x->as_enum(config::enum_table(kAllMemoryModels, memory_model_name));
   const Value peak = m.require("peak_gbps");
   c.peak_bytes_per_s = bytes_per_s(peak.as_number(0, true, kMaxGbps));
   if (c.peak_bytes_per_s == 0) peak.fail("is below 1 byte/s");

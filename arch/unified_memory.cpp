@@ -1,52 +1,21 @@
-#include "memory_interface.h"
+#include "unified_memory.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace npu {
 
-std::string_view arbitration_name(Arbitration a) {
-  switch (a) {
-    case Arbitration::kRoundRobin:
-      return "round_robin";
-    case Arbitration::kFifo:
-      return "fifo";
-    case Arbitration::kPriority:
-      return "priority";
-  }
-  return "?";
+MemoryTraits UnifiedMemory::unified_traits(const MemoryConfig& cfg) {
+  return {cfg.latency_ps, cfg.quantum_bytes, cfg.reachable_bytes_per_s()};
 }
 
-std::optional<Arbitration> parse_arbitration(std::string_view s) {
-  if (s == "round_robin") return Arbitration::kRoundRobin;
-  if (s == "fifo") return Arbitration::kFifo;
-  if (s == "priority") return Arbitration::kPriority;
-  return std::nullopt;
-}
-
-uint64_t MemoryConfig::reachable_bytes_per_s() const {
-  const double share = static_cast<double>(peak_bytes_per_s) * achievable_fraction;
-  const double bg = static_cast<double>(background_bytes_per_s);
-  if (share <= bg) return 0;
-  // Rounded, not truncated: 0.7 is not exact in binary, and 3e9 * 0.7 - 0 comes out as
-  // 2099999999.99999976, which must be 2.1e9 B/s. At least 1 B/s while share > background.
-  uint64_t bw = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(share - bg)));
-  // Little's law: at most max_outstanding requests of request_bytes per round trip.
-  if (latency_ps > 0) {
-    const unsigned __int128 little = static_cast<unsigned __int128>(max_outstanding) *
-                                     request_bytes * 1'000'000'000'000ULL / latency_ps;
-    if (little < bw) bw = static_cast<uint64_t>(little);
-  }
-  return bw;
-}
-
-MemoryInterface::MemoryInterface(sc_core::sc_module_name name, const MemoryConfig& cfg,
-                                 Timeline* timeline)
+UnifiedMemory::UnifiedMemory(sc_core::sc_module_name name, const MemoryConfig& cfg,
+                             Timeline* timeline)
     : sc_module(name),
       m_cfg(cfg),
       m_bytes_per_s(cfg.reachable_bytes_per_s()),
       m_timeline(timeline) {
-  socket.register_b_transport(this, &MemoryInterface::b_transport);
+  socket.register_b_transport(this, &UnifiedMemory::b_transport);
   SC_METHOD(arbitrate);
   sensitive << m_arbitrate;
   dont_initialize();
@@ -57,8 +26,8 @@ MemoryInterface::MemoryInterface(sc_core::sc_module_name name, const MemoryConfi
   }
 }
 
-void MemoryInterface::b_transport(int /*port*/, tlm::tlm_generic_payload& trans,
-                                  sc_core::sc_time& delay) {
+void UnifiedMemory::b_transport(int /*port*/, tlm::tlm_generic_payload& trans,
+                                sc_core::sc_time& delay) {
   // Loosely timed initiators may arrive with a local time offset; honour it first.
   if (delay > sc_core::SC_ZERO_TIME) {
     sc_core::wait(delay);
@@ -77,7 +46,7 @@ void MemoryInterface::b_transport(int /*port*/, tlm::tlm_generic_payload& trans,
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-uint32_t MemoryInterface::pick() const {
+uint32_t UnifiedMemory::pick() const {
   const uint32_t n = static_cast<uint32_t>(m_pending.size());
   switch (m_cfg.arbitration) {
     case Arbitration::kRoundRobin:  // the first waiting requester after the last one granted
@@ -102,7 +71,7 @@ uint32_t MemoryInterface::pick() const {
   return n;
 }
 
-void MemoryInterface::schedule_arbitration(uint64_t at_ps) {
+void UnifiedMemory::schedule_arbitration(uint64_t at_ps) {
   // Requests arriving at the same instant are arbitrated together: an idle interface decides a
   // delta cycle later; a busy one when its grant ends. One pending notification serves all.
   if (m_arbitrate_at_ps <= at_ps) return;
@@ -112,7 +81,7 @@ void MemoryInterface::schedule_arbitration(uint64_t at_ps) {
   m_arbitrate.notify(sc_core::sc_time::from_value(at_ps - now));
 }
 
-void MemoryInterface::arbitrate() {
+void UnifiedMemory::arbitrate() {
   const uint64_t now = sc_core::sc_time_stamp().value();
   if (m_grant_end_wakeup) {
     // The grant ending now also wakes its requester, in this same evaluation phase (SystemC runs

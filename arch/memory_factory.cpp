@@ -1,0 +1,24 @@
+#include "memory_factory.h"
+
+#include "unified_memory.h"
+
+namespace npu {
+
+std::unique_ptr<MemoryIf> make_memory(const char* name, const MemoryConfig& cfg,
+                                      Timeline* timeline) {
+  switch (cfg.model) {
+    case MemoryModel::kUnified:
+      return std::make_unique<UnifiedMemory>(name, cfg, timeline);
+  }
+  return nullptr;
+}
+
+MemoryTraits memory_traits(const MemoryConfig& cfg) {
+  switch (cfg.model) {
+    case MemoryModel::kUnified:
+      return UnifiedMemory::unified_traits(cfg);
+  }
+  return {};
+}
+
+}  // namespace npu
