@@ -7,9 +7,11 @@
 #include <set>
 
 #include "assertions.h"
+#include "capacity.h"
 #include "config/config_path.h"
 #include "config/loaders.h"
 #include "config/model_loader.h"
+#include "config/workload_settings.h"
 #include "config/yaml_reader.h"
 #include "report.h"
 #include "results.h"
@@ -56,11 +58,6 @@ std::vector<Override> in_space(const std::vector<Override>& all, Space s) {
   return out;
 }
 
-const config::EnumTable<Format>& format_table() {
-  static const auto table = config::enum_table(kAllFormats, format_name);
-  return table;
-}
-
 std::string stem(const std::string& arg) {
   return fs::path(arg).stem().string();
 }
@@ -71,12 +68,10 @@ struct WorkloadSpec {
   RunSpec run;
 };
 
-constexpr uint32_t kMaxWeightGroup = 1u << 16;
-
 WorkloadSpec read_workload(const Value& v) {
-  MapReader m =
-      v.as_map({"model", "trace", "phase", "prompt", "tokens", "context", "batch", "weights",
-                "activations", "kv", "attention", "weight_group", "lm_head_all"});
+  std::vector<std::string> keys = config::workload_keys();  // "model" first
+  keys.insert(keys.begin() + 1, "trace");
+  MapReader m = v.as_map(keys);
   WorkloadSpec w;
   w.model = m.get("model");
   w.trace = m.get("trace");
@@ -91,33 +86,8 @@ WorkloadSpec read_workload(const Value& v) {
     return w;
   }
   w.model->as_string();
-  static const Phase kPhases[] = {Phase::kPrefill, Phase::kDecode, Phase::kBoth};
-  static const AttentionImpl kAttention[] = {AttentionImpl::kFlash, AttentionImpl::kStandard};
-  RunSpec& s = w.run;
-  if (auto x = m.get("phase")) s.phase = x->as_enum(config::enum_table(kPhases, phase_name));
-  if (auto x = m.get("prompt")) s.prompt = x->as_uint(1, kMaxPositions);
-  if (auto x = m.get("tokens")) s.tokens = x->as_uint(1, kMaxPositions);
-  if (auto x = m.get("context")) s.context = x->as_uint(0, kMaxPositions);
-  if (auto x = m.get("batch")) s.batch = x->as_uint(1, kMaxBatch);
-  if (auto x = m.get("weights")) s.weights = x->as_enum(format_table());
-  if (auto x = m.get("activations")) s.activations = x->as_enum(format_table());
-  if (auto x = m.get("kv")) s.kv = x->as_enum(format_table());
-  if (auto x = m.get("attention"))
-    s.attention = x->as_enum(config::enum_table(kAttention, attention_impl_name));
-  if (auto x = m.get("weight_group")) s.weight_group = x->as_u32(0, kMaxWeightGroup);
-  if (auto x = m.get("lm_head_all")) s.lm_head_all_positions = x->as_bool();
+  w.run = config::read_run_spec(m);
   return w;
-}
-
-/// A WorkloadError ("--context: ...") as a ConfigError at the workload key it names.
-[[noreturn]] void fail_workload(const Value& workload, const WorkloadError& e) {
-  std::string key = e.option();
-  while (!key.empty() && key[0] == '-') key.erase(0, 1);
-  std::replace(key.begin(), key.end(), '-', '_');
-  MapReader m = workload.as_map();
-  if (auto x = m.get(key)) x->fail(e.message());
-  throw ConfigError(workload.file(), workload.line(), workload.col(), workload.path() + "." + key,
-                    e.message());
 }
 
 /// The product of a numeric scalar and a factor, as YAML text: an integer when the base is
@@ -497,11 +467,10 @@ PointSetup PointResolver::setup(const std::vector<Override>& applied) {
         throw config::relocate(err, model_sets, "model.");
       }
     }
-    spec.run.onchip_bytes = p.chip.cores * p.chip.core.sram.output_bytes;
     try {
-      p.workload = build_workload(model, spec.run);
+      p.workload = build_workload(model, spec.run, onchip_score_bytes(p.chip));
     } catch (const WorkloadError& err) {
-      fail_workload(w, err);
+      config::fail_at_setting(w, err);
     }
   } catch (const ConfigError& err) {
     throw config::relocate(err, workload_sets);
