@@ -22,23 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "config/experiment_loader.h"
 #include "config/overrides.h"
 #include "results.h"
 
 namespace npu {
-
-/// An `assert:` line.
-struct AssertSpec {
-  std::string name;  ///< optional, for reports
-  std::string expr;
-  std::vector<std::string> for_each;  ///< swept keys: the assertion is evaluated per their values
-  /// Known findings: an arch name (preset name or chip file stem) on which the assertion is
-  /// known not to hold, and why. `check` reports those as expected failures, and a listed arch
-  /// where the assertion does hold as an error (the finding is stale).
-  std::map<std::string, std::string> xfail;
-  config::Origin origin;  ///< of the expression
-  std::string key;        ///< `assert[2]`
-};
 
 class Assertion {
  public:

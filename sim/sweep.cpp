@@ -107,7 +107,7 @@ void write_manifest(const std::string& dir, const Experiment& e,
                            {"name", e.name},
                            {"arch", e.set.empty() ? "" : e.set.front().text()},
                            {"fingerprint", fingerprint},
-                           {"points", e.point_count()},
+                           {"points", point_count(e)},
                            {"shard", fmt::format("{}/{}", shard, shards)},
                            {"columns", columns},
                            {"pareto", {{"minimize", e.minimize}, {"maximize", e.maximize}}}};
@@ -183,7 +183,7 @@ std::string experiment_fingerprint(const Experiment& e, const std::vector<std::s
   for (size_t i = e.set.size() - e.cli_sets; i < e.set.size(); ++i)
     text += "\n--set " + e.set[i].key + "=" + e.set[i].text();
   for (const auto& c : columns) text += "\ncolumn " + c;
-  text += "\npoints " + std::to_string(e.point_count());
+  text += "\npoints " + std::to_string(point_count(e));
   return fnv1a_hex(text);
 }
 
@@ -222,7 +222,7 @@ SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metri
                       const SweepOptions& o) {
   const auto t0 = Clock::now();
   SweepResult res;
-  res.points = e.point_count();
+  res.points = point_count(e);
   const std::vector<std::string> columns = result_columns(e, metrics);
   const std::string fingerprint = experiment_fingerprint(e, columns);
   const fs::path dir(o.out);

@@ -11,6 +11,7 @@
 
 #include "experiment_cli.h"
 #include "sim/assertions.h"
+#include "sim/experiment_validation.h"
 #include "sim/sweep.h"
 
 namespace npu::cli {
@@ -71,10 +72,10 @@ int cmd_check(const std::vector<std::string>& args) {
   {
     PointResolver r(e);
     std::vector<std::vector<std::string>> values;
-    for (size_t id = 0; id < e.point_count(); ++id) values.push_back(r.values(id));
+    for (size_t id = 0; id < point_count(e); ++id) values.push_back(r.values(id));
     // validate_experiment() compiled them against the metric names; compile for use.
     for (const auto& spec : e.asserts)
-      asserts.emplace_back(spec, e.swept_keys(), values, std::set<std::string>{});
+      asserts.emplace_back(spec, swept_keys(e), values, std::set<std::string>{});
   }
   std::string arch;
   for (const auto& o : e.set)
@@ -109,9 +110,9 @@ int cmd_check(const std::vector<std::string>& args) {
     }
   }
   const ResultTable t = read_results(dir + "/results.csv");
-  if (t.rows.size() != e.point_count())
+  if (t.rows.size() != point_count(e))
     throw std::runtime_error(fmt::format("{}/results.csv holds {} of the {} points", dir,
-                                         t.rows.size(), e.point_count()));
+                                         t.rows.size(), point_count(e)));
   size_t ok_points = 0;
   for (size_t r = 0; r < t.rows.size(); ++r) ok_points += t.rows[r][*t.column("status")] == "ok";
 
