@@ -18,8 +18,10 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/experiment_loader.h"
@@ -65,6 +67,30 @@ class Assertion {
     std::vector<std::string> names;  ///< v<i> -> dotted name
     std::string text;                ///< as written
   };
+  class Evaluator;  ///< a compiled muParser expression (assertions.cpp)
+  struct Rows;      ///< results.csv as evaluate() reads it (assertions.cpp)
+  /// A reduction over the selected points of one group: its value and its report line, or the
+  /// problem that keeps it from having one (a point that did not run, no point selected).
+  struct Reduced {
+    double value = 0;
+    std::string line, problem;
+  };
+
+  // evaluate(), step by step.
+  /// Without reductions: the expression on every point.
+  void evaluate_points(const Rows& rows, Outcome& out) const;
+  /// With reductions: the expression on every group, its reductions over the group's points.
+  void evaluate_groups(const Rows& rows, Outcome& out) const;
+  /// Selection: the rows sharing the for_each keys' values ("k=v, " each), in order of their
+  /// first point.
+  std::vector<std::pair<std::string, std::vector<size_t>>> groups(const Rows& rows) const;
+  /// Selection: the rows of `group` that a reduction's selectors match.
+  static std::vector<size_t> select(const Rows& rows, const Reduction& r,
+                                    const std::vector<size_t>& group);
+  /// Reduction: `r` (compiled as `ev`) over the selected rows.
+  static Reduced reduce(const Rows& rows, const Reduction& r, Evaluator& ev,
+                        const std::vector<size_t>& selected);
+
   AssertSpec m_spec;
   std::vector<std::string> m_swept;
   std::string m_expr;                ///< top level, for muParser
