@@ -40,6 +40,65 @@ std::string title(const AssertSpec& s) {
   return s.name.empty() ? s.key + ": " + s.expr : s.name + ": " + s.expr;
 }
 
+/// What `check` prints, and how many assertions failed.
+struct Report {
+  std::string text;
+  size_t failed = 0;
+};
+
+size_t ok_points(const ResultTable& t) {
+  size_t ok = 0;
+  for (size_t r = 0; r < t.rows.size(); ++r) ok += t.rows[r][*t.column("status")] == "ok";
+  return ok;
+}
+
+/// Each assertion evaluated on `t`: ok, XFAIL (fails on an arch its xfail lists) or FAIL (fails
+/// elsewhere, or holds where xfail lists a finding), then the tally.
+Report check_report(const Experiment& e, const std::vector<Assertion>& asserts,
+                    const ResultTable& t, const std::string& arch, bool quiet) {
+  std::string report = fmt::format("check {} (arch {}): {} points, {} ran\n", e.name, arch,
+                                   t.rows.size(), ok_points(t));
+  size_t held = 0, failed = 0, expected = 0;
+  for (const auto& a : asserts) {
+    const auto out = a.evaluate(t, arch_name(arch));
+    const AssertSpec& s = a.spec();
+    std::vector<std::string> fails, xfails, xpasses;
+    for (const auto& ar : out.archs) {
+      const auto finding = s.xfail.find(ar);
+      const bool bad = out.failed_archs.count(ar) > 0;
+      if (bad && finding != s.xfail.end())
+        xfails.push_back(ar + ": " + finding->second);
+      else if (bad)
+        fails.push_back(ar);
+      else if (finding != s.xfail.end())
+        xpasses.push_back(ar);
+    }
+    if (!fails.empty() || !xpasses.empty()) {
+      ++failed;
+      report += "  FAIL   " + title(s) + "\n";
+      if (!fails.empty())
+        for (const auto& f : out.failures) report += "           " + f + "\n";
+      for (const auto& ar : xpasses)
+        report += "           holds on " + ar +
+                  ", which xfail lists as a finding: update the finding (" + s.key + ".xfail)\n";
+    } else if (!xfails.empty()) {
+      ++expected;
+      if (!quiet) {
+        report += "  XFAIL  " + title(s) + "\n";
+        for (const auto& x : xfails) report += "           finding on " + x + "\n";
+        for (const auto& f : out.failures) report += "           " + f + "\n";
+      }
+    } else {
+      ++held;
+      if (!quiet) report += "  ok     " + title(s) + "\n";
+    }
+  }
+  report += fmt::format("{} of {} assertions hold{}{}\n", held, asserts.size(),
+                        expected ? fmt::format(", {} fail as recorded findings", expected) : "",
+                        failed ? fmt::format(", {} FAIL", failed) : "");
+  return {report, failed};
+}
+
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description desc(
       "Usage: npusim check EXP.yaml [--set KEY=VALUE]... [--jobs N] [--out DIR [--resume]]\n"
@@ -113,52 +172,9 @@ int cmd_check(const std::vector<std::string>& args) {
   if (t.rows.size() != point_count(e))
     throw std::runtime_error(fmt::format("{}/results.csv holds {} of the {} points", dir,
                                          t.rows.size(), point_count(e)));
-  size_t ok_points = 0;
-  for (size_t r = 0; r < t.rows.size(); ++r) ok_points += t.rows[r][*t.column("status")] == "ok";
-
-  const bool quiet = vm.count("quiet") > 0;
-  std::string report = fmt::format("check {} (arch {}): {} points, {} ran\n", e.name, arch,
-                                   t.rows.size(), ok_points);
-  size_t held = 0, failed = 0, expected = 0;
-  for (const auto& a : asserts) {
-    const auto out = a.evaluate(t, arch_name(arch));
-    const AssertSpec& s = a.spec();
-    std::vector<std::string> fails, xfails, xpasses;
-    for (const auto& ar : out.archs) {
-      const auto finding = s.xfail.find(ar);
-      const bool bad = out.failed_archs.count(ar) > 0;
-      if (bad && finding != s.xfail.end())
-        xfails.push_back(ar + ": " + finding->second);
-      else if (bad)
-        fails.push_back(ar);
-      else if (finding != s.xfail.end())
-        xpasses.push_back(ar);
-    }
-    if (!fails.empty() || !xpasses.empty()) {
-      ++failed;
-      report += "  FAIL   " + title(s) + "\n";
-      if (!fails.empty())
-        for (const auto& f : out.failures) report += "           " + f + "\n";
-      for (const auto& ar : xpasses)
-        report += "           holds on " + ar +
-                  ", which xfail lists as a finding: update the finding (" + s.key + ".xfail)\n";
-    } else if (!xfails.empty()) {
-      ++expected;
-      if (!quiet) {
-        report += "  XFAIL  " + title(s) + "\n";
-        for (const auto& x : xfails) report += "           finding on " + x + "\n";
-        for (const auto& f : out.failures) report += "           " + f + "\n";
-      }
-    } else {
-      ++held;
-      if (!quiet) report += "  ok     " + title(s) + "\n";
-    }
-  }
-  report += fmt::format("{} of {} assertions hold{}{}\n", held, asserts.size(),
-                        expected ? fmt::format(", {} fail as recorded findings", expected) : "",
-                        failed ? fmt::format(", {} FAIL", failed) : "");
-  std::cout << report;
-  return failed ? kExitFailure : kExitOk;
+  const Report r = check_report(e, asserts, t, arch, vm.count("quiet") > 0);
+  std::cout << r.text;
+  return r.failed ? kExitFailure : kExitOk;
 }
 
 const bool kRegistered = register_command(
