@@ -65,8 +65,16 @@ bool cell_matches(const std::string& cell, const std::string& value) {
   return !std::isnan(a) && !std::isnan(b) && a == b;
 }
 
+std::vector<std::string> var_names(const std::string& prefix, size_t n) {
+  std::vector<std::string> v;
+  for (size_t i = 0; i < n; ++i) v.push_back(prefix + std::to_string(i));
+  return v;
+}
+
+}  // namespace
+
 /// A muParser expression over named variables; values are set before each eval().
-class Evaluator {
+class Assertion::Evaluator {
  public:
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
@@ -84,14 +92,6 @@ class Evaluator {
   mu::Parser m_parser;
   std::vector<double> m_values;
 };
-
-std::vector<std::string> var_names(const std::string& prefix, size_t n) {
-  std::vector<std::string> v;
-  for (size_t i = 0; i < n; ++i) v.push_back(prefix + std::to_string(i));
-  return v;
-}
-
-}  // namespace
 
 std::string arch_name(const std::string& arch) {
   return std::filesystem::path(arch).stem().string();
@@ -315,31 +315,40 @@ std::vector<std::string> Assertion::metrics() const {
   return out;
 }
 
-Assertion::Outcome Assertion::evaluate(const ResultTable& t, const std::string& arch) const {
-  Outcome out;
-  const auto status_col = t.column("status");
-  const auto message_col = t.column("message");
-  const auto arch_col = t.column("arch");
-  auto cell = [&](size_t row, const std::string& name) -> std::string {
+struct Assertion::Rows {
+  Rows(const ResultTable& table, const std::vector<std::string>& swept_keys, std::string a)
+      : t(table),
+        swept(swept_keys),
+        arch(std::move(a)),
+        status_col(t.column("status")),
+        message_col(t.column("message")),
+        arch_col(t.column("arch")) {}
+
+  std::string cell(size_t row, const std::string& name) const {
     if (name == "point") return t.rows[row][0];
     if (auto c = t.column(name)) return t.rows[row][*c];
     return "";
-  };
-  auto ok = [&](size_t row) { return !status_col || t.rows[row][*status_col] == "ok"; };
-  auto arch_of = [&](size_t row) { return arch_col ? arch_name(t.rows[row][*arch_col]) : arch; };
-  auto describe = [&](size_t row) {
+  }
+  bool ok(size_t row) const { return !status_col || t.rows[row][*status_col] == "ok"; }
+  std::string arch_of(size_t row) const {
+    return arch_col ? arch_name(t.rows[row][*arch_col]) : arch;
+  }
+  /// "point 3 (key=value, ...)".
+  std::string describe(size_t row) const {
     std::string s = "point " + t.rows[row][0];
     std::string kv;
-    for (const auto& k : m_swept) kv += (kv.empty() ? "" : ", ") + k + "=" + cell(row, k);
+    for (const auto& k : swept) kv += (kv.empty() ? "" : ", ") + k + "=" + cell(row, k);
     return kv.empty() ? s : s + " (" + kv + ")";
-  };
-  auto not_run = [&](size_t row) {
+  }
+  std::string not_run(size_t row) const {
     std::string why = message_col ? t.rows[row][*message_col] : "";
     return describe(row) + " did not run (" + (status_col ? t.rows[row][*status_col] : "") +
            (why.empty() ? "" : ": " + why) + ")";
-  };
-  auto read = [&](size_t row, const std::vector<std::string>& names, std::string& shown,
-                  bool& missing) {
+  }
+  /// The values of `names` at `row`; `shown` lists them ("name = value, ..."), `missing` is set
+  /// when one is not a number.
+  std::vector<double> read(size_t row, const std::vector<std::string>& names, std::string& shown,
+                           bool& missing) const {
     std::vector<double> v;
     for (const auto& n : names) {
       const std::string text = cell(row, n);
@@ -348,147 +357,173 @@ Assertion::Outcome Assertion::evaluate(const ResultTable& t, const std::string& 
       shown += (shown.empty() ? "" : ", ") + n + " = " + (text.empty() ? "(missing)" : text);
     }
     return v;
-  };
-  auto add_failure = [&](const std::string& line, const std::string& a) {
-    if (out.failures.size() == kMaxListed) out.failures.push_back("...");
-    if (out.failures.size() < kMaxListed) out.failures.push_back(line);
-    out.failed_archs.insert(a);
-  };
+  }
 
+  const ResultTable& t;
+  const std::vector<std::string>& swept;
+  std::string arch;
+  std::optional<size_t> status_col, message_col, arch_col;
+};
+
+namespace {
+
+/// Reporting: a failure line (at most kMaxListed, then "...").
+void add_failure(Assertion::Outcome& out, const std::string& line, const std::string& arch) {
+  if (out.failures.size() == kMaxListed) out.failures.push_back("...");
+  if (out.failures.size() < kMaxListed) out.failures.push_back(line);
+  out.failed_archs.insert(arch);
+}
+
+}  // namespace
+
+Assertion::Outcome Assertion::evaluate(const ResultTable& t, const std::string& arch) const {
+  const Rows rows(t, m_swept, arch);
+  Outcome out;
   try {
-    if (m_reductions.empty()) {
-      Evaluator ev(m_expr, var_names("v", m_names.size()));
-      for (size_t row = 0; row < t.rows.size(); ++row) {
-        out.archs.insert(arch_of(row));
-        if (!ok(row)) {
-          add_failure(not_run(row), arch_of(row));
-          continue;
-        }
-        std::string shown;
-        bool missing = false;
-        const auto v = read(row, m_names, shown, missing);
-        const double result = ev.eval(v);
-        if (missing || std::isnan(result) || result == 0)
-          add_failure(describe(row) + ": " + shown, arch_of(row));
-      }
+    if (m_reductions.empty())
+      evaluate_points(rows, out);
+    else
+      evaluate_groups(rows, out);
+  } catch (const mu::Parser::exception_type& e) {
+    add_failure(out, "cannot evaluate: " + e.GetMsg(), arch);
+  }
+  return out;
+}
+
+void Assertion::evaluate_points(const Rows& rows, Outcome& out) const {
+  Evaluator ev(m_expr, var_names("v", m_names.size()));
+  for (size_t row = 0; row < rows.t.rows.size(); ++row) {
+    out.archs.insert(rows.arch_of(row));
+    if (!rows.ok(row)) {
+      add_failure(out, rows.not_run(row), rows.arch_of(row));
+      continue;
+    }
+    std::string shown;
+    bool missing = false;
+    const auto v = rows.read(row, m_names, shown, missing);
+    const double result = ev.eval(v);
+    if (missing || std::isnan(result) || result == 0)
+      add_failure(out, rows.describe(row) + ": " + shown, rows.arch_of(row));
+  }
+}
+
+std::vector<std::pair<std::string, std::vector<size_t>>> Assertion::groups(const Rows& rows) const {
+  std::vector<std::pair<std::string, std::vector<size_t>>> groups;
+  for (size_t row = 0; row < rows.t.rows.size(); ++row) {
+    std::string key;
+    for (const auto& k : m_spec.for_each) key += k + "=" + rows.cell(row, k) + ", ";
+    const auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (it == groups.end())
+      groups.push_back({key, {row}});
+    else
+      it->second.push_back(row);
+  }
+  return groups;
+}
+
+void Assertion::evaluate_groups(const Rows& rows, Outcome& out) const {
+  std::vector<std::string> top_vars = var_names("v", m_names.size());
+  const auto rs = var_names("r", m_reductions.size());
+  top_vars.insert(top_vars.end(), rs.begin(), rs.end());
+  Evaluator top(m_expr, top_vars);
+  // Evaluators hold the addresses of their variables: keep each in one place.
+  std::vector<std::unique_ptr<Evaluator>> inner;
+  for (const auto& r : m_reductions)
+    inner.push_back(std::make_unique<Evaluator>(r.expr, var_names("v", r.names.size())));
+
+  for (const auto& [key, group] : groups(rows)) {
+    const std::string garch = rows.arch_of(group[0]);
+    out.archs.insert(garch);
+    const std::string where = key.empty() ? "" : "for " + key.substr(0, key.size() - 2) + ": ";
+    std::vector<double> values;
+    for (const auto& n : m_names) values.push_back(value_of(rows.cell(group[0], n)));
+    std::string shown, problem;
+    for (size_t ri = 0; ri < m_reductions.size(); ++ri) {
+      const Reduction& r = m_reductions[ri];
+      const Reduced red = reduce(rows, r, *inner[ri], select(rows, r, group));
+      problem = red.problem;
+      if (!problem.empty()) break;
+      values.push_back(red.value);
+      shown += (shown.empty() ? "" : "; ") + red.line;
+    }
+    if (!problem.empty()) {
+      add_failure(out, where + problem, garch);
+      continue;
+    }
+    const double result = top.eval(values);
+    if (std::isnan(result) || result == 0) add_failure(out, where + shown, garch);
+  }
+}
+
+std::vector<size_t> Assertion::select(const Rows& rows, const Reduction& r,
+                                      const std::vector<size_t>& group) {
+  std::vector<size_t> selected;
+  for (size_t row : group) {
+    bool match = true;
+    for (const auto& s : r.selectors) match = match && cell_matches(rows.cell(row, s.key), s.value);
+    if (match) selected.push_back(row);
+  }
+  return selected;
+}
+
+Assertion::Reduced Assertion::reduce(const Rows& rows, const Reduction& r, Evaluator& ev,
+                                     const std::vector<size_t>& selected) {
+  Reduced out;
+  if (selected.empty()) {
+    out.problem = r.text + " selects no point";
+    return out;
+  }
+  if (r.kind == "at" && selected.size() > 1) {
+    out.problem = r.text + " selects " + std::to_string(selected.size()) +
+                  " points: add the other swept keys to its selectors, or to for_each";
+    return out;
+  }
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double acc = r.kind == "all" ? 1 : r.kind == "min_of" ? kInf : r.kind == "max_of" ? -kInf : 0;
+  std::string detail, false_points;
+  size_t falses = 0;
+  for (size_t row : selected) {
+    if (!rows.ok(row)) {
+      out.problem = rows.not_run(row);
       return out;
     }
-
-    // Groups of rows sharing the for_each keys' values, in order of their first point.
-    std::vector<std::string> group_keys;
-    std::vector<std::vector<size_t>> groups;
-    for (size_t row = 0; row < t.rows.size(); ++row) {
-      std::string key;
-      for (const auto& k : m_spec.for_each) key += k + "=" + cell(row, k) + ", ";
-      const auto it = std::find(group_keys.begin(), group_keys.end(), key);
-      if (it == group_keys.end()) {
-        group_keys.push_back(key);
-        groups.push_back({row});
-      } else {
-        groups[static_cast<size_t>(it - group_keys.begin())].push_back(row);
-      }
+    std::string s;
+    bool missing = false;
+    const double v = ev.eval(rows.read(row, r.names, s, missing));
+    if (missing || std::isnan(v)) {
+      out.problem = rows.describe(row) + ": " + s;
+      return out;
     }
-    std::vector<std::string> top_vars = var_names("v", m_names.size());
-    const auto rs = var_names("r", m_reductions.size());
-    top_vars.insert(top_vars.end(), rs.begin(), rs.end());
-    Evaluator top(m_expr, top_vars);
-    // Evaluators hold the addresses of their variables: keep each in one place.
-    std::vector<std::unique_ptr<Evaluator>> inner;
-    for (const auto& r : m_reductions)
-      inner.push_back(std::make_unique<Evaluator>(r.expr, var_names("v", r.names.size())));
-
-    for (size_t g = 0; g < groups.size(); ++g) {
-      const auto& rows = groups[g];
-      const std::string garch = arch_of(rows[0]);
-      out.archs.insert(garch);
-      std::string where = group_keys[g].empty()
-                              ? ""
-                              : "for " + group_keys[g].substr(0, group_keys[g].size() - 2) + ": ";
-      std::vector<double> values;
-      std::string shown, problem;
-      for (const auto& n : m_names) {
-        const std::string text = cell(rows[0], n);
-        values.push_back(value_of(text));
+    if (r.kind == "at") {
+      acc = v;
+      detail = s;
+    } else if (r.kind == "all") {
+      if (v == 0) {
+        acc = 0;
+        if (falses++ < 3)
+          false_points += (false_points.empty() ? "" : "; ") + rows.describe(row) + ": " + s;
       }
-      for (size_t ri = 0; ri < m_reductions.size() && problem.empty(); ++ri) {
-        const Reduction& r = m_reductions[ri];
-        std::vector<size_t> selected;
-        for (size_t row : rows) {
-          bool match = true;
-          for (const auto& s : r.selectors)
-            match = match && cell_matches(cell(row, s.key), s.value);
-          if (match) selected.push_back(row);
-        }
-        if (selected.empty()) {
-          problem = r.text + " selects no point";
-          break;
-        }
-        if (r.kind == "at" && selected.size() > 1) {
-          problem = r.text + " selects " + std::to_string(selected.size()) +
-                    " points: add the other swept keys to its selectors, or to for_each";
-          break;
-        }
-        constexpr double kInf = std::numeric_limits<double>::infinity();
-        double acc = r.kind == "all"      ? 1
-                     : r.kind == "min_of" ? kInf
-                     : r.kind == "max_of" ? -kInf
-                                          : 0;
-        std::string detail, false_points;
-        size_t falses = 0;
-        for (size_t row : selected) {
-          if (!ok(row)) {
-            problem = not_run(row);
-            break;
-          }
-          std::string s;
-          bool missing = false;
-          const double v = inner[ri]->eval(read(row, r.names, s, missing));
-          if (missing || std::isnan(v)) {
-            problem = describe(row) + ": " + s;
-            break;
-          }
-          if (r.kind == "at") {
-            acc = v;
-            detail = s;
-          } else if (r.kind == "all") {
-            if (v == 0) {
-              acc = 0;
-              if (falses++ < 3)
-                false_points += (false_points.empty() ? "" : "; ") + describe(row) + ": " + s;
-            }
-          } else if (r.kind == "any") {
-            if (v != 0) acc = 1;
-          } else if (r.kind == "min_of") {
-            acc = std::min(acc, v);
-          } else if (r.kind == "max_of") {
-            acc = std::max(acc, v);
-          } else {
-            acc += v;  // mean, sum_of
-          }
-        }
-        if (!problem.empty()) break;
-        if (r.kind == "mean") acc /= static_cast<double>(selected.size());
-        values.push_back(acc);
-        std::string line = r.text + " = " + metric_text(acc);
-        if (r.kind == "at")
-          line += " (point " + t.rows[selected[0]][0] +
-                  (r.names.size() > 1 || trim(r.expr) != "v0" ? ": " + detail : "") + ")";
-        if (r.kind == "all" && falses > 0)
-          line += " [false at " + std::to_string(falses) + " of " +
-                  std::to_string(selected.size()) + " points: " + false_points +
-                  (falses > 3 ? "; ..." : "") + "]";
-        shown += (shown.empty() ? "" : "; ") + line;
-      }
-      if (!problem.empty()) {
-        add_failure(where + problem, garch);
-        continue;
-      }
-      const double result = top.eval(values);
-      if (std::isnan(result) || result == 0) add_failure(where + shown, garch);
+    } else if (r.kind == "any") {
+      if (v != 0) acc = 1;
+    } else if (r.kind == "min_of") {
+      acc = std::min(acc, v);
+    } else if (r.kind == "max_of") {
+      acc = std::max(acc, v);
+    } else {
+      acc += v;  // mean, sum_of
     }
-  } catch (const mu::Parser::exception_type& e) {
-    add_failure("cannot evaluate: " + e.GetMsg(), arch);
   }
+  if (r.kind == "mean") acc /= static_cast<double>(selected.size());
+  out.value = acc;
+  // Reporting: the value, the point an at() read, the points where all() was false.
+  out.line = r.text + " = " + metric_text(acc);
+  if (r.kind == "at")
+    out.line += " (point " + rows.t.rows[selected[0]][0] +
+                (r.names.size() > 1 || trim(r.expr) != "v0" ? ": " + detail : "") + ")";
+  if (r.kind == "all" && falses > 0)
+    out.line += " [false at " + std::to_string(falses) + " of " + std::to_string(selected.size()) +
+                " points: " + false_points + (falses > 3 ? "; ..." : "") + "]";
   return out;
 }
 

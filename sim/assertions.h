@@ -18,27 +18,17 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "config/experiment_loader.h"
 #include "config/overrides.h"
 #include "results.h"
 
 namespace npu {
-
-/// An `assert:` line.
-struct AssertSpec {
-  std::string name;  ///< optional, for reports
-  std::string expr;
-  std::vector<std::string> for_each;  ///< swept keys: the assertion is evaluated per their values
-  /// Known findings: an arch name (preset name or chip file stem) on which the assertion is
-  /// known not to hold, and why. `check` reports those as expected failures, and a listed arch
-  /// where the assertion does hold as an error (the finding is stale).
-  std::map<std::string, std::string> xfail;
-  config::Origin origin;  ///< of the expression
-  std::string key;        ///< `assert[2]`
-};
 
 class Assertion {
  public:
@@ -77,6 +67,30 @@ class Assertion {
     std::vector<std::string> names;  ///< v<i> -> dotted name
     std::string text;                ///< as written
   };
+  class Evaluator;  ///< a compiled muParser expression (assertions.cpp)
+  struct Rows;      ///< results.csv as evaluate() reads it (assertions.cpp)
+  /// A reduction over the selected points of one group: its value and its report line, or the
+  /// problem that keeps it from having one (a point that did not run, no point selected).
+  struct Reduced {
+    double value = 0;
+    std::string line, problem;
+  };
+
+  // evaluate(), step by step.
+  /// Without reductions: the expression on every point.
+  void evaluate_points(const Rows& rows, Outcome& out) const;
+  /// With reductions: the expression on every group, its reductions over the group's points.
+  void evaluate_groups(const Rows& rows, Outcome& out) const;
+  /// Selection: the rows sharing the for_each keys' values ("k=v, " each), in order of their
+  /// first point.
+  std::vector<std::pair<std::string, std::vector<size_t>>> groups(const Rows& rows) const;
+  /// Selection: the rows of `group` that a reduction's selectors match.
+  static std::vector<size_t> select(const Rows& rows, const Reduction& r,
+                                    const std::vector<size_t>& group);
+  /// Reduction: `r` (compiled as `ev`) over the selected rows.
+  static Reduced reduce(const Rows& rows, const Reduction& r, Evaluator& ev,
+                        const std::vector<size_t>& selected);
+
   AssertSpec m_spec;
   std::vector<std::string> m_swept;
   std::string m_expr;                ///< top level, for muParser

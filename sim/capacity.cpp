@@ -42,4 +42,8 @@ std::optional<std::string> memory_shortfall(const ChipConfig& chip, const Worklo
       size_text(capacity, d));
 }
 
+uint64_t onchip_score_bytes(const ChipConfig& chip) {
+  return chip.cores * chip.core.sram.output_bytes;
+}
+
 }  // namespace npu

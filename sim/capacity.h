@@ -4,6 +4,7 @@
 // refused before anything is simulated. Op traces carry no footprint and are not checked.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,5 +17,10 @@ namespace npu {
 /// parts and total, the chip's capacity and what to change. Empty when it fits, or when the chip
 /// models no capacity (0).
 std::optional<std::string> memory_shortfall(const ChipConfig& chip, const Workload& w);
+
+/// The SRAM standard attention may keep its scores (and probabilities) in, passed to
+/// build_workload(): what the input and weight tiles leave, every core's output buffer
+/// (cores x core.sram.output_kib), an assumption README's "convolutional networks" states.
+uint64_t onchip_score_bytes(const ChipConfig& chip);
 
 }  // namespace npu

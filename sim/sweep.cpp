@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -107,7 +108,7 @@ void write_manifest(const std::string& dir, const Experiment& e,
                            {"name", e.name},
                            {"arch", e.set.empty() ? "" : e.set.front().text()},
                            {"fingerprint", fingerprint},
-                           {"points", e.point_count()},
+                           {"points", point_count(e)},
                            {"shard", fmt::format("{}/{}", shard, shards)},
                            {"columns", columns},
                            {"pareto", {{"minimize", e.minimize}, {"maximize", e.maximize}}}};
@@ -183,7 +184,7 @@ std::string experiment_fingerprint(const Experiment& e, const std::vector<std::s
   for (size_t i = e.set.size() - e.cli_sets; i < e.set.size(); ++i)
     text += "\n--set " + e.set[i].key + "=" + e.set[i].text();
   for (const auto& c : columns) text += "\ncolumn " + c;
-  text += "\npoints " + std::to_string(e.point_count());
+  text += "\npoints " + std::to_string(point_count(e));
   return fnv1a_hex(text);
 }
 
@@ -218,52 +219,94 @@ size_t write_pareto(const std::string& dir, const ResultTable& t,
   return front.size();
 }
 
-SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metrics,
-                      const SweepOptions& o) {
-  const auto t0 = Clock::now();
-  SweepResult res;
-  res.points = e.point_count();
-  const std::vector<std::string> columns = result_columns(e, metrics);
-  const std::string fingerprint = experiment_fingerprint(e, columns);
-  const fs::path dir(o.out);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create " + o.out + ": " + ec.message());
-  FolderLock lock(o.out);
+namespace {
 
-  const std::string results_path = (dir / "results.csv").string();
-  if (fs::exists(dir / "sweep.json")) {
-    const SweepManifest m = read_manifest(o.out);
-    if (m.fingerprint != fingerprint)
-      throw std::runtime_error(o.out + " holds the results of another sweep (" + m.experiment +
-                               ", or the same file since edited); use another --out");
-    if (m.shard != o.shard || m.shards != o.shards)
-      throw std::runtime_error(fmt::format("{} holds shard {}/{}, not {}/{}", o.out, m.shard,
-                                           m.shards, o.shard, o.shards));
+/// One run of run_sweep(), step by step: open the folder, resume what it holds, list the points
+/// to do, spawn workers, reap them, append their rows, report progress, finish the folder.
+class SweepRun {
+ public:
+  SweepRun(const Experiment& e, const std::vector<std::string>& metrics, const SweepOptions& o)
+      : m_e(e),
+        m_metrics(metrics),
+        m_o(o),
+        m_t0(Clock::now()),
+        m_columns(result_columns(e, metrics)),
+        m_dir(o.out),
+        m_results_path((m_dir / "results.csv").string()),
+        m_work(m_dir / ".work"),
+        m_jobs(std::max<size_t>(1, o.jobs)),
+        m_resolver(e) {
+    m_res.points = point_count(e);
   }
-  std::set<size_t> done;
-  if (fs::exists(results_path)) {
+  ~SweepRun() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  SweepRun(const SweepRun&) = delete;
+  SweepRun& operator=(const SweepRun&) = delete;
+
+  SweepResult run() {
+    const std::string fingerprint = experiment_fingerprint(m_e, m_columns);
+    open_folder(fingerprint);
+    const std::set<size_t> done = resume();
+    write_manifest(m_o.out, m_e, m_columns, fingerprint, m_o.shard, m_o.shards);
+    plan(done);
+    prepare_work();
+    StopSignals stop_signals;
+    progress();
+    work();
+    if (g_stop) stop();
+    if (m_o.progress) std::fprintf(stderr, "\n");
+    finish();
+    m_res.wall_s = std::chrono::duration<double>(Clock::now() - m_t0).count();
+    return m_res;
+  }
+
+ private:
+  /// Creates and locks the folder; refuses one holding another sweep or another shard.
+  void open_folder(const std::string& fingerprint) {
+    std::error_code ec;
+    fs::create_directories(m_dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + m_o.out + ": " + ec.message());
+    m_lock.emplace(m_o.out);
+    if (!fs::exists(m_dir / "sweep.json")) return;
+    const SweepManifest m = read_manifest(m_o.out);
+    if (m.fingerprint != fingerprint)
+      throw std::runtime_error(m_o.out + " holds the results of another sweep (" + m.experiment +
+                               ", or the same file since edited); use another --out");
+    if (m.shard != m_o.shard || m.shards != m_o.shards)
+      throw std::runtime_error(fmt::format("{} holds shard {}/{}, not {}/{}", m_o.out, m.shard,
+                                           m.shards, m_o.shard, m_o.shards));
+  }
+
+  /// The points results.csv already holds (with retry_failed: those that ran ok), the file
+  /// rewritten without the others; a new file with the header when there is none.
+  std::set<size_t> resume() {
+    std::set<size_t> done;
+    if (!fs::exists(m_results_path)) {
+      write_file_atomic(m_results_path, csv_line(m_columns));
+      return done;
+    }
     size_t partial = 0;
-    ResultTable t = read_results(results_path, &partial);
-    if (!t.rows.empty() && !o.resume)
-      throw std::runtime_error(o.out +
+    ResultTable t = read_results(m_results_path, &partial);
+    if (!t.rows.empty() && !m_o.resume)
+      throw std::runtime_error(m_o.out +
                                " already holds results; add --resume to finish them, or "
                                "use another --out");
-    if (!t.columns.empty() && t.columns != columns)
-      throw std::runtime_error(results_path + " has other columns than this sweep's");
+    if (!t.columns.empty() && t.columns != m_columns)
+      throw std::runtime_error(m_results_path + " has other columns than this sweep's");
     if (partial > 0) {
       // Only a file system that broke one write() could leave this; the row is run again.
-      fs::resize_file(results_path, fs::file_size(results_path) - partial);
+      fs::resize_file(m_results_path, fs::file_size(m_results_path) - partial);
     }
     bool rewrite = false;
     std::vector<std::vector<std::string>> kept;
     const size_t status = *t.column("status");
     for (size_t r = 0; r < t.rows.size(); ++r) {
       const size_t id = t.id(r);
-      if (id >= res.points || id % o.shards != o.shard)
+      if (id >= m_res.points || id % m_o.shards != m_o.shard)
         throw std::runtime_error(
-            fmt::format("{}: point {} is not one of this sweep's", results_path, id));
-      if (done.count(id) || (o.retry_failed && t.rows[r][status] != "ok")) {
+            fmt::format("{}: point {} is not one of this sweep's", m_results_path, id));
+      if (done.count(id) || (m_o.retry_failed && t.rows[r][status] != "ok")) {
         rewrite = true;
         continue;
       }
@@ -271,180 +314,228 @@ SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metri
       kept.push_back(t.rows[r]);
     }
     if (t.columns.empty()) {
-      write_file_atomic(results_path, csv_line(columns));
+      write_file_atomic(m_results_path, csv_line(m_columns));
     } else if (rewrite) {
       t.rows = std::move(kept);
-      write_file_atomic(results_path, t.csv());
+      write_file_atomic(m_results_path, t.csv());
     }
-  } else {
-    write_file_atomic(results_path, csv_line(columns));
+    return done;
   }
-  write_manifest(o.out, e, columns, fingerprint, o.shard, o.shards);
 
-  std::vector<size_t> todo;
-  for (size_t id = o.shard; id < res.points; id += o.shards) {
-    ++res.in_shard;
-    if (!done.count(id)) todo.push_back(id);
+  /// The points of the shard not yet recorded.
+  void plan(const std::set<size_t>& done) {
+    for (size_t id = m_o.shard; id < m_res.points; id += m_o.shards) {
+      ++m_res.in_shard;
+      if (!done.count(id)) m_todo.push_back(id);
+    }
+    m_res.already = m_res.in_shard - m_todo.size();
   }
-  res.already = res.in_shard - todo.size();
 
-  // Every point's swept values, as the rows show them.
-  PointResolver resolver(e);
-  const fs::path work = dir / ".work";
-  fs::remove_all(work, ec);
-  fs::create_directories(work, ec);
-  if (ec) throw std::runtime_error("cannot create " + work.string() + ": " + ec.message());
-  if (o.keep_reports) fs::create_directories(dir / "points", ec);
+  /// The scratch folder, the kept reports' folder and results.csv opened for appending.
+  void prepare_work() {
+    std::error_code ec;
+    fs::remove_all(m_work, ec);
+    fs::create_directories(m_work, ec);
+    if (ec) throw std::runtime_error("cannot create " + m_work.string() + ": " + ec.message());
+    if (m_o.keep_reports) fs::create_directories(m_dir / "points", ec);
+    m_fd = ::open(m_results_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (m_fd < 0)
+      throw std::runtime_error("cannot open " + m_results_path + ": " + std::strerror(errno));
+  }
 
-  const int fd = ::open(results_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + results_path + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-
-  auto record = [&](size_t id, const std::string& status,
-                    const std::map<std::string, std::string>& values, const std::string& message) {
-    std::vector<std::string> row{std::to_string(id)};
-    for (auto& v : resolver.values(id)) row.push_back(std::move(v));
-    row.push_back(status);
-    for (const auto& m : metrics) {
-      const auto it = values.find(m);
-      row.push_back(it == values.end() ? "" : it->second);
-    }
-    row.push_back(message);
-    const std::string line = csv_line(row);
-    // One write() of the whole line to a file opened O_APPEND: the row is in whole or not at all.
-    const ssize_t w = ::write(fd, line.data(), line.size());
-    if (w != static_cast<ssize_t>(line.size()))
-      throw std::runtime_error("cannot append to " + results_path + ": " +
-                               (w < 0 ? std::strerror(errno) : "short write"));
-  };
-
-  StopSignals stop_signals;
-  std::map<pid_t, Worker> running;
-  size_t next = 0, seq = 0;
-  const size_t jobs = std::max<size_t>(1, o.jobs);
-  auto progress = [&] {
-    if (!o.progress) return;
-    const size_t finished = res.ran;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    const size_t left = todo.size() - finished;
-    std::string eta =
-        finished > 0
-            ? duration_text(elapsed / static_cast<double>(finished) * static_cast<double>(left))
-            : "?";
-    std::fprintf(stderr, "\r[%zu/%zu] %5.1f%%  ok %zu  failed %zu  elapsed %s  ETA %s   ",
-                 res.already + finished, res.in_shard,
-                 res.in_shard ? 100.0 * static_cast<double>(res.already + finished) /
-                                    static_cast<double>(res.in_shard)
-                              : 100.0,
-                 res.ok, res.failed, duration_text(elapsed).c_str(), eta.c_str());
-    std::fflush(stderr);
-  };
-  progress();
-
-  auto finish = [&](pid_t pid, int st) {
-    auto it = running.find(pid);
-    if (it == running.end()) return;
-    Worker wk = it->second;
-    running.erase(it);
-    res.worker_s += std::chrono::duration<double>(Clock::now() - wk.start).count();
-    const bool signalled = WIFSIGNALED(st);
-    if (g_stop &&
-        (!signalled || WTERMSIG(st) == SIGINT || WTERMSIG(st) == SIGTERM ||
-         WTERMSIG(st) == SIGHUP || WTERMSIG(st) == SIGKILL) &&
-        !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-      fs::remove_all(wk.scratch, ec);
-      return;  // stopped by us: not a result
-    }
-    const std::string err = last_line(read_file(wk.scratch + "/stderr.txt"));
-    std::map<std::string, std::string> values;
-    std::string status = "ok", message;
-    if (wk.timed_out) {
-      status = "timeout";
-      message = fmt::format("no result after {} s", o.timeout_s);
-    } else if (signalled) {
-      status = "crashed";
-      message = fmt::format("killed by signal {} ({})", WTERMSIG(st), strsignal(WTERMSIG(st)));
-      if (!err.empty()) message += ": " + err;
-    } else if (WEXITSTATUS(st) != 0) {
-      status = "failed";
-      message = fmt::format("exit {}: {}", WEXITSTATUS(st), err.empty() ? "no message" : err);
-    } else {
-      try {
-        values = flatten_summary(read_file(wk.scratch + "/summary.json"));
-        if (values.empty()) throw std::runtime_error("empty summary.json");
-      } catch (const std::exception& ex) {
-        status = "failed";
-        message = std::string("the worker exited 0 but its summary is unreadable: ") + ex.what();
+  /// Keeps `jobs` workers running until every point is done or a stop signal comes.
+  void work() {
+    while ((m_next < m_todo.size() || !m_running.empty()) && !g_stop) {
+      while (m_running.size() < m_jobs && m_next < m_todo.size() && !g_stop)
+        spawn_point(m_todo[m_next++]);
+      int st = 0;
+      const pid_t pid = ::waitpid(-1, &st, m_o.timeout_s > 0 ? WNOHANG : 0);
+      if (pid > 0) {
+        reap(pid, st);
+      } else if (pid == 0) {
+        kill_timed_out();
+        std::this_thread::sleep_for(kPollInterval);
+      } else if (errno != EINTR) {
+        break;
       }
     }
-    record(wk.id, status, values, message);
-    ++res.ran;
-    ++(status == "ok" ? res.ok : res.failed);
-    if (o.keep_reports) {
-      const fs::path keep = dir / "points" / std::to_string(wk.id);
+  }
+
+  void spawn_point(size_t id) {
+    std::error_code ec;
+    const std::string scratch =
+        (m_work / fmt::format("{}.{}.{}", id, ::getpid(), m_seq++)).string();
+    fs::create_directories(scratch, ec);
+    if (ec) throw std::runtime_error("cannot create " + scratch + ": " + ec.message());
+    std::vector<std::string> argv{m_o.worker,         "point", m_e.path, "--id",
+                                  std::to_string(id), "--out", scratch};
+    for (const auto& s : m_o.set_args) argv.insert(argv.end(), {"--set", s});
+    if (m_o.keep_reports) argv.push_back("--reports");
+    const pid_t pid = spawn(argv, scratch + "/stderr.txt");
+    m_running[pid] = Worker{id, scratch, Clock::now()};
+  }
+
+  void kill_timed_out() {
+    for (auto& [p, wk] : m_running)
+      if (!wk.timed_out &&
+          std::chrono::duration<double>(Clock::now() - wk.start).count() > m_o.timeout_s) {
+        wk.timed_out = true;
+        ::kill(p, SIGKILL);
+      }
+  }
+
+  /// After a stop signal: the running workers are terminated and reaped (not recorded).
+  void stop() {
+    m_res.interrupted = true;
+    for (const auto& [p, wk] : m_running) ::kill(p, SIGTERM);
+    while (!m_running.empty()) {
+      int st = 0;
+      const pid_t pid = ::waitpid(-1, &st, 0);
+      if (pid > 0)
+        reap(pid, st);
+      else if (errno != EINTR)
+        break;
+    }
+  }
+
+  /// A worker ended: its point's row, its reports kept or removed.
+  void reap(pid_t pid, int st) {
+    auto it = m_running.find(pid);
+    if (it == m_running.end()) return;
+    const Worker wk = it->second;
+    m_running.erase(it);
+    m_res.worker_s += std::chrono::duration<double>(Clock::now() - wk.start).count();
+    std::error_code ec;
+    if (stopped_by_us(st)) {
+      fs::remove_all(wk.scratch, ec);
+      return;
+    }
+    std::map<std::string, std::string> values;
+    std::string message;
+    const std::string status = outcome(wk, st, values, message);
+    append(wk.id, status, values, message);
+    ++m_res.ran;
+    ++(status == "ok" ? m_res.ok : m_res.failed);
+    if (m_o.keep_reports) {
+      const fs::path keep = m_dir / "points" / std::to_string(wk.id);
       fs::remove_all(keep, ec);
       fs::rename(wk.scratch, keep, ec);
     }
     fs::remove_all(wk.scratch, ec);
     progress();
-  };
-
-  while ((next < todo.size() || !running.empty()) && !g_stop) {
-    while (running.size() < jobs && next < todo.size() && !g_stop) {
-      const size_t id = todo[next++];
-      const std::string scratch = (work / fmt::format("{}.{}.{}", id, ::getpid(), seq++)).string();
-      fs::create_directories(scratch, ec);
-      if (ec) throw std::runtime_error("cannot create " + scratch + ": " + ec.message());
-      std::vector<std::string> argv{o.worker,           "point", e.path, "--id",
-                                    std::to_string(id), "--out", scratch};
-      for (const auto& s : o.set_args) argv.insert(argv.end(), {"--set", s});
-      if (o.keep_reports) argv.push_back("--reports");
-      const pid_t pid = spawn(argv, scratch + "/stderr.txt");
-      running[pid] = Worker{id, scratch, Clock::now()};
-    }
-    int st = 0;
-    const pid_t pid = ::waitpid(-1, &st, o.timeout_s > 0 ? WNOHANG : 0);
-    if (pid > 0) {
-      finish(pid, st);
-    } else if (pid == 0) {
-      for (auto& [p, wk] : running)
-        if (!wk.timed_out &&
-            std::chrono::duration<double>(Clock::now() - wk.start).count() > o.timeout_s) {
-          wk.timed_out = true;
-          ::kill(p, SIGKILL);
-        }
-      std::this_thread::sleep_for(kPollInterval);
-    } else if (errno != EINTR) {
-      break;
-    }
   }
-  if (g_stop) {
-    res.interrupted = true;
-    for (const auto& [p, wk] : running) ::kill(p, SIGTERM);
-    while (!running.empty()) {
-      int st = 0;
-      const pid_t pid = ::waitpid(-1, &st, 0);
-      if (pid > 0)
-        finish(pid, st);
-      else if (errno != EINTR)
-        break;
-    }
-  }
-  if (o.progress) std::fprintf(stderr, "\n");
 
-  res.complete = !res.interrupted && res.already + res.ran == res.in_shard;
-  if (res.complete) {
-    ResultTable t = read_results(results_path);
+  /// Whether a worker ended because a stop signal had us end it: not a result.
+  static bool stopped_by_us(int st) {
+    const bool signalled = WIFSIGNALED(st);
+    return g_stop &&
+           (!signalled || WTERMSIG(st) == SIGINT || WTERMSIG(st) == SIGTERM ||
+            WTERMSIG(st) == SIGHUP || WTERMSIG(st) == SIGKILL) &&
+           !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+
+  /// The status of a finished worker's point ("ok", "timeout", "crashed", "failed"), its
+  /// metrics when ok, else the message.
+  std::string outcome(const Worker& wk, int st, std::map<std::string, std::string>& values,
+                      std::string& message) const {
+    const std::string err = last_line(read_file(wk.scratch + "/stderr.txt"));
+    if (wk.timed_out) {
+      message = fmt::format("no result after {} s", m_o.timeout_s);
+      return "timeout";
+    }
+    if (WIFSIGNALED(st)) {
+      message = fmt::format("killed by signal {} ({})", WTERMSIG(st), strsignal(WTERMSIG(st)));
+      if (!err.empty()) message += ": " + err;
+      return "crashed";
+    }
+    if (WEXITSTATUS(st) != 0) {
+      message = fmt::format("exit {}: {}", WEXITSTATUS(st), err.empty() ? "no message" : err);
+      return "failed";
+    }
+    try {
+      values = flatten_summary(read_file(wk.scratch + "/summary.json"));
+      if (values.empty()) throw std::runtime_error("empty summary.json");
+    } catch (const std::exception& ex) {
+      values.clear();
+      message = std::string("the worker exited 0 but its summary is unreadable: ") + ex.what();
+      return "failed";
+    }
+    return "ok";
+  }
+
+  /// One row, with one write() of the whole line to the file opened O_APPEND: the row is in
+  /// whole or not at all.
+  void append(size_t id, const std::string& status,
+              const std::map<std::string, std::string>& values, const std::string& message) {
+    std::vector<std::string> row{std::to_string(id)};
+    for (auto& v : m_resolver.values(id)) row.push_back(std::move(v));
+    row.push_back(status);
+    for (const auto& m : m_metrics) {
+      const auto it = values.find(m);
+      row.push_back(it == values.end() ? "" : it->second);
+    }
+    row.push_back(message);
+    const std::string line = csv_line(row);
+    const ssize_t w = ::write(m_fd, line.data(), line.size());
+    if (w != static_cast<ssize_t>(line.size()))
+      throw std::runtime_error("cannot append to " + m_results_path + ": " +
+                               (w < 0 ? std::strerror(errno) : "short write"));
+  }
+
+  /// The progress line on stderr (with --progress): points, ok, failed, elapsed, ETA.
+  void progress() const {
+    if (!m_o.progress) return;
+    const size_t finished = m_res.ran;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - m_t0).count();
+    const size_t left = m_todo.size() - finished;
+    std::string eta =
+        finished > 0
+            ? duration_text(elapsed / static_cast<double>(finished) * static_cast<double>(left))
+            : "?";
+    std::fprintf(stderr, "\r[%zu/%zu] %5.1f%%  ok %zu  failed %zu  elapsed %s  ETA %s   ",
+                 m_res.already + finished, m_res.in_shard,
+                 m_res.in_shard ? 100.0 * static_cast<double>(m_res.already + finished) /
+                                      static_cast<double>(m_res.in_shard)
+                                : 100.0,
+                 m_res.ok, m_res.failed, duration_text(elapsed).c_str(), eta.c_str());
+    std::fflush(stderr);
+  }
+
+  /// Every point of the shard in: results.csv in point order, the Pareto front, no scratch.
+  void finish() {
+    m_res.complete = !m_res.interrupted && m_res.already + m_res.ran == m_res.in_shard;
+    if (!m_res.complete) return;
+    ResultTable t = read_results(m_results_path);
     t.sort_by_id();
-    write_file_atomic(results_path, t.csv());
-    res.pareto = write_pareto(o.out, t, e.minimize, e.maximize);
-    fs::remove_all(work, ec);
+    write_file_atomic(m_results_path, t.csv());
+    m_res.pareto = write_pareto(m_o.out, t, m_e.minimize, m_e.maximize);
+    std::error_code ec;
+    fs::remove_all(m_work, ec);
   }
-  res.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  return res;
+
+  const Experiment& m_e;
+  const std::vector<std::string>& m_metrics;
+  const SweepOptions& m_o;
+  const Clock::time_point m_t0;
+  const std::vector<std::string> m_columns;
+  const fs::path m_dir;
+  const std::string m_results_path;
+  const fs::path m_work;
+  const size_t m_jobs;
+  PointResolver m_resolver;  ///< every point's swept values, as the rows show them
+  SweepResult m_res;
+  std::optional<FolderLock> m_lock;
+  int m_fd = -1;  ///< results.csv, for appending
+  std::vector<size_t> m_todo;
+  size_t m_next = 0, m_seq = 0;
+  std::map<pid_t, Worker> m_running;
+};
+
+}  // namespace
+
+SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metrics,
+                      const SweepOptions& o) {
+  return SweepRun(e, metrics, o).run();
 }
 
 MergeResult merge_results(const std::string& out, const std::vector<std::string>& dirs,

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "sim/capacity.h"
 #include "sim/config/loaders.h"
 #include "sim/config/model_loader.h"
 #include "sim/report.h"
@@ -50,8 +51,7 @@ ModelConfig model(const std::string& name) {
 /// The workload `npusim run --arch example-npu --model NAME` builds: the SRAM standard attention
 /// may keep its scores in is every core's output buffer, as the CLI passes it.
 Workload workload(const std::string& name, RunSpec s, const ChipConfig& chip) {
-  s.onchip_bytes = uint64_t{chip.cores} * chip.core.sram.output_bytes;
-  return build_workload(model(name), s);
+  return build_workload(model(name), s, onchip_score_bytes(chip));
 }
 
 /// What the parent needs of one op's record.

@@ -1,7 +1,7 @@
 // The shipped chip presets (configs/presets/): each one's derived peak TOPS per format and the
 // bandwidth its NPU reaches and its device memory equal the figures its comments document; every
 // shipped model plans on every preset at its default settings, or fails for the reason expected (a
-// WorkloadError naming the option, or a footprint beyond the device memory, for exactly the pairs
+// WorkloadError naming the setting, or a footprint beyond the device memory, for exactly the pairs
 // listed); every number in a preset carries a sourced comment, and a preset with an unknown key or
 // an unsourced number fails the checks; the per-op dispatch overhead is paid at each op's start,
 // counted in the op (ops.csv's dispatch_cycles), and replayed exactly; `npusim presets` lists and
@@ -245,18 +245,17 @@ TEST_P(EveryModel, PlansAtDefaultSettingsOrDoesNotFitTheDeviceMemory) {
     SCOPED_TRACE(name);
     const ModelConfig m = load_model(kConfigs + "/models/" + name + ".yaml");
     RunSpec s;  // the CLI's defaults: both phases, prompt 128, 32 tokens, int8 weights
-    s.onchip_bytes = chip.cores * chip.core.sram.output_bytes;
     if (!m.causal) {
       // An encoder has no decode: the default run fails, naming the option to change.
       try {
-        build_workload(m, s);
+        build_workload(m, s, onchip_score_bytes(chip));
         ADD_FAILURE() << "an encoder ran decode";
       } catch (const WorkloadError& e) {
-        EXPECT_EQ(e.option(), "--phase") << e.what();
+        EXPECT_EQ(e.setting(), RunField::kPhase) << e.what();
       }
       s.phase = Phase::kPrefill;
     }
-    const Workload w = build_workload(m, s);
+    const Workload w = build_workload(m, s, onchip_score_bytes(chip));
     if (const auto why = memory_shortfall(chip, w)) {
       // `npusim run` stops here with exit status 2; the message names the model, the parts of its
       // footprint and the capacity.

@@ -1,7 +1,7 @@
 // The transformer workload generator (workloads/transformer.h): op counts per layer and phase,
 // MACs per decoded token against the parameter count, KV-cache and weight bytes, the bytes
 // standard and flash attention move as the KV length grows, decode KV lengths, encoders, and a
-// WorkloadError naming the option for every run that cannot be done. Every expected number is
+// WorkloadError naming the setting for every run that cannot be done. Every expected number is
 // written out below from the model's published shape; no SystemC.
 #include <gtest/gtest.h>
 
@@ -415,8 +415,7 @@ TEST(Transformer, StandardScoresGrowWithNSquaredFlashKvWithN) {
     s.phase = Phase::kPrefill;
     s.prompt = P;
     s.attention = AttentionImpl::kStandard;
-    s.onchip_bytes = 0;
-    const Workload w = build_workload(m, s);
+    const Workload w = build_workload(m, s, 0);
     const Op& sc = find(w, "prefill", 0, "L0.scores");
     const Op& sm = find(w, "prefill", 0, "L0.softmax");
     const Op& av = find(w, "prefill", 0, "L0.attn_v");
@@ -460,15 +459,15 @@ TEST(Transformer, StandardScoresGrowWithNSquaredFlashKvWithN) {
   s.phase = Phase::kPrefill;
   s.prompt = 64;
   s.attention = AttentionImpl::kStandard;
-  s.onchip_bytes = 32 * 64 * 64 * 2;
-  Workload w = build_workload(m, s);
+  uint64_t onchip = 32 * 64 * 64 * 2;
+  Workload w = build_workload(m, s, onchip);
   EXPECT_EQ(find(w, "prefill", 0, "L0.scores").c_loc, Location::kSram);
   EXPECT_EQ(find(w, "prefill", 0, "L0.softmax").a_loc, Location::kSram);
   EXPECT_EQ(find(w, "prefill", 0, "L0.softmax").c_loc, Location::kSram);
   EXPECT_EQ(find(w, "prefill", 0, "L0.attn_v").a_loc, Location::kSram);
   EXPECT_EQ(find(w, "prefill", 0, "L0.attn_v").c_loc, Location::kDram);
-  s.onchip_bytes -= 1;
-  w = build_workload(m, s);
+  onchip -= 1;
+  w = build_workload(m, s, onchip);
   EXPECT_EQ(find(w, "prefill", 0, "L0.scores").c_loc, Location::kDram);
 }
 
@@ -504,7 +503,7 @@ TEST(Transformer, EncoderHasNoLmHeadAndCannotDecode) {
       build_workload(m, s);
       ADD_FAILURE() << "an encoder decoded";
     } catch (const WorkloadError& e) {
-      EXPECT_EQ(e.option(), "--phase");
+      EXPECT_EQ(e.setting(), RunField::kPhase);
     }
   }
 }
@@ -512,78 +511,81 @@ TEST(Transformer, EncoderHasNoLmHeadAndCannotDecode) {
 // ---------------------------------------------------------------------------------------------
 // Bad runs
 
-void expect_error(const ModelConfig& m, const RunSpec& s, const std::string& option,
+void expect_error(const ModelConfig& m, const RunSpec& s, RunField setting,
                   const std::string& text = "") {
+  const std::string name(run_field_name(setting));
   try {
     build_workload(m, s);
-    ADD_FAILURE() << "no error; expected one naming " << option;
+    ADD_FAILURE() << "no error; expected one naming " << name;
   } catch (const WorkloadError& e) {
-    EXPECT_EQ(e.option(), option) << e.what();
-    EXPECT_NE(std::string(e.what()).find(option + ": "), std::string::npos) << e.what();
+    EXPECT_EQ(e.setting(), setting) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind(name + ": ", 0), 0u) << e.what();
     if (!text.empty()) {
       EXPECT_NE(e.message().find(text), std::string::npos) << e.what();
     }
   }
 }
 
-TEST(Transformer, BadRunsNameTheOption) {
+TEST(Transformer, BadRunsNameTheSetting) {
   const ModelConfig m = model("llama-2-7b");  // max_context 4096
   RunSpec s;
 
   RunSpec r = s;
   r.prompt = 0;
-  expect_error(m, r, "--prompt");
+  expect_error(m, r, RunField::kPrompt);
   r.prompt = 4097;
-  expect_error(m, r, "--prompt", "prompt P = 4097 exceeds llama-2-7b's maximum of 4096 positions");
+  expect_error(m, r, RunField::kPrompt,
+               "prompt P = 4097 exceeds llama-2-7b's maximum of 4096 positions");
   r = s;
   r.tokens = 0;
-  expect_error(m, r, "--tokens");
+  expect_error(m, r, RunField::kTokens);
   r = s;
   r.batch = 0;
-  expect_error(m, r, "--batch");
+  expect_error(m, r, RunField::kBatch);
   r.batch = kMaxBatch + 1;
-  expect_error(m, r, "--batch");
+  expect_error(m, r, RunField::kBatch);
   r = s;
   r.phase = Phase::kDecode;
   r.context = 4000;
   r.tokens = 100;
-  expect_error(m, r, "--tokens",
+  expect_error(m, r, RunField::kTokens,
                "context C + T = 4000 + 100 = 4100 exceeds llama-2-7b's maximum of 4096 positions");
   r.context = 5000;
   r.tokens = 1;
-  expect_error(m, r, "--context");
+  expect_error(m, r, RunField::kContext);
   r = s;
   r.phase = Phase::kBoth;
   r.prompt = 4000;
   r.tokens = 200;  // the context defaults to the prompt
-  expect_error(m, r, "--tokens", "context C + T = 4000 + 200 = 4200");
+  expect_error(m, r, RunField::kTokens, "context C + T = 4000 + 200 = 4200");
   r = s;
   r.context = 77;  // both phases: the context is the prompt
-  expect_error(m, r, "--context");
+  expect_error(m, r, RunField::kContext);
   r.phase = Phase::kPrefill;  // prefill after 77 cached positions: valid, up to the maximum
   r.prompt = 4096 - 77;
   EXPECT_EQ(build_workload(m, r).max_kv_length, 4096u);
   r.prompt += 1;
-  expect_error(m, r, "--context", "context C + prompt P = 77 + 4020 exceeds llama-2-7b's maximum");
+  expect_error(m, r, RunField::kContext,
+               "context C + prompt P = 77 + 4020 exceeds llama-2-7b's maximum");
   r.prompt = 16;
-  expect_error(model("bert-base"), r, "--context", "bert-base is an encoder (no KV cache)");
+  expect_error(model("bert-base"), r, RunField::kContext, "bert-base is an encoder (no KV cache)");
 
   r = s;
   r.weights = Format::kFp32;
-  expect_error(m, r, "--weights");
+  expect_error(m, r, RunField::kWeights);
   r.weights = Format::kInt32;
-  expect_error(m, r, "--weights");
+  expect_error(m, r, RunField::kWeights);
   r = s;
   r.activations = Format::kInt4;
-  expect_error(m, r, "--activations");
+  expect_error(m, r, RunField::kActivations);
   r.activations = Format::kFp32;
-  expect_error(m, r, "--activations");
+  expect_error(m, r, RunField::kActivations);
   r = s;
   r.kv = Format::kInt4;
-  expect_error(m, r, "--kv");
+  expect_error(m, r, RunField::kKv);
   r = s;
   r.weight_group = kMaxWeightGroup + 1;
-  expect_error(m, r, "--weight-group");
+  expect_error(m, r, RunField::kWeightGroup);
 
   // Caps: positions beyond 2^24 (a model allowing more), too many ops, too large an op.
   ModelConfig big = model("llama-3.2-1b");
@@ -591,26 +593,26 @@ TEST(Transformer, BadRunsNameTheOption) {
   r = s;
   r.phase = Phase::kPrefill;
   r.prompt = kMaxPositions + 1;
-  expect_error(big, r, "--prompt");
+  expect_error(big, r, RunField::kPrompt);
   r = s;
   r.phase = Phase::kDecode;
   r.context = kMaxPositions + 1;
   r.tokens = 1;
-  expect_error(big, r, "--context");
+  expect_error(big, r, RunField::kContext);
   r.context = 10;
   r.tokens = kMaxPositions + 1;
-  expect_error(big, r, "--tokens");
+  expect_error(big, r, RunField::kTokens);
   r.tokens = 100000;  // 100,000 steps of 16 layers x 16 + 3 ops
-  expect_error(big, r, "--tokens", "over the cap of 2000000");
+  expect_error(big, r, RunField::kTokens, "over the cap of 2000000");
   r = s;
   r.phase = Phase::kPrefill;
   r.batch = kMaxBatch;
   r.prompt = 131072;  // 2^29 rows x 2048 x 8192 MACs in the FFN
-  expect_error(big, r, "--prompt", "over the cap of 2^56");
+  expect_error(big, r, RunField::kPrompt, "over the cap of 2^56");
 
   ModelConfig broken = m;
   broken.kv_heads = 5;
-  expect_error(broken, s, "--model");
+  expect_error(broken, s, RunField::kModel);
 }
 
 TEST(Transformer, NamesOfTheEnums) {

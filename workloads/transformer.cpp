@@ -40,9 +40,39 @@ std::optional<AttentionImpl> parse_attention_impl(std::string_view s) {
   return std::nullopt;
 }
 
-WorkloadError::WorkloadError(std::string option, std::string message)
-    : std::runtime_error(option + ": " + message),
-      m_option(std::move(option)),
+std::string_view run_field_name(RunField f) {
+  switch (f) {
+    case RunField::kModel:
+      return "model";
+    case RunField::kPhase:
+      return "phase";
+    case RunField::kPrompt:
+      return "prompt";
+    case RunField::kTokens:
+      return "tokens";
+    case RunField::kContext:
+      return "context";
+    case RunField::kBatch:
+      return "batch";
+    case RunField::kWeights:
+      return "weights";
+    case RunField::kActivations:
+      return "activations";
+    case RunField::kKv:
+      return "kv";
+    case RunField::kAttention:
+      return "attention";
+    case RunField::kWeightGroup:
+      return "weight_group";
+    case RunField::kLmHeadAll:
+      return "lm_head_all_positions";
+  }
+  return "?";
+}
+
+WorkloadError::WorkloadError(RunField setting, std::string message)
+    : std::runtime_error(std::string(run_field_name(setting)) + ": " + message),
+      m_setting(setting),
       m_message(std::move(message)) {}
 
 namespace {
@@ -71,9 +101,10 @@ enum ActBits : unsigned { kActA = 1, kActB = 2, kActC = 4 };
 /// Builds the ops of one pass (the prefill, or one decode step) into a Workload.
 class Builder {
  public:
-  Builder(const ModelConfig& m, const RunSpec& s, Workload& w)
+  Builder(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes, Workload& w)
       : m_(m),
         s_(s),
+        onchip_bytes_(onchip_bytes),
         w_(w),
         decoder_(m.causal),
         act_(s.activations),
@@ -202,7 +233,7 @@ class Builder {
     // Standard: the scores stay on chip only if all of them fit at once.
     const uint64_t score_elems = B * m_.heads * q * kv_len;
     const Location loc =
-        bytes_of(score_elems, act_) <= s_.onchip_bytes ? Location::kSram : Location::kDram;
+        bytes_of(score_elems, act_) <= onchip_bytes_ ? Location::kSram : Location::kDram;
     Op sc = make(p + "scores", OpKind::kGemm, layer, "attention");
     sc.batch = batch;
     sc.m = g * q;
@@ -270,6 +301,7 @@ class Builder {
 
   const ModelConfig& m_;
   const RunSpec& s_;
+  uint64_t onchip_bytes_;
   Workload& w_;
   bool decoder_;
   Format act_, wf_, kvf_;
@@ -280,7 +312,7 @@ class Builder {
 
 void check_model(const ModelConfig& m) {
   const auto fail = [&](const std::string& what) {
-    throw WorkloadError("--model", "model '" + m.name + "': " + what);
+    throw WorkloadError(RunField::kModel, "model '" + m.name + "': " + what);
   };
   if (m.layers == 0 || m.d_model == 0 || m.heads == 0 || m.kv_heads == 0 || m.head_dim == 0 ||
       m.ffn_dim == 0 || m.vocab == 0 || m.max_context == 0)
@@ -290,16 +322,20 @@ void check_model(const ModelConfig& m) {
          std::to_string(m.heads) + ")");
 }
 
-void check_format(const char* option, Format f, bool int4_ok) {
-  const bool ok = f == Format::kInt8 || f == Format::kInt16 || f == Format::kFp8 ||
-                  f == Format::kFp16 || f == Format::kBf16 || (int4_ok && f == Format::kInt4);
-  if (!ok)
-    throw WorkloadError(option, "format " + std::string(format_name(f)) +
-                                    " is not supported; use " + (int4_ok ? "int4, " : "") +
-                                    "int8, int16, fp8, fp16 or bf16");
+template <size_t N>
+void check_format(RunField setting, Format f, const std::array<Format, N>& accepted) {
+  if (std::find(accepted.begin(), accepted.end(), f) != accepted.end()) return;
+  std::string use;
+  for (size_t i = 0; i < N; ++i)
+    use += std::string(i == 0       ? ""
+                       : i + 1 == N ? " or "
+                                    : ", ") +
+           std::string(format_name(accepted[i]));
+  throw WorkloadError(setting,
+                      "format " + std::string(format_name(f)) + " is not supported; use " + use);
 }
 
-void check_count(const char* option, const char* what, uint64_t v, uint64_t lo, uint64_t hi) {
+void check_count(RunField option, const char* what, uint64_t v, uint64_t lo, uint64_t hi) {
   if (v < lo || v > hi)
     throw WorkloadError(option, std::string(what) + " must be " + std::to_string(lo) + " to " +
                                     std::to_string(hi) + ", got " + std::to_string(v));
@@ -308,7 +344,7 @@ void check_count(const char* option, const char* what, uint64_t v, uint64_t lo, 
 /// The largest op of a pass (q positions per sequence over kv_len keys) must stay under
 /// kMaxOpMacs MACs and elements, so no count of it overflows 64 bits.
 void check_pass_size(const ModelConfig& m, const RunSpec& s, uint64_t q, uint64_t kv_len,
-                     bool prefill, const char* option) {
+                     bool prefill, RunField option) {
   const u128 B = s.batch, R = B * q, d = m.d_model;
   const u128 head_rows = prefill && s.lm_head_all_positions ? R : B;
   const std::pair<const char*, u128> sizes[] = {
@@ -352,59 +388,60 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
 
 }  // namespace
 
-Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
+Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onchip_bytes) {
   check_model(m);
-  check_format("--weights", spec.weights, true);
-  check_format("--activations", spec.activations, false);
-  check_format("--kv", spec.kv, false);
-  check_count("--batch", "batch", spec.batch, 1, kMaxBatch);
-  check_count("--weight-group", "weight group", spec.weight_group, 0, kMaxWeightGroup);
+  check_format(RunField::kWeights, spec.weights, kWeightFormats);
+  check_format(RunField::kActivations, spec.activations, kActivationFormats);
+  check_format(RunField::kKv, spec.kv, kActivationFormats);
+  check_count(RunField::kBatch, "batch", spec.batch, 1, kMaxBatch);
+  check_count(RunField::kWeightGroup, "weight group", spec.weight_group, 0, kMaxWeightGroup);
 
   const bool prefill = spec.phase != Phase::kDecode;
   const bool decode = spec.phase != Phase::kPrefill;
   const uint64_t max_ctx = m.max_context;
   const std::string max_text = m.name + "'s maximum of " + std::to_string(max_ctx) + " positions";
   if (decode && !m.causal)
-    throw WorkloadError("--phase", m.name +
-                                       " is an encoder (no causal mask, no KV cache): it cannot "
-                                       "decode; use --phase prefill");
+    throw WorkloadError(RunField::kPhase, m.name +
+                                              " is an encoder (no causal mask, no KV cache): "
+                                              "it cannot decode; run the prefill phase alone");
 
   RunSpec s = spec;
   if (prefill) {
-    check_count("--prompt", "prompt", s.prompt, 1, kMaxPositions);
+    check_count(RunField::kPrompt, "prompt", s.prompt, 1, kMaxPositions);
     if (s.prompt > max_ctx)
-      throw WorkloadError("--prompt",
+      throw WorkloadError(RunField::kPrompt,
                           "prompt P = " + std::to_string(s.prompt) + " exceeds " + max_text);
   }
   if (s.phase == Phase::kPrefill && s.context != 0) {
     // A prompt appended to C cached positions (a chunk of a long prompt, a later turn of a chat,
     // a static-shape prompt processor over a fixed-size cache): C + P keys per query.
     if (!m.causal)
-      throw WorkloadError("--context", m.name +
-                                           " is an encoder (no KV cache): a prompt cannot follow "
-                                           "cached positions; leave --context at 0");
-    check_count("--context", "context", s.context, 0, kMaxPositions);
+      throw WorkloadError(RunField::kContext,
+                          m.name +
+                              " is an encoder (no KV cache): a prompt cannot follow cached "
+                              "positions; leave the context at 0");
+    check_count(RunField::kContext, "context", s.context, 0, kMaxPositions);
     if (s.context + s.prompt > max_ctx)
-      throw WorkloadError("--context", "context C + prompt P = " + std::to_string(s.context) +
-                                           " + " + std::to_string(s.prompt) + " exceeds " +
-                                           max_text);
+      throw WorkloadError(RunField::kContext,
+                          "context C + prompt P = " + std::to_string(s.context) + " + " +
+                              std::to_string(s.prompt) + " exceeds " + max_text);
   }
   if (s.phase == Phase::kBoth && s.context != 0 && s.context != s.prompt)
-    throw WorkloadError("--context",
-                        "with --phase both, decode continues the prompt just "
+    throw WorkloadError(RunField::kContext,
+                        "with both phases, decode continues the prompt just "
                         "prefilled, so the context is the prompt (" +
                             std::to_string(s.prompt) + "), not " + std::to_string(s.context) +
-                            "; use --phase decode for another context");
+                            "; run the decode phase alone for another context");
   if (decode) {
     const bool explicit_context = s.context != 0;
     if (!explicit_context) s.context = s.prompt;
-    const char* c_option = explicit_context ? "--context" : "--prompt";
+    const RunField c_option = explicit_context ? RunField::kContext : RunField::kPrompt;
     check_count(c_option, explicit_context ? "context" : "context (the prompt)", s.context, 0,
                 kMaxPositions);
-    check_count("--tokens", "tokens", s.tokens, 1, kMaxPositions);
+    check_count(RunField::kTokens, "tokens", s.tokens, 1, kMaxPositions);
     const uint64_t end = s.context + s.tokens;
     if (end > max_ctx)
-      throw WorkloadError(s.context >= max_ctx ? c_option : "--tokens",
+      throw WorkloadError(s.context >= max_ctx ? c_option : RunField::kTokens,
                           "context C + T = " + std::to_string(s.context) + " + " +
                               std::to_string(s.tokens) + " = " + std::to_string(end) + " exceeds " +
                               max_text);
@@ -412,8 +449,8 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
 
   // Prefill-only runs may follow C cached positions; with decode, prefill starts empty.
   const uint64_t prefill_cached = decode ? 0 : s.context;
-  if (prefill) check_pass_size(m, s, s.prompt, prefill_cached + s.prompt, true, "--prompt");
-  if (decode) check_pass_size(m, s, 1, s.context + s.tokens, false, "--tokens");
+  if (prefill) check_pass_size(m, s, s.prompt, prefill_cached + s.prompt, true, RunField::kPrompt);
+  if (decode) check_pass_size(m, s, 1, s.context + s.tokens, false, RunField::kTokens);
 
   Workload w;
   w.model = m.name;
@@ -422,7 +459,7 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
   w.footprint = weights_and_cache(m, s, w.max_kv_length);
   w.spec = s;
 
-  Builder b(m, s, w);
+  Builder b(m, s, onchip_bytes, w);
   if (prefill) {
     b.pass("prefill", 0, s.prompt, prefill_cached + s.prompt);
     w.prefill_ops = w.ops.size();
@@ -433,10 +470,11 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec) {
     w.ops_per_decode_step = w.ops.size() - w.prefill_ops;
     const u128 total = u128{w.prefill_ops} + u128{w.ops_per_decode_step} * s.tokens;
     if (total > kMaxOps)
-      throw WorkloadError("--tokens", std::to_string(s.tokens) + " decode steps of " +
-                                          std::to_string(w.ops_per_decode_step) + " ops make " +
-                                          u128_text(total) + " ops, over the cap of " +
-                                          std::to_string(kMaxOps) + "; decode fewer tokens");
+      throw WorkloadError(RunField::kTokens, std::to_string(s.tokens) + " decode steps of " +
+                                                 std::to_string(w.ops_per_decode_step) +
+                                                 " ops make " + u128_text(total) +
+                                                 " ops, over the cap of " +
+                                                 std::to_string(kMaxOps) + "; decode fewer tokens");
     w.ops.reserve(static_cast<size_t>(total));
     for (uint64_t t = 1; t < s.tokens; ++t)
       b.pass("decode", static_cast<uint32_t>(t), 1, s.context + t + 1);

@@ -4,8 +4,10 @@
 #include <cstdlib>
 #include <optional>
 
+#include "sim/capacity.h"
 #include "sim/config/config_path.h"
 #include "sim/config/model_loader.h"
+#include "sim/config/workload_settings.h"
 
 namespace npu::cli {
 
@@ -37,33 +39,22 @@ std::string configs_root() {
   return NPUSIM_CONFIGS_DIR;
 }
 
-/// Options that describe a model workload (shared by `run --model` and `trace export`).
+/// Options that describe a model workload (shared by `run --model` and `trace export`), from
+/// the table of workload settings.
 void add_workload_options(po::options_description& d) {
-  d.add_options()("model,m", po::value<std::string>()->value_name("MODEL"),
-                  "a model: a shipped name (configs/models/NAME.yaml, e.g. llama-3.1-8b), a "
-                  "model YAML, or a Hugging Face config.json")(
-      "phase", po::value<std::string>()->default_value("both"), "prefill, decode or both")(
-      "prompt", po::value<uint64_t>()->default_value(128), "P: prompt tokens (prefill)")(
-      "tokens", po::value<uint64_t>()->default_value(32), "T: tokens to generate (decode steps)")(
-      "context", po::value<uint64_t>()->default_value(0),
-      "C: KV length cached when decode starts (0 = the prompt P)")(
-      "batch", po::value<uint64_t>()->default_value(1), "B: sequences")(
-      "weights", po::value<std::string>()->default_value("int8"),
-      "weight format: int4, int8, int16, fp8, fp16, bf16")(
-      "activations", po::value<std::string>()->default_value("fp16"),
-      "activation format: int8, int16 (a16), fp8, fp16, bf16")(
-      "kv", po::value<std::string>()->default_value("fp16"),
-      "KV-cache format: int8, int16, fp8, fp16, bf16")(
-      "attention", po::value<std::string>()->default_value("flash"), "flash or standard")(
-      "weight-group", po::value<uint32_t>()->default_value(32),
-      "elements per fp16 scale of int4/int8 weights (0 = no scales)")(
-      "lm-head-all", "prefill: LM head for every position, not only the last");
-}
-
-static Format parse_format_option(const po::variables_map& vm, const char* key) {
-  const std::string v = vm[key].as<std::string>();
-  if (auto f = parse_format(v)) return *f;
-  throw UsageError("--" + std::string(key) + ": unknown format '" + v + "'");
+  for (const auto& w : config::workload_settings()) {
+    switch (w.kind) {
+      case config::SettingKind::kName:  // the model: -m MODEL
+        d.add_options()((std::string(w.flag) + ",m").c_str(),
+                        po::value<std::string>()->value_name("MODEL"), w.help);
+        break;
+      case config::SettingKind::kSwitch:
+        d.add_options()(w.flag, w.help);
+        break;
+      default:
+        d.add_options()(w.flag, po::value<std::string>()->default_value(default_text(w)), w.help);
+    }
+  }
 }
 
 /// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
@@ -72,27 +63,12 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip) {
   const ModelConfig model =
       load_model(resolve_config_path(vm["model"].as<std::string>(), "models", configs_root()));
   RunSpec s;
-  const std::string phase = vm["phase"].as<std::string>();
-  const std::string attention = vm["attention"].as<std::string>();
-  if (auto p = parse_phase(phase))
-    s.phase = *p;
-  else
-    throw UsageError("--phase: '" + phase + "' is not prefill, decode or both");
-  if (auto a = parse_attention_impl(attention))
-    s.attention = *a;
-  else
-    throw UsageError("--attention: '" + attention + "' is not flash or standard");
-  s.prompt = vm["prompt"].as<uint64_t>();
-  s.tokens = vm["tokens"].as<uint64_t>();
-  s.context = vm["context"].as<uint64_t>();
-  s.batch = vm["batch"].as<uint64_t>();
-  s.weights = parse_format_option(vm, "weights");
-  s.activations = parse_format_option(vm, "activations");
-  s.kv = parse_format_option(vm, "kv");
-  s.weight_group = vm["weight-group"].as<uint32_t>();
-  s.lm_head_all_positions = vm.count("lm-head-all") > 0;
-  if (chip) s.onchip_bytes = chip->cores * chip->core.sram.output_bytes;
-  return build_workload(model, s);
+  for (const auto& w : config::workload_settings()) {
+    if (w.kind == config::SettingKind::kSwitch && vm.count(w.flag)) w.store(s, 1);
+    if (w.kind == config::SettingKind::kCount || w.kind == config::SettingKind::kChoice)
+      config::set_from_text(s, w, vm[w.flag].as<std::string>());
+  }
+  return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0);
 }
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,

@@ -35,8 +35,8 @@ int cmd_point(const std::vector<std::string>& args) {
     if (!vm.count(required)) throw UsageError(std::string("missing --") + required);
   const Experiment e = load_experiment_arg(vm);
   const size_t id = vm["id"].as<size_t>();
-  if (id >= e.point_count())
-    throw UsageError("--id: the experiment has points 0 to " + std::to_string(e.point_count() - 1));
+  if (id >= point_count(e))
+    throw UsageError("--id: the experiment has points 0 to " + std::to_string(point_count(e) - 1));
   PointResolver resolver(e);
   const PointSetup p = resolver.setup(id);
   // As `run` does: a model that does not fit the device's memory is not simulated (the sweep

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "experiment_cli.h"
+#include "sim/experiment_validation.h"
 #include "sim/sweep.h"
 
 namespace npu::cli {
@@ -49,9 +50,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (vm.count("dry-run")) {
     PointResolver r(e);
     std::vector<std::string> header{"point"};
-    for (const auto& k : e.swept_keys()) header.push_back(k);
+    for (const auto& k : swept_keys(e)) header.push_back(k);
     std::cout << csv_line(header);
-    for (size_t id = o.shard; id < e.point_count(); id += o.shards) {
+    for (size_t id = o.shard; id < point_count(e); id += o.shards) {
       std::vector<std::string> row{std::to_string(id)};
       for (auto& v : r.values(id)) row.push_back(v);
       std::cout << csv_line(row);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "sim/config/workload_settings.h"
 
 namespace {
 
@@ -52,7 +53,9 @@ int sc_main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;
   } catch (const npu::WorkloadError& e) {
-    std::cerr << "npusim: " << e.what() << "\n";
+    // The setting as the command line spells it: `--prompt`.
+    std::cerr << "npusim: --" << npu::config::workload_setting(e.setting()).flag << ": "
+              << e.message() << "\n";
     return kExitBadInput;
   } catch (const po::error& e) {
     std::cerr << "npusim: " << e.what() << " (see npusim --help)\n";

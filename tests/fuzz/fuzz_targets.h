@@ -275,7 +275,7 @@ inline Outcome experiment(std::string_view input) {
   return detail::guarded([&] {
     const Experiment e =
         load_experiment(detail::scratch().write("exp/experiment.yaml", input), {}, kConfigsRoot);
-    const size_t n = e.point_count();
+    const size_t n = point_count(e);
     detail::check(n >= 1, "an experiment without points");
     PointResolver resolver(e);
     detail::check(resolver.values(0).size() == e.axes.size() &&
@@ -284,7 +284,7 @@ inline Outcome experiment(std::string_view input) {
     std::vector<std::vector<std::string>> values;
     for (size_t id = 0; n <= detail::kMaxResolvedPoints && id < n; ++id)
       values.push_back(resolver.values(id));
-    for (const AssertSpec& spec : e.asserts) Assertion(spec, e.swept_keys(), values, {});
+    for (const AssertSpec& spec : e.asserts) Assertion(spec, swept_keys(e), values, {});
   });
 }
 
