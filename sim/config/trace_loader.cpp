@@ -119,34 +119,28 @@ void read_spatial(const MapReader& m, const Value& item, Op& op) {
     item.fail(kind + " too large: the input, the output or the weights exceed 2^56 elements");
 }
 
-Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
-  static const EnumTable<OpKind> kinds = [] {
-    EnumTable<OpKind> t;
-    for (const OpKindInfo& i : kOpKinds) t.emplace_back(i.name, i.kind);
-    return t;
-  }();
-  static const EnumTable<Location> locations = config::enum_table(kLocations, location_name);
-  static const EnumTable<Format> formats = config::enum_table(kAllFormats, format_name);
-  static const EnumTable<std::string> phases = {{"prefill", "prefill"}, {"decode", "decode"}};
+/// The facts of an op's kind that its keys and shape depend on.
+struct KindFacts {
+  explicit KindFacts(OpKind k)
+      : info(op_kind_info(k)),
+        kind(info.name),
+        a_kind_op((kind[0] == 'a' ? "an " : "a ") + kind + " op"),  // "an add op"
+        gemm(info.b_group),
+        attention(info.query_groups),
+        matrix(info.shape == ShapeClass::kMatrix),
+        conv(info.filters),
+        spatial(info.shape == ShapeClass::kSpatial),
+        second(info.second_input) {}
+  const OpKindInfo& info;
+  std::string kind, a_kind_op;
+  bool gemm, attention, matrix, conv, spatial, second;
+};
 
-  MapReader m = item.as_map();
-  Op op;
-  // Where the op was written, so errors found later (the lowering) point at it.
-  op.src_file = item.file();
-  op.src_line = item.line();
-  op.src_col = item.col();
-  op.src_key = item.path();
-  op.kind = m.require("kind").as_enum(kinds);
-  const std::string kind = op_kind_name(op.kind);
-  const std::string a_kind_op = (kind[0] == 'a' ? "an " : "a ") + kind + " op";  // "an add op"
-  const OpKindInfo& info = op_kind_info(op.kind);
-  const bool gemm = info.b_group;
-  const bool attention = info.query_groups;
-  const bool matrix = info.shape == ShapeClass::kMatrix;
-  const bool conv = info.filters;
-  const bool spatial = info.shape == ShapeClass::kSpatial;
-  const bool second = info.second_input;
-
+/// Allows the keys of the op's kind; a key of another kind fails naming what the kind takes.
+void check_keys(MapReader& m, const KindFacts& f) {
+  const std::string& a_kind_op = f.a_kind_op;
+  const bool gemm = f.gemm, attention = f.attention, matrix = f.matrix, conv = f.conv,
+             spatial = f.spatial, second = f.second;
   // Keys of another kind are named as such, before the generic unknown-key check.
   const char* const shape =
       gemm        ? " (a gemm's shape is m, k, n and batch)"
@@ -190,8 +184,11 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   if (attention) append(keys, kAttentionOnlyKeys);
   if (second) append(keys, kSecondInputKeys);
   m.allow(keys);
+}
 
-  // Tags first: they scope the name's uniqueness.
+/// The tags (they scope the name's uniqueness), then the name.
+void read_tags_and_name(MapReader& m, Op& op, std::map<NameScope, int>& first_line_of_name) {
+  static const EnumTable<std::string> phases = {{"prefill", "prefill"}, {"decode", "decode"}};
   if (auto x = m.get("layer")) op.layer = x->as_string();
   if (auto x = m.get("class")) op.op_class = x->as_string();
   if (auto x = m.get("phase")) op.phase = x->as_enum(phases);
@@ -204,56 +201,63 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   if (!inserted)
     name.fail("duplicate op name '" + op.name + "'" + scope_text(op) + " (first used at line " +
               std::to_string(first->second) + ")");
+}
 
+/// A gemm's or attention's m, k, n, batch and their kind's own keys, within the caps.
+void read_matrix(const MapReader& m, const Value& item, const KindFacts& f, Op& op) {
+  const bool gemm = f.gemm;
   auto dim = [&](const char* key) { return m.require(key).as_uint(1, kMaxDim); };
-  if (matrix) {
-    op.m = dim("m");
-    op.k = dim("k");
-    op.n = dim("n");
-    if (auto x = m.get("batch")) op.batch = x->as_uint(1, kMaxDim);
-    const double b = static_cast<double>(op.batch);
-    const double mm = static_cast<double>(op.m), k = static_cast<double>(op.k),
-                 n = static_cast<double>(op.n);
-    if (gemm) {
-      if (auto x = m.get("b_group")) op.b_group = x->as_u32(1, kMaxBGroup);
-      if (b * mm * k * n > kMaxMacs)
-        item.fail("gemm too large: batch x m x k x n exceeds 2^62 MACs");
-      if (b * mm * k > kMaxElems || b * k * n > kMaxElems || b * mm * n > kMaxElems)
-        item.fail("gemm too large: an operand exceeds 2^56 elements");
-    } else {
-      if (auto x = m.get("group")) {
-        op.group = x->as_u32(1, kMaxGroup);
-        if (op.m % op.group != 0)
-          x->fail("group (" + std::to_string(op.group) + ") must divide m (" +
-                  std::to_string(op.m) + "): m is group query heads x the query positions");
-      }
-      if (auto x = m.get("causal")) op.causal = x->as_bool();
-      const uint64_t positions = op.m / op.group;
-      if (op.causal && positions > op.n)
-        m.require("n").fail("with causal: true, n (" + std::to_string(op.n) +
-                            " keys) must be at least m / group (" + std::to_string(positions) +
-                            " query positions): the last query sees all n keys");
-      // Q x K^T and P x V over at most every key.
-      if (2 * b * mm * k * n > kMaxMacs)
-        item.fail("attention too large: 2 x batch x m x n x k exceeds 2^62 MACs");
-      if (b * mm * k > kMaxElems || 2 * b * n * k > kMaxElems)
-        item.fail("attention too large: Q, K and V or O exceed 2^56 elements");
-    }
-  } else if (spatial) {
-    read_spatial(m, item, op);
+  op.m = dim("m");
+  op.k = dim("k");
+  op.n = dim("n");
+  if (auto x = m.get("batch")) op.batch = x->as_uint(1, kMaxDim);
+  const double b = static_cast<double>(op.batch);
+  const double mm = static_cast<double>(op.m), k = static_cast<double>(op.k),
+               n = static_cast<double>(op.n);
+  if (gemm) {
+    if (auto x = m.get("b_group")) op.b_group = x->as_u32(1, kMaxBGroup);
+    if (b * mm * k * n > kMaxMacs) item.fail("gemm too large: batch x m x k x n exceeds 2^62 MACs");
+    if (b * mm * k > kMaxElems || b * k * n > kMaxElems || b * mm * n > kMaxElems)
+      item.fail("gemm too large: an operand exceeds 2^56 elements");
   } else {
-    op.rows = dim("rows");
-    const Value cols = m.require("cols");
-    op.cols = cols.as_uint(1, kMaxDim);
-    if (op.kind == OpKind::kRope && op.cols % 2 != 0)
-      cols.fail("a rope op rotates pairs of elements: cols must be even, got " +
-                std::to_string(op.cols));
-    if (static_cast<double>(op.rows) * static_cast<double>(op.cols) > kMaxElems)
-      item.fail(kind + " too large: rows x cols exceeds 2^56 elements");
+    if (auto x = m.get("group")) {
+      op.group = x->as_u32(1, kMaxGroup);
+      if (op.m % op.group != 0)
+        x->fail("group (" + std::to_string(op.group) + ") must divide m (" + std::to_string(op.m) +
+                "): m is group query heads x the query positions");
+    }
+    if (auto x = m.get("causal")) op.causal = x->as_bool();
+    const uint64_t positions = op.m / op.group;
+    if (op.causal && positions > op.n)
+      m.require("n").fail("with causal: true, n (" + std::to_string(op.n) +
+                          " keys) must be at least m / group (" + std::to_string(positions) +
+                          " query positions): the last query sees all n keys");
+    // Q x K^T and P x V over at most every key.
+    if (2 * b * mm * k * n > kMaxMacs)
+      item.fail("attention too large: 2 x batch x m x n x k exceeds 2^62 MACs");
+    if (b * mm * k > kMaxElems || 2 * b * n * k > kMaxElems)
+      item.fail("attention too large: Q, K and V or O exceed 2^56 elements");
   }
+}
 
-  // `format` sets all three operands; a_format/b_format/c_format override one each.
-  Format all = info.default_format;
+/// A vector op's rows and cols.
+void read_vector(const MapReader& m, const Value& item, const KindFacts& f, Op& op) {
+  op.rows = m.require("rows").as_uint(1, kMaxDim);
+  const Value cols = m.require("cols");
+  op.cols = cols.as_uint(1, kMaxDim);
+  if (op.kind == OpKind::kRope && op.cols % 2 != 0)
+    cols.fail("a rope op rotates pairs of elements: cols must be even, got " +
+              std::to_string(op.cols));
+  if (static_cast<double>(op.rows) * static_cast<double>(op.cols) > kMaxElems)
+    item.fail(f.kind + " too large: rows x cols exceeds 2^56 elements");
+}
+
+/// Formats (`format` for all three operands, a_format/b_format/c_format each) and locations.
+void read_formats_and_locations(const MapReader& m, const KindFacts& f, Op& op) {
+  static const EnumTable<Location> locations = config::enum_table(kLocations, location_name);
+  static const EnumTable<Format> formats = config::enum_table(kAllFormats, format_name);
+  const bool second = f.second;
+  Format all = f.info.default_format;
   if (auto x = m.get("format")) all = x->as_enum(formats);
   auto format = [&](const char* key) {
     auto x = m.get(key);
@@ -271,6 +275,32 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
     m.require("a").fail("a gather picks its rows from a table in DRAM: 'a' must be dram");
   if (second) op.b_loc = location("b");
   op.c_loc = location("c");
+}
+
+Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
+  static const EnumTable<OpKind> kinds = [] {
+    EnumTable<OpKind> t;
+    for (const OpKindInfo& i : kOpKinds) t.emplace_back(i.name, i.kind);
+    return t;
+  }();
+  MapReader m = item.as_map();
+  Op op;
+  // Where the op was written, so errors found later (the lowering) point at it.
+  op.src_file = item.file();
+  op.src_line = item.line();
+  op.src_col = item.col();
+  op.src_key = item.path();
+  op.kind = m.require("kind").as_enum(kinds);
+  const KindFacts f(op.kind);
+  check_keys(m, f);
+  read_tags_and_name(m, op, first_line_of_name);
+  if (f.matrix)
+    read_matrix(m, item, f, op);
+  else if (f.spatial)
+    read_spatial(m, item, op);
+  else
+    read_vector(m, item, f, op);
+  read_formats_and_locations(m, f, op);
   return op;
 }
 
