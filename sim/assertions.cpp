@@ -102,6 +102,106 @@ void Assertion::fail(const std::string& message) const {
                     message + " in `" + m_spec.expr + "`");
 }
 
+namespace {
+
+/// The end of the number that starts at `i` (digits and points, an optional exponent).
+size_t number_end(const std::string& text, size_t i) {
+  auto digit = [&](size_t p) {
+    return p < text.size() && std::isdigit(static_cast<unsigned char>(text[p]));
+  };
+  while (digit(i) || (i < text.size() && text[i] == '.')) ++i;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    size_t j = i + 1;
+    if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
+    if (digit(j)) {
+      i = j;
+      while (digit(i)) ++i;
+    }
+  }
+  return i;
+}
+
+/// A call's arguments: from the '(' at `open` to its matching ')', split at top-level commas,
+/// with the offset of each in `text`. `close` is npos when the parenthesis is not closed.
+struct CallArgs {
+  std::vector<std::string> args;
+  std::vector<size_t> offsets;
+  size_t close = std::string::npos;
+};
+CallArgs call_args(const std::string& text, size_t open) {
+  CallArgs c;
+  size_t depth = 0, start = open + 1;
+  for (size_t k = open; k < text.size(); ++k) {
+    if (text[k] == '(') ++depth;
+    if (text[k] == ')' && --depth == 0) {
+      c.close = k;
+      break;
+    }
+    if (text[k] == ',' && depth == 1) {
+      c.args.push_back(text.substr(start, k - start));
+      c.offsets.push_back(start);
+      start = k + 1;
+    }
+  }
+  if (c.close != std::string::npos) {
+    c.args.push_back(text.substr(start, c.close - start));
+    c.offsets.push_back(start);
+  }
+  return c;
+}
+
+/// Whether the '=' at `p` is a comparison's (==, <=, >=, !=), not a selector's.
+bool comparison_eq(const std::string& s, size_t p) {
+  return (p + 1 < s.size() && s[p + 1] == '=') ||
+         (p > 0 && std::string("=<>!").find(s[p - 1]) != std::string::npos);
+}
+
+}  // namespace
+
+std::optional<Assertion::Selector> Assertion::selector(const std::string& arg,
+                                                       const std::string& fn) const {
+  // key=value (one '='), else the expression.
+  size_t eq = std::string::npos;
+  for (size_t p = 0; p < arg.size(); ++p) {
+    if (arg[p] != '=') continue;
+    if (!comparison_eq(arg, p)) eq = p;
+    break;
+  }
+  if (eq == std::string::npos) return std::nullopt;
+  Selector s{trim(arg.substr(0, eq)), trim(arg.substr(eq + 1))};
+  if (s.value.size() >= 2 && (s.value[0] == '\'' || s.value[0] == '"') &&
+      s.value.back() == s.value[0])
+    s.value = s.value.substr(1, s.value.size() - 2);
+  if (s.key.empty() || s.value.empty())
+    fail("selector `" + arg + "` of " + fn + "() needs key=value");
+  return s;
+}
+
+size_t Assertion::read_reduction(const std::string& text, size_t start, size_t open,
+                                 const std::string& fn, size_t offset) {
+  const CallArgs c = call_args(text, open);
+  if (c.close == std::string::npos) fail("unbalanced parentheses after " + fn);
+  Reduction r;
+  r.kind = fn;
+  r.text = text.substr(start, c.close + 1 - start);
+  std::optional<size_t> expr_arg;
+  for (size_t a = 0; a < c.args.size(); ++a) {
+    if (auto s = selector(trim(c.args[a]), fn)) {
+      r.selectors.push_back(std::move(*s));
+    } else {
+      if (expr_arg) fail(fn + "() takes selectors (key=value) and one expression");
+      expr_arg = a;
+    }
+  }
+  if (!expr_arg) fail(fn + "() needs an expression after its selectors");
+  if (fn == "at" && r.selectors.empty())
+    fail("at() needs at least one selector: at(key=value, expression)");
+  r.expr = rewrite(c.args[*expr_arg], offset + c.offsets[*expr_arg], false, r.names);
+  if (trim(r.expr).empty()) fail(fn + "() has an empty expression");
+  m_reductions.push_back(std::move(r));
+  return c.close + 1;
+}
+
 std::string Assertion::rewrite(const std::string& text, size_t offset, bool top,
                                std::vector<std::string>& names) {
   std::string out;
@@ -117,19 +217,9 @@ std::string Assertion::rewrite(const std::string& text, size_t offset, bool top,
     if (std::isdigit(static_cast<unsigned char>(c)) ||
         (c == '.' && i + 1 < text.size() &&
          std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
-      const size_t start = i;
-      while (i < text.size() &&
-             (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-        ++i;
-      if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-        size_t j = i + 1;
-        if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
-        if (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) {
-          i = j;
-          while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-        }
-      }
-      out += text.substr(start, i - start);
+      const size_t end = number_end(text, i);
+      out += text.substr(i, end - i);
+      i = end;
       continue;
     }
     if (is_ident_start(c)) {
@@ -141,64 +231,10 @@ std::string Assertion::rewrite(const std::string& text, size_t offset, bool top,
       size_t j = i;
       while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j]))) ++j;
       const bool call = j < text.size() && text[j] == '(';
-      const bool reduction =
-          call && std::count(reduction_names().begin(), reduction_names().end(), ident) > 0;
-      if (reduction) {
+      if (call && std::count(reduction_names().begin(), reduction_names().end(), ident) > 0) {
         if (!top) fail("a reduction (" + ident + ") inside another one");
-        // The arguments: up to the matching parenthesis, split at top-level commas.
-        size_t depth = 0, k = j;
-        std::vector<std::string> args;
-        std::vector<size_t> arg_offsets;
-        size_t arg_start = j + 1;
-        for (; k < text.size(); ++k) {
-          if (text[k] == '(') ++depth;
-          if (text[k] == ')' && --depth == 0) break;
-          if (text[k] == ',' && depth == 1) {
-            args.push_back(text.substr(arg_start, k - arg_start));
-            arg_offsets.push_back(arg_start);
-            arg_start = k + 1;
-          }
-        }
-        if (k == text.size()) fail("unbalanced parentheses after " + ident);
-        args.push_back(text.substr(arg_start, k - arg_start));
-        arg_offsets.push_back(arg_start);
-        Reduction r;
-        r.kind = ident;
-        r.text = text.substr(start, k + 1 - start);
-        std::optional<size_t> expr_arg;
-        for (size_t a = 0; a < args.size(); ++a) {
-          const std::string arg = trim(args[a]);
-          // key=value (one '='), else the expression.
-          size_t eq = std::string::npos;
-          for (size_t p = 0; p < arg.size(); ++p) {
-            if (arg[p] != '=') continue;
-            const bool double_eq =
-                (p + 1 < arg.size() && arg[p + 1] == '=') ||
-                (p > 0 && std::string("=<>!").find(arg[p - 1]) != std::string::npos);
-            if (!double_eq) eq = p;
-            break;
-          }
-          if (eq != std::string::npos) {
-            Selector s{trim(arg.substr(0, eq)), trim(arg.substr(eq + 1))};
-            if (s.value.size() >= 2 && (s.value[0] == '\'' || s.value[0] == '"') &&
-                s.value.back() == s.value[0])
-              s.value = s.value.substr(1, s.value.size() - 2);
-            if (s.key.empty() || s.value.empty())
-              fail("selector `" + arg + "` of " + ident + "() needs key=value");
-            r.selectors.push_back(std::move(s));
-          } else {
-            if (expr_arg) fail(ident + "() takes selectors (key=value) and one expression");
-            expr_arg = a;
-          }
-        }
-        if (!expr_arg) fail(ident + "() needs an expression after its selectors");
-        if (ident == "at" && r.selectors.empty())
-          fail("at() needs at least one selector: at(key=value, expression)");
-        r.expr = rewrite(args[*expr_arg], offset + arg_offsets[*expr_arg], false, r.names);
-        if (trim(r.expr).empty()) fail(ident + "() has an empty expression");
         out += "r" + std::to_string(m_reductions.size());
-        m_reductions.push_back(std::move(r));
-        i = k + 1;
+        i = read_reduction(text, start, j, ident, offset);
         continue;
       }
       if (call) {
@@ -211,8 +247,7 @@ std::string Assertion::rewrite(const std::string& text, size_t offset, bool top,
       out += constant ? ident : var_of(ident);
       continue;
     }
-    if (c == '=' && !(i + 1 < text.size() && text[i + 1] == '=') &&
-        !(i > 0 && std::string("=<>!").find(text[i - 1]) != std::string::npos))
+    if (c == '=' && !comparison_eq(text, i))
       fail("a single '=' at character " + std::to_string(offset + i + 1) +
            ": compare with ==; key=value selects points only inside at(), all(), ...");
     out += c;

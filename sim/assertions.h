@@ -99,6 +99,12 @@ class Assertion {
 
   std::string rewrite(const std::string& text, size_t offset, bool top,
                       std::vector<std::string>& names);
+  /// Reads the reduction `fn(...)` whose name starts at `start` and '(' is at `open`, appends it
+  /// to m_reductions; returns the index after its ')'.
+  size_t read_reduction(const std::string& text, size_t start, size_t open, const std::string& fn,
+                        size_t offset);
+  /// `arg` as a selector key=value of `fn`, or nothing when it is the expression.
+  std::optional<Selector> selector(const std::string& arg, const std::string& fn) const;
   [[noreturn]] void fail(const std::string& message) const;
 };
 
