@@ -17,20 +17,6 @@ Format compute_format(const Op& op) {
   return format_bits(op.b_format) > format_bits(op.a_format) ? op.b_format : op.a_format;
 }
 
-std::string op_signature(const Op& op) {
-  std::string s = fmt::format(
-      "{}|{}x{}x{}x{}|{}x{}|g{}q{}c{}|{}{}{}|{}{}{}", static_cast<int>(op.kind), op.batch, op.m,
-      op.k, op.n, op.rows, op.cols, op.b_group, op.group, op.causal ? 1 : 0,
-      static_cast<int>(op.a_format), static_cast<int>(op.b_format), static_cast<int>(op.c_format),
-      static_cast<int>(op.a_loc), static_cast<int>(op.b_loc), static_cast<int>(op.c_loc));
-  if (is_spatial_kind(op.kind)) {
-    const ConvShape& c = op.conv;
-    s += fmt::format("|{}x{}x{}x{}|{}x{}s{}p{}g{}", c.h, c.w, c.c, c.f, c.r, c.s, c.stride, c.pad,
-                     c.groups);
-  }
-  return s;
-}
-
 VectorKind vector_kind_of(OpKind k) {
   switch (k) {
     case OpKind::kAdd:
@@ -61,7 +47,10 @@ VectorKind vector_kind_of(OpKind k) {
 }
 
 TilePlan Lowering::plan(const Op& op) const {
-  const std::string key = op_signature(op);
+  return plan(op, op_signature(op));
+}
+
+TilePlan Lowering::plan(const Op& op, const OpSignature& key) const {
   if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
   // Every estimate divides by the bandwidth, and so does the memory interface.
   if (m_mem.bytes_per_s == 0)

@@ -82,6 +82,8 @@ class Lowering {
 
   /// Chooses the tiling of `op`, or throws ConfigError if it cannot run on this chip.
   TilePlan plan(const Op& op) const;
+  /// The same, for an op whose signature the caller has built.
+  TilePlan plan(const Op& op, const OpSignature& signature) const;
   /// Per-core programs for `op` under `plan`; `label` tags the timeline.
   std::vector<CoreProgram> lower(const Op& op, const TilePlan& plan, uint32_t label) const;
   /// What simulating `op` under `plan` costs at most (see CostBound), without lowering it.
@@ -109,16 +111,13 @@ class Lowering {
 
   const ChipConfig& m_chip;
   const MemoryTraits m_mem;  ///< what the lowering may know of the memory
-  mutable std::unordered_map<std::string, TilePlan> m_cache;  ///< plans by op_signature()
+  mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_cache;
 };
 
 /// The wider of A's and B's formats (A on a tie). When the array takes B's format natively it
 /// multiplies in this one (the narrower operand is widened in the datapath); otherwise B is
 /// converted on the vector unit to A's format and the array multiplies in A's.
 Format compute_format(const Op& op);
-/// Everything about an op that decides its timing, as a string: shape, formats, locations.
-/// Names and tags are left out. Ops with equal signatures cost the same on an idle chip.
-std::string op_signature(const Op& op);
 /// Vector-unit kind of a vector op.
 VectorKind vector_kind_of(OpKind k);
 

@@ -27,16 +27,17 @@ std::string num(double v) {
 }  // namespace
 
 void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
-                      const std::vector<TilePlan>& plans, SimOptions& opts) {
+                      const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
+                      SimOptions& opts) {
   double cycles = 0, steps = 0, grants = 0, events = 0, macs = 0, bytes = 0;
-  std::unordered_set<std::string> simulated;
+  std::unordered_set<OpSignature, OpSignatureHash> simulated;
   for (size_t i = 0; i < ops.size(); ++i) {
     const CostBound b = lowering.bound(ops[i], plans[i]);
     cycles += b.cycles;
     macs += static_cast<double>(ops[i].macs());
     bytes += b.bytes;
     events += kEventsPerStep * b.steps + b.grants;
-    if (!opts.memoize || simulated.insert(op_signature(ops[i])).second) {
+    if (!opts.memoize || simulated.insert(sigs[i]).second) {
       steps += b.steps;
       grants += b.grants;
     }

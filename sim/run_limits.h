@@ -33,6 +33,7 @@ inline constexpr double kMaxRunCount = 0x1p63;     ///< MACs, DRAM bytes
 /// Checks the limits above for `ops` planned as `plans`; may change `opts.timeline` from blocks
 /// to ops when `opts.auto_timeline`. Throws ConfigError when a limit is exceeded.
 void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
-                      const std::vector<TilePlan>& plans, SimOptions& opts);
+                      const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
+                      SimOptions& opts);
 
 }  // namespace npu

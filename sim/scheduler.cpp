@@ -32,12 +32,14 @@ class Driver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Driver);
   Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering, bool memoize,
-         const std::vector<Op>& ops, const std::vector<TilePlan>& plans, RunResult& result)
+         const std::vector<Op>& ops, const std::vector<OpSignature>& sigs,
+         const std::vector<TilePlan>& plans, RunResult& result)
       : sc_module(name),
         m_top(top),
         m_lowering(lowering),
         m_memoize(memoize),
         m_ops(ops),
+        m_sigs(sigs),
         m_plans(plans),
         m_result(result) {
     SC_THREAD(run);
@@ -68,7 +70,7 @@ class Driver : public sc_core::sc_module {
       // Every op starts from an idle chip with fresh arbitration, so its cost depends only on
       // its signature: a repeat is replayed from the first simulation, exactly.
       m_top.memory().reset_arbitration();
-      const std::string sig = m_memoize ? op_signature(op) : std::string();
+      const OpSignature& sig = m_sigs[i];
       if (auto it = m_memo.find(sig); m_memoize && it != m_memo.end()) {
         const Memo& memo = it->second;
         for (size_t e = memo.first_event; e < memo.last_event; ++e) {
@@ -196,8 +198,9 @@ class Driver : public sc_core::sc_module {
   NpuTop& m_top;
   const Lowering& m_lowering;
   bool m_memoize;
-  std::unordered_map<std::string, Memo> m_memo;
+  std::unordered_map<OpSignature, Memo, OpSignatureHash> m_memo;
   const std::vector<Op>& m_ops;
+  const std::vector<OpSignature>& m_sigs;
   const std::vector<TilePlan>& m_plans;
   RunResult& m_result;
 };
@@ -206,11 +209,17 @@ class Driver : public sc_core::sc_module {
 
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options) {
   Lowering lowering(chip);
+  // One signature per op, built once: the plan cache, the run limits and the replay key on it.
+  std::vector<OpSignature> sigs;
   std::vector<TilePlan> plans;
+  sigs.reserve(ops.size());
   plans.reserve(ops.size());
-  for (const Op& op : ops) plans.push_back(lowering.plan(op));  // throws before any simulation
+  for (const Op& op : ops) {
+    sigs.push_back(op_signature(op));
+    plans.push_back(lowering.plan(op, sigs.back()));  // throws before any simulation
+  }
   SimOptions opts = options;
-  check_run_limits(lowering, ops, plans, opts);
+  check_run_limits(lowering, ops, sigs, plans, opts);
 
   RunResult result;
   result.timeline = Timeline(opts.timeline != TimelineDetail::kNone);
@@ -221,7 +230,7 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
     auto top = std::make_unique<NpuTop>(
         "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
     auto driver =
-        std::make_unique<Driver>("driver", *top, lowering, opts.memoize, ops, plans, result);
+        std::make_unique<Driver>("driver", *top, lowering, opts.memoize, ops, sigs, plans, result);
     sc_core::sc_start();
   }
   for (const OpRecord& r : result.ops) {

@@ -67,6 +67,35 @@ uint64_t Op::b_bytes(uint64_t elems) const {
   return bytes_of(elems, b_format) + (b_group > 0 ? ceil_div(elems, b_group) * 2 : 0);
 }
 
+OpSignature op_signature(const Op& op) {
+  const ConvShape& c = op.conv;
+  // The small fields share one word: kind, causal, three formats and three locations.
+  const uint64_t small = static_cast<uint64_t>(op.kind) | uint64_t{op.causal} << 8 |
+                         uint64_t{static_cast<uint8_t>(op.a_format)} << 16 |
+                         uint64_t{static_cast<uint8_t>(op.b_format)} << 24 |
+                         uint64_t{static_cast<uint8_t>(op.c_format)} << 32 |
+                         uint64_t{static_cast<uint8_t>(op.a_loc)} << 40 |
+                         uint64_t{static_cast<uint8_t>(op.b_loc)} << 48 |
+                         uint64_t{static_cast<uint8_t>(op.c_loc)} << 56;
+  return {{small, op.batch, op.m, op.k, op.n, op.rows, op.cols,
+           uint64_t{op.b_group} << 32 | op.group, c.h, c.w, c.c, c.f, c.r, c.s, c.stride, c.pad,
+           c.groups}};
+}
+
+size_t OpSignatureHash::operator()(const OpSignature& s) const {
+  // FNV-1a over the words, each mixed first (splitmix64's finaliser).
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (uint64_t w : s.words) {
+    w ^= w >> 30;
+    w *= 0xbf58476d1ce4e5b9ULL;
+    w ^= w >> 27;
+    w *= 0x94d049bb133111ebULL;
+    w ^= w >> 31;
+    h = (h ^ w) * 0x100000001b3ULL;
+  }
+  return static_cast<size_t>(h);
+}
+
 bool same_op(const Op& a, const Op& b) {
   auto fields = [](const Op& o) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal,

@@ -3,6 +3,7 @@
 // has finished on every core.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -161,6 +162,20 @@ struct Op {
   /// Bytes of B (a GEMM's weights) with its group-wise scales.
   uint64_t b_bytes(uint64_t elems) const;
 };
+
+/// Everything about an op that decides its timing — shape, formats, locations — packed into
+/// numbers (no text is formatted, so building one costs a few stores). Names, tags and origin
+/// are left out: ops with equal signatures cost the same on an idle chip, which is what the
+/// lowering's plan cache and the scheduler's replay key on.
+struct OpSignature {
+  std::array<uint64_t, 17> words{};
+  bool operator==(const OpSignature& o) const { return words == o.words; }
+  bool operator!=(const OpSignature& o) const { return words != o.words; }
+};
+struct OpSignatureHash {
+  size_t operator()(const OpSignature& s) const;
+};
+OpSignature op_signature(const Op& op);
 
 /// Whether two ops are the same op: every field equal but where it was written (src_*).
 bool same_op(const Op& a, const Op& b);
