@@ -66,6 +66,7 @@ class StopSignals {
 };
 
 std::string read_file(const std::string& path) {
+  config::refuse_non_regular(path);
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();

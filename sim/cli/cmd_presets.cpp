@@ -4,6 +4,7 @@
 // preset (or the files given).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli.h"
@@ -96,7 +97,9 @@ int cmd_presets(const std::vector<std::string>& args) {
       } catch (const ConfigError& e) {
         problems.push_back(e.what());
       }
-      for (const std::string& p : unsourced_numbers_in_file(f)) problems.push_back(p);
+      for (const std::string& p : unsourced_numbers_in_file(f))
+        if (std::find(problems.begin(), problems.end(), p) == problems.end())  // unreadable: once
+          problems.push_back(p);
       for (const std::string& p : problems) std::cerr << p << "\n";
       if (!problems.empty()) ++bad;
     }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "sim/config/yaml_reader.h"
 #include "sim/results.h"
 
 namespace npu::cli {
@@ -30,6 +31,7 @@ bool is_summary(const std::string& path) {
 }
 
 std::string read_all(const std::string& path) {
+  config::refuse_non_regular(path);
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();

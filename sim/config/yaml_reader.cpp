@@ -1,5 +1,8 @@
 #include "yaml_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -329,21 +332,52 @@ std::vector<std::pair<Value, Value>> MapReader::entries() const {
 
 std::string read_input(const std::string& path, const std::string& what) {
   auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a " + what + " file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_file(std::string("cannot open file: ") + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size > static_cast<std::streamoff>(kMaxInputBytes))
-    fail_file("is " + std::to_string((size + (1 << 20) - 1) >> 20) + " MiB; " + what +
+  auto too_large = [&](uint64_t bytes) {
+    fail_file("is " + std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB; " + what +
               " inputs are limited to " + std::to_string(kMaxInputBytes >> 20) +
               " MiB (reading one takes about 80 times its size in memory)");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail_file("cannot read file");
-  return text.str();
+  };
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) fail_file(std::string("cannot open file: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail_file(std::string("cannot read file: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail_file(not_regular_text(st.st_mode));
+  if (static_cast<uint64_t>(st.st_size) > kMaxInputBytes)
+    too_large(static_cast<uint64_t>(st.st_size));
+  // The cap holds while reading too: the file may grow after fstat.
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) fail_file(std::string("cannot read file: ") + std::strerror(errno));
+    if (n == 0) break;
+    if (text.size() + static_cast<size_t>(n) > kMaxInputBytes)
+      too_large(text.size() + static_cast<size_t>(n));
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+void refuse_non_regular(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw ConfigError(path, 0, 0, "", not_regular_text(st.st_mode));
+}
+
+std::string not_regular_text(unsigned mode) {
+  const char* kind = S_ISCHR(mode)    ? " (a character device)"
+                     : S_ISBLK(mode)  ? " (a block device)"
+                     : S_ISFIFO(mode) ? " (a FIFO)"
+                     : S_ISSOCK(mode) ? " (a socket)"
+                     : S_ISDIR(mode)  ? " (a directory)"
+                                      : "";
+  return std::string("not a regular file") + kind;
 }
 
 Value load_document(const std::string& path) {

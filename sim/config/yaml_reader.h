@@ -152,8 +152,17 @@ class MapReader {
 inline constexpr uint64_t kMaxInputBytes = uint64_t{16} << 20;
 
 /// The content of an input file, `what` naming its kind in messages ("YAML"). Fails (ConfigError
-/// at the file, line 0) when it is a directory, cannot be read, or exceeds kMaxInputBytes.
+/// at the file, line 0) when it is not a regular file (a directory, a device such as /dev/zero,
+/// a FIFO: refused at once, without waiting for a writer), cannot be read, or exceeds
+/// kMaxInputBytes (checked from its size, and again while reading).
 std::string read_input(const std::string& path, const std::string& what);
+
+/// Fails (ConfigError at the file, line 0: not_regular_text) when `path` exists and is not a
+/// regular file; for inputs read whole by other means (results.csv, sweep.json, summary.json).
+void refuse_non_regular(const std::string& path);
+
+/// "not a regular file (a FIFO)": how messages name a file of st_mode `mode` that is not regular.
+std::string not_regular_text(unsigned mode);
 
 /// Loads a file holding exactly one YAML document whose root is a mapping. Fails when the file
 /// cannot be read (line 0), on a syntax error (at its mark), when it is empty, holds several

@@ -1,0 +1,94 @@
+// What a hostile user tried (issue 11), through the real npusim binary: inputs that are not
+// regular files, planted symbolic links, folders npusim did not write, bytes that are not UTF-8.
+// Each is refused with `file[:line:col]: [key: ]message` and exit status 2, quickly, writing
+// nothing, or handled without touching anything npusim did not create.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+#include "temp_files.h"
+
+namespace npu {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ProcessResult;
+using testing::read_text;
+
+const std::string kSource = NPUSIM_SOURCE_DIR;
+const std::string kChip = kSource + "/configs/presets/example-npu.yaml";
+const std::string kTrace = kSource + "/configs/traces/example.yaml";
+
+class HostileInputs : public testing::TempFileTest {
+ protected:
+  /// Runs npusim; a hang (a FIFO read, /dev/zero read to the end) fails after 20 s.
+  ProcessResult npusim(const std::vector<std::string>& args) {
+    return testing::npusim(args, std::chrono::seconds(20));
+  }
+
+  /// Expects exit status 2 with `fragment` in stderr.
+  void expect_refused(const std::vector<std::string>& args, const std::string& fragment) {
+    const ProcessResult r = npusim(args);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos)
+        << "expected: " << fragment << "\n got: " << r.err;
+  }
+
+  /// A FIFO in this test's folder (no writer ever opens it).
+  std::string fifo(const std::string& name) {
+    const std::string p = path(name);
+    EXPECT_EQ(::mkfifo(p.c_str(), 0600), 0);
+    return p;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// D1: a device, a FIFO or a folder is refused at once: /dev/zero never ends, a FIFO blocks.
+
+TEST_F(HostileInputs, NonRegularFilesAreRefusedForEveryInput) {
+  const std::string out = path("out");
+  const std::string f = fifo("f.yaml");
+  const std::string folder = path("folder.yaml");
+  fs::create_directories(folder);
+  for (const std::string& bad : {std::string("/dev/zero"), f}) {
+    SCOPED_TRACE(bad);
+    const std::string want = bad + ": not a regular file";
+    expect_refused({"run", "--arch", bad, "--trace", kTrace, "--out", out}, want);
+    expect_refused({"run", "--arch", kChip, "--trace", bad, "--out", out}, want);
+    expect_refused({"run", "--arch", kChip, "--model", bad, "--out", out}, want);
+    expect_refused({"sweep", bad, "--dry-run"}, want);
+    expect_refused({"check", bad}, want);
+    expect_refused({"presets", "--check", bad}, want);
+    expect_refused({"regress", "--baseline", bad, bad}, want);
+    expect_refused({"trace", "export", "--model", bad, "--out", path("t.yaml")}, want);
+  }
+  expect_refused({"run", "--arch", kChip, "--trace", folder, "--out", out},
+                 folder + ": not a regular file (a directory)");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(HostileInputs, ExperimentWorkloadFilesMustBeRegular) {
+  const std::string f = fifo("ops.yaml");
+  for (const std::string& workload :
+       std::vector<std::string>{"{trace: /dev/zero}", "{trace: " + f + "}", "{model: /dev/zero}",
+                                "{model: " + f + "}"}) {
+    SCOPED_TRACE(workload);
+    const std::string exp =
+        write_file("exp.yaml", "name: e\narch: example-npu\nworkload: " + workload +
+                                   "\nsweep:\n  keys:\n    core.array.rows: [8, 16]\n");
+    const ProcessResult r = npusim({"sweep", exp, "--out", path("out"), "--jobs", "1", "-q"});
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out/results.csv")));
+  }
+}
+
+}  // namespace
+}  // namespace npu
