@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <system_error>
 
@@ -27,10 +28,8 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(err));
 }
 
-/// Writes `content` to a new file `path` and syncs it to disk.
-void write_synced(const std::string& path, const std::string& content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) fail_io("cannot write", path, errno);
+/// Writes `content` to the open file `fd` (then closed), syncing it to disk when `sync`.
+void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
   size_t done = 0;
   while (done < content.size()) {
     const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
@@ -42,12 +41,30 @@ void write_synced(const std::string& path, const std::string& content) {
     }
     done += static_cast<size_t>(w);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
     fail_io("cannot sync", path, err);
   }
   if (::close(fd) != 0) fail_io("error writing", path, errno);
+}
+
+/// Writes `content` to `path`, a file that must not exist yet (O_EXCL: never an existing file,
+/// never through a symbolic link), and syncs it to disk.
+void write_synced(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) fail_io("cannot write", path, errno);
+  write_fd(fd, path, content, true);
+}
+
+/// 16 random hex digits: the part of a name npusim picks that nobody can predict.
+std::string random_suffix() {
+  static std::random_device device;
+  static std::mt19937_64 rng((uint64_t{device()} << 32) ^ device() ^
+                             static_cast<uint64_t>(::getpid()));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
 }
 
 /// Syncs a folder's entries (a rename into or out of it) to disk; best effort.
@@ -146,6 +163,10 @@ bool process_alive(long pid) {
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH);
 }
 
+/// The temporary name of a staging folder's manifest while it is rewritten (the folder is
+/// npusim's own: nobody else writes into it).
+const std::string kManifestTmp = std::string(kManifestName) + ".tmp";
+
 /// Removes the regular files of a staging folder and the folder; best effort.
 void remove_staging(const fs::path& dir) {
   std::error_code ec;
@@ -197,6 +218,33 @@ Inspection checked(const fs::path& dir, const std::string& shown, bool force) {
 
 }  // namespace
 
+std::string create_unique_file(const std::string& dir, const std::string& prefix, int& fd) {
+  for (int attempt = 0;; ++attempt) {
+    const std::string path = (fs::path(dir) / (prefix + random_suffix())).string();
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) return path;
+    if (errno != EEXIST || attempt > 100) fail_io("cannot write", path, errno);
+  }
+}
+
+void write_replacing(const std::string& dir, const std::string& name, const std::string& content,
+                     bool sync) {
+  int fd = -1;
+  const std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
+  try {
+    write_fd(fd, tmp, content, sync);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  const std::string path = (fs::path(dir) / name).string();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail_io("cannot write", path, err);
+  }
+}
+
 void check_output_folder(const std::string& dir, bool force) {
   checked(resolve(dir), dir, force);
 }
@@ -211,11 +259,13 @@ OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string())
                              ec.message());
   if (m_force) return;  // written in place
   remove_stale_staging(out);
-  static int counter = 0;
   for (int attempt = 0;; ++attempt) {
+    // mkdtemp-style: a name nobody can predict, created only if nothing has it (mkdir fails on
+    // an existing entry, a symbolic link included); mkdir rather than mkdtemp keeps the usual
+    // permissions (0777 less the umask), which the output folder takes when it is new.
     const fs::path staging =
         out.parent_path() / ("." + out.filename().string() + ".npusim-" +
-                             std::to_string(::getpid()) + "-" + std::to_string(counter++));
+                             std::to_string(::getpid()) + "-" + random_suffix());
     if (::mkdir(staging.c_str(), 0777) == 0) {
       m_staging = staging.string();
       break;
@@ -235,19 +285,26 @@ void OutputSet::write(const std::string& name, const std::string& content) {
   if (!plain_name(name) || name == kManifestName)
     throw std::invalid_argument("OutputSet::write: not a plain file name: " + name);
   if (m_committed) throw std::logic_error("OutputSet::write after commit()");
-  const fs::path dir = m_force ? fs::path(m_dir) : fs::path(m_staging);
+  const bool fresh = std::find(m_files.begin(), m_files.end(), name) == m_files.end();
   if (m_force) {
-    const fs::path tmp = dir / ("." + name + ".npusim-" + std::to_string(::getpid()));
-    write_synced(tmp.string(), content);
-    if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      fail_io("cannot write", (dir / name).string(), err);
-    }
+    write_replacing(m_dir, name, content);
   } else {
-    write_synced((dir / name).string(), content);
+    const fs::path staging(m_staging);
+    if (!fresh) ::unlink((staging / name).c_str());  // written again: replaced
+    write_synced((staging / name).string(), content);
   }
-  if (std::find(m_files.begin(), m_files.end(), name) == m_files.end()) m_files.push_back(name);
+  if (fresh) m_files.push_back(name);
+}
+
+void OutputSet::write_manifest_in_staging(const std::vector<std::string>& files, bool sync) {
+  const fs::path staging(m_staging);
+  const fs::path tmp = staging / kManifestTmp;
+  ::unlink(tmp.c_str());  // a previous attempt's, in npusim's own folder
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) fail_io("cannot write", tmp.string(), errno);
+  write_fd(fd, tmp.string(), manifest_text(files), sync);
+  if (::rename(tmp.c_str(), (staging / kManifestName).c_str()) != 0)
+    fail_io("cannot write", (staging / kManifestName).string(), errno);
 }
 
 void OutputSet::commit() {
@@ -259,21 +316,13 @@ void OutputSet::commit() {
     if (const auto previous = manifest_files(out))
       for (const std::string& f : *previous)
         if (std::find(m_files.begin(), m_files.end(), f) == m_files.end()) fs::remove(out / f, ec);
-    const fs::path tmp = out / ("." + std::string(kManifestName) + ".npusim-tmp");
-    write_synced(tmp.string(), manifest_text(m_files));
-    if (::rename(tmp.c_str(), (out / kManifestName).c_str()) != 0)
-      fail_io("cannot write", (out / kManifestName).string(), errno);
+    write_replacing(m_dir, kManifestName, manifest_text(m_files));
     sync_folder(m_dir);
     m_committed = true;
     return;
   }
 
-  const fs::path staging(m_staging);
-  const fs::path manifest = staging / kManifestName;
-  const fs::path tmp = staging / (std::string(kManifestName) + ".tmp");
-  write_synced(tmp.string(), manifest_text(m_files));
-  if (::rename(tmp.c_str(), manifest.c_str()) != 0)
-    fail_io("cannot write", manifest.string(), errno);
+  write_manifest_in_staging(m_files, true);
   sync_folder(m_staging);
 
   // The folder may have changed while the run simulated: check it again.

@@ -14,8 +14,9 @@ namespace npu {
 
 inline constexpr int kSummarySchemaVersion = 1;
 
-/// Writes `content` to `path` atomically (temporary file in the same folder, then rename).
-/// Throws std::runtime_error naming the path on failure.
+/// Writes `content` to `path` atomically (a new file of an unpredictable name in the same folder,
+/// created O_EXCL | O_NOFOLLOW, then a rename; a link at `path` is replaced, not written
+/// through). Throws std::runtime_error naming the path on failure.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 std::string ops_csv(const ChipConfig& chip, const RunResult& r);

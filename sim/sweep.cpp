@@ -134,7 +134,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& err_path) {
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -296,7 +296,7 @@ SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metri
   if (ec) throw std::runtime_error("cannot create " + work.string() + ": " + ec.message());
   if (o.keep_reports) fs::create_directories(dir / "points", ec);
 
-  const int fd = ::open(results_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const int fd = ::open(results_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("cannot open " + results_path + ": " + std::strerror(errno));
   struct Closer {
     int fd;

@@ -90,5 +90,41 @@ TEST_F(HostileInputs, ExperimentWorkloadFilesMustBeRegular) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// D2: npusim writes through no symbolic link it did not make, whatever name one is planted at.
+
+TEST_F(HostileInputs, ForcedRunWritesThroughNoPlantedLink) {
+  const std::string out = path("out"), victim = write_file("victim.txt", "victim\n");
+  fs::create_directories(out);
+  write_file("out/mine.txt", "mine\n");  // a folder npusim did not write: --force needed
+  // Links at every temporary name npusim used, for this pid and the next few.
+  std::vector<std::string> names = {"..npusim-manifest.json.npusim-tmp",
+                                    ".npusim-manifest.json.tmp"};
+  for (pid_t pid = ::getpid(); pid < ::getpid() + 64; ++pid)
+    for (const char* f : {".ops.csv.npusim-", ".summary.json.npusim-", ".trace.json.npusim-"})
+      names.push_back(f + std::to_string(pid));
+  for (const std::string& n : names) fs::create_symlink(victim, dir() / "out" / n);
+  const ProcessResult r =
+      npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", out, "--force", "-q"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(victim), "victim\n");
+  EXPECT_EQ(read_text(out + "/mine.txt"), "mine\n");
+  EXPECT_NE(read_text(out + "/summary.json").find("\"ops\""), std::string::npos);
+  EXPECT_FALSE(fs::is_symlink(out + "/summary.json"));
+}
+
+TEST_F(HostileInputs, SweepAndTraceExportWriteThroughNoPlantedLink) {
+  const std::string victim = write_file("victim.txt", "victim\n");
+  // write_file_atomic's temporaries were `<file>.tmp.<pid>`.
+  const std::string file = path("ops.yaml");
+  for (pid_t pid = ::getpid(); pid < ::getpid() + 64; ++pid)
+    fs::create_symlink(victim, file + ".tmp." + std::to_string(pid));
+  const ProcessResult r = npusim(
+      {"trace", "export", "--model", "gpt2", "--prompt", "2", "--tokens", "1", "--out", file});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(victim), "victim\n");
+  EXPECT_EQ(read_text(file).rfind("# Op trace", 0), 0u);
+}
+
 }  // namespace
 }  // namespace npu
