@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -167,29 +168,48 @@ bool process_alive(long pid) {
 /// npusim's own: nobody else writes into it).
 const std::string kManifestTmp = std::string(kManifestName) + ".tmp";
 
-/// Removes the regular files of a staging folder and the folder; best effort.
+/// Removes what a staging folder's manifest lists, the manifest (and its temporary), then the
+/// folder if that empties it; anything else in it stays. Best effort.
 void remove_staging(const fs::path& dir) {
   std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file(ec)) files.push_back(it->path());
-  for (const fs::path& f : files) fs::remove(f, ec);
+  if (const auto files = manifest_files(dir))
+    for (const std::string& f : *files) fs::remove(dir / f, ec);
+  fs::remove(dir / kManifestTmp, ec);
+  fs::remove(dir / kManifestName, ec);
   fs::remove(dir, ec);  // only when empty
 }
 
-/// Staging folders of `out` left by runs that were stopped (their process is gone).
+/// The pid in `name` when it is a staging folder name npusim makes for the output folder
+/// `prefix` names: `<prefix><pid>-<hex>`, or `<prefix><pid>-<hex>-old`; else 0.
+long staging_pid(const std::string& name, const std::string& prefix) {
+  if (name.compare(0, prefix.size(), prefix) != 0) return 0;
+  size_t i = prefix.size();
+  const size_t digits = i;
+  while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+  if (i == digits || i - digits > 10 || i == name.size() || name[i] != '-') return 0;
+  const long pid = std::strtol(name.c_str() + digits, nullptr, 10);
+  const size_t hex = ++i;
+  while (i < name.size() && std::isxdigit(static_cast<unsigned char>(name[i]))) ++i;
+  if (i - hex != 16) return 0;
+  const std::string rest = name.substr(i);
+  return rest.empty() || rest == "-old" ? pid : 0;
+}
+
+/// Staging folders of `out` left by runs that were stopped (their process is gone): only folders
+/// named as npusim names them, owned by this user, holding a manifest (written first) or nothing;
+/// from each only what its manifest lists is deleted (remove_staging).
 void remove_stale_staging(const fs::path& out) {
   const std::string prefix = "." + out.filename().string() + ".npusim-";
   std::error_code ec;
   std::vector<fs::path> stale;
   for (fs::directory_iterator it(out.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) != 0 || !it->is_directory(ec)) continue;
-    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (process_alive(pid)) continue;
-    // Ours when it holds a manifest (written first) or nothing at all.
-    if (fs::exists(it->path() / kManifestName, ec) || fs::is_empty(it->path(), ec))
-      stale.push_back(it->path());
+    const long pid = staging_pid(name, prefix);
+    if (pid <= 0 || process_alive(pid)) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+      continue;
+    if (manifest_files(it->path()) || fs::is_empty(it->path(), ec)) stale.push_back(it->path());
   }
   for (const fs::path& d : stale) remove_staging(d);
 }
@@ -273,7 +293,8 @@ OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string())
     if (errno != EEXIST || attempt > 100)
       fail_io("cannot create the folder", staging.string(), errno);
   }
-  // The manifest comes first: it marks the folder as npusim's should the run be stopped.
+  // The manifest comes first: it marks the folder as npusim's should the run be stopped, and
+  // names each file before it is written, so a clean-up deletes what the run wrote and no more.
   write_synced((fs::path(m_staging) / kManifestName).string(), manifest_text({}));
 }
 
@@ -290,7 +311,14 @@ void OutputSet::write(const std::string& name, const std::string& content) {
     write_replacing(m_dir, name, content);
   } else {
     const fs::path staging(m_staging);
-    if (!fresh) ::unlink((staging / name).c_str());  // written again: replaced
+    if (fresh) {
+      // Named in the manifest before it exists (not synced: it only guides a clean-up).
+      std::vector<std::string> listed = m_files;
+      listed.push_back(name);
+      write_manifest_in_staging(listed, false);
+    } else {
+      ::unlink((staging / name).c_str());  // written again: replaced
+    }
     write_synced((staging / name).string(), content);
   }
   if (fresh) m_files.push_back(name);

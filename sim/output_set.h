@@ -4,15 +4,17 @@
 //
 // So a run writes its files, and a manifest naming them (kManifestName), into a fresh staging
 // folder beside the output folder (`.<name>.npusim-<pid>-<16 random hex digits>`, made with an
-// exclusive mkdir, on the same file system), syncs them, and swaps the staging folder in for the
-// output folder with one rename: renameat2's RENAME_EXCHANGE when the output folder exists, a plain
-// rename when it does not. At every instant the output folder's path names a complete set, the
-// previous one or the new one, so a run stopped at any point (SIGINT, SIGTERM, SIGKILL, a power cut
-// after the sync) leaves the previous set in place and at worst a hidden staging folder beside it,
-// which the next run into the same folder removes. After the swap the previous set, now at the
-// staging name, is deleted (only the files its manifest lists, then the folder). On a file system
-// without RENAME_EXCHANGE the swap is two renames, and a stop between them leaves the previous set
-// at the staging name instead of the output path.
+// exclusive mkdir, on the same file system; the manifest names each file before it is written),
+// syncs them, and swaps the staging folder in for the output folder with one rename: renameat2's
+// RENAME_EXCHANGE when the output folder exists, a plain rename when it does not. At every
+// instant the output folder's path names a complete set, the previous one or the new one, so a
+// run stopped at any point (SIGINT, SIGTERM, SIGKILL, a power cut after the sync) leaves the
+// previous set in place and at worst a hidden staging folder beside it, which the next run into
+// the same folder removes (only folders named as npusim names them, owned by the user, and in
+// them only the files their manifest lists). After the swap the previous set, now at the staging
+// name, is deleted (only the files its manifest lists, then the folder). On a file system without
+// RENAME_EXCHANGE the swap is two renames, and a stop between them leaves the previous set at
+// the staging name instead of the output path.
 //
 // npusim replaces only what it wrote: the output folder must not exist, be empty, or hold exactly
 // a previous set (its manifest and files the manifest lists). A folder holding anything else is

@@ -126,5 +126,34 @@ TEST_F(HostileInputs, SweepAndTraceExportWriteThroughNoPlantedLink) {
   EXPECT_EQ(read_text(file).rfind("# Op trace", 0), 0u);
 }
 
+// ---------------------------------------------------------------------------------------------
+// D6: clean-up of a stopped run's staging folder deletes what its manifest lists, no more, and
+// only in folders named as npusim names them.
+
+TEST_F(HostileInputs, StagingCleanUpDeletesOnlyWhatTheManifestLists) {
+  const std::string manifest = "{\"npusim\": \"0.1.0\", \"files\": [\"ops.csv\"]}\n";
+  // The user's backup folder: its name starts like a staging folder's; no pid, no suffix.
+  fs::create_directories(dir() / ".out.npusim-backup");
+  write_file(".out.npusim-backup/.npusim-manifest.json", manifest);
+  write_file(".out.npusim-backup/ops.csv", "my old ops\n");
+  write_file(".out.npusim-backup/thesis.tex", "years of work\n");
+  // A stopped run's folder (no process has this pid) holding a file its manifest does not list.
+  const std::string stale = ".out.npusim-1073741824-00112233445566ff";
+  fs::create_directories(dir() / stale);
+  write_file(stale + "/.npusim-manifest.json", manifest);
+  write_file(stale + "/ops.csv", "half an ops.csv");
+  write_file(stale + "/notes.txt", "not npusim's\n");
+
+  const ProcessResult r =
+      npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", path("out"), "-q"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(path(".out.npusim-backup/ops.csv")), "my old ops\n");
+  EXPECT_EQ(read_text(path(".out.npusim-backup/thesis.tex")), "years of work\n");
+  EXPECT_TRUE(fs::exists(path(".out.npusim-backup/.npusim-manifest.json")));
+  EXPECT_FALSE(fs::exists(path(stale + "/ops.csv")));
+  EXPECT_FALSE(fs::exists(path(stale + "/.npusim-manifest.json")));
+  EXPECT_EQ(read_text(path(stale + "/notes.txt")), "not npusim's\n");
+}
+
 }  // namespace
 }  // namespace npu
