@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -447,8 +448,38 @@ SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metri
   return res;
 }
 
+namespace {
+
+/// Refuses (ConfigError: bad input, exit status 2) an OUT holding files merge would replace
+/// (results.csv, pareto.csv, sweep.json) that are not a sweep of `fingerprint`'s, unless `force`.
+void check_merge_folder(const std::string& out, const std::string& fingerprint, bool force) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(out, ec);
+  if (!fs::exists(st)) return;
+  if (!fs::is_directory(st)) throw ConfigError(out, 0, 0, "", "exists and is not a folder");
+  if (force) return;
+  std::vector<std::string> present;
+  for (const char* name : {"results.csv", "pareto.csv", "sweep.json"})
+    if (fs::exists(fs::symlink_status(fs::path(out) / name, ec))) present.emplace_back(name);
+  if (present.empty()) return;
+  std::optional<SweepManifest> m;
+  try {
+    m = read_manifest(out);
+  } catch (const std::exception&) {
+  }
+  if (m && m->fingerprint == fingerprint) return;  // a merge (or a shard) of this sweep
+  std::string names;
+  for (const auto& n : present) names += (names.empty() ? "" : ", ") + n;
+  throw ConfigError(out, 0, 0, "",
+                    "the folder holds " + names +
+                        " that npusim did not write for this sweep; merge into a new or empty "
+                        "folder, or give --force to replace them");
+}
+
+}  // namespace
+
 MergeResult merge_results(const std::string& out, const std::vector<std::string>& dirs,
-                          bool partial) {
+                          bool partial, bool force) {
   if (dirs.empty()) throw std::runtime_error("merge: name the folders to join");
   MergeResult res;
   std::optional<SweepManifest> first;
@@ -489,6 +520,7 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
                     "finish the shards, or --partial",
                     res.missing, res.points, some));
   }
+  check_merge_folder(out, first->fingerprint, force);
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw std::runtime_error("cannot create " + out + ": " + ec.message());
