@@ -155,5 +155,73 @@ TEST_F(HostileInputs, StagingCleanUpDeletesOnlyWhatTheManifestLists) {
   EXPECT_EQ(read_text(path(stale + "/notes.txt")), "not npusim's\n");
 }
 
+// ---------------------------------------------------------------------------------------------
+// D4: every string read from input is UTF-8 without NUL, checked at load (before simulating):
+// reports are JSON, which cannot hold anything else.
+
+TEST_F(HostileInputs, TextThatIsNotUtf8IsRefusedAtLoadWithItsPlace) {
+  const std::string out = path("out");
+  const std::string chip_text = read_text(kChip);
+  const std::string chip = write_file(
+      "chip.yaml", testing::edit_once(chip_text, "name: example-npu", "name: npu\xff\xfe"));
+  expect_refused({"run", "--arch", chip, "--trace", kTrace, "--out", out},
+                 chip + ":9:7: name: not valid UTF-8");
+  // A NUL byte, written raw (yaml-cpp would turn it into another character) or escaped.
+  const std::string nul = write_file(
+      "nul.yaml", testing::edit_once(chip_text, "name: example-npu", std::string("name: a\0b", 9)));
+  expect_refused({"run", "--arch", nul, "--trace", kTrace, "--out", out},
+                 nul + ":9:8: name: holds a NUL byte");
+  const std::string escaped =
+      write_file("esc.yaml", testing::edit_once(chip_text, "name: example-npu", "name: \"a\\0b\""));
+  expect_refused({"run", "--arch", escaped, "--trace", kTrace, "--out", out},
+                 escaped + ":9:7: name: holds a NUL byte");
+  // An op's class in a trace; a key.
+  const std::string trace_text = read_text(kTrace);
+  const std::string trace = write_file(
+      "ops.yaml",
+      testing::edit_once(
+          trace_text, "ln1, kind: layernorm, rows: 128, cols: 1024, layer: 0, class: norm}",
+          "ln1, kind: layernorm, rows: 128, cols: 1024, layer: 0, class: n\xc3\x28rm}"));
+  expect_refused({"run", "--arch", kChip, "--trace", trace, "--out", out},
+                 trace + ":9:74: ops[0].class: not valid UTF-8");
+  const std::string key = write_file(
+      "key.yaml", testing::edit_once(chip_text, "name: example-npu", "na\xe0me: example-npu"));
+  expect_refused({"run", "--arch", key, "--trace", kTrace, "--out", out},
+                 key + ":9:1: a key not valid UTF-8");
+  // --set values, on run and on an experiment.
+  expect_refused({"run", "--arch", kChip, "--trace", kTrace, "--out", out, "--set", "name=x\xff"},
+                 "--set name=x\\xFF: not valid UTF-8");
+  expect_refused(
+      {"run", "--arch", kChip, "--trace", kTrace, "--out", out, "--set", "name=\"x\\0\""},
+      "--set name=\"x\\0\": holds a NUL byte");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(HostileInputs, ModelStringsThatAreNotUtf8AreRefusedAtLoad) {
+  const std::string out = path("out");
+  const std::string model =
+      write_file("m.yaml", testing::edit_once(read_text(kSource + "/configs/models/gpt2.yaml"),
+                                              "name: gpt2", "name: gpt\xff"));
+  expect_refused(
+      {"run", "--arch", kChip, "--model", model, "--prompt", "4", "--tokens", "1", "--out", out},
+      model + ":8:7: name: not valid UTF-8");
+  // config.json: nlohmann refuses raw bytes that are not UTF-8; an escaped NUL is refused here.
+  fs::create_directories(path("hf"));
+  const std::string json = write_file(
+      "hf/config.json",
+      "{\"model_type\": \"gpt2\\u0000\", \"n_layer\": 2, \"n_embd\": 64, \"n_head\": 2,\n"
+      " \"vocab_size\": 100, \"n_positions\": 64}\n");
+  expect_refused({"run", "--arch", kChip, "--model", json, "--out", out},
+                 json + ":1:16: model_type: holds a NUL byte");
+  // A model named after a folder whose name is not UTF-8.
+  const std::string folder = path("m\xff");
+  fs::create_directories(folder);
+  fs::copy_file(kSource + "/tests/data/hf/gpt2/config.json", folder + "/config.json");
+  expect_refused(
+      {"run", "--arch", kChip, "--model", folder, "--prompt", "4", "--tokens", "1", "--out", out},
+      "the model's name, taken from its folder or file name, is not valid UTF-8");
+  EXPECT_FALSE(fs::exists(out));
+}
+
 }  // namespace
 }  // namespace npu

@@ -279,6 +279,9 @@ class JsonFields {
   std::string as_string(const std::string& key) const {
     const json& v = *find(key);
     if (!v.is_string()) fail(key, "expected a string, got " + describe(v));
+    // nlohmann refuses bytes that are not UTF-8, but not an escaped NUL ("\u0000").
+    if (const std::string problem = config::text_problem(v.get<std::string>()); !problem.empty())
+      fail(key, problem);
     return v.get<std::string>();
   }
   bool as_bool(const std::string& key) const {
@@ -467,6 +470,9 @@ ModelConfig load_hf_config(const std::string& path) {
   const HfSpellings spell = spellings_for(fam);
   ModelConfig m;
   m.name = name_from_path(path);
+  if (const std::string problem = config::text_problem(m.name); !problem.empty())
+    throw ConfigError(config::shown_text(path), 0, 0, "",
+                      "the model's name, taken from its folder or file name, is " + problem);
   m.family = fam.model_type;
   m.layers = static_cast<uint32_t>(f.require_uint(spell.layers, 1, kMaxLayers));
   const auto d_key = f.pick(spell.hidden);

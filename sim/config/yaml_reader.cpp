@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -68,36 +69,67 @@ int one_based(int mark_field) {
   return mark_field < 0 ? 0 : mark_field + 1;
 }
 
-/// Where the documents of a YAML stream start. yaml-cpp 0.7's YAML::LoadAll never returns on a
+/// Where the documents of a YAML stream start, and a check of every scalar's text (UTF-8, no
+/// NUL) naming the key path of the first bad one. yaml-cpp 0.7's YAML::LoadAll never returns on a
 /// token no document can start with (a ',' outside a flow collection, found by fuzzing): its
 /// parser reports an empty document there without consuming the token, again and again, each
 /// one a node appended to the result until memory runs out (jbeder/yaml-cpp#1040, fixed
 /// upstream by #1319). A document that starts where the previous one did is that token.
 class DocumentStarts : public YAML::EventHandler {
  public:
+  /// `file` names the document in errors; `nul_at`, when set, is the offset of a NUL byte in
+  /// the text, whose key path is looked for (yaml-cpp does not keep the byte in the scalar).
+  DocumentStarts(std::string file, std::optional<YAML::Mark> nul_at)
+      : m_file(std::move(file)), m_nul_at(nul_at) {}
+
   void OnDocumentStart(const YAML::Mark& mark) override {
     m_stuck = m_count > 0 && mark.pos == m_last.pos;
     if (m_count == 1) m_second = mark;
     m_last = mark;
     ++m_count;
+    m_stack.clear();
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { first_node(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { first_node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
     first_node(mark);
+    node(false);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    first_node(mark);
+    node(false);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                const std::string& value) override {
+    first_node(mark);
+    const bool is_key = node(false);
+    // The NUL is in the last scalar to start before it on its line.
+    if (m_nul_at && mark.line == m_nul_at->line && mark.pos <= m_nul_at->pos)
+      m_nul_path = is_key ? parent_path() : path();
+    for (const std::string* text : {&value, &tag}) {
+      const std::string problem = text_problem(*text);
+      if (!problem.empty())
+        throw ConfigError(m_file, one_based(mark.line), one_based(mark.column),
+                          is_key ? parent_path() : path(), (is_key ? "a key " : "") + problem);
+    }
+    if (is_key && !m_stack.empty()) m_stack.back().key = value;
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
     first_node(mark);
+    node(true);
+    m_stack.push_back({false, true, 0, ""});
   }
-  void OnSequenceEnd() override {}
+  void OnSequenceEnd() override { m_stack.pop_back(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   YAML::EmitterStyle::value) override {
     first_node(mark);
+    node(true);
+    m_stack.push_back({true, true, 0, ""});
   }
-  void OnMapEnd() override {}
+  void OnMapEnd() override { m_stack.pop_back(); }
+
+  /// The key path of the scalar holding the NUL byte: the last to start before it on its line.
+  const std::optional<std::string>& nul_path() const { return m_nul_path; }
 
   size_t count() const { return m_count; }
   /// Where the second document's root node starts (its `---` when it has none).
@@ -116,12 +148,98 @@ class DocumentStarts : public YAML::EventHandler {
     }
   }
 
+  /// One open collection: a mapping (its current key) or a sequence (its next index). Only the
+  /// parts are kept, never a whole path per level: nesting may be thousands of levels deep.
+  struct Level {
+    bool map;
+    bool expect_key;  ///< mapping: the next node is a key
+    size_t index;     ///< sequence: the next item's index
+    std::string key;  ///< mapping: the key whose value comes next
+  };
+
+  /// Accounts for a node starting; returns whether it is a mapping key. Its path is path() (a
+  /// key's: parent_path()) until the next node; a collection's is kept by the level it pushes.
+  bool node(bool collection) {
+    m_is_key = false;
+    if (m_stack.empty()) return false;
+    Level& top = m_stack.back();
+    if (top.map) {
+      m_is_key = top.expect_key;
+      top.expect_key = !top.expect_key;
+      if (m_is_key) top.key.clear();  // a collection as a key leaves its value unnamed
+    } else {
+      ++top.index;
+    }
+    (void)collection;
+    return m_is_key;
+  }
+  /// The dotted path of the node just started (as MapReader names it: `ops[3].name`).
+  std::string path() const { return path_of(m_stack.size()); }
+  /// The path of the collection holding the node just started.
+  std::string parent_path() const {
+    return m_stack.empty() ? std::string() : path_of(m_stack.size() - 1);
+  }
+  /// The path down to (and including the current member of) the first `levels` levels.
+  std::string path_of(size_t levels) const {
+    std::string p;
+    for (size_t i = 0; i < levels; ++i) {
+      const Level& l = m_stack[i];
+      if (l.map)
+        p += (p.empty() ? "" : ".") + l.key;
+      else
+        p += "[" + std::to_string(l.index == 0 ? 0 : l.index - 1) + "]";
+    }
+    return p;
+  }
+
   size_t m_count = 0;
   bool m_stuck = false, m_second_root = false;
   YAML::Mark m_last, m_second;
+  std::string m_file;
+  std::optional<YAML::Mark> m_nul_at;
+  std::optional<std::string> m_nul_path;
+  std::vector<Level> m_stack;
+  bool m_is_key = false;
 };
 
 }  // namespace
+
+std::string text_problem(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c == 0) return "holds a NUL byte";
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Well-formed UTF-8 (Unicode table 3-7): no overlong forms, surrogates or code points above
+    // U+10FFFF.
+    size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return "not valid UTF-8";
+    }
+    if (i + len > n) return "not valid UTF-8";
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned b = p[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return "not valid UTF-8";
+    }
+    i += len;
+  }
+  return "";
+}
 
 std::string number_text(double v) {
   std::ostringstream os;
@@ -380,22 +498,69 @@ std::string not_regular_text(unsigned mode) {
   return std::string("not a regular file") + kind;
 }
 
+void check_scalars(const std::string& text, const std::string& file) {
+  if (const std::string problem = text_problem(text); !problem.empty())
+    throw ConfigError(file, 0, 0, "", problem);
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts check(file, std::nullopt);
+  try {
+    while (parser.HandleNextDocument(check)) {
+      if (check.stuck()) break;
+    }
+  } catch (const YAML::Exception&) {
+    // Syntax errors are the parser's to report.
+  }
+}
+
+std::string shown_text(const std::string& s) {
+  if (text_problem(s).empty()) return s;
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7F) {
+      out += ch;
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 Value load_document(const std::string& path) {
   const std::string content = read_input(path, "YAML");
   auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
+  // A NUL byte is no YAML text (and yaml-cpp would turn it into another character).
+  std::optional<YAML::Mark> nul_at;
+  if (const size_t at = content.find('\0'); at != std::string::npos) {
+    YAML::Mark m;
+    m.pos = static_cast<int>(at);
+    m.line = static_cast<int>(std::count(content.begin(), content.begin() + at, '\n'));
+    const size_t line_start = content.rfind('\n', at == 0 ? 0 : at - 1);
+    m.column =
+        static_cast<int>(line_start == std::string::npos || at == 0 ? at : at - line_start - 1);
+    nul_at = m;
+  }
   YAML::Node doc;
+  DocumentStarts starts(path, nul_at);
+  auto fail_nul = [&] {
+    throw ConfigError(path, one_based(nul_at->line), one_based(nul_at->column),
+                      starts.nul_path().value_or(""), "holds a NUL byte");
+  };
   try {
     // Not YAML::LoadAll: see DocumentStarts. Every document is parsed (syntax errors anywhere
     // are reported), the first one twice: once for its events, once into nodes.
     std::istringstream events(content);
     YAML::Parser parser(events);
-    DocumentStarts starts;
     while (parser.HandleNextDocument(starts)) {
       if (const auto stuck = starts.stuck())
         throw ConfigError(path, one_based(stuck->line), one_based(stuck->column), "",
                           "YAML syntax error: unexpected '" +
                               content.substr(static_cast<size_t>(stuck->pos), 1) + "'");
     }
+    if (nul_at) fail_nul();
     if (starts.count() > 1) {
       const YAML::Mark m = starts.second();
       throw ConfigError(
@@ -404,6 +569,7 @@ Value load_document(const std::string& path) {
     }
     if (starts.count() == 1) doc = YAML::Load(content);
   } catch (const YAML::Exception& e) {
+    if (nul_at) fail_nul();
     const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);
     const int col = e.mark.is_null() ? 0 : one_based(e.mark.column);
     throw ConfigError(path, line, col, "", "YAML syntax error: " + e.msg);
