@@ -389,6 +389,45 @@ void check_activation(const JsonFields& f, const HfFamily& fam,
                      (fam.ffn == FfnKind::kSwiGlu ? " (expects silu)" : " (expects a gelu)"));
 }
 
+/// Refuses, by name, the config.json fields that would change a model's shapes or the work of a
+/// step in ways ModelConfig does not describe: reading on without them would report another
+/// model's figures. (Fields that change no work are listed in configs/SCHEMA.md: rope_scaling
+/// rescales rotary frequencies, the same ops on the same shapes; norm epsilons, dropout, dtype.)
+void refuse_unmodelled(const JsonFields& f, const ModelConfig& m) {
+  // Sliding-window attention (Mistral v0.1, Phi-3, Qwen2 with use_sliding_window): beyond the
+  // window a step attends to, and caches, only the last W positions. A window at least as long
+  // as the model's positions never bites (runs are capped at max_context): full attention.
+  if (f.has("sliding_window")) {
+    const uint64_t window = f.as_uint("sliding_window", 1, UINT32_MAX);
+    const bool enabled = !f.has("use_sliding_window") || f.as_bool("use_sliding_window");
+    if (enabled && window < m.max_context)
+      f.fail("sliding_window",
+             "sliding-window attention (a window of " + std::to_string(window) + " of the " +
+                 std::to_string(m.max_context) +
+                 " positions) is not modelled: beyond the window it caps the attention work and "
+                 "the KV cache, which npusim would count in full. Set it to null to simulate "
+                 "full attention instead");
+  }
+  if (const json* types = f.find("layer_types"); types && types->is_array())
+    for (const json& t : *types)
+      if (t.is_string() && t.get<std::string>() != "full_attention")
+        f.fail("layer_types", "layers of type " + t.dump() +
+                                  " are not modelled (only full_attention: every layer attends "
+                                  "to every position)");
+  // Quantized checkpoints (GPTQ, AWQ, bitsandbytes): the weight format is the workload's.
+  if (f.has("quantization_config"))
+    f.fail("quantization_config",
+           "is not read: npusim takes the weight format from the workload (--weights, "
+           "workload.weights; e.g. int4 for a 4-bit GPTQ or AWQ model) and the scales from "
+           "--weight-group. Set it to null (or remove it) and give the format there");
+  for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"})
+    if (f.has(key))
+      f.fail(key, "mixture-of-experts layers are not modelled (every FFN is one dense FFN)");
+  for (const char* key : {"add_cross_attention", "is_encoder_decoder"})
+    if (f.has(key) && f.as_bool(key))
+      f.fail(key, "encoder-decoder attention is not modelled (a decoder or an encoder only)");
+}
+
 /// The name of a model read from `path`: the folder for .../name/config.json, else the stem.
 std::string name_from_path(const std::string& path) {
   const std::filesystem::path p(path);
@@ -546,6 +585,7 @@ ModelConfig load_hf_config(const std::string& path) {
 
   complete_shape(m, head_dim_given, kv_given, {*heads_key, "num_key_value_heads", "head_dim"},
                  [&](const std::string& key, const std::string& message) { f.fail(key, message); });
+  refuse_unmodelled(f, m);
   return m;
 }
 
