@@ -125,8 +125,8 @@ Inspection inspect(const fs::path& dir, const std::string& shown) {
     throw std::runtime_error("cannot write reports to " + shown + ": " + ec.message());
   if (!fs::exists(st)) return r;
   if (!fs::is_directory(st))
-    throw std::runtime_error("cannot write reports to " + shown +
-                             ": it exists and is not a folder");
+    throw ConfigError(shown, 0, 0, "",
+                      "cannot write the reports there: it exists and is not a folder");
   const auto listed = manifest_files(dir);
   std::vector<std::string> entries;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
@@ -147,7 +147,7 @@ Inspection inspect(const fs::path& dir, const std::string& shown) {
 /// The output folder as an absolute path without a trailing separator, through a symbolic link
 /// to the folder it names (the link stays; the folder is replaced).
 fs::path resolve(const std::string& dir) {
-  if (dir.empty()) throw std::runtime_error("the output folder is an empty path");
+  if (dir.empty()) throw ConfigError(dir, 0, 0, "", "the output folder is an empty path");
   fs::path p = fs::absolute(fs::path(dir)).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
   std::error_code ec;
@@ -156,7 +156,10 @@ fs::path resolve(const std::string& dir) {
     if (ec)
       throw std::runtime_error("cannot resolve the output folder " + dir + ": " + ec.message());
   }
-  if (p == p.root_path()) throw std::runtime_error("the output folder cannot be " + dir);
+  if (p == p.root_path())
+    throw ConfigError(dir, 0, 0, "",
+                      "the output folder cannot be the root folder (it would be replaced as a "
+                      "whole); give a folder inside it");
   return p;
 }
 

@@ -228,6 +228,8 @@ SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metri
   const std::string fingerprint = experiment_fingerprint(e, columns);
   const fs::path dir(o.out);
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw ConfigError(o.out, 0, 0, "", "exists and is not a folder; give a results folder");
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create " + o.out + ": " + ec.message());
   FolderLock lock(o.out);

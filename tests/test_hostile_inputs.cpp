@@ -223,5 +223,73 @@ TEST_F(HostileInputs, ModelStringsThatAreNotUtf8AreRefusedAtLoad) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// ---------------------------------------------------------------------------------------------
+// D8: messages say what is wrong, in few words, with exit status 2 for bad input.
+
+TEST_F(HostileInputs, NegativeCountsAreCalledNegative) {
+  for (const char* option : {"--prompt", "--tokens", "--batch", "--weight-group"})
+    expect_refused({"run", "--arch", kChip, "--model", "gpt2", option, "-1", "--out", path("o")},
+                   std::string(option) + ": must not be negative, got -1");
+  const ProcessResult r =
+      npusim({"run", "--arch", kChip, "--model", "gpt2", "--prompt", "-1", "--out", path("o")});
+  EXPECT_EQ(r.err.find("18446744073709551615"), std::string::npos) << r.err;
+}
+
+TEST_F(HostileInputs, AnOutputThatCannotBeAFolderIsBadInput) {
+  const std::string file = write_file("file.txt", "mine\n");
+  expect_refused({"run", "--arch", kChip, "--trace", kTrace, "--out", file},
+                 file + ": cannot write the reports there: it exists and is not a folder");
+  expect_refused({"run", "--arch", kChip, "--trace", kTrace, "--out", "/"},
+                 "/: the output folder cannot be the root folder");
+  EXPECT_EQ(read_text(file), "mine\n");
+}
+
+TEST_F(HostileInputs, TooDeepNestingIsNamed) {
+  const std::string deep =
+      write_file("deep.yaml", "a: " + std::string(5000, '[') + std::string(5000, ']') + "\n");
+  expect_refused({"run", "--arch", deep, "--trace", kTrace, "--out", path("o")},
+                 "YAML nesting too deep: more than 2000 levels");
+}
+
+TEST_F(HostileInputs, LongValuesAreCutInMessages) {
+  // A file that is not YAML mappings reads as one long scalar: the message shows its start.
+  std::string lines;
+  for (int i = 0; i < 200; ++i)
+    lines += "user" + std::to_string(i) + ":x:1000:1000::/home:/bin/sh\n";
+  const std::string passwd = write_file("passwd", lines);
+  const ProcessResult r = npusim({"run", "--arch", passwd, "--trace", kTrace, "--out", path("o")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(passwd + ":1:1: the top level must be a mapping of keys, got 'user0:x:"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("...'"), std::string::npos) << r.err;
+  EXPECT_LT(r.err.size(), passwd.size() + 200) << r.err;
+  // A long value of a key: cut at 60 bytes.
+  const std::string chip = write_file(
+      "chip.yaml",
+      testing::edit_once(read_text(kChip), "cores: 4", "cores: " + std::string(500, '7')));
+  const ProcessResult big = npusim({"run", "--arch", chip, "--trace", kTrace, "--out", path("o")});
+  EXPECT_EQ(big.status, 2);
+  EXPECT_NE(big.err.find(std::string(60, '7') + "..."), std::string::npos) << big.err;
+  EXPECT_EQ(big.err.find(std::string(61, '7')), std::string::npos) << big.err;
+}
+
+TEST_F(HostileInputs, HelpShowsDefaultsAsWrittenAndNoPositionalOptions) {
+  const ProcessResult regress = npusim({"regress", "--help"});
+  EXPECT_NE(regress.out.find("--rtol arg (=1e-06)"), std::string::npos) << regress.out;
+  EXPECT_EQ(regress.out.find("9.9999"), std::string::npos) << regress.out;
+  for (const auto& [command, option] :
+       std::vector<std::pair<std::string, std::string>>{{"regress", "--results"},
+                                                        {"merge", "--dirs"},
+                                                        {"sweep", "--experiment"},
+                                                        {"check", "--experiment"},
+                                                        {"point", "--experiment"},
+                                                        {"presets", "--files"}}) {
+    const ProcessResult r = npusim({command, "--help"});
+    EXPECT_EQ(r.status, 0) << command;
+    EXPECT_EQ(r.out.find(option), std::string::npos) << command << " --help:\n" << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace npu

@@ -70,9 +70,11 @@ int cmd_presets(const std::vector<std::string>& args) {
       "are printed as file:line:col: key: message and the exit status is 2.\n"
       "\n"
       "Options");
-  desc.add_options()("help,h", "show this help")("check", "check the presets instead of listing")(
-      "files", po::value<std::vector<std::string>>()->multitoken(), "files to check");
-  const po::variables_map vm = parse(args, desc, "files", -1);
+  desc.add_options()("help,h", "show this help")("check", "check the presets instead of listing");
+  po::options_description hidden;  // the bare arguments, not listed by --help
+  hidden.add_options()("files", po::value<std::vector<std::string>>()->multitoken(),
+                       "files to check");
+  const po::variables_map vm = parse(args, desc, "files", -1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

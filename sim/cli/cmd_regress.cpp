@@ -50,10 +50,11 @@ int cmd_regress(const std::vector<std::string>& args) {
       "Options");
   desc.add_options()("help,h", "show this help")(
       "baseline,b", po::value<std::string>()->value_name("FILE"), "the stored results")(
-      "rtol", po::value<double>()->default_value(1e-6), "relative tolerance")(
-      "atol", po::value<double>()->default_value(0.0), "absolute tolerance")(
-      "results", po::value<std::string>()->value_name("RESULTS"), "the results to check");
-  const po::variables_map vm = parse(args, desc, "results", 1);
+      "rtol", po::value<double>()->default_value(1e-6, "1e-06"), "relative tolerance")(
+      "atol", po::value<double>()->default_value(0.0, "0"), "absolute tolerance");
+  po::options_description hidden;  // the bare argument, not listed by --help
+  hidden.add_options()("results", po::value<std::string>(), "the results to check");
+  const po::variables_map vm = parse(args, desc, "results", 1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

@@ -25,7 +25,6 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "\n"
       "Options");
   desc.add_options()("help,h", "show this help")(
-      "experiment", po::value<std::string>()->value_name("EXP.yaml"), "the experiment")(
       "out,o", po::value<std::string>()->value_name("DIR"), "the results folder")(
       "jobs,j", po::value<size_t>()->value_name("N"), "workers at once (default: processors)")(
       "resume", "finish the sweep already in DIR: skip the points it recorded")(
@@ -37,7 +36,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "dry-run", "list the points (id and swept values) and run nothing")(
       "quiet,q", "no progress line or summary");
   add_set_option(desc);
-  const po::variables_map vm = parse(args, desc, "experiment", 1);
+  po::options_description hidden;  // the bare argument, not listed by --help
+  hidden.add_options()("experiment", po::value<std::string>(), "the experiment");
+  const po::variables_map vm = parse(args, desc, "experiment", 1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;
@@ -107,9 +108,11 @@ int cmd_merge(const std::vector<std::string>& args) {
       "Options");
   desc.add_options()("help,h", "show this help")(
       "partial", "write what the folders hold even if some points are in none")(
-      "force", "replace OUT's results.csv, pareto.csv and sweep.json even if not this sweep's")(
-      "dirs", po::value<std::vector<std::string>>()->composing(), "OUT, then the folders");
-  const po::variables_map vm = parse(args, desc, "dirs", -1);
+      "force", "replace OUT's results.csv, pareto.csv and sweep.json even if not this sweep's");
+  po::options_description hidden;  // the bare arguments, not listed by --help
+  hidden.add_options()("dirs", po::value<std::vector<std::string>>()->composing(),
+                       "OUT, then the folders");
+  const po::variables_map vm = parse(args, desc, "dirs", -1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

@@ -212,9 +212,9 @@ std::string describe(const json& v) {
     case json::value_t::array:
       return "a list";
     case json::value_t::string:
-      return "the string " + v.dump();
+      return "the string " + config::echo_text(v.dump());
     default:
-      return v.dump();  // numbers, true, false
+      return config::echo_text(v.dump());  // numbers, true, false
   }
 }
 
@@ -363,7 +363,7 @@ const HfFamily& read_family(const JsonFields& f) {
     if (type == fam.model_type) return fam;
     known.emplace_back(fam.model_type);
   }
-  std::string message = "unknown model_type '" + type + "'";
+  std::string message = "unknown model_type '" + config::echo_text(type) + "'";
   if (const auto guess = config::nearest(type, known))
     message += "; did you mean '" + *guess + "'?";
   message += " (known:";

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -64,6 +65,9 @@ bool is_decimal_text(const std::string& s) {
   }
   return i == s.size();
 }
+
+/// yaml-cpp's parser refuses deeper nesting (YAML::DepthGuard's default, which it uses).
+constexpr int kMaxYamlDepth = 2000;
 
 int one_based(int mark_field) {
   return mark_field < 0 ? 0 : mark_field + 1;
@@ -241,6 +245,15 @@ std::string text_problem(const std::string& s) {
   return "";
 }
 
+std::string echo_text(const std::string& s) {
+  size_t end = std::min(s.find('\n'), s.size());
+  if (end <= kMaxEcho) return end == s.size() ? s : s.substr(0, end) + "...";
+  end = kMaxEcho;
+  // Not inside a UTF-8 sequence: back up over continuation bytes.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end) + "...";
+}
+
 std::string number_text(double v) {
   std::ostringstream os;
   os.precision(10);
@@ -278,8 +291,8 @@ std::string Value::describe() const {
   if (!m_node.IsDefined() || m_node.IsNull()) return "no value";
   if (m_node.IsMap()) return "a mapping";
   if (m_node.IsSequence()) return "a list";
-  if (m_node.Tag() == "!") return "the quoted string '" + m_node.Scalar() + "'";
-  return "'" + m_node.Scalar() + "'";
+  if (m_node.Tag() == "!") return "the quoted string '" + echo_text(m_node.Scalar()) + "'";
+  return "'" + echo_text(m_node.Scalar()) + "'";
 }
 
 std::string Value::plain_scalar(const char* expected) const {
@@ -293,8 +306,8 @@ std::string Value::plain_scalar(const char* expected) const {
 uint64_t Value::as_uint(uint64_t min, uint64_t max) const {
   const std::string text = plain_scalar("an integer");
   if (!is_integer_text(text)) {
-    if (is_decimal_text(text)) fail("expected an integer, got " + text);
-    fail("expected an integer, got '" + text + "'");
+    if (is_decimal_text(text)) fail("expected an integer, got " + echo_text(text));
+    fail("expected an integer, got '" + echo_text(text) + "'");
   }
   const bool negative = text[0] == '-';
   const size_t start = (text[0] == '-' || text[0] == '+') ? 1 : 0;
@@ -307,17 +320,19 @@ uint64_t Value::as_uint(uint64_t min, uint64_t max) const {
     else
       v = v * 10 + d;
   }
-  if (negative && v != 0) fail("must be at least " + std::to_string(min) + ", got " + text);
-  if (too_large || v > max) fail("must be at most " + std::to_string(max) + ", got " + text);
-  if (v < min) fail("must be at least " + std::to_string(min) + ", got " + text);
+  if (negative && v != 0)
+    fail("must be at least " + std::to_string(min) + ", got " + echo_text(text));
+  if (too_large || v > max)
+    fail("must be at most " + std::to_string(max) + ", got " + echo_text(text));
+  if (v < min) fail("must be at least " + std::to_string(min) + ", got " + echo_text(text));
   return v;
 }
 
 double Value::as_number(double min, bool min_exclusive, double max) const {
   const std::string text = plain_scalar("a number");
-  if (!is_decimal_text(text)) fail("expected a number, got '" + text + "'");
+  if (!is_decimal_text(text)) fail("expected a number, got '" + echo_text(text) + "'");
   const double v = std::strtod(text.c_str(), nullptr);
-  if (!std::isfinite(v)) fail("is too large to be a number, got " + text);
+  if (!std::isfinite(v)) fail("is too large to be a number, got " + echo_text(text));
   const bool below = min_exclusive ? !(v > min) : !(v >= min);
   if (below || v > max) {
     std::string range;
@@ -326,7 +341,7 @@ double Value::as_number(double min, bool min_exclusive, double max) const {
     else
       range = "in " + std::string(min_exclusive ? "(" : "[") + number_text(min) + ", " +
               number_text(max) + "]";
-    fail("must be " + range + ", got " + text);
+    fail("must be " + range + ", got " + echo_text(text));
   }
   return v;
 }
@@ -335,7 +350,7 @@ bool Value::as_bool() const {
   const std::string text = plain_scalar("true or false");
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  fail("expected true or false, got '" + text + "'");
+  fail("expected true or false, got '" + echo_text(text) + "'");
 }
 
 std::string Value::as_string() const {
@@ -349,7 +364,7 @@ size_t Value::choose(const std::vector<std::string>& names) const {
   const std::string text = m_node.Scalar();
   const auto it = std::find(names.begin(), names.end(), text);
   if (it != names.end()) return static_cast<size_t>(it - names.begin());
-  std::string message = "unknown value '" + text + "'";
+  std::string message = "unknown value '" + echo_text(text) + "'";
   if (const auto guess = nearest(text, names)) message += "; did you mean '" + *guess + "'?";
   fail(message + " (accepted: " + join_names(names) + ")");
 }
@@ -389,7 +404,7 @@ MapReader::MapReader(const Value& map) : m_self(map) {
     const std::string path = join_path(map.m_path, name);
     key_value.m_path = path;
     if (const Entry* first = find(name))
-      key_value.fail("duplicate key '" + name + "' (first given at line " +
+      key_value.fail("duplicate key '" + echo_text(name) + "' (first given at line " +
                      std::to_string(first->key.line()) + ")");
     m_entries.push_back({name, key_value, Value(map.m_file, kv.second, path, key.Mark())});
   }
@@ -405,7 +420,7 @@ void MapReader::allow(std::vector<std::string> keys) {
   m_allowed = std::move(keys);
   for (const auto& e : m_entries) {
     if (std::find(m_allowed.begin(), m_allowed.end(), e.name) != m_allowed.end()) continue;
-    std::string message = "unknown key '" + e.name + "'";
+    std::string message = "unknown key '" + echo_text(e.name) + "'";
     if (const auto guess = nearest(e.name, m_allowed))
       message += "; did you mean '" + *guess + "'?";
     else
@@ -568,6 +583,13 @@ Value load_document(const std::string& path) {
           "the file holds " + std::to_string(starts.count()) + " YAML documents; expected one");
     }
     if (starts.count() == 1) doc = YAML::Load(content);
+  } catch (const YAML::DeepRecursion& e) {
+    if (nul_at) fail_nul();
+    const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);
+    const int col = e.mark.is_null() ? 0 : one_based(e.mark.column);
+    throw ConfigError(path, line, col, "",
+                      "YAML nesting too deep: more than " + std::to_string(kMaxYamlDepth) +
+                          " levels of lists and mappings inside one another");
   } catch (const YAML::Exception& e) {
     if (nul_at) fail_nul();
     const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);

@@ -165,9 +165,9 @@ void refuse_non_regular(const std::string& path);
 std::string not_regular_text(unsigned mode);
 
 /// Loads a file holding exactly one YAML document whose root is a mapping. Fails when the file
-/// cannot be read (line 0), on a syntax error (at its mark), a scalar that is not UTF-8 or holds a
-/// NUL byte (text_problem, at the scalar, with its key path), when it is empty, holds several
-/// documents, or its root is not a mapping.
+/// cannot be read (line 0), on a syntax error (at its mark), nesting deeper than yaml-cpp takes,
+/// a scalar that is not UTF-8 or holds a NUL byte (text_problem, at the scalar, with its key
+/// path), when it is empty, holds several documents, or its root is not a mapping.
 Value load_document(const std::string& path);
 
 /// What is wrong with a string read from input: "not valid UTF-8", "holds a NUL byte", or ""
@@ -184,6 +184,13 @@ void check_scalars(const std::string& text, const std::string& file);
 /// `s` as a message may show it: itself when text_problem finds nothing, else with every byte
 /// outside printable ASCII written \xNN.
 std::string shown_text(const std::string& s);
+
+/// How many bytes of a value an error message repeats (echo_text).
+inline constexpr size_t kMaxEcho = 60;
+/// `s` as an error message repeats it: up to its first line break and kMaxEcho bytes (whole UTF-8
+/// characters), "..." marking a cut. A message names where a value is; it need not repeat it
+/// whole (a 10 MB scalar, a whole file read as one scalar).
+std::string echo_text(const std::string& s);
 
 /// A number as messages show it: up to 10 significant digits (54.4, not 54.400000000000006).
 std::string number_text(double v);
