@@ -10,10 +10,13 @@
 # writes it) and OUT_DIR/merged/pareto.csv. Each task runs `sweep --resume`, so a requeued or
 # re-submitted task finishes its shard instead of starting over.
 # Environment: NPUSIM (the binary; default build/npusim of this checkout), CPUS (workers per
-# task, default 4), extra --set options in NPUSIM_SET (e.g. "--set arch=hexagon-v79").
+# task, default 1: a point runs in one process on one CPU), extra --set options in NPUSIM_SET
+# (e.g. "--set arch=hexagon-v79").
+# Before submitting, the CPUs asked per task are checked against the partition's nodes (sinfo):
+# a request no node can meet would pend forever (reason PartitionConfig), so it is refused.
 set -euo pipefail
 if [ $# -lt 2 ]; then
-  sed -n '2,14p' "$0" >&2
+  sed -n '2,17p' "$0" >&2
   exit 2
 fi
 exp=$(realpath "$1")
@@ -22,8 +25,48 @@ shards=${3:-8}
 shift $(($# >= 3 ? 3 : 2))
 [ "${1:-}" = "--" ] && shift
 npusim=${NPUSIM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/npusim}
-cpus=${CPUS:-4}
+cpus=${CPUS:-1}
 set_opts=${NPUSIM_SET:-}
+case $cpus in
+  '' | *[!0-9]* | 0)
+    echo "slurm_sweep: CPUS must be a whole number of CPUs per task (at least 1), got '$cpus'" >&2
+    exit 2
+    ;;
+esac
+
+# The partition the jobs go to: the last -p/--partition among the sbatch options, else the
+# cluster's default (sinfo marks it with '*').
+partition=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case ${args[i]} in
+    -p | --partition) partition=${args[i + 1]:-} ;;
+    -p?*) partition=${args[i]#-p} ;;
+    --partition=*) partition=${args[i]#--partition=} ;;
+  esac
+done
+if command -v sinfo >/dev/null 2>&1; then
+  if [ -n "$partition" ]; then
+    node_cpus=$(sinfo -h -p "$partition" -o '%c' 2>/dev/null | tr -d '+' | sort -n | tail -1)
+  else
+    partition=$(sinfo -h -o '%P' 2>/dev/null | grep -m1 '\*$' | tr -d '*' || true)
+    node_cpus=$(sinfo -h ${partition:+-p "$partition"} -o '%c' 2>/dev/null | tr -d '+' |
+      sort -n | tail -1)
+  fi
+  if [ -z "$node_cpus" ]; then
+    echo "slurm_sweep: sinfo lists no nodes for partition '${partition:-default}'; not submitting" >&2
+    exit 2
+  fi
+  if [ "$cpus" -gt "$node_cpus" ]; then
+    echo "slurm_sweep: each task asks $cpus CPUs (CPUS), but the largest node of partition" \
+      "'${partition:-default}' has $node_cpus: the jobs would pend forever (PartitionConfig)." \
+      "Set CPUS=$node_cpus or less, or choose another partition (-- -p NAME)" >&2
+    exit 2
+  fi
+else
+  echo "slurm_sweep: warning: sinfo not found; cannot check that a node of the partition has" \
+    "$cpus CPUs" >&2
+fi
 mkdir -p "$out/logs"
 
 # Fail now, not on the cluster, if the experiment is bad input.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <system_error>
 
@@ -28,10 +30,8 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(err));
 }
 
-/// Writes `content` to a new file `path` and syncs it to disk.
-void write_synced(const std::string& path, const std::string& content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) fail_io("cannot write", path, errno);
+/// Writes `content` to the open file `fd` (then closed), syncing it to disk when `sync`.
+void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
   size_t done = 0;
   while (done < content.size()) {
     const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
@@ -43,12 +43,30 @@ void write_synced(const std::string& path, const std::string& content) {
     }
     done += static_cast<size_t>(w);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
     fail_io("cannot sync", path, err);
   }
   if (::close(fd) != 0) fail_io("error writing", path, errno);
+}
+
+/// Writes `content` to `path`, a file that must not exist yet (O_EXCL: never an existing file,
+/// never through a symbolic link), and syncs it to disk.
+void write_synced(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) fail_io("cannot write", path, errno);
+  write_fd(fd, path, content, true);
+}
+
+/// 16 random hex digits: the part of a name npusim picks that nobody can predict.
+std::string random_suffix() {
+  static std::random_device device;
+  static std::mt19937_64 rng((uint64_t{device()} << 32) ^ device() ^
+                             static_cast<uint64_t>(::getpid()));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
 }
 
 /// Syncs a folder's entries (a rename into or out of it) to disk; best effort.
@@ -108,8 +126,8 @@ Inspection inspect(const fs::path& dir, const std::string& shown) {
     throw std::runtime_error("cannot write reports to " + shown + ": " + ec.message());
   if (!fs::exists(st)) return r;
   if (!fs::is_directory(st))
-    throw std::runtime_error("cannot write reports to " + shown +
-                             ": it exists and is not a folder");
+    throw ConfigError(shown, 0, 0, "",
+                      "cannot write the reports there: it exists and is not a folder");
   const auto listed = manifest_files(dir);
   std::vector<std::string> entries;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
@@ -130,7 +148,7 @@ Inspection inspect(const fs::path& dir, const std::string& shown) {
 /// The output folder as an absolute path without a trailing separator, through a symbolic link
 /// to the folder it names (the link stays; the folder is replaced).
 fs::path resolve(const std::string& dir) {
-  if (dir.empty()) throw std::runtime_error("the output folder is an empty path");
+  if (dir.empty()) throw ConfigError(dir, 0, 0, "", "the output folder is an empty path");
   fs::path p = fs::absolute(fs::path(dir)).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
   std::error_code ec;
@@ -139,7 +157,10 @@ fs::path resolve(const std::string& dir) {
     if (ec)
       throw std::runtime_error("cannot resolve the output folder " + dir + ": " + ec.message());
   }
-  if (p == p.root_path()) throw std::runtime_error("the output folder cannot be " + dir);
+  if (p == p.root_path())
+    throw ConfigError(dir, 0, 0, "",
+                      "the output folder cannot be the root folder (it would be replaced as a "
+                      "whole); give a folder inside it");
   return p;
 }
 
@@ -147,29 +168,52 @@ bool process_alive(long pid) {
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH);
 }
 
-/// Removes the regular files of a staging folder and the folder; best effort.
+/// The temporary name of a staging folder's manifest while it is rewritten (the folder is
+/// npusim's own: nobody else writes into it).
+const std::string kManifestTmp = std::string(kManifestName) + ".tmp";
+
+/// Removes what a staging folder's manifest lists, the manifest (and its temporary), then the
+/// folder if that empties it; anything else in it stays. Best effort.
 void remove_staging(const fs::path& dir) {
   std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file(ec)) files.push_back(it->path());
-  for (const fs::path& f : files) fs::remove(f, ec);
+  if (const auto files = manifest_files(dir))
+    for (const std::string& f : *files) fs::remove(dir / f, ec);
+  fs::remove(dir / kManifestTmp, ec);
+  fs::remove(dir / kManifestName, ec);
   fs::remove(dir, ec);  // only when empty
 }
 
-/// Staging folders of `out` left by runs that were stopped (their process is gone).
+/// The pid in `name` when it is a staging folder name npusim makes for the output folder
+/// `prefix` names: `<prefix><pid>-<hex>`, or `<prefix><pid>-<hex>-old`; else 0.
+long staging_pid(const std::string& name, const std::string& prefix) {
+  if (name.compare(0, prefix.size(), prefix) != 0) return 0;
+  size_t i = prefix.size();
+  const size_t digits = i;
+  while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+  if (i == digits || i - digits > 10 || i == name.size() || name[i] != '-') return 0;
+  const long pid = std::strtol(name.c_str() + digits, nullptr, 10);
+  const size_t hex = ++i;
+  while (i < name.size() && std::isxdigit(static_cast<unsigned char>(name[i]))) ++i;
+  if (i - hex != 16) return 0;
+  const std::string rest = name.substr(i);
+  return rest.empty() || rest == "-old" ? pid : 0;
+}
+
+/// Staging folders of `out` left by runs that were stopped (their process is gone): only folders
+/// named as npusim names them, owned by this user, holding a manifest (written first) or nothing;
+/// from each only what its manifest lists is deleted (remove_staging).
 void remove_stale_staging(const fs::path& out) {
   const std::string prefix = "." + out.filename().string() + ".npusim-";
   std::error_code ec;
   std::vector<fs::path> stale;
   for (fs::directory_iterator it(out.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) != 0 || !it->is_directory(ec)) continue;
-    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (process_alive(pid)) continue;
-    // Ours when it holds a manifest (written first) or nothing at all.
-    if (fs::exists(it->path() / kManifestName, ec) || fs::is_empty(it->path(), ec))
-      stale.push_back(it->path());
+    const long pid = staging_pid(name, prefix);
+    if (pid <= 0 || process_alive(pid)) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+      continue;
+    if (manifest_files(it->path()) || fs::is_empty(it->path(), ec)) stale.push_back(it->path());
   }
   for (const fs::path& d : stale) remove_staging(d);
 }
@@ -198,6 +242,33 @@ Inspection checked(const fs::path& dir, const std::string& shown, bool force) {
 
 }  // namespace
 
+std::string create_unique_file(const std::string& dir, const std::string& prefix, int& fd) {
+  for (int attempt = 0;; ++attempt) {
+    const std::string path = (fs::path(dir) / (prefix + random_suffix())).string();
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) return path;
+    if (errno != EEXIST || attempt > 100) fail_io("cannot write", path, errno);
+  }
+}
+
+void write_replacing(const std::string& dir, const std::string& name, const std::string& content,
+                     bool sync) {
+  int fd = -1;
+  const std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
+  try {
+    write_fd(fd, tmp, content, sync);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  const std::string path = (fs::path(dir) / name).string();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail_io("cannot write", path, err);
+  }
+}
+
 void check_output_folder(const std::string& dir, bool force) {
   checked(resolve(dir), dir, force);
 }
@@ -212,11 +283,13 @@ OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string())
                              ec.message());
   if (m_force) return;  // written in place
   remove_stale_staging(out);
-  static int counter = 0;
   for (int attempt = 0;; ++attempt) {
+    // mkdtemp-style: a name nobody can predict, created only if nothing has it (mkdir fails on
+    // an existing entry, a symbolic link included); mkdir rather than mkdtemp keeps the usual
+    // permissions (0777 less the umask), which the output folder takes when it is new.
     const fs::path staging =
         out.parent_path() / ("." + out.filename().string() + ".npusim-" +
-                             std::to_string(::getpid()) + "-" + std::to_string(counter++));
+                             std::to_string(::getpid()) + "-" + random_suffix());
     if (::mkdir(staging.c_str(), 0777) == 0) {
       m_staging = staging.string();
       break;
@@ -224,7 +297,8 @@ OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string())
     if (errno != EEXIST || attempt > 100)
       fail_io("cannot create the folder", staging.string(), errno);
   }
-  // The manifest comes first: it marks the folder as npusim's should the run be stopped.
+  // The manifest comes first: it marks the folder as npusim's should the run be stopped, and
+  // names each file before it is written, so a clean-up deletes what the run wrote and no more.
   write_synced((fs::path(m_staging) / kManifestName).string(), manifest_text({}));
 }
 
@@ -236,19 +310,33 @@ void OutputSet::write(const std::string& name, const std::string& content) {
   if (!plain_name(name) || name == kManifestName)
     throw std::invalid_argument("OutputSet::write: not a plain file name: " + name);
   if (m_committed) throw std::logic_error("OutputSet::write after commit()");
-  const fs::path dir = m_force ? fs::path(m_dir) : fs::path(m_staging);
+  const bool fresh = std::find(m_files.begin(), m_files.end(), name) == m_files.end();
   if (m_force) {
-    const fs::path tmp = dir / ("." + name + ".npusim-" + std::to_string(::getpid()));
-    write_synced(tmp.string(), content);
-    if (::rename(tmp.c_str(), (dir / name).c_str()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      fail_io("cannot write", (dir / name).string(), err);
-    }
+    write_replacing(m_dir, name, content);
   } else {
-    write_synced((dir / name).string(), content);
+    const fs::path staging(m_staging);
+    if (fresh) {
+      // Named in the manifest before it exists (not synced: it only guides a clean-up).
+      std::vector<std::string> listed = m_files;
+      listed.push_back(name);
+      write_manifest_in_staging(listed, false);
+    } else {
+      ::unlink((staging / name).c_str());  // written again: replaced
+    }
+    write_synced((staging / name).string(), content);
   }
-  if (std::find(m_files.begin(), m_files.end(), name) == m_files.end()) m_files.push_back(name);
+  if (fresh) m_files.push_back(name);
+}
+
+void OutputSet::write_manifest_in_staging(const std::vector<std::string>& files, bool sync) {
+  const fs::path staging(m_staging);
+  const fs::path tmp = staging / kManifestTmp;
+  ::unlink(tmp.c_str());  // a previous attempt's, in npusim's own folder
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) fail_io("cannot write", tmp.string(), errno);
+  write_fd(fd, tmp.string(), manifest_text(files), sync);
+  if (::rename(tmp.c_str(), (staging / kManifestName).c_str()) != 0)
+    fail_io("cannot write", (staging / kManifestName).string(), errno);
 }
 
 void OutputSet::commit() {
@@ -260,21 +348,13 @@ void OutputSet::commit() {
     if (const auto previous = manifest_files(out))
       for (const std::string& f : *previous)
         if (std::find(m_files.begin(), m_files.end(), f) == m_files.end()) fs::remove(out / f, ec);
-    const fs::path tmp = out / ("." + std::string(kManifestName) + ".npusim-tmp");
-    write_synced(tmp.string(), manifest_text(m_files));
-    if (::rename(tmp.c_str(), (out / kManifestName).c_str()) != 0)
-      fail_io("cannot write", (out / kManifestName).string(), errno);
+    write_replacing(m_dir, kManifestName, manifest_text(m_files));
     sync_folder(m_dir);
     m_committed = true;
     return;
   }
 
-  const fs::path staging(m_staging);
-  const fs::path manifest = staging / kManifestName;
-  const fs::path tmp = staging / (std::string(kManifestName) + ".tmp");
-  write_synced(tmp.string(), manifest_text(m_files));
-  if (::rename(tmp.c_str(), manifest.c_str()) != 0)
-    fail_io("cannot write", manifest.string(), errno);
+  write_manifest_in_staging(m_files, true);
   sync_folder(m_staging);
 
   // The folder may have changed while the run simulated: check it again.
@@ -321,23 +401,9 @@ void OutputSet::commit() {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write " + tmp);
-    f << content;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("error writing " + tmp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  }
+  const std::filesystem::path p(path);
+  const std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
+  write_replacing(dir, p.filename().string(), content, false);
 }
 
 }  // namespace npu

@@ -3,14 +3,16 @@
 // a trace.json left over from an earlier run that recorded a timeline.
 //
 // So a run writes its files, and a manifest naming them (kManifestName), into a fresh staging
-// folder beside the output folder (`.<name>.npusim-<pid>-<n>`, on the same file system), syncs
-// them, and swaps the staging folder in for the output folder with one rename: renameat2's
+// folder beside the output folder (`.<name>.npusim-<pid>-<16 random hex digits>`, made with an
+// exclusive mkdir, on the same file system; the manifest names each file before it is written),
+// syncs them, and swaps the staging folder in for the output folder with one rename: renameat2's
 // RENAME_EXCHANGE when the output folder exists, a plain rename when it does not. At every
 // instant the output folder's path names a complete set, the previous one or the new one, so a
 // run stopped at any point (SIGINT, SIGTERM, SIGKILL, a power cut after the sync) leaves the
 // previous set in place and at worst a hidden staging folder beside it, which the next run into
-// the same folder removes. After the swap the previous set, now at the staging name, is deleted
-// (only the files its manifest lists, then the folder). On a file system without
+// the same folder removes (only folders named as npusim names them, owned by the user, and in
+// them only the files their manifest lists). After the swap the previous set, now at the staging
+// name, is deleted (only the files its manifest lists, then the folder). On a file system without
 // RENAME_EXCHANGE the swap is two renames, and a stop between them leaves the previous set at
 // the staging name instead of the output path.
 //
@@ -18,9 +20,10 @@
 // a previous set (its manifest and files the manifest lists). A folder holding anything else is
 // refused before anything is simulated (check_output_folder: ConfigError, exit status 2) unless
 // forced. Forced, the set is written into the folder in place, file by file, each file atomically
-// (a temporary name, then a rename) and the manifest last; the folder's other entries stay, the
-// files of a previous set that the new one lacks are removed (they are listed in its manifest);
-// until the manifest is written the folder mixes the two runs' files.
+// (a new file of an unpredictable name, O_EXCL | O_NOFOLLOW, then a rename: a symbolic link
+// planted in the folder is never written through) and the manifest last; the folder's other
+// entries stay, the files of a previous set that the new one lacks are removed (they are listed
+// in its manifest); until the manifest is written the folder mixes the two runs' files.
 #pragma once
 
 #include <string>
@@ -35,6 +38,16 @@ inline constexpr const char* kManifestName = ".npusim-manifest.json";
 /// set, or `force` is given and it is a folder. Throws ConfigError (bad input: exit status 2)
 /// naming the entries npusim did not write; std::runtime_error when `dir` is not a folder.
 void check_output_folder(const std::string& dir, bool force);
+
+/// Creates a new file in `dir` named `prefix` and 16 random hex digits, with O_CREAT | O_EXCL |
+/// O_NOFOLLOW (never an existing file, never through a symbolic link: a name someone planted is
+/// skipped); returns its path, `fd` open for writing. Throws std::runtime_error on failure.
+std::string create_unique_file(const std::string& dir, const std::string& prefix, int& fd);
+
+/// Writes `content` to `dir`/`name` atomically: into a new file of create_unique_file(), synced
+/// when `sync`, then renamed over `name` (a link at `name` is replaced, never written through).
+void write_replacing(const std::string& dir, const std::string& name, const std::string& content,
+                     bool sync = true);
 
 /// The files of one run, written into a staging folder as they come and swapped in for the
 /// output folder by commit(). Destroyed without commit(), it removes the staging folder and
@@ -55,6 +68,9 @@ class OutputSet {
   const std::string& dir() const { return m_dir; }
 
  private:
+  /// Rewrites the staging folder's manifest (a temporary in that folder, then a rename).
+  void write_manifest_in_staging(const std::vector<std::string>& files, bool sync);
+
   std::string m_dir;      ///< the output folder (symbolic links resolved)
   std::string m_staging;  ///< where the set is written; empty when forced (written in place)
   bool m_force = false;
@@ -62,8 +78,9 @@ class OutputSet {
   std::vector<std::string> m_files;
 };
 
-/// Writes `content` to `path` atomically (temporary file in the same folder, then rename).
-/// Throws std::runtime_error naming the path on failure.
+/// Writes `content` to `path` atomically (a new file of an unpredictable name in the same folder,
+/// created O_EXCL | O_NOFOLLOW, then a rename; a link at `path` is replaced, not written
+/// through). Throws std::runtime_error naming the path on failure.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace npu

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "config/yaml_reader.h"
+
 namespace npu {
 
 namespace {
@@ -130,6 +132,7 @@ std::string csv_line(const std::vector<std::string>& fields) {
 }
 
 ResultTable read_results(const std::string& path, size_t* partial_bytes) {
+  config::refuse_non_regular(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("cannot read " + path);
   std::stringstream ss;

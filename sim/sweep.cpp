@@ -68,6 +68,7 @@ class StopSignals {
 };
 
 std::string read_file(const std::string& path) {
+  config::refuse_non_regular(path);
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
@@ -135,7 +136,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& err_path) {
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -265,6 +266,8 @@ class SweepRun {
   /// Creates and locks the folder; refuses one holding another sweep or another shard.
   void open_folder(const std::string& fingerprint) {
     std::error_code ec;
+    if (fs::exists(m_dir, ec) && !fs::is_directory(m_dir, ec))
+      throw ConfigError(m_o.out, 0, 0, "", "exists and is not a folder; give a results folder");
     fs::create_directories(m_dir, ec);
     if (ec) throw std::runtime_error("cannot create " + m_o.out + ": " + ec.message());
     m_lock.emplace(m_o.out);
@@ -338,7 +341,7 @@ class SweepRun {
     fs::create_directories(m_work, ec);
     if (ec) throw std::runtime_error("cannot create " + m_work.string() + ": " + ec.message());
     if (m_o.keep_reports) fs::create_directories(m_dir / "points", ec);
-    m_fd = ::open(m_results_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    m_fd = ::open(m_results_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
     if (m_fd < 0)
       throw std::runtime_error("cannot open " + m_results_path + ": " + std::strerror(errno));
   }
@@ -538,8 +541,38 @@ SweepResult run_sweep(const Experiment& e, const std::vector<std::string>& metri
   return SweepRun(e, metrics, o).run();
 }
 
+namespace {
+
+/// Refuses (ConfigError: bad input, exit status 2) an OUT holding files merge would replace
+/// (results.csv, pareto.csv, sweep.json) that are not a sweep of `fingerprint`'s, unless `force`.
+void check_merge_folder(const std::string& out, const std::string& fingerprint, bool force) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(out, ec);
+  if (!fs::exists(st)) return;
+  if (!fs::is_directory(st)) throw ConfigError(out, 0, 0, "", "exists and is not a folder");
+  if (force) return;
+  std::vector<std::string> present;
+  for (const char* name : {"results.csv", "pareto.csv", "sweep.json"})
+    if (fs::exists(fs::symlink_status(fs::path(out) / name, ec))) present.emplace_back(name);
+  if (present.empty()) return;
+  std::optional<SweepManifest> m;
+  try {
+    m = read_manifest(out);
+  } catch (const std::exception&) {
+  }
+  if (m && m->fingerprint == fingerprint) return;  // a merge (or a shard) of this sweep
+  std::string names;
+  for (const auto& n : present) names += (names.empty() ? "" : ", ") + n;
+  throw ConfigError(out, 0, 0, "",
+                    "the folder holds " + names +
+                        " that npusim did not write for this sweep; merge into a new or empty "
+                        "folder, or give --force to replace them");
+}
+
+}  // namespace
+
 MergeResult merge_results(const std::string& out, const std::vector<std::string>& dirs,
-                          bool partial) {
+                          bool partial, bool force) {
   if (dirs.empty()) throw std::runtime_error("merge: name the folders to join");
   MergeResult res;
   std::optional<SweepManifest> first;
@@ -580,6 +613,7 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
                     "finish the shards, or --partial",
                     res.missing, res.points, some));
   }
+  check_merge_folder(out, first->fingerprint, force);
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw std::runtime_error("cannot create " + out + ": " + ec.message());

@@ -80,9 +80,11 @@ struct MergeResult {
 /// Joins the results of shard folders (or any folders of the same sweep) into `out`: the rows
 /// of every point once, in point order, as an unsharded run writes them, and the Pareto front.
 /// Throws std::runtime_error when the folders hold different sweeps, disagree on a point, or
-/// (unless `partial`) some point is in none of them.
+/// (unless `partial`) some point is in none of them; ConfigError (bad input) when `out` holds a
+/// results.csv, pareto.csv or sweep.json that is not of this sweep (the user's own), unless
+/// `force`.
 MergeResult merge_results(const std::string& out, const std::vector<std::string>& dirs,
-                          bool partial);
+                          bool partial, bool force = false);
 
 /// Writes DIR/pareto.csv from a complete table.
 size_t write_pareto(const std::string& dir, const ResultTable& t,

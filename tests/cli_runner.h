@@ -122,11 +122,18 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   return r;
 }
 
-/// Runs the npusim binary under test (NPUSIM_BINARY); a test failure if it timed out or was
+/// The npusim binary under test: NPUSIM_BINARY, or $NPUSIM_TEST_BINARY when set (to run the
+/// CLI tests against another build, e.g. to see a new test fail on the commit before a fix).
+inline std::string npusim_binary() {
+  const char* other = std::getenv("NPUSIM_TEST_BINARY");
+  return other && *other ? other : NPUSIM_BINARY;
+}
+
+/// Runs the npusim binary under test (npusim_binary()); a test failure if it timed out or was
 /// killed by a signal.
 inline ProcessResult npusim(const std::vector<std::string>& args,
                             std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  ProcessResult r = run_process(NPUSIM_BINARY, args, timeout);
+  ProcessResult r = run_process(npusim_binary(), args, timeout);
   EXPECT_FALSE(r.timed_out) << "npusim did not finish within the timeout";
   EXPECT_EQ(r.signal, 0) << "npusim was killed by signal " << r.signal << "\nstderr: " << r.err;
   return r;

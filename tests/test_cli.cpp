@@ -376,7 +376,7 @@ TEST_F(CliOutput, OutputUnderARegularFile) {
 TEST_F(CliOutput, OutputIsARegularFile) {
   const std::string file = write_file("file.txt", "a file, not a folder\n");
   const ProcessResult r = npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", file, "-q"});
-  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.status, 2) << r.err;  // bad input (issue 11, D8)
   EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
   EXPECT_EQ(read_text(file), "a file, not a folder\n");
   EXPECT_EQ(listing(dir()), (std::set<std::string>{"file.txt"}));

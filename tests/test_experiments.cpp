@@ -299,6 +299,30 @@ TEST_F(Experiments, ShardsMergedEqualTheUnshardedRun) {
   EXPECT_NE(r.err.find("another sweep"), std::string::npos) << r.err;
 }
 
+TEST_F(Experiments, MergeRefusesToReplaceAUsersOwnResults) {
+  const std::string exp = trace_experiment("m.yaml", "sweep:\n  keys:\n    cores: [1, 2]\n");
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(npusim({"sweep", exp, "--out", path("s" + std::to_string(i)), "--shard",
+                      std::to_string(i) + "/2", "-q"})
+                  .status,
+              0);
+  fs::create_directories(path("mine"));
+  const std::string mine = write_file("mine/results.csv", "mine\n");
+  ProcessResult r = npusim({"merge", path("mine"), path("s0"), path("s1")});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find(path("mine") + ": the folder holds results.csv that npusim did not write"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_text(mine), "mine\n");
+  EXPECT_FALSE(fs::exists(path("mine/sweep.json")));
+  // A previous merge of the same sweep is replaced; --force replaces the user's file.
+  ASSERT_EQ(npusim({"merge", path("merged"), path("s0"), path("s1")}).status, 0);
+  EXPECT_EQ(npusim({"merge", path("merged"), path("s0"), path("s1")}).status, 0);
+  r = npusim({"merge", path("mine"), path("s0"), path("s1"), "--force"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(mine), read_text(path("merged/results.csv")));
+}
+
 TEST_F(Experiments, FailingAssertionsFailCheckWithTheirValues) {
   const std::string exp =
       write_file("check.yaml",

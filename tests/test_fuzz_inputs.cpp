@@ -34,8 +34,10 @@ using fuzz::Outcome;
 const fs::path kSource = NPUSIM_SOURCE_DIR;
 /// An input that takes longer than this is as good as a hang.
 constexpr double kMaxSecondsPerInput = 10;
+#ifndef NPUSIM_ASAN
 /// Address space for the test process (not under ASan, whose shadow memory needs terabytes).
 constexpr rlim_t kMaxAddressSpace = rlim_t{4} << 30;
+#endif
 
 /// The regular files of `dir` (none if it does not exist), sorted, those ending in `ext` only
 /// when `ext` is given.

@@ -29,10 +29,10 @@ const std::string kTrace = kSource + "/configs/traces/example.yaml";
 
 /// Address space the child may use (not under ASan, whose shadow memory needs terabytes), and the
 /// resident memory a refusal may take.
-constexpr uint64_t kAddressSpace = uint64_t{4} << 30;
 #ifdef NPUSIM_ASAN
 constexpr long kRefusalRssKib = 1 << 20;
 #else
+constexpr uint64_t kAddressSpace = uint64_t{4} << 30;
 constexpr long kRefusalRssKib = 256 << 10;
 #endif
 

@@ -572,6 +572,36 @@ TEST_F(ModelJsonLoad, DuplicateAndDisagreeingKeys) {
              "n_embd", "'n_embd' (1024) and 'hidden_size' (768) are spellings of the same field");
 }
 
+TEST_F(ModelJsonLoad, FieldsThatChangeTheWorkAreModelledOrRefusedByName) {
+  auto with = [](const std::string& field) {
+    return edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": 1e-05,\n  " + field);
+  };
+  // A sliding window shorter than the model's positions (Mistral v0.1: 4096 of 32768).
+  json_error(with("\"sliding_window\": 1024"), "11:21: sliding_window", "sliding_window",
+             "sliding-window attention (a window of 1024 of the 2048 positions) is not modelled");
+  json_error(with("\"sliding_window\": 1024, \"use_sliding_window\": true"),
+             "11:21: sliding_window", "sliding_window", "is not modelled");
+  // Switched off (Qwen2), as long as every position, or null: full attention.
+  for (const char* off : {"\"sliding_window\": 1024, \"use_sliding_window\": false",
+                          "\"sliding_window\": 2048", "\"sliding_window\": null"})
+    EXPECT_EQ(load_model(write(with(off), ".json")).max_context, 2048u) << off;
+  json_error(with("\"layer_types\": [\"full_attention\", \"sliding_attention\"]"),
+             "11:18: layer_types", "layer_types", "\"sliding_attention\" are not modelled");
+  json_error(with("\"quantization_config\": {\"bits\": 4, \"quant_method\": \"gptq\"}"),
+             "11:26: quantization_config", "quantization_config",
+             "is not read: npusim takes the weight format from the workload (--weights");
+  json_error(with("\"num_local_experts\": 8"), "11:24: num_local_experts", "num_local_experts",
+             "mixture-of-experts layers are not modelled");
+  json_error(with("\"add_cross_attention\": true"), "11:26: add_cross_attention",
+             "add_cross_attention", "encoder-decoder attention is not modelled");
+  // rope_scaling rescales rotary frequencies: the same ops on the same shapes.
+  const ModelConfig plain = load_model(write(kJson, ".json"));
+  const ModelConfig scaled = load_model(
+      write(with("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}"), ".json"));
+  EXPECT_EQ(scaled.parameters(), plain.parameters());
+  EXPECT_EQ(scaled.max_context, plain.max_context);
+}
+
 TEST_F(ModelJsonLoad, TopLevelMustBeAnObject) {
   json_error("[1, 2]\n", "1:1", "", "the top level must be a JSON object");
 }

@@ -146,12 +146,12 @@ TEST_F(CliOutputSet, ASymbolicLinkKeepsPointingAtTheNewSet) {
 TEST_F(CliOutputSet, AStoppedRunsStagingFolderIsRemovedByTheNextRun) {
   const std::string out = path("out");
   // What a run killed while writing leaves: its process is gone (no pid is this large).
-  const fs::path stale = dir() / ".out.npusim-1073741824-0";
+  const fs::path stale = dir() / ".out.npusim-1073741824-0123456789abcdef";
   fs::create_directory(stale);
-  std::ofstream(stale / kManifest) << "{\"npusim\": \"0.1.0\", \"files\": []}\n";
+  std::ofstream(stale / kManifest) << "{\"npusim\": \"0.1.0\", \"files\": [\"ops.csv\"]}\n";
   std::ofstream(stale / "ops.csv") << "half an ops.csv";
   // A folder of the same shape that is not npusim's (no manifest) is left alone.
-  const fs::path other = dir() / ".out.npusim-1073741825-0";
+  const fs::path other = dir() / ".out.npusim-1073741825-0123456789abcdef";
   fs::create_directory(other);
   std::ofstream(other / "keep.txt") << "keep";
   ASSERT_EQ(example(out).status, 0);

@@ -71,12 +71,39 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip) {
   return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0);
 }
 
+namespace {
+
+/// Whether the option takes an unsigned integer.
+bool unsigned_option(const po::option_description& o) {
+  const po::value_semantic* v = o.semantic().get();
+  return dynamic_cast<const po::typed_value<unsigned long>*>(v) ||
+         dynamic_cast<const po::typed_value<unsigned long long>*>(v) ||
+         dynamic_cast<const po::typed_value<unsigned int>*>(v);
+}
+
+}  // namespace
+
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
-                        const char* positional, int max_count) {
+                        const char* positional, int max_count,
+                        const po::options_description* hidden) {
+  po::options_description all;
+  all.add(d);
+  if (hidden) all.add(*hidden);
   po::positional_options_description pos;
   if (positional) pos.add(positional, max_count);
+  const po::parsed_options parsed =
+      po::command_line_parser(args).options(all).positional(pos).run();
+  for (const po::option& o : parsed.options) {
+    const po::option_description* od = all.find_nothrow(o.string_key, false);
+    if (!od || !unsigned_option(*od)) continue;
+    for (const std::string& v : o.value) {
+      const size_t at = v.find_first_not_of(" \t");
+      if (at != std::string::npos && v[at] == '-')
+        throw UsageError("--" + o.string_key + ": must not be negative, got " + v);
+    }
+  }
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+  po::store(parsed, vm);
   po::notify(vm);
   return vm;
 }

@@ -39,9 +39,13 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip);
 /// Loads the chip named by an --arch value: a path, or a shipped preset name.
 ChipConfig load_chip_arg(const std::string& arg);
 
-/// Parses `args`; bare arguments go to the option `positional` (at most `max_count`, -1: any).
+/// Parses `args` against the options of `d` and of `hidden` (options that --help does not list,
+/// such as the one taking bare arguments); bare arguments go to the option `positional` (at most
+/// `max_count`, -1: any). A negative number given to an unsigned option is a UsageError naming
+/// it (Boost would wrap -1 to 18446744073709551615).
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
-                        const char* positional = nullptr, int max_count = 1);
+                        const char* positional = nullptr, int max_count = 1,
+                        const po::options_description* hidden = nullptr);
 
 struct Command {
   std::string name;

@@ -111,7 +111,6 @@ int cmd_check(const std::vector<std::string>& args) {
       "\n"
       "Options");
   desc.add_options()("help,h", "show this help")(
-      "experiment", po::value<std::string>()->value_name("EXP.yaml"), "the experiment")(
       "out,o", po::value<std::string>()->value_name("DIR"),
       "keep the sweep's results in DIR (default: a temporary folder)")(
       "resume", "finish the sweep already in DIR")(
@@ -119,7 +118,9 @@ int cmd_check(const std::vector<std::string>& args) {
       "jobs,j", po::value<size_t>()->value_name("N"), "workers at once (default: processors)")(
       "quiet,q", "print only failures");
   add_set_option(desc);
-  const po::variables_map vm = parse(args, desc, "experiment", 1);
+  po::options_description hidden;  // the bare argument, not listed by --help
+  hidden.add_options()("experiment", po::value<std::string>(), "the experiment");
+  const po::variables_map vm = parse(args, desc, "experiment", 1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

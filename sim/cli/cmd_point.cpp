@@ -20,13 +20,14 @@ int cmd_point(const std::vector<std::string>& args) {
       "with --reports also DIR/ops.csv. This is what each sweep worker runs.\n"
       "\n"
       "Options");
-  desc.add_options()("help,h", "show this help")(
-      "experiment", po::value<std::string>()->value_name("EXP.yaml"), "the experiment")(
-      "id", po::value<size_t>()->value_name("N"), "the point")(
+  desc.add_options()("help,h", "show this help")("id", po::value<size_t>()->value_name("N"),
+                                                 "the point")(
       "out,o", po::value<std::string>()->value_name("DIR"), "folder for the reports")(
       "reports", "write ops.csv too");
   add_set_option(desc);
-  const po::variables_map vm = parse(args, desc, "experiment", 1);
+  po::options_description hidden;  // the bare argument, not listed by --help
+  hidden.add_options()("experiment", po::value<std::string>(), "the experiment");
+  const po::variables_map vm = parse(args, desc, "experiment", 1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

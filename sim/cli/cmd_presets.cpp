@@ -4,6 +4,7 @@
 // preset (or the files given).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli.h"
@@ -69,9 +70,11 @@ int cmd_presets(const std::vector<std::string>& args) {
       "are printed as file:line:col: key: message and the exit status is 2.\n"
       "\n"
       "Options");
-  desc.add_options()("help,h", "show this help")("check", "check the presets instead of listing")(
-      "files", po::value<std::vector<std::string>>()->multitoken(), "files to check");
-  const po::variables_map vm = parse(args, desc, "files", -1);
+  desc.add_options()("help,h", "show this help")("check", "check the presets instead of listing");
+  po::options_description hidden;  // the bare arguments, not listed by --help
+  hidden.add_options()("files", po::value<std::vector<std::string>>()->multitoken(),
+                       "files to check");
+  const po::variables_map vm = parse(args, desc, "files", -1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;
@@ -96,7 +99,9 @@ int cmd_presets(const std::vector<std::string>& args) {
       } catch (const ConfigError& e) {
         problems.push_back(e.what());
       }
-      for (const std::string& p : unsourced_numbers_in_file(f)) problems.push_back(p);
+      for (const std::string& p : unsourced_numbers_in_file(f))
+        if (std::find(problems.begin(), problems.end(), p) == problems.end())  // unreadable: once
+          problems.push_back(p);
       for (const std::string& p : problems) std::cerr << p << "\n";
       if (!problems.empty()) ++bad;
     }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "sim/config/yaml_reader.h"
 #include "sim/results.h"
 
 namespace npu::cli {
@@ -30,6 +31,7 @@ bool is_summary(const std::string& path) {
 }
 
 std::string read_all(const std::string& path) {
+  config::refuse_non_regular(path);
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
@@ -48,10 +50,11 @@ int cmd_regress(const std::vector<std::string>& args) {
       "Options");
   desc.add_options()("help,h", "show this help")(
       "baseline,b", po::value<std::string>()->value_name("FILE"), "the stored results")(
-      "rtol", po::value<double>()->default_value(1e-6), "relative tolerance")(
-      "atol", po::value<double>()->default_value(0.0), "absolute tolerance")(
-      "results", po::value<std::string>()->value_name("RESULTS"), "the results to check");
-  const po::variables_map vm = parse(args, desc, "results", 1);
+      "rtol", po::value<double>()->default_value(1e-6, "1e-06"), "relative tolerance")(
+      "atol", po::value<double>()->default_value(0.0, "0"), "absolute tolerance");
+  po::options_description hidden;  // the bare argument, not listed by --help
+  hidden.add_options()("results", po::value<std::string>(), "the results to check");
+  const po::variables_map vm = parse(args, desc, "results", 1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;

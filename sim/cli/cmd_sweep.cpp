@@ -26,7 +26,6 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "\n"
       "Options");
   desc.add_options()("help,h", "show this help")(
-      "experiment", po::value<std::string>()->value_name("EXP.yaml"), "the experiment")(
       "out,o", po::value<std::string>()->value_name("DIR"), "the results folder")(
       "jobs,j", po::value<size_t>()->value_name("N"), "workers at once (default: processors)")(
       "resume", "finish the sweep already in DIR: skip the points it recorded")(
@@ -38,7 +37,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "dry-run", "list the points (id and swept values) and run nothing")(
       "quiet,q", "no progress line or summary");
   add_set_option(desc);
-  const po::variables_map vm = parse(args, desc, "experiment", 1);
+  po::options_description hidden;  // the bare argument, not listed by --help
+  hidden.add_options()("experiment", po::value<std::string>(), "the experiment");
+  const po::variables_map vm = parse(args, desc, "experiment", 1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;
@@ -98,17 +99,21 @@ int cmd_sweep(const std::vector<std::string>& args) {
 
 int cmd_merge(const std::vector<std::string>& args) {
   po::options_description desc(
-      "Usage: npusim merge OUT DIR... [--partial]\n"
+      "Usage: npusim merge OUT DIR... [--partial] [--force]\n"
       "\n"
       "Joins the results folders of a sweep's shards (npusim sweep --shard i/N) into OUT:\n"
       "OUT/results.csv with every point once, in point order (what one unsharded run writes),\n"
-      "and OUT/pareto.csv.\n"
+      "and OUT/pareto.csv. An OUT holding a results.csv, pareto.csv or sweep.json that is not\n"
+      "of this sweep is refused unless --force.\n"
       "\n"
       "Options");
   desc.add_options()("help,h", "show this help")(
       "partial", "write what the folders hold even if some points are in none")(
-      "dirs", po::value<std::vector<std::string>>()->composing(), "OUT, then the folders");
-  const po::variables_map vm = parse(args, desc, "dirs", -1);
+      "force", "replace OUT's results.csv, pareto.csv and sweep.json even if not this sweep's");
+  po::options_description hidden;  // the bare arguments, not listed by --help
+  hidden.add_options()("dirs", po::value<std::vector<std::string>>()->composing(),
+                       "OUT, then the folders");
+  const po::variables_map vm = parse(args, desc, "dirs", -1, &hidden);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return kExitOk;
@@ -118,7 +123,7 @@ int cmd_merge(const std::vector<std::string>& args) {
   if (dirs.size() < 2) throw UsageError("merge: give OUT and at least one results folder");
   const std::string out = dirs[0];
   dirs.erase(dirs.begin());
-  const MergeResult r = merge_results(out, dirs, vm.count("partial") > 0);
+  const MergeResult r = merge_results(out, dirs, vm.count("partial") > 0, vm.count("force") > 0);
   std::cout << fmt::format(
       "merged {} folders: {} of {} points{}\n  results  {}/results.csv\n"
       "  pareto   {}/pareto.csv ({} points)\n",
@@ -134,7 +139,8 @@ const bool kSweep = register_command(
      "               [--set KEY=VALUE]... [--keep-reports] [--timeout S] [--dry-run]",
      30, cmd_sweep});
 const bool kMerge = register_command(
-    {"merge", "join the results of a sweep's shards:\n  npusim merge OUT DIR... [--partial]", 31,
+    {"merge",
+     "join the results of a sweep's shards:\n  npusim merge OUT DIR... [--partial] [--force]", 31,
      cmd_merge});
 
 }  // namespace

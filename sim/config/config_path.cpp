@@ -1,5 +1,7 @@
 #include "config_path.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -22,6 +24,14 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
+/// Fails when `p` exists but is neither a regular file nor a folder (a device, a FIFO, a socket):
+/// such a file is never read (/dev/zero never ends, a FIFO blocks).
+void refuse_special(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    throw ConfigError(p.string(), 0, 0, "", config::not_regular_text(st.st_mode));
+}
+
 }  // namespace
 
 std::vector<std::string> shipped_config_names(const std::string& kind_folder,
@@ -42,9 +52,11 @@ std::string resolve_config_path(const std::string& arg, const std::string& kind_
                                 const std::string& configs_root) {
   std::error_code ec;
   if (is_file(arg)) return arg;
+  refuse_special(arg);
   if (fs::is_directory(arg, ec)) {
     const fs::path hf = fs::path(arg) / "config.json";
     if (is_file(hf)) return hf.string();
+    refuse_special(hf);
     throw ConfigError(arg, 0, 0, "", "is a folder without a config.json");
   }
 

@@ -202,6 +202,9 @@ Experiment load_experiment(const std::string& path, const std::vector<Override>&
   Experiment e;
   e.path = path;
   e.configs_root = configs_root;
+  // The path and the name taken from it go into sweep.json: they must be text.
+  if (const std::string problem = config::text_problem(path); !problem.empty())
+    throw ConfigError(config::shown_text(path), 0, 0, "", "the file's path is " + problem);
   const Value root = config::load_document(path);
   MapReader top = root.as_map(
       {"name", "description", "arch", "set", "workload", "metrics", "sweep", "pareto", "assert"});

@@ -212,9 +212,9 @@ std::string describe(const json& v) {
     case json::value_t::array:
       return "a list";
     case json::value_t::string:
-      return "the string " + v.dump();
+      return "the string " + config::echo_text(v.dump());
     default:
-      return v.dump();  // numbers, true, false
+      return config::echo_text(v.dump());  // numbers, true, false
   }
 }
 
@@ -279,6 +279,9 @@ class JsonFields {
   std::string as_string(const std::string& key) const {
     const json& v = *find(key);
     if (!v.is_string()) fail(key, "expected a string, got " + describe(v));
+    // nlohmann refuses bytes that are not UTF-8, but not an escaped NUL ("\u0000").
+    if (const std::string problem = config::text_problem(v.get<std::string>()); !problem.empty())
+      fail(key, problem);
     return v.get<std::string>();
   }
   bool as_bool(const std::string& key) const {
@@ -360,7 +363,7 @@ const HfFamily& read_family(const JsonFields& f) {
     if (type == fam.model_type) return fam;
     known.emplace_back(fam.model_type);
   }
-  std::string message = "unknown model_type '" + type + "'";
+  std::string message = "unknown model_type '" + config::echo_text(type) + "'";
   if (const auto guess = config::nearest(type, known))
     message += "; did you mean '" + *guess + "'?";
   message += " (known:";
@@ -384,6 +387,45 @@ void check_activation(const JsonFields& f, const HfFamily& fam,
     f.fail(*key, "activation '" + act + "' is not modelled for model_type '" + fam.model_type +
                      "', whose FFN is " + std::string(ffn_kind_name(fam.ffn)) +
                      (fam.ffn == FfnKind::kSwiGlu ? " (expects silu)" : " (expects a gelu)"));
+}
+
+/// Refuses, by name, the config.json fields that would change a model's shapes or the work of a
+/// step in ways ModelConfig does not describe: reading on without them would report another
+/// model's figures. (Fields that change no work are listed in configs/SCHEMA.md: rope_scaling
+/// rescales rotary frequencies, the same ops on the same shapes; norm epsilons, dropout, dtype.)
+void refuse_unmodelled(const JsonFields& f, const ModelConfig& m) {
+  // Sliding-window attention (Mistral v0.1, Phi-3, Qwen2 with use_sliding_window): beyond the
+  // window a step attends to, and caches, only the last W positions. A window at least as long
+  // as the model's positions never bites (runs are capped at max_context): full attention.
+  if (f.has("sliding_window")) {
+    const uint64_t window = f.as_uint("sliding_window", 1, UINT32_MAX);
+    const bool enabled = !f.has("use_sliding_window") || f.as_bool("use_sliding_window");
+    if (enabled && window < m.max_context)
+      f.fail("sliding_window",
+             "sliding-window attention (a window of " + std::to_string(window) + " of the " +
+                 std::to_string(m.max_context) +
+                 " positions) is not modelled: beyond the window it caps the attention work and "
+                 "the KV cache, which npusim would count in full. Set it to null to simulate "
+                 "full attention instead");
+  }
+  if (const json* types = f.find("layer_types"); types && types->is_array())
+    for (const json& t : *types)
+      if (t.is_string() && t.get<std::string>() != "full_attention")
+        f.fail("layer_types", "layers of type " + t.dump() +
+                                  " are not modelled (only full_attention: every layer attends "
+                                  "to every position)");
+  // Quantized checkpoints (GPTQ, AWQ, bitsandbytes): the weight format is the workload's.
+  if (f.has("quantization_config"))
+    f.fail("quantization_config",
+           "is not read: npusim takes the weight format from the workload (--weights, "
+           "workload.weights; e.g. int4 for a 4-bit GPTQ or AWQ model) and the scales from "
+           "--weight-group. Set it to null (or remove it) and give the format there");
+  for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"})
+    if (f.has(key))
+      f.fail(key, "mixture-of-experts layers are not modelled (every FFN is one dense FFN)");
+  for (const char* key : {"add_cross_attention", "is_encoder_decoder"})
+    if (f.has(key) && f.as_bool(key))
+      f.fail(key, "encoder-decoder attention is not modelled (a decoder or an encoder only)");
 }
 
 /// The name of a model read from `path`: the folder for .../name/config.json, else the stem.
@@ -467,6 +509,9 @@ ModelConfig load_hf_config(const std::string& path) {
   const HfSpellings spell = spellings_for(fam);
   ModelConfig m;
   m.name = name_from_path(path);
+  if (const std::string problem = config::text_problem(m.name); !problem.empty())
+    throw ConfigError(config::shown_text(path), 0, 0, "",
+                      "the model's name, taken from its folder or file name, is " + problem);
   m.family = fam.model_type;
   m.layers = static_cast<uint32_t>(f.require_uint(spell.layers, 1, kMaxLayers));
   const auto d_key = f.pick(spell.hidden);
@@ -540,6 +585,7 @@ ModelConfig load_hf_config(const std::string& path) {
 
   complete_shape(m, head_dim_given, kv_given, {*heads_key, "num_key_value_heads", "head_dim"},
                  [&](const std::string& key, const std::string& message) { f.fail(key, message); });
+  refuse_unmodelled(f, m);
   return m;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "yaml_reader.h"
+
 namespace npu::config {
 
 namespace {
@@ -39,6 +41,11 @@ std::string Override::text() const {
 }
 
 YAML::Node parse_value(const std::string& text, const Origin& origin) {
+  try {
+    check_scalars(text, origin.file);  // UTF-8 without NUL, escapes included
+  } catch (const ConfigError& e) {
+    fail_at(origin, e.key(), e.message());
+  }
   YAML::Node node;
   try {
     node = YAML::Load(text);
@@ -71,7 +78,9 @@ std::vector<std::string> split_key(const std::string& key, const Origin& origin)
 
 Override parse_set_option(const std::string& arg) {
   Override o;
-  o.origin.file = "--set " + arg;
+  o.origin.file = "--set " + shown_text(arg);
+  if (const std::string problem = text_problem(arg); !problem.empty())
+    fail_at(o.origin, "", problem);
   const size_t eq = arg.find('=');
   if (eq == std::string::npos || eq == 0)
     fail_at(o.origin, "", "expected key.path=value, e.g. --set core.array.rows=64");

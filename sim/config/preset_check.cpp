@@ -1,8 +1,9 @@
 #include "preset_check.h"
 
+#include "yaml_reader.h"
+
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -88,11 +89,13 @@ std::vector<std::string> unsourced_numbers(const std::string& text, const std::s
 }
 
 std::vector<std::string> unsourced_numbers_in_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return {path + ": cannot be read"};
-  std::ostringstream s;
-  s << f.rdbuf();
-  return unsourced_numbers(s.str(), path);
+  std::string text;
+  try {
+    text = config::read_input(path, "YAML");  // never a device or a FIFO, at most 16 MiB
+  } catch (const ConfigError& e) {
+    return {e.what()};
+  }
+  return unsourced_numbers(text, path);
 }
 
 }  // namespace npu

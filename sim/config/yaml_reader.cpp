@@ -1,10 +1,15 @@
 #include "yaml_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -61,40 +66,74 @@ bool is_decimal_text(const std::string& s) {
   return i == s.size();
 }
 
+/// yaml-cpp's parser refuses deeper nesting (YAML::DepthGuard's default, which it uses).
+constexpr int kMaxYamlDepth = 2000;
+
 int one_based(int mark_field) {
   return mark_field < 0 ? 0 : mark_field + 1;
 }
 
-/// Where the documents of a YAML stream start. yaml-cpp 0.7's YAML::LoadAll never returns on a
+/// Where the documents of a YAML stream start, and a check of every scalar's text (UTF-8, no
+/// NUL) naming the key path of the first bad one. yaml-cpp 0.7's YAML::LoadAll never returns on a
 /// token no document can start with (a ',' outside a flow collection, found by fuzzing): its
 /// parser reports an empty document there without consuming the token, again and again, each
 /// one a node appended to the result until memory runs out (jbeder/yaml-cpp#1040, fixed
 /// upstream by #1319). A document that starts where the previous one did is that token.
 class DocumentStarts : public YAML::EventHandler {
  public:
+  /// `file` names the document in errors; `nul_at`, when set, is the offset of a NUL byte in
+  /// the text, whose key path is looked for (yaml-cpp does not keep the byte in the scalar).
+  DocumentStarts(std::string file, std::optional<YAML::Mark> nul_at)
+      : m_file(std::move(file)), m_nul_at(nul_at) {}
+
   void OnDocumentStart(const YAML::Mark& mark) override {
     m_stuck = m_count > 0 && mark.pos == m_last.pos;
     if (m_count == 1) m_second = mark;
     m_last = mark;
     ++m_count;
+    m_stack.clear();
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { first_node(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { first_node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                const std::string&) override {
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
     first_node(mark);
+    node(false);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    first_node(mark);
+    node(false);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                const std::string& value) override {
+    first_node(mark);
+    const bool is_key = node(false);
+    // The NUL is in the last scalar to start before it on its line.
+    if (m_nul_at && mark.line == m_nul_at->line && mark.pos <= m_nul_at->pos)
+      m_nul_path = is_key ? parent_path() : path();
+    for (const std::string* text : {&value, &tag}) {
+      const std::string problem = text_problem(*text);
+      if (!problem.empty())
+        throw ConfigError(m_file, one_based(mark.line), one_based(mark.column),
+                          is_key ? parent_path() : path(), (is_key ? "a key " : "") + problem);
+    }
+    if (is_key && !m_stack.empty()) m_stack.back().key = value;
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
     first_node(mark);
+    node(true);
+    m_stack.push_back({false, true, 0, ""});
   }
-  void OnSequenceEnd() override {}
+  void OnSequenceEnd() override { m_stack.pop_back(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   YAML::EmitterStyle::value) override {
     first_node(mark);
+    node(true);
+    m_stack.push_back({true, true, 0, ""});
   }
-  void OnMapEnd() override {}
+  void OnMapEnd() override { m_stack.pop_back(); }
+
+  /// The key path of the scalar holding the NUL byte: the last to start before it on its line.
+  const std::optional<std::string>& nul_path() const { return m_nul_path; }
 
   size_t count() const { return m_count; }
   /// Where the second document's root node starts (its `---` when it has none).
@@ -113,12 +152,107 @@ class DocumentStarts : public YAML::EventHandler {
     }
   }
 
+  /// One open collection: a mapping (its current key) or a sequence (its next index). Only the
+  /// parts are kept, never a whole path per level: nesting may be thousands of levels deep.
+  struct Level {
+    bool map;
+    bool expect_key;  ///< mapping: the next node is a key
+    size_t index;     ///< sequence: the next item's index
+    std::string key;  ///< mapping: the key whose value comes next
+  };
+
+  /// Accounts for a node starting; returns whether it is a mapping key. Its path is path() (a
+  /// key's: parent_path()) until the next node; a collection's is kept by the level it pushes.
+  bool node(bool collection) {
+    m_is_key = false;
+    if (m_stack.empty()) return false;
+    Level& top = m_stack.back();
+    if (top.map) {
+      m_is_key = top.expect_key;
+      top.expect_key = !top.expect_key;
+      if (m_is_key) top.key.clear();  // a collection as a key leaves its value unnamed
+    } else {
+      ++top.index;
+    }
+    (void)collection;
+    return m_is_key;
+  }
+  /// The dotted path of the node just started (as MapReader names it: `ops[3].name`).
+  std::string path() const { return path_of(m_stack.size()); }
+  /// The path of the collection holding the node just started.
+  std::string parent_path() const {
+    return m_stack.empty() ? std::string() : path_of(m_stack.size() - 1);
+  }
+  /// The path down to (and including the current member of) the first `levels` levels.
+  std::string path_of(size_t levels) const {
+    std::string p;
+    for (size_t i = 0; i < levels; ++i) {
+      const Level& l = m_stack[i];
+      if (l.map)
+        p += (p.empty() ? "" : ".") + l.key;
+      else
+        p += "[" + std::to_string(l.index == 0 ? 0 : l.index - 1) + "]";
+    }
+    return p;
+  }
+
   size_t m_count = 0;
   bool m_stuck = false, m_second_root = false;
   YAML::Mark m_last, m_second;
+  std::string m_file;
+  std::optional<YAML::Mark> m_nul_at;
+  std::optional<std::string> m_nul_path;
+  std::vector<Level> m_stack;
+  bool m_is_key = false;
 };
 
 }  // namespace
+
+std::string text_problem(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c == 0) return "holds a NUL byte";
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Well-formed UTF-8 (Unicode table 3-7): no overlong forms, surrogates or code points above
+    // U+10FFFF.
+    size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return "not valid UTF-8";
+    }
+    if (i + len > n) return "not valid UTF-8";
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned b = p[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return "not valid UTF-8";
+    }
+    i += len;
+  }
+  return "";
+}
+
+std::string echo_text(const std::string& s) {
+  size_t end = std::min(s.find('\n'), s.size());
+  if (end <= kMaxEcho) return end == s.size() ? s : s.substr(0, end) + "...";
+  end = kMaxEcho;
+  // Not inside a UTF-8 sequence: back up over continuation bytes.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end) + "...";
+}
 
 std::string number_text(double v) {
   std::ostringstream os;
@@ -157,8 +291,8 @@ std::string Value::describe() const {
   if (!m_node.IsDefined() || m_node.IsNull()) return "no value";
   if (m_node.IsMap()) return "a mapping";
   if (m_node.IsSequence()) return "a list";
-  if (m_node.Tag() == "!") return "the quoted string '" + m_node.Scalar() + "'";
-  return "'" + m_node.Scalar() + "'";
+  if (m_node.Tag() == "!") return "the quoted string '" + echo_text(m_node.Scalar()) + "'";
+  return "'" + echo_text(m_node.Scalar()) + "'";
 }
 
 std::string Value::plain_scalar(const char* expected) const {
@@ -172,8 +306,8 @@ std::string Value::plain_scalar(const char* expected) const {
 uint64_t Value::as_uint(uint64_t min, uint64_t max) const {
   const std::string text = plain_scalar("an integer");
   if (!is_integer_text(text)) {
-    if (is_decimal_text(text)) fail("expected an integer, got " + text);
-    fail("expected an integer, got '" + text + "'");
+    if (is_decimal_text(text)) fail("expected an integer, got " + echo_text(text));
+    fail("expected an integer, got '" + echo_text(text) + "'");
   }
   const bool negative = text[0] == '-';
   const size_t start = (text[0] == '-' || text[0] == '+') ? 1 : 0;
@@ -186,17 +320,19 @@ uint64_t Value::as_uint(uint64_t min, uint64_t max) const {
     else
       v = v * 10 + d;
   }
-  if (negative && v != 0) fail("must be at least " + std::to_string(min) + ", got " + text);
-  if (too_large || v > max) fail("must be at most " + std::to_string(max) + ", got " + text);
-  if (v < min) fail("must be at least " + std::to_string(min) + ", got " + text);
+  if (negative && v != 0)
+    fail("must be at least " + std::to_string(min) + ", got " + echo_text(text));
+  if (too_large || v > max)
+    fail("must be at most " + std::to_string(max) + ", got " + echo_text(text));
+  if (v < min) fail("must be at least " + std::to_string(min) + ", got " + echo_text(text));
   return v;
 }
 
 double Value::as_number(double min, bool min_exclusive, double max) const {
   const std::string text = plain_scalar("a number");
-  if (!is_decimal_text(text)) fail("expected a number, got '" + text + "'");
+  if (!is_decimal_text(text)) fail("expected a number, got '" + echo_text(text) + "'");
   const double v = std::strtod(text.c_str(), nullptr);
-  if (!std::isfinite(v)) fail("is too large to be a number, got " + text);
+  if (!std::isfinite(v)) fail("is too large to be a number, got " + echo_text(text));
   const bool below = min_exclusive ? !(v > min) : !(v >= min);
   if (below || v > max) {
     std::string range;
@@ -205,7 +341,7 @@ double Value::as_number(double min, bool min_exclusive, double max) const {
     else
       range = "in " + std::string(min_exclusive ? "(" : "[") + number_text(min) + ", " +
               number_text(max) + "]";
-    fail("must be " + range + ", got " + text);
+    fail("must be " + range + ", got " + echo_text(text));
   }
   return v;
 }
@@ -214,7 +350,7 @@ bool Value::as_bool() const {
   const std::string text = plain_scalar("true or false");
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  fail("expected true or false, got '" + text + "'");
+  fail("expected true or false, got '" + echo_text(text) + "'");
 }
 
 std::string Value::as_string() const {
@@ -228,7 +364,7 @@ size_t Value::choose(const std::vector<std::string>& names) const {
   const std::string text = m_node.Scalar();
   const auto it = std::find(names.begin(), names.end(), text);
   if (it != names.end()) return static_cast<size_t>(it - names.begin());
-  std::string message = "unknown value '" + text + "'";
+  std::string message = "unknown value '" + echo_text(text) + "'";
   if (const auto guess = nearest(text, names)) message += "; did you mean '" + *guess + "'?";
   fail(message + " (accepted: " + join_names(names) + ")");
 }
@@ -268,7 +404,7 @@ MapReader::MapReader(const Value& map) : m_self(map) {
     const std::string path = join_path(map.m_path, name);
     key_value.m_path = path;
     if (const Entry* first = find(name))
-      key_value.fail("duplicate key '" + name + "' (first given at line " +
+      key_value.fail("duplicate key '" + echo_text(name) + "' (first given at line " +
                      std::to_string(first->key.line()) + ")");
     m_entries.push_back({name, key_value, Value(map.m_file, kv.second, path, key.Mark())});
   }
@@ -284,7 +420,7 @@ void MapReader::allow(std::vector<std::string> keys) {
   m_allowed = std::move(keys);
   for (const auto& e : m_entries) {
     if (std::find(m_allowed.begin(), m_allowed.end(), e.name) != m_allowed.end()) continue;
-    std::string message = "unknown key '" + e.name + "'";
+    std::string message = "unknown key '" + echo_text(e.name) + "'";
     if (const auto guess = nearest(e.name, m_allowed))
       message += "; did you mean '" + *guess + "'?";
     else
@@ -329,39 +465,117 @@ std::vector<std::pair<Value, Value>> MapReader::entries() const {
 
 std::string read_input(const std::string& path, const std::string& what) {
   auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail_file("is a directory, not a " + what + " file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_file(std::string("cannot open file: ") + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size > static_cast<std::streamoff>(kMaxInputBytes))
-    fail_file("is " + std::to_string((size + (1 << 20) - 1) >> 20) + " MiB; " + what +
+  auto too_large = [&](uint64_t bytes) {
+    fail_file("is " + std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB; " + what +
               " inputs are limited to " + std::to_string(kMaxInputBytes >> 20) +
               " MiB (reading one takes about 80 times its size in memory)");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail_file("cannot read file");
-  return text.str();
+  };
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) fail_file(std::string("cannot open file: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail_file(std::string("cannot read file: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail_file(not_regular_text(st.st_mode));
+  if (static_cast<uint64_t>(st.st_size) > kMaxInputBytes)
+    too_large(static_cast<uint64_t>(st.st_size));
+  // The cap holds while reading too: the file may grow after fstat.
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) fail_file(std::string("cannot read file: ") + std::strerror(errno));
+    if (n == 0) break;
+    if (text.size() + static_cast<size_t>(n) > kMaxInputBytes)
+      too_large(text.size() + static_cast<size_t>(n));
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+void refuse_non_regular(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw ConfigError(path, 0, 0, "", not_regular_text(st.st_mode));
+}
+
+std::string not_regular_text(unsigned mode) {
+  const char* kind = S_ISCHR(mode)    ? " (a character device)"
+                     : S_ISBLK(mode)  ? " (a block device)"
+                     : S_ISFIFO(mode) ? " (a FIFO)"
+                     : S_ISSOCK(mode) ? " (a socket)"
+                     : S_ISDIR(mode)  ? " (a directory)"
+                                      : "";
+  return std::string("not a regular file") + kind;
+}
+
+void check_scalars(const std::string& text, const std::string& file) {
+  if (const std::string problem = text_problem(text); !problem.empty())
+    throw ConfigError(file, 0, 0, "", problem);
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts check(file, std::nullopt);
+  try {
+    while (parser.HandleNextDocument(check)) {
+      if (check.stuck()) break;
+    }
+  } catch (const YAML::Exception&) {
+    // Syntax errors are the parser's to report.
+  }
+}
+
+std::string shown_text(const std::string& s) {
+  if (text_problem(s).empty()) return s;
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7F) {
+      out += ch;
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 Value load_document(const std::string& path) {
   const std::string content = read_input(path, "YAML");
   auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
+  // A NUL byte is no YAML text (and yaml-cpp would turn it into another character).
+  std::optional<YAML::Mark> nul_at;
+  if (const size_t at = content.find('\0'); at != std::string::npos) {
+    YAML::Mark m;
+    m.pos = static_cast<int>(at);
+    m.line = static_cast<int>(std::count(content.begin(), content.begin() + at, '\n'));
+    const size_t line_start = content.rfind('\n', at == 0 ? 0 : at - 1);
+    m.column =
+        static_cast<int>(line_start == std::string::npos || at == 0 ? at : at - line_start - 1);
+    nul_at = m;
+  }
   YAML::Node doc;
+  DocumentStarts starts(path, nul_at);
+  auto fail_nul = [&] {
+    throw ConfigError(path, one_based(nul_at->line), one_based(nul_at->column),
+                      starts.nul_path().value_or(""), "holds a NUL byte");
+  };
   try {
     // Not YAML::LoadAll: see DocumentStarts. Every document is parsed (syntax errors anywhere
     // are reported), the first one twice: once for its events, once into nodes.
     std::istringstream events(content);
     YAML::Parser parser(events);
-    DocumentStarts starts;
     while (parser.HandleNextDocument(starts)) {
       if (const auto stuck = starts.stuck())
         throw ConfigError(path, one_based(stuck->line), one_based(stuck->column), "",
                           "YAML syntax error: unexpected '" +
                               content.substr(static_cast<size_t>(stuck->pos), 1) + "'");
     }
+    if (nul_at) fail_nul();
     if (starts.count() > 1) {
       const YAML::Mark m = starts.second();
       throw ConfigError(
@@ -369,7 +583,15 @@ Value load_document(const std::string& path) {
           "the file holds " + std::to_string(starts.count()) + " YAML documents; expected one");
     }
     if (starts.count() == 1) doc = YAML::Load(content);
+  } catch (const YAML::DeepRecursion& e) {
+    if (nul_at) fail_nul();
+    const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);
+    const int col = e.mark.is_null() ? 0 : one_based(e.mark.column);
+    throw ConfigError(path, line, col, "",
+                      "YAML nesting too deep: more than " + std::to_string(kMaxYamlDepth) +
+                          " levels of lists and mappings inside one another");
   } catch (const YAML::Exception& e) {
+    if (nul_at) fail_nul();
     const int line = e.mark.is_null() ? 0 : one_based(e.mark.line);
     const int col = e.mark.is_null() ? 0 : one_based(e.mark.column);
     throw ConfigError(path, line, col, "", "YAML syntax error: " + e.msg);

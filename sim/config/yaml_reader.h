@@ -152,13 +152,45 @@ class MapReader {
 inline constexpr uint64_t kMaxInputBytes = uint64_t{16} << 20;
 
 /// The content of an input file, `what` naming its kind in messages ("YAML"). Fails (ConfigError
-/// at the file, line 0) when it is a directory, cannot be read, or exceeds kMaxInputBytes.
+/// at the file, line 0) when it is not a regular file (a directory, a device such as /dev/zero,
+/// a FIFO: refused at once, without waiting for a writer), cannot be read, or exceeds
+/// kMaxInputBytes (checked from its size, and again while reading).
 std::string read_input(const std::string& path, const std::string& what);
 
+/// Fails (ConfigError at the file, line 0: not_regular_text) when `path` exists and is not a
+/// regular file; for inputs read whole by other means (results.csv, sweep.json, summary.json).
+void refuse_non_regular(const std::string& path);
+
+/// "not a regular file (a FIFO)": how messages name a file of st_mode `mode` that is not regular.
+std::string not_regular_text(unsigned mode);
+
 /// Loads a file holding exactly one YAML document whose root is a mapping. Fails when the file
-/// cannot be read (line 0), on a syntax error (at its mark), when it is empty, holds several
-/// documents, or its root is not a mapping.
+/// cannot be read (line 0), on a syntax error (at its mark), nesting deeper than yaml-cpp takes,
+/// a scalar that is not UTF-8 or holds a NUL byte (text_problem, at the scalar, with its key
+/// path), when it is empty, holds several documents, or its root is not a mapping.
 Value load_document(const std::string& path);
+
+/// What is wrong with a string read from input: "not valid UTF-8", "holds a NUL byte", or ""
+/// when it is well-formed UTF-8 without NUL. Every scalar of a document (load_document), every
+/// `--set` value and every string field of a config.json is checked at load, so reports (JSON)
+/// never meet a string they cannot write.
+std::string text_problem(const std::string& s);
+
+/// Checks every scalar of the YAML text `text` (a value written on a command line) with
+/// text_problem; throws ConfigError at `file` (line and column within `text`, key path) for the
+/// first bad one. Syntax errors are left to the parser.
+void check_scalars(const std::string& text, const std::string& file);
+
+/// `s` as a message may show it: itself when text_problem finds nothing, else with every byte
+/// outside printable ASCII written \xNN.
+std::string shown_text(const std::string& s);
+
+/// How many bytes of a value an error message repeats (echo_text).
+inline constexpr size_t kMaxEcho = 60;
+/// `s` as an error message repeats it: up to its first line break and kMaxEcho bytes (whole UTF-8
+/// characters), "..." marking a cut. A message names where a value is; it need not repeat it
+/// whole (a 10 MB scalar, a whole file read as one scalar).
+std::string echo_text(const std::string& s);
 
 /// A number as messages show it: up to 10 significant digits (54.4, not 54.400000000000006).
 std::string number_text(double v);
