@@ -5,6 +5,17 @@
 
 namespace npu {
 
+uint64_t dma_channel_bytes_per_s(const DmaConfig& cfg, ClockDomain clk, const MemoryTraits& mem) {
+  // Its datapath, capped by Little's law on its own bursts in flight.
+  double bw = static_cast<double>(cfg.bytes_per_cycle) * clk.freq_hz();
+  if (mem.latency_ps > 0) {
+    const double little = static_cast<double>(cfg.max_outstanding_bursts) * cfg.max_burst_bytes *
+                          1e12 / static_cast<double>(mem.latency_ps);
+    bw = std::min(bw, little);
+  }
+  return std::max<uint64_t>(1, static_cast<uint64_t>(bw));
+}
+
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDomain clk,
                      const MemoryTraits& mem, uint32_t first_requester, Timeline* timeline)
     : sc_module(name),
@@ -13,15 +24,7 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDo
       m_quantum_bytes(mem.grant_bytes),
       m_latency_ps(mem.latency_ps),
       m_timeline(timeline) {
-  // Channel rate: its datapath, capped by Little's law on its own bursts in flight.
-  const double f = clk.freq_hz();
-  double bw = static_cast<double>(cfg.bytes_per_cycle) * f;
-  if (mem.latency_ps > 0) {
-    const double little = static_cast<double>(cfg.max_outstanding_bursts) * cfg.max_burst_bytes *
-                          1e12 / static_cast<double>(mem.latency_ps);
-    bw = std::min(bw, little);
-  }
-  m_channel_bytes_per_s = std::max<uint64_t>(1, static_cast<uint64_t>(bw));
+  m_channel_bytes_per_s = dma_channel_bytes_per_s(cfg, clk, mem);
   m_free.assign(cfg.channels, true);
   for (uint32_t i = 0; i < cfg.channels; ++i) {
     auto ch = std::make_unique<Channel>();

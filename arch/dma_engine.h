@@ -54,6 +54,11 @@ struct DmaCounters {
   uint64_t busy_ps = 0;      ///< summed over channels
 };
 
+/// The rate of one channel, bytes/s: its datapath, capped by Little's law on its own bursts in
+/// flight over the memory's round trip. The engine streams at it, and the lowering's estimates
+/// use the same number.
+uint64_t dma_channel_bytes_per_s(const DmaConfig& cfg, ClockDomain clk, const MemoryTraits& mem);
+
 class DmaEngine : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<DmaEngine> socket{"socket"};

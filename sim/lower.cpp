@@ -87,8 +87,22 @@ MacFormat Lowering::mac_format(const Op& op, const char* what) const {
   return f;
 }
 
+Lowering::Lowering(const ChipConfig& chip)
+    : m_chip(chip),
+      m_mem(memory_traits(chip.memory)),
+      m_channel_bytes_per_cycle(
+          static_cast<double>(dma_channel_bytes_per_s(chip.core.dma, chip.clock, m_mem)) /
+          chip.clock.freq_hz()) {}
+
 double Lowering::dram_bytes_per_cycle() const {
-  return static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz();
+  const double reachable = static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz();
+  return std::min(reachable, m_chip.core.dma.channels * m_channel_bytes_per_cycle);
+}
+
+double Lowering::edge_cycles(double bytes, double largest) const {
+  const double one = std::min(static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz(),
+                              m_channel_bytes_per_cycle);
+  return std::max(bytes / dram_bytes_per_cycle(), largest / one);
 }
 
 uint64_t Lowering::array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt,
@@ -145,11 +159,12 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
         const double memory = (a_bytes + b_bytes + c_bytes) / bytes_per_cycle;
         // Exposed prologue and epilogue: the first tile's loads and the last tile's store do not
         // overlap compute.
+        const double a_tile = a_dram ? static_cast<double>(bytes_of(mt * kt, op.a_format)) : 0;
+        const double b_tile = b_dram ? static_cast<double>(op.b_bytes(kt * nt)) : 0;
+        const double c_tile =
+            op.c_loc == Location::kDram ? static_cast<double>(bytes_of(mt * nt, op.c_format)) : 0;
         const double edges =
-            static_cast<double>(
-                (a_dram ? bytes_of(mt * kt, op.a_format) : 0) + (b_dram ? op.b_bytes(kt * nt) : 0) +
-                (op.c_loc == Location::kDram ? bytes_of(mt * nt, op.c_format) : 0)) /
-            bytes_per_cycle;
+            edge_cycles(a_tile + b_tile + c_tile, std::max({a_tile, b_tile, c_tile}));
         const double cost = std::max(compute, memory) + edges +
                             static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
         fits.push_back({cost, {mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b}});
@@ -199,7 +214,8 @@ TilePlan Lowering::plan_vector(const Op& op) const {
         static_cast<double>(
             vector_timing(m_chip.core.vector, vector_kind_of(op.kind), rt, op.cols).cycles);
     const double memory = static_cast<double>(op.rows * dram_row) / bytes_per_cycle;
-    const double edges = static_cast<double>(rt * dram_row) / bytes_per_cycle;
+    const double edges =
+        edge_cycles(static_cast<double>(rt * dram_row), static_cast<double>(rt * dram_row));
     const double cost = std::max(compute, memory) + edges +
                         static_cast<double>(steps_per_core) * m_chip.core.dma.setup_cycles;
     TilePlan p;
@@ -278,9 +294,9 @@ TilePlan Lowering::plan_attention(const Op& op) const {
           (q_dram ? bytes_of(op.batch * op.m * hd, op.a_format) : 0) +
           (kv_dram ? 2 * bytes_of(kv_rows * hd, op.b_format) : 0) +
           (op.c_loc == Location::kDram ? bytes_of(op.batch * op.m * hd, op.c_format) : 0));
-      const double edges =
-          static_cast<double>(bytes_of(br * hd, op.a_format) + 2 * bytes_of(bc * hd, op.b_format)) /
-          bytes_per_cycle;
+      const double q_tile = static_cast<double>(bytes_of(br * hd, op.a_format));
+      const double kv_tile = static_cast<double>(bytes_of(bc * hd, op.b_format));
+      const double edges = edge_cycles(q_tile + 2 * kv_tile, std::max(q_tile, kv_tile));
       const double cost =
           std::max(compute, bytes / bytes_per_cycle) + edges +
           static_cast<double>(ceil_div(steps, m_chip.cores)) * m_chip.core.dma.setup_cycles;

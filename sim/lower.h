@@ -78,7 +78,7 @@ struct MacFormat {
 
 class Lowering {
  public:
-  explicit Lowering(const ChipConfig& chip) : m_chip(chip), m_mem(memory_traits(chip.memory)) {}
+  explicit Lowering(const ChipConfig& chip);
 
   /// Chooses the tiling of `op`, or throws ConfigError if it cannot run on this chip.
   TilePlan plan(const Op& op) const;
@@ -103,14 +103,19 @@ class Lowering {
   void lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   /// A step of a spatial op with its tiles at their largest (for bound()).
   TileStep largest_spatial_step(const Op& op, const TilePlan& p) const;
-  /// The planners' estimates: DRAM bytes per clock cycle at the reachable bandwidth, and the
-  /// cycles of one array step (an mt x kt x nt GEMM in `mf`'s format, after converting its B
-  /// tile on the vector unit when `mf` says so).
+  /// The planners' estimates: DRAM bytes per clock cycle a core's loads reach — the reachable
+  /// bandwidth, or less when the DMA channels cannot pull it (channels x one channel's rate) —
+  /// and the cycles of one array step (an mt x kt x nt GEMM in `mf`'s format, after converting
+  /// its B tile on the vector unit when `mf` says so).
   double dram_bytes_per_cycle() const;
+  /// The exposed cycles of a tile's first loads and last store (`bytes` in all, its largest
+  /// transfer `largest`): they share the channels, and one transfer runs on one channel.
+  double edge_cycles(double bytes, double largest) const;
   uint64_t array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt, uint64_t nt) const;
 
   const ChipConfig& m_chip;
-  const MemoryTraits m_mem;  ///< what the lowering may know of the memory
+  const MemoryTraits m_mem;          ///< what the lowering may know of the memory
+  double m_channel_bytes_per_cycle;  ///< one DMA channel (arch/dma_engine.h)
   mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_cache;
 };
 

@@ -192,10 +192,11 @@ TilePlan Lowering::plan_conv(const Op& op) const {
                                             static_cast<double>(cut.tiles)
                                       : 0.0;
         const double memory = (a_bytes + b_bytes + out_bytes) / bytes_per_cycle;
-        const double edges = static_cast<double>((a_dram ? bytes_of(region * ch, op.a_format) : 0) +
-                                                 (b_dram ? op.b_bytes(kt * nt) : 0) +
-                                                 (c_dram ? bytes_of(mt * nt, op.c_format) : 0)) /
-                             bytes_per_cycle;
+        const double a_tile = a_dram ? static_cast<double>(bytes_of(region * ch, op.a_format)) : 0;
+        const double b_tile = b_dram ? static_cast<double>(op.b_bytes(kt * nt)) : 0;
+        const double c_tile = c_dram ? static_cast<double>(bytes_of(mt * nt, op.c_format)) : 0;
+        const double edges =
+            edge_cycles(a_tile + b_tile + c_tile, std::max({a_tile, b_tile, c_tile}));
         const double cost = std::max(compute, memory) + edges +
                             static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
         TilePlan p{mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b};
@@ -260,9 +261,9 @@ TilePlan Lowering::plan_window(const Op& op) const {
                                                           cores * bytes_of(taps * ch, op.b_format))
                                     : 0.0;
       const double memory = (a_bytes + b_bytes + out_bytes) / bytes_per_cycle;
-      const double edges = static_cast<double>((a_dram ? bytes_of(region * ch, op.a_format) : 0) +
-                                               (c_dram ? bytes_of(mt * ch, op.c_format) : 0)) /
-                           bytes_per_cycle;
+      const double a_tile = a_dram ? static_cast<double>(bytes_of(region * ch, op.a_format)) : 0;
+      const double c_tile = c_dram ? static_cast<double>(bytes_of(mt * ch, op.c_format)) : 0;
+      const double edges = edge_cycles(a_tile + c_tile, std::max(a_tile, c_tile));
       const double cost = std::max(compute, memory) + edges +
                           static_cast<double>(per_core) * m_chip.core.dma.setup_cycles;
       TilePlan p{mt, ch, taps, steps, op.a_format, false};
