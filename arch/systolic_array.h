@@ -13,8 +13,11 @@
 // idle), exactly as SCALE-Sim pads its demand matrices. A PE that does p MACs per cycle in a
 // format reduces p consecutive K elements per cycle, so K' = ceil(K / p).
 //
-// Folds back to back (overlap_folds = false): cycles = folds * fold_cycles. This is SCALE-Sim v2's
-// compute cycle count exactly.
+// Folds back to back (overlap_folds = false): cycles = folds * fold_cycles, the rows of SCALE-Sim
+// v2's skewed demand matrices for this GEMM (tests/test_systolic_array.cpp checks it, with the
+// fold count and operand reads). SCALE-Sim prints the index of the last cycle (this count - 1),
+// and its compute cycles ignore SRAM size, while the lowering (sim/lower.cpp) may cut a GEMM into
+// tiles, each paying its own fill and drain: see README, "Systolic array".
 // Folds pipelined (overlap_folds = true): the next fold's stationary-operand load and skew fill
 // run under this fold's stream and drain, so after the first fold each fold costs max(T, R):
 //   cycles = fold_cycles + (folds - 1) * max(T, R).

@@ -21,7 +21,9 @@ out=$(realpath -m "$2")
 shards=${3:-$(nproc)}
 shift $(($# >= 3 ? 3 : 2))
 [ "${1:-}" = "--" ] && shift
+# Default: build/npusim of this checkout, else (an installed copy of this script) npusim on PATH.
 npusim=${NPUSIM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/npusim}
+[ -n "${NPUSIM:-}" ] || [ -x "$npusim" ] || npusim=$(command -v npusim || echo npusim)
 set_opts=${NPUSIM_SET:-}
 "$npusim" sweep "$exp" $set_opts --dry-run >/dev/null
 # One worker per shard: parallel runs as many shards at once as each host has slots.

@@ -9,7 +9,7 @@
 # writes OUT_DIR/merged/results.csv (every point once, in point order, as one unsharded run
 # writes it) and OUT_DIR/merged/pareto.csv. Each task runs `sweep --resume`, so a requeued or
 # re-submitted task finishes its shard instead of starting over.
-# Environment: NPUSIM (the binary; default build/npusim of this checkout), CPUS (workers per
+# Environment: NPUSIM (the binary; default build/npusim of this checkout, else npusim on PATH), CPUS (workers per
 # task, default 1: a point runs in one process on one CPU), extra --set options in NPUSIM_SET
 # (e.g. "--set arch=hexagon-v79").
 # Before submitting, the CPUs asked per task are checked against the partition's nodes (sinfo):
@@ -24,7 +24,9 @@ out=$(realpath -m "$2")
 shards=${3:-8}
 shift $(($# >= 3 ? 3 : 2))
 [ "${1:-}" = "--" ] && shift
+# Default: build/npusim of this checkout, else (an installed copy of this script) npusim on PATH.
 npusim=${NPUSIM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/npusim}
+[ -n "${NPUSIM:-}" ] || [ -x "$npusim" ] || npusim=$(command -v npusim || echo npusim)
 cpus=${CPUS:-1}
 set_opts=${NPUSIM_SET:-}
 case $cpus in

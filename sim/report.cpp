@@ -364,31 +364,107 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
   return out;
 }
 
+namespace {
+
+/// Bytes in decimal units: B, kB, MB or GB with three decimals.
+std::string human_bytes(double b) {
+  if (b >= 1e9) return fmt::format("{:.3f} GB", b * 1e-9);
+  if (b >= 1e6) return fmt::format("{:.3f} MB", b * 1e-6);
+  if (b >= 1e3) return fmt::format("{:.3f} kB", b * 1e-3);
+  return fmt::format("{:.0f} B", b);
+}
+
+/// A footprint in MiB with one decimal, or from 1 GiB on in GiB with two.
+std::string human_binary_bytes(uint64_t b) {
+  const double d = static_cast<double>(b);
+  if (b >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GiB", d / (1 << 30));
+  return fmt::format("{:.1f} MiB", d / (1 << 20));
+}
+
+/// Seconds as us, ms or s with three decimals.
+std::string human_time(double s) {
+  if (s >= 1.0) return fmt::format("{:.3f} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
+  return fmt::format("{:.3f} us", s * 1e6);
+}
+
+/// Joules as uJ, mJ or J with three decimals.
+std::string human_energy(double j) {
+  if (j >= 1.0) return fmt::format("{:.3f} J", j);
+  if (j >= 1e-3) return fmt::format("{:.3f} mJ", j * 1e3);
+  return fmt::format("{:.3f} uJ", j * 1e6);
+}
+
+/// "memory-bound (93 % of cycles)": what bound most of the cycles of `t`.
+std::string bound_label(const Totals& t) {
+  size_t top = 0;
+  for (size_t b = 1; b < t.bound_cycles.size(); ++b)
+    if (t.bound_cycles[b] > t.bound_cycles[top]) top = b;
+  const double share =
+      t.cycles > 0 ? 100.0 * static_cast<double>(t.bound_cycles[top]) / t.cycles : 0.0;
+  return fmt::format("{}-bound ({:.0f} % of cycles)", bound_name(kAllBounds[top]), share);
+}
+
+bool integer_format(Format f) {
+  return f == Format::kInt8 || f == Format::kInt16;
+}
+
+}  // namespace
+
+std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Format act) {
+  const uint32_t rate = a.macs_per_pe(act);
+  if (rate == 0) return std::nullopt;
+  Format best = act;
+  for (Format f : kActivationFormats)
+    if (a.macs_per_pe(f) > a.macs_per_pe(best)) best = f;
+  const uint32_t top = a.macs_per_pe(best);
+  if (uint64_t{rate} * 4 > top) return std::nullopt;
+  const double ratio = static_cast<double>(top) / rate;
+  std::string note = fmt::format("note: {} activations run at 1/{:.3g} of this chip's {} rate",
+                                 format_name(act), ratio, format_name(best));
+  // Suggest the fastest format as wide as this one of the other kind (fp16 -> int16, the a16 of
+  // w8a16), else the fastest.
+  std::optional<Format> same_width;
+  for (Format f : kActivationFormats)
+    if (f != act && format_bits(f) == format_bits(act) &&
+        integer_format(f) != integer_format(act) && a.macs_per_pe(f) > rate &&
+        (!same_width || a.macs_per_pe(f) > a.macs_per_pe(*same_width)))
+      same_width = f;
+  const Format suggest = same_width ? *same_width : best;
+  return note + fmt::format("; try --activations {} ({:.3g}x faster on the array)",
+                            format_name(suggest),
+                            static_cast<double>(a.macs_per_pe(suggest)) / rate);
+}
+
 std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
   uint64_t macs = 0, dram = 0;
+  Totals all;
   std::map<std::string, size_t> bound_ops;
   for (const OpRecord& o : r.ops) {
     macs += o.macs;
     dram += o.dram_read_bytes + o.dram_write_bytes;
     ++bound_ops[bound_name(o.bound)];
+    all.add(o);
   }
-  std::string bounds;
-  for (const auto& [k, v] : bound_ops) bounds += fmt::format(" {} {}", k, v);
+  std::string ops_by_bound;
+  for (const auto& [k, v] : bound_ops)
+    ops_by_bound += fmt::format("{}{} {}", ops_by_bound.empty() ? "" : ", ", k, v);
   const double energy_j = r.energy.total() * 1e-12;
   std::string text = fmt::format(
       "chip {} ({} core{} @ {:.0f} MHz), {} ops\n"
-      "  time     {} cycles = {:.3f} ms\n"
+      "  time     {} cycles = {}\n"
       "  compute  {:.3f} GMAC, {:.3f} TOPS achieved\n"
-      "  memory   {:.3f} MB DRAM traffic, {:.2f} GB/s achieved of {:.2f} reachable\n"
-      "  energy   {:.3f} mJ, {:.3f} W average\n"
-      "  bound   {}\n",
+      "  memory   {} DRAM traffic, {:.2f} GB/s achieved of {:.2f} reachable\n"
+      "  energy   {}, {:.3f} W average\n"
+      "  bound    {}; ops: {}\n",
       chip.name, chip.cores, chip.cores == 1 ? "" : "s", chip.clock.freq_hz() * 1e-6, r.ops.size(),
-      r.total_cycles, secs * 1e3, static_cast<double>(macs) * 1e-9,
+      r.total_cycles, human_time(secs), static_cast<double>(macs) * 1e-9,
       secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0,
-      static_cast<double>(dram) * 1e-6, secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
-      static_cast<double>(memory_traits(chip.memory).bytes_per_s) * 1e-9, energy_j * 1e3,
-      secs > 0 ? energy_j / secs : 0.0, bounds);
+      human_bytes(static_cast<double>(dram)),
+      secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0,
+      static_cast<double>(memory_traits(chip.memory).bytes_per_s) * 1e-9, human_energy(energy_j),
+      secs > 0 ? energy_j / secs : 0.0, bound_label(all), ops_by_bound);
   if (w) {
     Totals prefill, decode;
     for (const OpRecord& o : r.ops) (o.op->phase == "prefill" ? prefill : decode).add(o);
@@ -398,21 +474,24 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
         format_name(w->spec.kv), attention_impl_name(w->spec.attention));
     if (w->prefill_tokens > 0) {
       const double secs = seconds(chip, prefill.cycles);
+      const double tokens = static_cast<double>(w->prefill_tokens);
       text += fmt::format(
-          "  prefill  {} tokens: time to first token {:.3f} ms, {:.1f} tokens/s, {:.3f} mJ/token\n",
-          w->prefill_tokens, secs * 1e3, static_cast<double>(w->prefill_tokens) / secs,
-          prefill.energy_pj * 1e-9 / static_cast<double>(w->prefill_tokens));
+          "  prefill  {} tokens: time to first token {}, {:.1f} tokens/s, {}/token; {}\n",
+          w->prefill_tokens, human_time(secs), tokens / secs,
+          human_energy(prefill.energy_pj * 1e-12 / tokens), bound_label(prefill));
     }
     if (w->decode_tokens > 0) {
       const double secs = seconds(chip, decode.cycles);
-      text +=
-          fmt::format("  decode   {} tokens from context {}: {:.2f} tokens/s, {:.3f} mJ/token\n",
-                      w->decode_tokens, w->context, static_cast<double>(w->decode_tokens) / secs,
-                      decode.energy_pj * 1e-9 / static_cast<double>(w->decode_tokens));
+      const double tokens = static_cast<double>(w->decode_tokens);
+      text += fmt::format("  decode   {} tokens from context {}: {:.2f} tokens/s, {}/token; {}\n",
+                          w->decode_tokens, w->context, tokens / secs,
+                          human_energy(decode.energy_pj * 1e-12 / tokens), bound_label(decode));
     }
-    text += fmt::format("  memory   weights {:.1f} MiB, KV cache {:.1f} MiB at its largest\n",
-                        static_cast<double>(w->footprint.weight_bytes) / (1 << 20),
-                        static_cast<double>(w->footprint.kv_cache_bytes) / (1 << 20));
+    text += fmt::format("  memory   weights {}, KV cache {} at its largest\n",
+                        human_binary_bytes(w->footprint.weight_bytes),
+                        human_binary_bytes(w->footprint.kv_cache_bytes));
+    if (auto note = activation_rate_note(chip.core.array, w->spec.activations))
+      text += "  " + *note + "\n";
   }
   return text;
 }

@@ -4,6 +4,7 @@
 // (sim/output_set.h): a reader never sees a half-written report, nor reports of two runs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,16 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r);
 std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 std::string trace_json(const ChipConfig& chip, const RunResult& r);
 
-/// A few lines for the terminal: latency, throughput, energy, what bound the ops.
+/// A few lines for the terminal: latency, throughput, energy, what bound the run and each phase,
+/// bytes in kB/MB/GB and times in us/ms/s.
 std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
+
+/// One line when activations in `act` run on the array at 1/4 or less of the best rate of any
+/// activation format (int8, int16, fp8, fp16, bf16): "note: fp16 activations run at 1/8 of this
+/// chip's int8 rate; try --activations int16 (2x faster on the array)". The suggestion is the
+/// fastest format of the same width and the other kind (integer / float), else the fastest.
+/// None when the rate is above 1/4 of the best or the array has no rate for `act`.
+std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Format act);
 
 /// Writes the three reports (trace.json only if the run recorded a timeline) as one set that
 /// replaces the previous set in `dir` (sim/output_set.h: `dir` must be absent, empty or hold a

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
+#include <system_error>
 
 #include "sim/capacity.h"
 #include "sim/config/config_path.h"
@@ -10,6 +12,8 @@
 #include "sim/config/workload_settings.h"
 
 namespace npu::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 std::vector<Command>& registry() {
@@ -34,9 +38,26 @@ ChipConfig load_chip_arg(const std::string& arg) {
   return load_chip(resolve_config_path(arg, "presets", configs_root()));
 }
 
+std::string installed_configs_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const fs::path dir = (exe.parent_path() / NPUSIM_INSTALL_CONFIGS_REL).lexically_normal();
+  return fs::is_directory(dir, ec) ? dir.string() : "";
+}
+
 std::string configs_root() {
-  if (const char* env = std::getenv("NPUSIM_CONFIGS")) return env;
+  // --configs DIR is stored in $NPUSIM_CONFIGS by main(), so sweep workers inherit it.
+  if (const char* env = std::getenv("NPUSIM_CONFIGS"); env && *env) return env;
+  if (std::string dir = installed_configs_dir(); !dir.empty()) return dir;
   return NPUSIM_CONFIGS_DIR;
+}
+
+void use_configs_dir(const std::string& dir) {
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec))
+    throw ConfigError(dir, 0, 0, "", "--configs: not a folder");
+  ::setenv("NPUSIM_CONFIGS", dir.c_str(), 1);
 }
 
 /// Options that describe a model workload (shared by `run --model` and `trace export`), from

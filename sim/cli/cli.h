@@ -26,8 +26,17 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Where the shipped configs are: $NPUSIM_CONFIGS, else the source tree the binary was built from.
+/// Where the shipped configs are, the first of: $NPUSIM_CONFIGS (which `--configs DIR` sets);
+/// the configs of the install the binary belongs to (`<exe dir>/../share/npusim/configs`, found
+/// from /proc/self/exe), when that folder exists; the source tree the binary was built from.
 std::string configs_root();
+
+/// The installed configs folder beside the running binary, or "" when there is none.
+std::string installed_configs_dir();
+
+/// `--configs DIR`: checks that DIR is a folder (else a ConfigError on DIR) and makes it the
+/// configs root of this process and of the workers it starts ($NPUSIM_CONFIGS).
+void use_configs_dir(const std::string& dir);
 
 /// Options that describe a model workload (shared by `run --model` and `trace export`).
 void add_workload_options(po::options_description& d);

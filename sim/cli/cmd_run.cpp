@@ -1,11 +1,13 @@
 // `npusim run`: simulate an op trace or a model's workload on a chip and write the reports.
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include "cli.h"
 #include "experiment_cli.h"
 #include "sim/capacity.h"
+#include "sim/config/config_path.h"
 #include "sim/output_set.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
@@ -15,6 +17,14 @@ namespace {
 
 /// `--timeline auto` records every block up to this many ops, only the ops track beyond.
 constexpr size_t kAutoTimelineMaxOps = 20000;
+
+/// The file a --trace value names: a path as given (one with a '/', or an existing one), else a
+/// shipped trace name (`example` -> <configs>/traces/example.yaml).
+std::string trace_arg_path(const std::string& arg) {
+  std::error_code ec;
+  if (arg.find('/') != std::string::npos || std::filesystem::exists(arg, ec)) return arg;
+  return resolve_config_path(arg, "traces", configs_root());
+}
 
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc(
@@ -31,7 +41,8 @@ int cmd_run(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")(
       "arch,a", po::value<std::string>()->value_name("CHIP"),
       "the chip: a shipped preset name (configs/presets/NAME.yaml) or a chip YAML")(
-      "trace,t", po::value<std::string>()->value_name("FILE"), "op trace (YAML)")(
+      "trace,t", po::value<std::string>()->value_name("FILE"),
+      "op trace: a shipped trace name (configs/traces/NAME.yaml) or a trace YAML")(
       "out,o", po::value<std::string>()->value_name("DIR"),
       "folder for the reports (created if missing; the reports of an earlier run there are "
       "replaced as a whole)")(
@@ -63,7 +74,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("model"))
     w = workload_from(vm, &chip);
   else
-    trace_ops = load_trace(vm["trace"].as<std::string>());
+    trace_ops = load_trace(trace_arg_path(vm["trace"].as<std::string>()));
   const std::vector<Op>& ops = w ? w->ops : trace_ops;
   // A model that does not fit the device's memory is refused before anything is simulated.
   if (w)

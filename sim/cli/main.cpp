@@ -26,7 +26,32 @@ std::string usage() {
     }
     u += "\n";
   }
-  return u + "\nRun `npusim <command> --help` for the options of a command.\n";
+  return u +
+         "\nGlobal options (before or after the command):\n"
+         "  --configs DIR  the folder of shipped configs that names resolve in (--arch NAME:\n"
+         "                 DIR/presets/NAME.yaml; --model, --trace likewise). Default:\n"
+         "                 $NPUSIM_CONFIGS, else the installed share/npusim/configs beside\n"
+         "                 bin/npusim, else the source tree's configs/.\n"
+         "\nRun `npusim <command> --help` for the options of a command.\n";
+}
+
+/// Removes the global `--configs DIR` (or `--configs=DIR`) from `args`, wherever it is, and
+/// makes DIR the configs root.
+void take_configs_option(std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size();) {
+    const std::string& a = args[i];
+    if (a == "--configs") {
+      if (i + 1 >= args.size()) throw npu::cli::UsageError("--configs needs a folder");
+      npu::cli::use_configs_dir(args[i + 1]);
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                 args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    } else if (a.rfind("--configs=", 0) == 0) {
+      npu::cli::use_configs_dir(a.substr(10));
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
 }
 
 }  // namespace
@@ -35,6 +60,7 @@ int sc_main(int argc, char** argv) {
   using namespace npu::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
+    take_configs_option(args);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       // Asked for, the usage is the output; without a command it is an error message.
       (args.empty() ? std::cerr : std::cout) << usage();
