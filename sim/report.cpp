@@ -341,26 +341,66 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
 }
 
 std::string trace_json(const ChipConfig& chip, const RunResult& r) {
-  // Chrome trace event format; timestamps in microseconds (fractional, ps resolution).
-  (void)chip;
+  // Chrome trace event format; timestamps in microseconds (fractional, ps resolution). The chip
+  // is process 1 (Perfetto hides pid 0's name); each timeline track is a thread, tid = track + 1.
+  // The ops come from the records, not from the ops track's intervals, so each slice carries the
+  // op's figures in its args; a counter track follows the DRAM bandwidth op by op.
   const Timeline& tl = r.timeline;
+  const auto us = [](uint64_t ps) { return static_cast<double>(ps) * 1e-6; };
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  auto it = std::back_inserter(out);
+  fmt::format_to(it,
+                 "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n",
+                 Json(chip.name).dump());
+  uint32_t ops_track = UINT32_MAX;
   for (size_t t = 0; t < tl.tracks().size(); ++t) {
-    Json meta{{"name", "thread_name"},
-              {"ph", "M"},
-              {"pid", 0},
-              {"tid", t},
-              {"args", {{"name", tl.tracks()[t]}}}};
-    out += meta.dump() + ",\n";
+    if (tl.tracks()[t] == "ops" && ops_track == UINT32_MAX) ops_track = static_cast<uint32_t>(t);
+    fmt::format_to(it,
+                   "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
+                   "\"name\":{}}}}},\n",
+                   t + 1, Json(tl.tracks()[t]).dump());
   }
   for (const TimelineEvent& e : tl.events()) {
-    out += fmt::format(
-        "{{\"name\":{},\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
-        Json(tl.labels()[e.label]).dump(), e.track, static_cast<double>(e.start_ps) * 1e-6,
-        static_cast<double>(e.end_ps - e.start_ps) * 1e-6);
+    if (e.track == ops_track) continue;
+    fmt::format_to(
+        it, "{{\"name\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
+        Json(tl.labels()[e.label]).dump(), e.track + 1, us(e.start_ps), us(e.end_ps - e.start_ps));
   }
-  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":0,\"args\":{\"name\":" +
-         Json(chip.name).dump() + "}}\n]}\n";
+  if (ops_track != UINT32_MAX) {
+    // The ops first, above the blocks.
+    fmt::format_to(it,
+                   "{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":{},"
+                   "\"args\":{{\"sort_index\":-1}}}},\n",
+                   ops_track + 1);
+    for (size_t i = 0; i < r.ops.size(); ++i) {
+      const OpRecord& o = r.ops[i];
+      const Op& op = *o.op;
+      const uint64_t start = chip.clock.cycles_to_ps(o.start_cycle);
+      const uint64_t end = chip.clock.cycles_to_ps(o.end_cycle);
+      const uint64_t dram = o.dram_read_bytes + o.dram_write_bytes;
+      const double gbps =
+          end > start ? static_cast<double>(dram) / static_cast<double>(end - start) * 1e3 : 0.0;
+      fmt::format_to(
+          it,
+          "{{\"name\":{},\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.6f},\"dur\":{:."
+          "6f},"
+          "\"args\":{{\"id\":{},\"kind\":\"{}\",\"shape\":\"{}\",\"formats\":\"{}\",\"tile\":\"{}"
+          "\","
+          "\"layer\":{},\"class\":{},\"phase\":\"{}\",\"step\":{},\"cycles\":{},\"macs\":{},"
+          "\"dram_bytes\":{},\"bound\":\"{}\"}}}},\n",
+          Json(op.name).dump(), ops_track + 1, us(start), us(end - start), i, op_kind_name(op.kind),
+          shape_of(op), formats_of(op), tile_of(o), Json(op.layer).dump(), Json(op.op_class).dump(),
+          op.phase, op.step, o.cycles(), o.macs, dram, bound_name(o.bound));
+      fmt::format_to(it,
+                     "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/"
+                     "s\":{:.3f}}}}},\n",
+                     us(start), gbps);
+    }
+  }
+  fmt::format_to(
+      it,
+      "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/s\":0}}}}\n]}}\n",
+      us(chip.clock.cycles_to_ps(r.total_cycles)));
   return out;
 }
 

@@ -224,6 +224,24 @@ TEST_F(CliRun, ExampleWritesConsistentReports) {
       EXPECT_GE(e.at("dur").get<double>(), 0.0);
     }
   EXPECT_GT(complete, 0u);
+  // The chip is process 1; every op is a slice whose args carry its figures, in order; the DRAM
+  // counter follows the ops and ends at 0.
+  size_t ops = 0, counters = 0;
+  for (const auto& e : trace.at("traceEvents")) {
+    EXPECT_GE(e.at("pid").get<int>(), 1);
+    if (e.contains("cat") && e.at("cat") == "op") {
+      const auto& a = e.at("args");
+      EXPECT_EQ(a.at("id").get<size_t>(), ops);
+      EXPECT_EQ(e.at("name"), csv.rows[ops][name]);
+      EXPECT_EQ(a.at("bound"), csv.rows[ops][csv.column("bound")]);
+      EXPECT_EQ(std::to_string(a.at("cycles").get<uint64_t>()),
+                csv.rows[ops][csv.column("cycles")]);
+      ++ops;
+    }
+    counters += e.at("ph") == "C";
+  }
+  EXPECT_EQ(ops, csv.rows.size());
+  EXPECT_EQ(counters, csv.rows.size() + 1);
 }
 
 TEST_F(CliRun, QuietPrintsNothing) {
