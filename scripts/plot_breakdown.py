@@ -7,13 +7,14 @@ the ops: compute, memory, vector, latency) and energy by op class.
 Each RUN_DIR holds a summary.json (npusim run, or a sweep point kept with --keep-reports).
 """
 import argparse
-import json
 import os
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from plot_common import load_json, run_folder  # noqa: E402
 
 BOUND_COLORS = {"compute": "tab:blue", "memory": "tab:orange", "vector": "tab:green", "latency": "tab:gray"}
 
@@ -25,7 +26,11 @@ def main():
     ap.add_argument("--labels", help="comma-separated names of the runs (default: folder names)")
     args = ap.parse_args()
     labels = args.labels.split(",") if args.labels else [os.path.basename(os.path.normpath(d)) for d in args.run_dirs]
-    runs = [json.load(open(os.path.join(d, "summary.json"))) for d in args.run_dirs]
+    for d in args.run_dirs:
+        run_folder(d)
+    runs = [load_json(os.path.join(d, "summary.json")) for d in args.run_dirs]
+    if len(labels) != len(runs):
+        ap.error(f"--labels names {len(labels)} runs, {len(runs)} were given")
     classes = sorted({c for r in runs for c in r["by_class"]})
 
     fig, axes = plt.subplots(len(runs), 2, figsize=(11, 2.6 * len(runs) + 0.6), squeeze=False)

@@ -7,7 +7,6 @@ proxy, the front's points ringed and joined.
 SWEEP_DIR holds results.csv and pareto.csv (npusim sweep). Points that did not run are left out.
 """
 import argparse
-import csv
 import os
 
 import matplotlib
@@ -15,10 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-
-def rows(path):
-    with open(path) as f:
-        return [r for r in csv.DictReader(f) if r["status"] == "ok"]
+from plot_common import fail, label, sweep_rows  # noqa: E402
 
 
 def main():
@@ -30,18 +26,29 @@ def main():
     ap.add_argument("--c", default="area.proxy")
     ap.add_argument("--title")
     args = ap.parse_args()
-    allp = rows(os.path.join(args.sweep_dir, "results.csv"))
-    front = sorted(rows(os.path.join(args.sweep_dir, "pareto.csv")), key=lambda r: float(r[args.x]))
+    if not os.path.isdir(args.sweep_dir):
+        fail(f"{args.sweep_dir}: not a folder")
+    allp = sweep_rows(os.path.join(args.sweep_dir, "results.csv"))
+    if not allp:
+        fail(f"{args.sweep_dir}/results.csv: no point ran")
+    for m in (args.x, args.y, args.c):
+        if m not in allp[0]:
+            fail(f"{args.sweep_dir}/results.csv: no column {m} (columns: {', '.join(allp[0])})")
+    front = sorted(sweep_rows(os.path.join(args.sweep_dir, "pareto.csv")),
+                   key=lambda r: float(r[args.x]))
     fig, ax = plt.subplots(figsize=(7.5, 5))
     sc = ax.scatter([float(r[args.x]) for r in allp], [float(r[args.y]) for r in allp],
                     c=[float(r[args.c]) for r in allp], s=10, cmap="viridis", alpha=0.7)
-    fig.colorbar(sc, ax=ax, label=args.c)
+    fig.colorbar(sc, ax=ax, label=label(args.c))
     ax.scatter([float(r[args.x]) for r in front], [float(r[args.y]) for r in front], s=50,
                facecolors="none", edgecolors="red", label=f"Pareto front ({len(front)} points)")
+    # The front as a staircase: no point beats it in both axes.
+    ax.step([float(r[args.x]) for r in front], [float(r[args.y]) for r in front], where="post",
+            color="red", lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(args.x)
-    ax.set_ylabel(args.y)
+    ax.set_xlabel(label(args.x))
+    ax.set_ylabel(label(args.y))
     ax.set_title(args.title or f"{len(allp)} design points")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=8)

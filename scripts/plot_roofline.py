@@ -18,6 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from plot_common import load_json, run_folder  # noqa: E402
+
 CLASS_COLORS = {"projection": "tab:blue", "ffn": "tab:orange", "attention": "tab:red",
                 "norm_vector": "tab:green", "data_movement": "tab:gray"}
 
@@ -30,7 +32,8 @@ def main():
     ap.add_argument("--title")
     args = ap.parse_args()
 
-    summary = json.load(open(os.path.join(args.run_dir, "summary.json")))
+    run_folder(args.run_dir, ("summary.json", "ops.csv"))
+    summary = load_json(os.path.join(args.run_dir, "summary.json"))
     clock_hz = summary["clock_mhz"] * 1e6
     peaks = summary["peak_tops"]
     fmt = args.format or max(peaks, key=peaks.get)
