@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from plot_common import fail, label, sweep_rows  # noqa: E402
+from plot_common import fail, label, load_json, sweep_rows  # noqa: E402
 
 
 def main():
@@ -42,9 +42,21 @@ def main():
     fig.colorbar(sc, ax=ax, label=label(args.c))
     ax.scatter([float(r[args.x]) for r in front], [float(r[args.y]) for r in front], s=50,
                facecolors="none", edgecolors="red", label=f"Pareto front ({len(front)} points)")
-    # The front as a staircase: no point beats it in both axes.
-    ax.step([float(r[args.x]) for r in front], [float(r[args.y]) for r in front], where="post",
-            color="red", lw=1)
+    # The front in the two plotted metrics (pareto.csv's points are the front in all the
+    # sweep's objectives, ringed above): a staircase no point beats in both axes. Directions from
+    # sweep.json's pareto section; a metric it does not list is minimised.
+    maximize = set(load_json(os.path.join(args.sweep_dir, "sweep.json")).get("pareto", {})
+                   .get("maximize", [])) if os.path.isfile(os.path.join(args.sweep_dir, "sweep.json")) else set()
+    sx = -1.0 if args.x in maximize else 1.0
+    sy = -1.0 if args.y in maximize else 1.0
+    pts = sorted((sx * float(r[args.x]), sy * float(r[args.y])) for r in allp)
+    front2, best = [], float("inf")
+    for x, y in pts:
+        if y < best:
+            front2.append((sx * x, sy * y))
+            best = y
+    ax.step([p[0] for p in front2], [p[1] for p in front2], where="post", color="red", lw=1,
+            label=f"front in {label(args.x)} and {label(args.y)}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(label(args.x))

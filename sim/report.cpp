@@ -458,7 +458,7 @@ std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Fo
   for (Format f : kActivationFormats)
     if (a.macs_per_pe(f) > a.macs_per_pe(best)) best = f;
   const uint32_t top = a.macs_per_pe(best);
-  if (uint64_t{rate} * 4 > top) return std::nullopt;
+  if (uint64_t{rate} * 4 >= top) return std::nullopt;  // more than 4x slower: worth a line
   const double ratio = static_cast<double>(top) / rate;
   std::string note = fmt::format("note: {} activations run at 1/{:.3g} of this chip's {} rate",
                                  format_name(act), ratio, format_name(best));
