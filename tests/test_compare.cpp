@@ -153,6 +153,34 @@ TEST_F(Compare, TextAndMarkdownTables) {
   EXPECT_NE(md.out.find("| decode tokens/s | tok/s | "), std::string::npos) << md.out;
 }
 
+TEST_F(Compare, ArchRunsEachChipWithTheSameOptions) {
+  // The same table as comparing the two runs made by hand, labelled by chip.
+  const std::string a = model_run("example-npu", "example-npu");
+  const std::string b = model_run("hexagon-v75", "hexagon-v75");
+  const ProcessResult by_hand = npusim({"compare", a, b, "--format", "csv"});
+  ASSERT_EQ(by_hand.status, 0) << by_hand.err;
+  const std::string keep = path("keep");
+  const ProcessResult r =
+      npusim({"compare", "--arch", "example-npu,hexagon-v75", "--model", "gpt2", "--prompt", "8",
+              "--tokens", "2", "--no-timeline", "--format", "csv", "--keep", keep});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string expected = by_hand.out;
+  for (const std::string& dir : {a, b}) {
+    const std::string name = fs::path(dir).filename().string();
+    ASSERT_NE(expected.find(dir), std::string::npos);
+    for (size_t at = expected.find(dir); at != std::string::npos; at = expected.find(dir, at))
+      expected.replace(at, dir.size(), name);
+  }
+  EXPECT_EQ(r.out, expected);
+  EXPECT_TRUE(fs::exists(keep + "/hexagon-v75/summary.json"));
+  // A chip that does not exist is bad input before anything runs.
+  const ProcessResult bad =
+      npusim({"compare", "--arch", "example-npu,nosuch", "--model", "gpt2", "--keep", path("bad")});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("nosuch"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(path("bad")));
+}
+
 TEST_F(Compare, BadInputNamesThePath) {
   const std::string a = path("a");
   ASSERT_EQ(npusim({"run", "--arch", "example-npu", "--trace", "example", "--no-timeline", "--out",

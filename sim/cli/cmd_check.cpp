@@ -19,23 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A temporary folder removed when the check ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/npusim_check_XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder");
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
 std::string title(const AssertSpec& s) {
   return s.name.empty() ? s.key + ": " + s.expr : s.name + ": " + s.expr;
 }
@@ -154,7 +137,7 @@ int cmd_check(const std::vector<std::string>& args) {
     if (vm.count("out")) {
       o.out = vm["out"].as<std::string>();
     } else {
-      temp.emplace();
+      temp.emplace("npusim_check");
       o.out = temp->path;
     }
     dir = o.out;

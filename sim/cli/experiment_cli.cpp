@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
 
 #include "sim/config/config_path.h"
 #include "sim/config/yaml_reader.h"
@@ -48,6 +51,18 @@ ChipConfig load_chip_arg(const std::string& arg, const std::vector<config::Overr
 Experiment load_experiment_arg(const po::variables_map& vm) {
   if (!vm.count("experiment")) throw UsageError("name the experiment file (EXP.yaml)");
   return load_experiment(vm["experiment"].as<std::string>(), set_overrides(vm), configs_root());
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + prefix + "_XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary folder");
+  path = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
 }
 
 std::string self_binary() {

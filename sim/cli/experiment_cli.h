@@ -23,6 +23,16 @@ ChipConfig load_chip_arg(const std::string& arg, const std::vector<config::Overr
 /// Loads the experiment named by the positional argument with the --set overrides.
 Experiment load_experiment_arg(const po::variables_map& vm);
 
+/// A temporary folder (mkdtemp under $TMPDIR or /tmp), removed with what it holds at the end of
+/// the command that made it.
+struct TempDir {
+  std::string path;
+  explicit TempDir(const std::string& prefix = "npusim");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
 /// The running binary (/proc/self/exe), which sweep workers run.
 std::string self_binary();
 
