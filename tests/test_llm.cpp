@@ -409,17 +409,33 @@ class LlmCli : public testing::TempFileTest {
 // ---------------------------------------------------------------------------------------------
 // 5. A trace export runs to the same report as the model.
 
+TEST_F(LlmCli, AModelRunsTimelineHoldsItsOpsByDefault) {
+  // --timeline auto: a model run records the ops (block detail on request), a trace its blocks.
+  const testing::ProcessResult r =
+      npusim({"run", "--arch", "example-npu", "--model", "gpt2", "--prompt", "8", "--tokens", "2",
+              "--out", path("M"), "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto trace = nlohmann::json::parse(testing::read_text(path("M/trace.json")));
+  size_t slices = 0, threads = 0;
+  for (const auto& e : trace.at("traceEvents")) {
+    slices += e.at("ph") == "X";
+    threads += e.at("name") == "thread_name";
+  }
+  EXPECT_EQ(threads, 1u);       // the ops track alone
+  EXPECT_EQ(slices, 3u * 148);  // GPT-2: 148 ops a pass, a prefill and 2 decode steps
+}
+
 TEST_F(LlmCli, TraceExportRoundTrip) {
   const std::string trace = path("T.yaml");
   const testing::ProcessResult e = npusim(
       {"trace", "export", "--model", "gpt2", "--prompt", "32", "--tokens", "4", "--out", trace});
   ASSERT_EQ(e.status, 0) << e.err;
-  const testing::ProcessResult a =
-      npusim({"run", "--arch", "example-npu", "--trace", trace, "--out", path("A"), "--quiet"});
+  const testing::ProcessResult a = npusim({"run", "--arch", "example-npu", "--trace", trace,
+                                           "--out", path("A"), "--quiet", "--timeline", "blocks"});
   ASSERT_EQ(a.status, 0) << a.err;
   const testing::ProcessResult b =
       npusim({"run", "--arch", "example-npu", "--model", "gpt2", "--prompt", "32", "--tokens", "4",
-              "--out", path("B"), "--quiet"});
+              "--out", path("B"), "--quiet", "--timeline", "blocks"});
   ASSERT_EQ(b.status, 0) << b.err;
 
   const std::string csv_a = testing::read_text(path("A/ops.csv"));

@@ -51,7 +51,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "except files named like the reports)")(
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
-      "none, or auto (blocks up to 20,000 ops and 8 million block events, else ops)")(
+      "none, or auto (a model run: ops; an op trace: blocks up to 20,000 ops and 8 million "
+      "block events, else ops)")(
       "no-timeline", "same as --timeline none")(
       "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
       "quiet,q", "print nothing but errors");
@@ -85,7 +86,9 @@ int cmd_run(const std::vector<std::string>& args) {
 
   SimOptions opts;
   const std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
-  if (tl == "blocks" || (tl == "auto" && ops.size() <= kAutoTimelineMaxOps))
+  // auto: a model run's trace.json holds its ops (a track a block would be most of the run's
+  // cost and hundreds of MB for a large model); a trace's, every block while it stays small.
+  if (tl == "blocks" || (tl == "auto" && !w && ops.size() <= kAutoTimelineMaxOps))
     opts.timeline = TimelineDetail::kBlocks;
   else if (tl == "ops" || tl == "auto")
     opts.timeline = TimelineDetail::kOps;
