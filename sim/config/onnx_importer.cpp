@@ -93,6 +93,16 @@ class Importer {
            " (give --unsupported vector to cost each as one element-wise pass over its output on "
            "the vector unit, or remove them from the model)");
     if (first_error) throw *first_error;
+    for (const Op& op : m_out.ops) {  // an empty tensor (a zero dimension) is no work to cost
+      const bool empty = is_spatial_kind(op.kind)
+                             ? op.conv.h * op.conv.w * op.conv.c * op.batch == 0 ||
+                                   (op.kind == OpKind::kConv2d && op.conv.f == 0)
+                         : is_vector_kind(op.kind) ? op.rows * op.cols == 0
+                                                   : op.m * op.k * op.n * op.batch == 0;
+      if (empty)
+        fail("node '" + op.name + "' (" + op.op_class +
+             "): a tensor with a zero dimension (npusim costs no empty ops)");
+    }
     if (m_out.ops.empty())
       fail("no node that npusim models (" + std::to_string(g.node_size()) +
            " nodes, all free: " + m_free.text() + ")");
