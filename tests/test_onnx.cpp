@@ -122,7 +122,45 @@ def custom(path):
     save(nodes, [x], [y], [init("W", [32, 32])], path, "custom",
          opsets=(("", 17), ("example.custom", 1)))
 
+def edges(path):
+    # Conv 3x3/2 with pads [0,0,1,1] over 17 x 17; a SAME_UPPER conv; MaxPool 3x3/2 with
+    # ceil_mode; a Reshape whose shape is computed (Shape, Gather, Unsqueeze, Concat); Softmax
+    # over axis 1 (opset 13).
+    nodes = [
+        n("Conv", ["x", "W1"], ["c1"], name="asym", kernel_shape=[3, 3], strides=[2, 2],
+          pads=[0, 0, 1, 1]),
+        n("Conv", ["c1", "W2"], ["c2"], name="same", kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
+        n("MaxPool", ["c2"], ["p"], name="ceil", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        n("Shape", ["p"], ["sh"]), n("Gather", ["sh", "zero"], ["b0"], axis=0),
+        n("Unsqueeze", ["b0", "ax0"], ["b1"]), n("Concat", ["b1", "minus1"], ["shp"], axis=0),
+        n("Reshape", ["p", "shp"], ["flat"]),
+        n("Softmax", ["p"], ["y"], name="sm", axis=1),
+    ]
+    inits = [init("W1", [8, 3, 3, 3]), init("W2", [8, 8, 3, 3]),
+             nh.from_array(np.array(0, dtype=np.int64), "zero"),
+             nh.from_array(np.array([0], dtype=np.int64), "ax0"),
+             nh.from_array(np.array([-1], dtype=np.int64), "minus1")]
+    x = h.make_tensor_value_info("x", T.FLOAT, [1, 3, 17, 17])
+    outs = [h.make_tensor_value_info("y", T.FLOAT, None),
+            h.make_tensor_value_info("flat", T.FLOAT, None)]
+    save(nodes, [x], outs, inits, path, "edges", opsets=(("", 13),))
+
+def embedding(path):
+    # An embedding lookup, a 1-D conv (k 3, pad 1) and an int8 MatMulInteger.
+    nodes = [n("Gather", ["E", "ids"], ["e"], name="embed"),
+             n("Transpose", ["e"], ["et"], perm=[0, 2, 1]),
+             n("Conv", ["et", "Wc"], ["c"], name="conv1d", kernel_shape=[3], pads=[1, 1]),
+             n("MatMulInteger", ["q8", "W8"], ["m8"], name="int8mm")]
+    inits = [init("E", [1000, 32]), init("Wc", [32, 32, 3]), init("W8", [32, 16], np.int8)]
+    ins = [h.make_tensor_value_info("ids", T.INT64, [2, 10]),
+           h.make_tensor_value_info("q8", T.INT8, [4, 32])]
+    outs = [h.make_tensor_value_info("c", T.FLOAT, None),
+            h.make_tensor_value_info("m8", T.INT32, None)]
+    save(nodes, ins, outs, inits, path, "embedding")
+
 d = sys.argv[1]
+edges(d + "/edges.onnx")
+embedding(d + "/embedding.onnx")
 transformer(d + "/block.onnx")
 resnet(d + "/resnet.onnx")
 resnet(d + "/grouped.onnx", group=4)
@@ -293,9 +331,53 @@ TEST_F(Onnx, ResNetStageDramBytesInInt8) {
   }
 }
 
+TEST_F(Onnx, PaddingCeilModeComputedShapesEmbeddingsAndInt8) {
+  const OnnxImport e = import_onnx(model("edges"), {});
+  EXPECT_EQ(names(e.ops),
+            (std::vector<std::string>{"asym:conv2d", "same:conv2d", "ceil:maxpool", "sm:softmax"}));
+  // asym: 17 x 17, pads [0,0,1,1], 3x3/2: out (17 + 1 - 3) / 2 + 1 = 8; modelled as pad 0 over
+  // 18 x 18 (the same 8 x 8). MACs 8 x 8 x 8 x 3 x 3 x 3 = 13,824.
+  EXPECT_EQ(e.ops[0].conv.h, 18u);
+  EXPECT_EQ(e.ops[0].conv.pad, 0u);
+  EXPECT_EQ(e.ops[0].conv.out_h(), 8u);
+  EXPECT_EQ(e.ops[0].macs(), 13824u);
+  // SAME_UPPER 3x3/1: pad 1 on every side, 8 x 8 kept. MACs 8 x 8 x 8 x 9 x 8 = 36,864.
+  EXPECT_EQ(e.ops[1].conv.h, 8u);
+  EXPECT_EQ(e.ops[1].conv.pad, 1u);
+  EXPECT_EQ(e.ops[1].macs(), 36864u);
+  // ceil_mode: 8 x 8, 3x3/2 -> ceil(5 / 2) + 1 = 4: the input grown to 9 x 9.
+  EXPECT_EQ(e.ops[2].conv.h, 9u);
+  EXPECT_EQ(e.ops[2].conv.out_h(), 4u);
+  // Softmax over the 8 channels of 1 x 8 x 4 x 4: 16 rows of 8.
+  EXPECT_EQ(e.ops[3].rows, 16u);
+  EXPECT_EQ(e.ops[3].cols, 8u);
+  EXPECT_TRUE(has_note(e, "Shape x1, Gather (on shapes) x1, Unsqueeze x1, Concat x1, Reshape x1"));
+  EXPECT_TRUE(has_note(e, "asymmetric padding or ceil_mode"));
+
+  const OnnxImport m = import_onnx(model("embedding"), {});
+  EXPECT_EQ(names(m.ops),
+            (std::vector<std::string>{"embed:gather", "conv1d:conv2d", "int8mm:gemm"}));
+  // 2 x 10 ids picking rows of 32 from the table.
+  EXPECT_EQ(m.ops[0].rows, 20u);
+  EXPECT_EQ(m.ops[0].cols, 32u);
+  // 1-D conv over 2 x 32 x 10, k 3, pad 1: one row, 10 + 2 columns. MACs 2 x 10 x 32 x 3 x 32.
+  EXPECT_EQ(m.ops[1].batch, 2u);
+  EXPECT_EQ(m.ops[1].conv.h, 1u);
+  EXPECT_EQ(m.ops[1].conv.w, 12u);
+  EXPECT_EQ(m.ops[1].macs(), 61440u);
+  // int8 x int8 -> int32, from the types.
+  EXPECT_EQ(m.ops[2].a_format, Format::kInt8);
+  EXPECT_EQ(m.ops[2].b_format, Format::kInt8);
+  EXPECT_EQ(m.ops[2].c_format, Format::kInt32);
+  EXPECT_EQ(m.ops[2].macs(), 4u * 32 * 16);
+}
+
 TEST_F(Onnx, RunOnnxEqualsRunOfTheImportedTrace) {
   for (const auto& [name, extra] : std::vector<std::pair<std::string, std::vector<std::string>>>{
-           {"block", {"--input-shape", "x=1x16x64"}}, {"resnet", {}}}) {
+           {"block", {"--input-shape", "x=1x16x64"}},
+           {"resnet", {}},
+           {"edges", {}},
+           {"unsupported", {"--unsupported", "vector"}}}) {
     std::vector<std::string> run = {
         "run", "--arch", kChip, "--onnx", model(name), "--out", path(name + "_onnx")};
     run.insert(run.end(), extra.begin(), extra.end());
