@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -23,10 +26,13 @@ namespace {
 
 using Dims = std::vector<uint64_t>;
 
+/// The product of d[from, to) (1 when empty).
 uint64_t product(const Dims& d, size_t from = 0, size_t to = SIZE_MAX) {
-  uint64_t p = 1;
-  for (size_t i = from; i < std::min(to, d.size()); ++i) p *= d[i];
-  return p;
+  to = std::min(to, d.size());
+  if (from >= to) return 1;
+  const auto first = d.begin() + static_cast<std::ptrdiff_t>(from);
+  return std::accumulate(first, d.begin() + static_cast<std::ptrdiff_t>(to), uint64_t{1},
+                         std::multiplies<>());
 }
 
 std::string dims_text(const Dims& d) {
@@ -204,7 +210,7 @@ class Importer {
     for (int i = 0; i < g.node_size(); ++i) {
       const onnx::NodeProto& n = g.node(i);
       for (const auto& in : n.input())
-        if (!in.empty()) ++m_consumers[in];
+        if (!in.empty()) ++m_consumers[in], m_consumer_nodes[in].push_back(i);
       for (const auto& out : n.output()) m_producer[out] = i;
       if (n.op_type() == "Constant")
         for (const auto& out : n.output()) m_const.insert(out);
@@ -314,12 +320,116 @@ class Importer {
     return a ? a->s() : std::string();
   }
 
-  /// Patterns that span nodes: Sigmoid(x) * x (silu, at the Mul; the Sigmoid is free) and the
-  /// bias Add after a MatMul/Gemm/Conv whose only consumer it is (added in the output stage).
+  /// The node that is the only consumer of `tensor` and of type `type`, else -1.
+  int only_consumer(const std::string& tensor, const char* type) const {
+    auto it = m_consumer_nodes.find(tensor);
+    if (it == m_consumer_nodes.end() || it->second.size() != 1) return -1;
+    return m_model.graph().node(it->second[0]).op_type() == type ? it->second[0] : -1;
+  }
+  /// The input of a two-input node that is not `one` ("" when neither or both are).
+  static std::string other_input(const onnx::NodeProto& n, const std::string& one) {
+    if (n.input_size() != 2 || (n.input(0) == one) == (n.input(1) == one)) return "";
+    return n.input(0) == one ? n.input(1) : n.input(0);
+  }
+  /// Whether `tensor` is `x` times a constant by a Mul whose only consumer is `into` (GELU's
+  /// 0.5 x); its node index in `*mul`.
+  bool scaled_x(const std::string& tensor, const std::string& x, int* mul) const {
+    auto it = m_producer.find(tensor);
+    if (it == m_producer.end()) return false;
+    const onnx::NodeProto& m = m_model.graph().node(it->second);
+    if (m.op_type() != "Mul" || consumers(tensor) != 1) return false;
+    const std::string c = other_input(m, x);
+    if (c.empty() || !is_constant(c)) return false;
+    *mul = it->second;
+    return true;
+  }
+
+  /// GELU as exporters before opset 20 write it: x * 0.5 * (1 + Erf(x / sqrt(2))), the Muls in
+  /// any order. Recorded as a gelu at the last node over x, the others part of it.
+  void find_erf_gelu(int e) {
+    const onnx::GraphProto& g = m_model.graph();
+    const onnx::NodeProto& erf = g.node(e);
+    auto p = m_producer.find(erf.input(0));
+    if (p == m_producer.end() || consumers(erf.input(0)) != 1) return;
+    const onnx::NodeProto& scale = g.node(p->second);  // x / sqrt(2) or x * (1 / sqrt(2))
+    if ((scale.op_type() != "Div" && scale.op_type() != "Mul") || scale.input_size() != 2 ||
+        !is_constant(scale.input(1)) || is_constant(scale.input(0)))
+      return;
+    const std::string x = scale.input(0);
+    std::vector<int> chain = {p->second, e};
+    const int add = only_consumer(erf.output(0), "Add");
+    if (add < 0 || !is_constant(other_input(g.node(add), erf.output(0)))) return;
+    chain.push_back(add);
+    std::string cur = g.node(add).output(0);
+    bool saw_x = false;
+    for (int step = 0; step < 2; ++step) {  // * x (or * 0.5x), and * 0.5
+      const int mul = only_consumer(cur, "Mul");
+      if (mul < 0) break;
+      const std::string other = other_input(g.node(mul), cur);
+      int half = -1;
+      if (other == x) {
+        saw_x = true;
+      } else if (scaled_x(other, x, &half)) {
+        saw_x = true;
+        chain.push_back(half);
+      } else if (other.empty() || !is_constant(other)) {
+        break;
+      }
+      chain.push_back(mul);
+      cur = g.node(mul).output(0);
+    }
+    if (!saw_x) return;
+    for (size_t k = 0; k + 1 < chain.size(); ++k) m_part.insert(chain[k]);
+    m_pattern_end[chain.back()] = {OpKind::kGelu, x, "Div, Erf, Add, Mul (GELU)"};
+  }
+
+  /// LayerNorm as exporters before opset 17 write it: d = x - ReduceMean(x); d / Sqrt(
+  /// ReduceMean(d ^ 2) + eps), then * gamma and + beta when constant. A layernorm at the last
+  /// node over x (reduced over ReduceMean's axes), the others part of it.
+  void find_decomposed_layernorm(int r1) {
+    const onnx::GraphProto& g = m_model.graph();
+    const onnx::NodeProto& mean = g.node(r1);
+    const std::string x = mean.input(0);
+    const int sub = only_consumer(mean.output(0), "Sub");
+    if (sub < 0 || g.node(sub).input(0) != x || g.node(sub).input(1) != mean.output(0)) return;
+    const std::string d = g.node(sub).output(0);
+    auto it = m_consumer_nodes.find(d);
+    if (it == m_consumer_nodes.end() || it->second.size() != 2) return;
+    int pow = -1, div = -1;
+    for (int c : it->second) {
+      const onnx::NodeProto& n = g.node(c);
+      if (n.op_type() == "Pow" && n.input(0) == d && is_constant(n.input(1))) pow = c;
+      if (n.op_type() == "Div" && n.input(0) == d) div = c;
+    }
+    if (pow < 0 || div < 0) return;
+    const int r2 = only_consumer(g.node(pow).output(0), "ReduceMean");
+    const int eps = r2 < 0 ? -1 : only_consumer(g.node(r2).output(0), "Add");
+    const int sqrt = eps < 0 ? -1 : only_consumer(g.node(eps).output(0), "Sqrt");
+    if (sqrt < 0 || g.node(div).input(1) != g.node(sqrt).output(0)) return;
+    std::vector<int> chain = {r1, sub, pow, r2, eps, sqrt, div};
+    const int mul = only_consumer(g.node(div).output(0), "Mul");
+    if (mul >= 0 && is_constant(other_input(g.node(mul), g.node(div).output(0)))) {
+      chain.push_back(mul);
+      const int add = only_consumer(g.node(mul).output(0), "Add");
+      if (add >= 0 && is_constant(other_input(g.node(add), g.node(mul).output(0))))
+        chain.push_back(add);
+    }
+    std::vector<int64_t> axes = attr_ints(mean, "axes");
+    for (size_t k = 0; k + 1 < chain.size(); ++k) m_part.insert(chain[k]);
+    m_pattern_end[chain.back()] = {OpKind::kLayerNorm, x,
+                                   "ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div (LayerNorm)",
+                                   axes.empty() ? -1 : *std::min_element(axes.begin(), axes.end())};
+  }
+
+  /// Patterns that span nodes: Sigmoid(x) * x (silu, at the Mul; the Sigmoid is free), GELU's
+  /// and LayerNorm's decompositions, and the bias Add after a MatMul/Gemm/Conv whose only
+  /// consumer it is (added in the output stage).
   void find_patterns() {
     const onnx::GraphProto& g = m_model.graph();
     for (int i = 0; i < g.node_size(); ++i) {
       const onnx::NodeProto& n = g.node(i);
+      if (n.op_type() == "Erf" && n.input_size() == 1) find_erf_gelu(i);
+      if (n.op_type() == "ReduceMean" && n.input_size() >= 1) find_decomposed_layernorm(i);
       if (n.op_type() == "Mul" && n.input_size() == 2) {
         for (int side = 0; side < 2; ++side) {
           const onnx::NodeProto* p = producer(n.input(side));
@@ -382,7 +492,18 @@ class Importer {
     static const std::set<std::string> kFused = {"Relu", "Clip", "LeakyRelu", "BatchNormalization"};
     if (kShapeOnly.count(t)) return m_free.add(t);
     if (kFused.count(t)) return m_fused.add(t);
-    if (m_silu_sigmoid.count(index)) return;  // costed with its Mul as a silu
+    if (m_silu_sigmoid.count(index) || m_part.count(index)) return;  // costed with its pattern
+    if (auto p = m_pattern_end.find(index); p != m_pattern_end.end()) {
+      const Pattern& pt = p->second;
+      const Dims d = dims(pt.x, n);
+      Op& op = emit(n, index, pt.kind);
+      op.op_class = std::string(op_kind_name(pt.kind)) + " pattern";
+      rows_cols(d, op, pt.axis == INT64_MAX ? SIZE_MAX : norm_axis(pt.axis, d.size()));
+      op.a_format = op.b_format = act_format(pt.x);
+      op.c_format = act_format(n.output(0));
+      m_pattern.add(pt.nodes);
+      return;
+    }
     if (m_bias_add.count(index)) return m_bias.add(t);
     // Shape arithmetic: every output an integer tensor of at most one dimension (a shape, an
     // index): computed when the graph is compiled, not on the chip.
@@ -429,7 +550,7 @@ class Importer {
       Op& op = emit(n, index, OpKind::kSilu);
       op.op_class = "Sigmoid*Mul";
       rows_cols(dims(n.output(0), n), op);
-      m_silu.add("Sigmoid x Mul");
+      m_pattern.add("Sigmoid, Mul (silu)");
       return vector_formats(op, n);
     }
     if ((t == "Add" || t == "Sub" || t == "Mul") && n.input_size() == 2)
@@ -660,7 +781,8 @@ class Importer {
           m_fused.text());
     if (!m_bias.empty())
       notes.push_back("biases added in the array's output stage, no cost: " + m_bias.text());
-    if (!m_silu.empty()) notes.push_back("imported as silu: " + m_silu.text());
+    if (!m_pattern.empty())
+      notes.push_back("node patterns imported as one op each: " + m_pattern.text());
     if (!m_broadcast.empty())
       notes.push_back(
           "broadcast operands (biases, scales) taken as resident in SRAM, read once and not "
@@ -691,8 +813,17 @@ class Importer {
   std::unordered_map<std::string, size_t> m_consumers;
   std::unordered_map<std::string, int> m_producer;
   std::set<std::string> m_const, m_names;
+  struct Pattern {
+    OpKind kind;
+    std::string x;             ///< the input the op reads
+    std::string nodes;         ///< for the notes
+    int64_t axis = INT64_MAX;  ///< the first reduced axis (a norm), else none (INT64_MAX)
+  };
+  std::unordered_map<std::string, std::vector<int>> m_consumer_nodes;
+  std::map<int, Pattern> m_pattern_end;  ///< the last node of a pattern: its op
+  std::set<int> m_part;                  ///< the other nodes of a pattern
   std::set<int> m_silu_mul, m_silu_sigmoid, m_bias_add;
-  Tally m_free, m_fused, m_bias, m_silu, m_broadcast, m_grown, m_vector, m_unsupported;
+  Tally m_free, m_fused, m_bias, m_pattern, m_broadcast, m_grown, m_vector, m_unsupported;
   bool m_fp32 = false;
   OnnxImport m_out;
 };
