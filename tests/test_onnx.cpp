@@ -415,32 +415,38 @@ TEST_F(Onnx, RunOnnxEqualsRunOfTheImportedTrace) {
            {"resnet", {}},
            {"edges", {}},
            {"decomposed", {}},
-           {"unsupported", {"--unsupported", "vector"}}}) {
-    std::vector<std::string> run = {
-        "run", "--arch", kChip, "--onnx", model(name), "--out", path(name + "_onnx")};
+           {"unsupported", {"--unsupported", "vector"}},
+           {"resnet", {"--weights", "int8", "--activations", "int8"}}}) {
+    const std::string tag = name + std::to_string(extra.size());  // a folder per case
+    std::vector<std::string> run = {"run",   "--arch",           kChip, "--onnx", model(name),
+                                    "--out", path(tag + "_onnx")};
     run.insert(run.end(), extra.begin(), extra.end());
     const auto a = npusim(run);
     ASSERT_EQ(a.status, 0) << a.err;
     EXPECT_NE(a.out.find("onnx: "), std::string::npos) << a.out;  // the notes
-    std::vector<std::string> imp = {"trace", "import", model(name), "--out", path(name + ".yaml")};
+    std::vector<std::string> imp = {"trace", "import", model(name), "--out", path(tag + ".yaml")};
     imp.insert(imp.end(), extra.begin(), extra.end());
     const auto t = npusim(imp);
     ASSERT_EQ(t.status, 0) << t.err;
-    const std::string trace = read_text(path(name + ".yaml"));
+    const std::string trace = read_text(path(tag + ".yaml"));
     EXPECT_EQ(trace.rfind("# Imported from " + name + ".onnx", 0), 0u) << trace;
     const auto b = npusim(
-        {"run", "--arch", kChip, "--trace", path(name + ".yaml"), "--out", path(name + "_trace")});
+        {"run", "--arch", kChip, "--trace", path(tag + ".yaml"), "--out", path(tag + "_trace")});
     ASSERT_EQ(b.status, 0) << b.err;
-    const std::string csv = read_text(path(name + "_onnx/ops.csv"));
+    const std::string csv = read_text(path(tag + "_onnx/ops.csv"));
     EXPECT_FALSE(csv.empty());
-    EXPECT_EQ(csv, read_text(path(name + "_trace/ops.csv"))) << name;
+    EXPECT_EQ(csv, read_text(path(tag + "_trace/ops.csv"))) << tag;
   }
+  // --weights/--activations reached both: int8 in the trace; the model's float32 as fp16 without.
+  EXPECT_NE(read_text(path("resnet4.yaml")).find("format: int8"), std::string::npos);
+  EXPECT_EQ(read_text(path("resnet4.yaml")).find("fp16"), std::string::npos);
+  EXPECT_NE(read_text(path("resnet0.yaml")).find("format: fp16"), std::string::npos);
   // The trace is not replaced without --force.
-  const auto again = npusim({"trace", "import", model("resnet"), "--out", path("resnet.yaml")});
+  const auto again = npusim({"trace", "import", model("resnet"), "--out", path("resnet0.yaml")});
   EXPECT_EQ(again.status, 2);
   EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
   EXPECT_EQ(
-      npusim({"trace", "import", model("resnet"), "--out", path("resnet.yaml"), "--force"}).status,
+      npusim({"trace", "import", model("resnet"), "--out", path("resnet0.yaml"), "--force"}).status,
       0);
 }
 
