@@ -12,7 +12,8 @@ packages=(
   g++ clang libclang-rt-14-dev cmake make pkg-config git
   libsystemc-dev libyaml-cpp-dev libboost-program-options-dev libgtest-dev libgmock-dev
   libbenchmark-dev nlohmann-json3-dev libfmt-dev libmuparser-dev
-  python3 python3-matplotlib dpkg-dev
+  libonnx-dev libprotobuf-dev
+  python3 python3-matplotlib python3-onnx dpkg-dev
 )
 
 if [ "${NPUSIM_SKIP_APT:-0}" != 1 ]; then

@@ -36,6 +36,7 @@ VectorKind vector_kind_of(OpKind k) {
     case OpKind::kRope:
       return VectorKind::kRope;
     case OpKind::kGather:
+    case OpKind::kEltwise:  // an op with no model of its own: one read, one ALU op, one write
     case OpKind::kGemm:
     case OpKind::kAttention:
     case OpKind::kConv2d:
@@ -43,7 +44,7 @@ VectorKind vector_kind_of(OpKind k) {
     case OpKind::kAvgPool:
       break;
   }
-  return VectorKind::kCopy;  // gather moves rows and converts their format
+  return VectorKind::kCopy;  // gather moves rows and converts their format; eltwise likewise
 }
 
 TilePlan Lowering::plan(const Op& op) const {

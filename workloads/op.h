@@ -29,6 +29,7 @@ enum class OpKind : uint8_t {
   kConv2d,     ///< 2-D convolution (dense or depthwise), NHWC, see ConvShape
   kMaxPool,    ///< max over an r x s window, per channel
   kAvgPool,    ///< average over an r x s window, per channel (r x s = h x w: global)
+  kEltwise,    ///< a generic one-input element-wise pass, rows x cols: one ALU op per element
 };
 
 /// How an op's shape is given: m, k, n (and batch) for gemm and attention; rows x cols for the
@@ -67,13 +68,14 @@ inline constexpr OpKindInfo kOpKinds[] = {
   {OpKind::kConv2d,    "conv2d",    ShapeClass::kSpatial, true,  false, false, true,  Format::kInt8},
   {OpKind::kMaxPool,   "maxpool",   ShapeClass::kSpatial, false, false, false, false, Format::kFp16},
   {OpKind::kAvgPool,   "avgpool",   ShapeClass::kSpatial, false, false, false, false, Format::kFp16},
+  {OpKind::kEltwise,   "eltwise",   ShapeClass::kVector,  false, false, false, false, Format::kFp16},
 };
 // clang-format on
 
 constexpr bool op_kinds_in_enum_order() {
   for (size_t i = 0; i < std::size(kOpKinds); ++i)
     if (static_cast<size_t>(kOpKinds[i].kind) != i) return false;
-  return std::size(kOpKinds) == static_cast<size_t>(OpKind::kAvgPool) + 1;
+  return std::size(kOpKinds) == static_cast<size_t>(OpKind::kEltwise) + 1;
 }
 static_assert(op_kinds_in_enum_order(), "kOpKinds: one row per OpKind, in enum order");
 

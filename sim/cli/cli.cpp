@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <system_error>
 
@@ -90,6 +91,49 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip) {
       config::set_from_text(s, w, vm[w.flag].as<std::string>());
   }
   return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0);
+}
+
+void add_onnx_options(po::options_description& d, bool formats) {
+  d.add_options()("input-shape",
+                  po::value<std::vector<std::string>>()->composing()->value_name("NAME=DIMS"),
+                  "the shape of a graph input, replacing the model's (needed for symbolic "
+                  "dimensions): --input-shape x=1x3x224x224; repeatable")(
+      "unsupported", po::value<std::string>()->default_value("refuse")->value_name("MODE"),
+      "ops npusim cannot model: refuse (name them and stop) or vector (cost each as one "
+      "element-wise pass over its output on the vector unit)");
+  if (formats)
+    d.add_options()("weights", po::value<std::string>()->value_name("FORMAT"),
+                    "format of the weights (default: from the model's types)")(
+        "activations", po::value<std::string>()->value_name("FORMAT"),
+        "format of every other tensor (default: from the model's types)");
+}
+
+OnnxImport import_onnx_arg(const std::string& path, const po::variables_map& vm, bool quiet) {
+  OnnxImportOptions o;
+  if (vm.count("input-shape"))
+    for (const auto& text : vm["input-shape"].as<std::vector<std::string>>()) try {
+        o.input_shapes.push_back(parse_input_shape(text));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--input-shape: ") + e.what());
+      }
+  const std::string mode = vm["unsupported"].as<std::string>();
+  if (mode != "refuse" && mode != "vector")
+    throw UsageError("--unsupported: '" + mode + "' is not refuse or vector");
+  o.cost_unsupported = mode == "vector";
+  auto format = [&](const char* flag) -> std::optional<Format> {
+    if (!vm.count(flag) || vm[flag].defaulted()) return std::nullopt;
+    const std::string text = vm[flag].as<std::string>();
+    if (auto f = parse_format(text)) return f;
+    throw UsageError(std::string("--") + flag + ": '" + text +
+                     "' is not a format (int4, int8, "
+                     "int16, fp8, fp16, bf16, fp32, int32)");
+  };
+  o.weights = format("weights");
+  o.activations = format("activations");
+  OnnxImport m = import_onnx(path, o);
+  if (!quiet)
+    for (const auto& note : m.notes) std::cout << "onnx: " << note << "\n";
+  return m;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sim/config/loaders.h"
+#include "sim/config/onnx_importer.h"
 #include "workloads/transformer.h"
 
 namespace npu::cli {
@@ -44,6 +45,14 @@ void add_workload_options(po::options_description& d);
 /// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
 /// keep its scores in.
 Workload workload_from(const po::variables_map& vm, const ChipConfig* chip);
+
+/// Options of an ONNX import (`run --onnx`, `trace import`): --input-shape and --unsupported;
+/// with `formats`, also --weights and --activations (`run` has them as workload options).
+void add_onnx_options(po::options_description& d, bool formats);
+
+/// Imports the ONNX model at `path` with the options of add_onnx_options (and --weights and
+/// --activations when given explicitly); prints its notes (`onnx: ...`) unless `quiet`.
+OnnxImport import_onnx_arg(const std::string& path, const po::variables_map& vm, bool quiet);
 
 /// Loads the chip named by an --arch value: a path, or a shipped preset name.
 ChipConfig load_chip_arg(const std::string& arg);

@@ -30,8 +30,10 @@ int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc(
       "Usage: npusim run --arch CHIP --trace OPS.yaml --out DIR [options]\n"
       "       npusim run --arch CHIP --model MODEL [workload options] --out DIR [options]\n"
+      "       npusim run --arch CHIP --onnx MODEL.onnx [--input-shape NAME=DIMS]... --out DIR\n"
       "\n"
-      "Simulates the ops of OPS.yaml, or the prefill and decode of MODEL, in order, on the\n"
+      "Simulates the ops of OPS.yaml, the prefill and decode of MODEL, or the ops an ONNX\n"
+      "model imports to (README, \"ONNX models\"), in order, on the\n"
       "chip CHIP (a shipped preset name or a chip YAML) and writes DIR/ops.csv (one row per\n"
       "op), DIR/summary.json and DIR/trace.json (open in https://ui.perfetto.dev).\n"
       "Schemas: configs/SCHEMA.md. Bad input stops with file:line:col: key: message and\n"
@@ -43,6 +45,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "the chip: a shipped preset name (configs/presets/NAME.yaml) or a chip YAML")(
       "trace,t", po::value<std::string>()->value_name("FILE"),
       "op trace: a shipped trace name (configs/traces/NAME.yaml) or a trace YAML")(
+      "onnx", po::value<std::string>()->value_name("FILE"),
+      "an ONNX model (.onnx), imported as `npusim trace import` does; --weights and "
+      "--activations, when given, override its formats")(
       "out,o", po::value<std::string>()->value_name("DIR"),
       "folder for the reports (created if missing; the reports of an earlier run there are "
       "replaced as a whole)")(
@@ -58,8 +63,11 @@ int cmd_run(const std::vector<std::string>& args) {
       "quiet,q", "print nothing but errors");
   po::options_description workload("Workload options (with --model)");
   add_workload_options(workload);
+  po::options_description onnx("ONNX options (with --onnx)");
+  add_onnx_options(onnx, false);
   add_set_option(desc);
   desc.add(workload);
+  desc.add(onnx);
   const po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -67,13 +75,16 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   for (const char* required : {"arch", "out"})
     if (!vm.count(required)) throw UsageError(std::string("missing --") + required);
-  if (vm.count("trace") == vm.count("model")) throw UsageError("give either --trace or --model");
+  if (vm.count("trace") + vm.count("model") + vm.count("onnx") != 1)
+    throw UsageError("give one of --trace, --model or --onnx");
 
   const ChipConfig chip = load_chip_arg(vm["arch"].as<std::string>(), set_overrides(vm));
   std::optional<Workload> w;
   std::vector<Op> trace_ops;
   if (vm.count("model"))
     w = workload_from(vm, &chip);
+  else if (vm.count("onnx"))
+    trace_ops = import_onnx_arg(vm["onnx"].as<std::string>(), vm, vm.count("quiet") > 0).ops;
   else
     trace_ops = load_trace(trace_arg_path(vm["trace"].as<std::string>()));
   const std::vector<Op>& ops = w ? w->ops : trace_ops;
@@ -122,6 +133,8 @@ const bool kRegistered = register_command(
      "  npusim run --arch CHIP --trace OPS.yaml --out DIR\n"
      "  npusim run --arch CHIP --model MODEL [--phase --prompt --tokens --context --batch\n"
      "             --weights --activations --kv --attention] --out DIR\n"
+     "  npusim run --arch CHIP --onnx MODEL.onnx [--input-shape NAME=DIMS]...\n"
+     "             [--unsupported refuse|vector] [--weights F] [--activations F] --out DIR\n"
      "             [--timeline MODE] [--no-timeline] [--no-memo] [--force] [--quiet]\n"
      "             [--set KEY=VALUE]...  (chip keys: --set core.array.rows=64)",
      10, cmd_run});
