@@ -298,3 +298,24 @@ TEST_F(HostileInputs, HelpShowsDefaultsAsWrittenAndNoPositionalOptions) {
 
 }  // namespace
 }  // namespace npu
+
+namespace npu {
+namespace {
+
+// A workload option on a run whose ops come from a trace would change nothing: refused by name.
+TEST_F(HostileInputs, WorkloadOptionsOfATraceRunAreRefusedNotIgnored) {
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{"--prompt", "5"},
+                                                {"--weights", "int4"},
+                                                {"--batch", "2"},
+                                                {"--attention", "standard"}})
+    expect_refused(
+        {"run", "--arch", kChip, "--trace", kTrace, "--out", path("o"), extra[0], extra[1]},
+        extra[0] + " describes a --model workload; --trace gives");
+  expect_refused(
+      {"run", "--arch", kChip, "--trace", kTrace, "--out", path("o"), "--input-shape", "x=1"},
+      "--input-shape applies to --onnx models");
+  EXPECT_FALSE(fs::exists(path("o")));
+}
+
+}  // namespace
+}  // namespace npu

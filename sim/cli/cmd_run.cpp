@@ -8,6 +8,7 @@
 #include "experiment_cli.h"
 #include "sim/capacity.h"
 #include "sim/config/config_path.h"
+#include "sim/config/workload_settings.h"
 #include "sim/output_set.h"
 #include "sim/report.h"
 #include "sim/scheduler.h"
@@ -57,8 +58,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
       "none, or auto (a model run: ops; an op trace: blocks up to 20,000 ops and 8 million "
-      "block events, else ops)")(
-      "no-timeline", "same as --timeline none")(
+      "block events, else ops)")("no-timeline", "same as --timeline none")(
       "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
       "quiet,q", "print nothing but errors");
   po::options_description workload("Workload options (with --model)");
@@ -77,6 +77,23 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!vm.count(required)) throw UsageError(std::string("missing --") + required);
   if (vm.count("trace") + vm.count("model") + vm.count("onnx") != 1)
     throw UsageError("give one of --trace, --model or --onnx");
+  // An option that would change the work is never ignored: the workload options belong to
+  // --model (an ONNX model takes --weights and --activations too), the ONNX ones to --onnx.
+  const auto given = [&](const std::string& flag) {
+    return vm.count(flag) > 0 && !vm[flag].defaulted();
+  };
+  const std::string source = vm.count("trace") ? "--trace" : vm.count("onnx") ? "--onnx" : "";
+  if (!source.empty())
+    for (const auto& ws : config::workload_settings()) {
+      const std::string flag = ws.flag;
+      const bool onnx_format = source == "--onnx" && (flag == "weights" || flag == "activations");
+      if (ws.kind != config::SettingKind::kName && given(flag) && !onnx_format)
+        throw UsageError("--" + flag + " describes a --model workload; " + source +
+                         " gives its ops' shapes and formats itself");
+    }
+  if (!vm.count("onnx"))
+    for (const char* flag : {"input-shape", "unsupported"})
+      if (given(flag)) throw UsageError(std::string("--") + flag + " applies to --onnx models");
 
   const ChipConfig chip = load_chip_arg(vm["arch"].as<std::string>(), set_overrides(vm));
   std::optional<Workload> w;
