@@ -138,11 +138,11 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
   const Format acc = accumulator_of(fmt);
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
 
-  // Every tiling that fits, over every number of cores, with its estimated cycles.
+  // Every tiling that fits, on each of core_choices(), with its estimated cycles.
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
   const auto ms = candidates(op.m), ns = candidates(op.n), ks = candidates(op.k);
-  for (uint64_t cores = 1; cores <= m_chip.cores; ++cores) {
+  for (const uint64_t cores : core_choices(m_chip.cores)) {
     for (uint64_t mt : ms) {
       if (2 * bytes_of(mt * 1, op.a_format) > sram.input_bytes) break;
       for (uint64_t nt : ns) {

@@ -158,8 +158,8 @@ TilePlan Lowering::plan_conv(const Op& op) const {
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;
   const std::vector<SpatialCut> cuts = spatial_cuts(op);
-  // Every tiling over every number of cores (see TilePlan::cores).
-  for (uint64_t cores = 1; cores <= m_chip.cores; ++cores) {
+  // Every tiling on each of core_choices() (see TilePlan::cores).
+  for (const uint64_t cores : core_choices(m_chip.cores)) {
     for (const SpatialCut& cut : cuts) {
       const uint64_t mt = cut.images * cut.rows * cut.cols;
       const uint64_t region = max_region_pixels(cv, cut);

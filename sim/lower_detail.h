@@ -64,8 +64,15 @@ inline TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
   return best->second;
 }
 
-/// The cores a GEMM or dense conv may deal its output tiles over: any number up to the chip's,
-/// so a chip with more cores keeps every choice it had.
+/// The core counts a GEMM or dense conv planner tries, ascending: the chip's, halved until 1
+/// (6: 1, 3, 6). A chip with twice the cores keeps every choice it had.
+inline std::vector<uint64_t> core_choices(uint64_t chip_cores) {
+  std::vector<uint64_t> c;
+  for (uint64_t n = chip_cores; n >= 1; n /= 2) c.insert(c.begin(), n);
+  return c;
+}
+
+/// The cores a plan deals its output tiles over (TilePlan::cores; 0: all of the chip's).
 inline uint64_t cores_used(const TilePlan& p, uint64_t chip_cores) {
   return p.cores == 0 ? chip_cores : std::min(p.cores, chip_cores);
 }
