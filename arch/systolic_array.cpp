@@ -28,10 +28,13 @@ double ArrayTiming::utilization() const {
   return static_cast<double>(macs) / (static_cast<double>(cycles) * peak_macs_per_cycle);
 }
 
-ArrayTiming gemm_timing(const SystolicArrayConfig& cfg, uint64_t m, uint64_t k, uint64_t n,
-                        Format f) {
+namespace {
+
+/// The timing of the GEMM mapped onto the array's first `r` rows.
+ArrayTiming timing_on_rows(const SystolicArrayConfig& cfg, uint64_t r, uint64_t m, uint64_t k,
+                           uint64_t n, Format f) {
   ArrayTiming t;
-  const uint64_t r = cfg.rows, c = cfg.cols;
+  const uint64_t c = cfg.cols;
   const uint64_t p = std::max<uint32_t>(1, cfg.macs_per_pe(f));
   const uint64_t kp = ceil_div(k, p);  // K' : reduction steps after packing p MACs per PE
   t.macs = m * k * n;
@@ -78,6 +81,25 @@ ArrayTiming gemm_timing(const SystolicArrayConfig& cfg, uint64_t m, uint64_t k, 
   }
   t.psum_reads = t.psum_writes - (cfg.dataflow == Dataflow::kOs ? t.psum_writes : m * n);
   return t;
+}
+
+}  // namespace
+
+ArrayTiming gemm_timing(const SystolicArrayConfig& cfg, uint64_t m, uint64_t k, uint64_t n,
+                        Format f) {
+  ArrayTiming best = timing_on_rows(cfg, cfg.rows, m, k, n, f);
+  if (!cfg.overlap_folds) return best;  // SCALE-Sim's count: the whole array, every fold
+  // Pipelined folds: a tile may use the array's first R/2, R/4, ... rows instead when that is
+  // faster — a fold's stationary load and fill take a cycle per row used, so a short stream on a
+  // tall array can lose more to them than it gains in folds. A taller array keeps every mapping
+  // a shorter one had (R -> 2R), so it is never slower on a tile.
+  const uint64_t peak = best.peak_macs_per_cycle;  // of the whole array
+  for (uint64_t r = cfg.rows / 2; r >= 1; r /= 2) {
+    const ArrayTiming t = timing_on_rows(cfg, r, m, k, n, f);
+    if (t.cycles < best.cycles) best = t;
+  }
+  best.peak_macs_per_cycle = peak;
+  return best;
 }
 
 SystolicArray::SystolicArray(sc_core::sc_module_name name, const SystolicArrayConfig& cfg,

@@ -22,7 +22,10 @@
 // run under this fold's stream and drain, so after the first fold each fold costs max(T, R):
 //   cycles = fold_cycles + (folds - 1) * max(T, R).
 // The saving is (folds - 1) * (fold_cycles - max(T, R)): for ws with T >= R that is
-// (folds - 1) * (2R + C - 2) cycles.
+// (folds - 1) * (2R + C - 2) cycles. With pipelined folds a tile may also be mapped onto the
+// array's first R/2, R/4, ... rows when that takes fewer cycles (a short stream on a tall array
+// loses more to per-row loads than it saves in folds); gemm_timing takes the fastest, so an array
+// with twice the rows is never slower on a tile. Back to back, the whole array is always used.
 #pragma once
 
 #include <systemc>

@@ -95,15 +95,34 @@ Lowering::Lowering(const ChipConfig& chip)
           static_cast<double>(dma_channel_bytes_per_s(chip.core.dma, chip.clock, m_mem)) /
           chip.clock.freq_hz()) {}
 
-double Lowering::dram_bytes_per_cycle() const {
+double Lowering::dram_bytes_per_cycle(uint64_t cores, uint64_t streams) const {
   const double reachable = static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz();
-  return std::min(reachable, m_chip.core.dma.channels * m_channel_bytes_per_cycle);
+  const uint64_t busy =
+      std::max<uint64_t>(1, std::min<uint64_t>(m_chip.core.dma.channels, streams));
+  return std::min(reachable, static_cast<double>(cores * busy) * m_channel_bytes_per_cycle);
 }
 
-double Lowering::edge_cycles(double bytes, double largest) const {
+double Lowering::edge_cycles(double bytes, double largest, uint64_t cores) const {
   const double one = std::min(static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz(),
                               m_channel_bytes_per_cycle);
-  return std::max(bytes / dram_bytes_per_cycle(), largest / one);
+  return std::max(static_cast<double>(cores) * bytes / dram_bytes_per_cycle(cores, UINT64_MAX),
+                  largest / one);
+}
+
+double Lowering::pipelined_cycles(double compute, double step, double memory, double load_bytes,
+                                  double largest_load, double step_load, double store_bytes,
+                                  double steps, uint64_t cores) const {
+  // A core's loader issues a step's loads only when the previous step's have arrived: each step
+  // waits a round trip and its largest load on one channel.
+  const double one = std::min(static_cast<double>(m_mem.bytes_per_s) / m_chip.clock.freq_hz(),
+                              m_channel_bytes_per_cycle);
+  const double round_trip =
+      static_cast<double>(m_mem.latency_ps) / static_cast<double>(m_chip.clock.period_ps);
+  const double loader = step_load > 0 ? steps * (round_trip + step_load / one) : 0.0;
+  const double bound = std::max({edge_cycles(load_bytes, largest_load, cores) + compute +
+                                     edge_cycles(store_bytes, store_bytes, cores),
+                                 memory + step, loader});
+  return bound + steps * m_chip.core.dma.setup_cycles;
 }
 
 uint64_t Lowering::array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt,
@@ -118,57 +137,63 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
   const MacFormat mf = mac_format(op, "GEMM");
   const Format fmt = mf.compute;
   const Format acc = accumulator_of(fmt);
-  const uint64_t cores = m_chip.cores;
-  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
 
-  // Every tiling that fits, with its estimated cycles.
+  // Every tiling that fits, on each of core_choices(), with its estimated cycles.
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
   const auto ms = candidates(op.m), ns = candidates(op.n), ks = candidates(op.k);
-  for (uint64_t mt : ms) {
-    if (2 * bytes_of(mt * 1, op.a_format) > sram.input_bytes) break;
-    for (uint64_t nt : ns) {
-      if (2 * bytes_of(mt * nt, acc) > sram.output_bytes) break;
-      for (uint64_t kt : ks) {
-        if (2 * bytes_of(mt * kt, op.a_format) > sram.input_bytes ||
-            2 * op.b_bytes(kt * nt) > sram.weight_bytes)
-          break;
-        const uint64_t tm = ceil_div(op.m, mt), tn = ceil_div(op.n, nt), tk = ceil_div(op.k, kt);
-        const uint64_t out_tiles = op.batch * tm * tn;  // <= C's elements: no overflow
-        if (out_tiles > kMaxPlanSteps / tk) {
-          too_many_steps = true;
-          continue;
+  for (const uint64_t cores : core_choices(m_chip.cores)) {
+    for (uint64_t mt : ms) {
+      if (2 * bytes_of(mt * 1, op.a_format) > sram.input_bytes) break;
+      for (uint64_t nt : ns) {
+        if (2 * bytes_of(mt * nt, acc) > sram.output_bytes) break;
+        for (uint64_t kt : ks) {
+          if (2 * bytes_of(mt * kt, op.a_format) > sram.input_bytes ||
+              2 * op.b_bytes(kt * nt) > sram.weight_bytes)
+            break;
+          const uint64_t tm = ceil_div(op.m, mt), tn = ceil_div(op.n, nt), tk = ceil_div(op.k, kt);
+          const uint64_t out_tiles = op.batch * tm * tn;  // <= C's elements: no overflow
+          if (out_tiles > kMaxPlanSteps / tk) {
+            too_many_steps = true;
+            continue;
+          }
+          const uint64_t per_core = ceil_div(out_tiles, cores);
+          const double step = static_cast<double>(array_step_cycles(mf, mt, kt, nt));
+          const double compute = static_cast<double>(per_core * tk) * step;
+          // DRAM traffic: B once per output tile, C once, A once per output tile when K is cut
+          // into slices, else once per row block a core touches (see lower_gemm).
+          const double a_bytes =
+              a_dram ? static_cast<double>(bytes_of(op.batch * op.m * op.k, op.a_format)) *
+                           (tk > 1 ? static_cast<double>(tn)
+                                   : static_cast<double>(row_blocks_loaded(out_tiles, tn, cores)) /
+                                         static_cast<double>(op.batch * tm))
+                     : 0.0;
+          const double b_bytes =
+              b_dram ? static_cast<double>(op.b_bytes(op.batch * op.k * op.n)) * tm : 0.0;
+          const double c_bytes =
+              op.c_loc == Location::kDram
+                  ? static_cast<double>(bytes_of(op.batch * op.m * op.n, op.c_format))
+                  : 0.0;
+          // A step loads B, and A too when K is cut; outputs are stored as the next loads run.
+          const uint64_t streams = (b_dram ? 1 : 0) + (a_dram && tk > 1 ? 1 : 0) +
+                                   (op.c_loc == Location::kDram && tk == 1 ? 1 : 0);
+          const double memory =
+              (a_bytes + b_bytes + c_bytes) / dram_bytes_per_cycle(cores, streams);
+          // Exposed prologue and epilogue: the first tile's loads and the last tile's store do not
+          // overlap compute.
+          const double a_tile = a_dram ? static_cast<double>(bytes_of(mt * kt, op.a_format)) : 0;
+          const double b_tile = b_dram ? static_cast<double>(op.b_bytes(kt * nt)) : 0;
+          const double c_tile =
+              op.c_loc == Location::kDram ? static_cast<double>(bytes_of(mt * nt, op.c_format)) : 0;
+          const double cost =
+              pipelined_cycles(compute, step, memory, a_tile + b_tile, std::max(a_tile, b_tile),
+                               std::max(b_tile, tk > 1 ? a_tile : 0.0), c_tile,
+                               static_cast<double>(per_core * tk), std::min(cores, out_tiles));
+          TilePlan p{mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b};
+          p.cores = cores;
+          fits.push_back({cost, p});
         }
-        const uint64_t per_core = ceil_div(out_tiles, cores);
-        const double compute = static_cast<double>(per_core * tk) *
-                               static_cast<double>(array_step_cycles(mf, mt, kt, nt));
-        // DRAM traffic: B once per output tile, C once, A once per output tile when K is cut
-        // into slices, else once per row block a core touches (see lower_gemm).
-        const double a_bytes =
-            a_dram ? static_cast<double>(bytes_of(op.batch * op.m * op.k, op.a_format)) *
-                         (tk > 1 ? static_cast<double>(tn)
-                                 : static_cast<double>(row_blocks_loaded(out_tiles, tn, cores)) /
-                                       static_cast<double>(op.batch * tm))
-                   : 0.0;
-        const double b_bytes =
-            b_dram ? static_cast<double>(op.b_bytes(op.batch * op.k * op.n)) * tm : 0.0;
-        const double c_bytes =
-            op.c_loc == Location::kDram
-                ? static_cast<double>(bytes_of(op.batch * op.m * op.n, op.c_format))
-                : 0.0;
-        const double memory = (a_bytes + b_bytes + c_bytes) / bytes_per_cycle;
-        // Exposed prologue and epilogue: the first tile's loads and the last tile's store do not
-        // overlap compute.
-        const double a_tile = a_dram ? static_cast<double>(bytes_of(mt * kt, op.a_format)) : 0;
-        const double b_tile = b_dram ? static_cast<double>(op.b_bytes(kt * nt)) : 0;
-        const double c_tile =
-            op.c_loc == Location::kDram ? static_cast<double>(bytes_of(mt * nt, op.c_format)) : 0;
-        const double edges =
-            edge_cycles(a_tile + b_tile + c_tile, std::max({a_tile, b_tile, c_tile}));
-        const double cost = std::max(compute, memory) + edges +
-                            static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
-        fits.push_back({cost, {mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b}});
       }
     }
   }
@@ -202,7 +227,11 @@ TilePlan Lowering::plan_vector(const Op& op) const {
   // Row blocks: small enough that each core's blocks pipeline (load, compute, store overlap),
   // large enough that per-step costs stay small. Same estimate and tie rule as for GEMMs.
   const uint64_t rows_per_core = ceil_div(op.rows, m_chip.cores);
-  const double bytes_per_cycle = dram_bytes_per_cycle();
+  const uint64_t streams = (op.a_loc == Location::kDram ? 1 : 0) +
+                           (inputs > 1 && op.b_loc == Location::kDram ? 1 : 0) +
+                           (op.c_loc == Location::kDram ? 1 : 0);
+  const double bytes_per_cycle =
+      dram_bytes_per_cycle(std::min<uint64_t>(m_chip.cores, op.rows), streams);
   const uint64_t dram_row =
       (op.a_loc == Location::kDram ? bytes_of(op.cols, op.a_format) : 0) +
       (inputs > 1 && op.b_loc == Location::kDram ? bytes_of(op.cols, op.b_format) : 0) +
@@ -210,15 +239,17 @@ TilePlan Lowering::plan_vector(const Op& op) const {
   std::vector<std::pair<double, TilePlan>> fits;
   for (uint64_t rt : candidates(std::min(fit, rows_per_core))) {
     const uint64_t steps_per_core = ceil_div(rows_per_core, rt);
-    const double compute =
-        static_cast<double>(steps_per_core) *
-        static_cast<double>(
-            vector_timing(m_chip.core.vector, vector_kind_of(op.kind), rt, op.cols).cycles);
+    const double step = static_cast<double>(
+        vector_timing(m_chip.core.vector, vector_kind_of(op.kind), rt, op.cols).cycles);
+    const double compute = static_cast<double>(steps_per_core) * step;
     const double memory = static_cast<double>(op.rows * dram_row) / bytes_per_cycle;
-    const double edges =
-        edge_cycles(static_cast<double>(rt * dram_row), static_cast<double>(rt * dram_row));
-    const double cost = std::max(compute, memory) + edges +
-                        static_cast<double>(steps_per_core) * m_chip.core.dma.setup_cycles;
+    const double load_row =
+        static_cast<double>(dram_row - (op.c_loc == Location::kDram ? out_row : 0));
+    const double rows = static_cast<double>(rt);
+    const double cost = pipelined_cycles(
+        compute, step, memory, rows * load_row, rows * load_row, rows * load_row,
+        op.c_loc == Location::kDram ? rows * static_cast<double>(out_row) : 0.0,
+        static_cast<double>(steps_per_core), std::min<uint64_t>(m_chip.cores, op.rows));
     TilePlan p;
     p.mt = rt;
     p.nt = op.cols;
@@ -246,7 +277,6 @@ TilePlan Lowering::plan_attention(const Op& op) const {
   const SramConfig& sram = m_chip.core.sram;
   const MacFormat mf = mac_format(op, "attention");
   const uint64_t hd = op.k;
-  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool q_dram = op.a_loc == Location::kDram, kv_dram = op.b_loc == Location::kDram;
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
@@ -280,6 +310,22 @@ TilePlan Lowering::plan_attention(const Op& op) const {
         too_many_steps = true;
         continue;
       }
+      // The engine deals (group, query block) pairs to the cores in contiguous blocks: the
+      // busiest core's steps, not an even share, bound the compute (a core may idle).
+      uint64_t busiest = 0;
+      const uint64_t out_tiles = op.batch * tq, cores = std::min<uint64_t>(m_chip.cores, out_tiles);
+      if (!op.causal || out_tiles > (uint64_t{1} << 16)) {
+        busiest =
+            ceil_div(out_tiles, m_chip.cores) * (op.causal ? ceil_div(steps, tq) : steps / tq);
+      } else {
+        for (uint64_t c = 0; c < cores; ++c) {
+          const auto [b, e] = block_of(out_tiles, m_chip.cores, c);
+          uint64_t n = 0;
+          for (uint64_t t = b; t < e; ++t)
+            n += ceil_div(visible_keys(op, std::min(op.m, (t % tq + 1) * br)), bc);
+          busiest = std::max(busiest, n);
+        }
+      }
       steps *= op.batch;
       kv_rows *= op.batch;
       const SystolicArrayConfig& arr = m_chip.core.array;
@@ -289,18 +335,23 @@ TilePlan Lowering::plan_attention(const Op& op) const {
           gemm_timing(arr, br, bc, hd, mf.compute).cycles +
           (mf.dequant_b ? vector_timing(m_chip.core.vector, VectorKind::kCopy, 2 * bc, hd).cycles
                         : 0);
-      const double compute =
-          static_cast<double>(ceil_div(steps, m_chip.cores)) * static_cast<double>(step_cycles);
+      const double step = static_cast<double>(step_cycles);
+      const double compute = static_cast<double>(busiest) * step;
       const double bytes = static_cast<double>(
           (q_dram ? bytes_of(op.batch * op.m * hd, op.a_format) : 0) +
           (kv_dram ? 2 * bytes_of(kv_rows * hd, op.b_format) : 0) +
           (op.c_loc == Location::kDram ? bytes_of(op.batch * op.m * hd, op.c_format) : 0));
-      const double q_tile = static_cast<double>(bytes_of(br * hd, op.a_format));
-      const double kv_tile = static_cast<double>(bytes_of(bc * hd, op.b_format));
-      const double edges = edge_cycles(q_tile + 2 * kv_tile, std::max(q_tile, kv_tile));
+      const double q_tile = q_dram ? static_cast<double>(bytes_of(br * hd, op.a_format)) : 0;
+      const double kv_tile = kv_dram ? static_cast<double>(bytes_of(bc * hd, op.b_format)) : 0;
+      const double o_tile =
+          op.c_loc == Location::kDram ? static_cast<double>(bytes_of(br * hd, op.c_format)) : 0;
       const double cost =
-          std::max(compute, bytes / bytes_per_cycle) + edges +
-          static_cast<double>(ceil_div(steps, m_chip.cores)) * m_chip.core.dma.setup_cycles;
+          pipelined_cycles(compute, step,
+                           bytes / dram_bytes_per_cycle(cores, kv_dram  ? 2
+                                                               : q_dram ? 1
+                                                                        : 0),
+                           q_tile + 2 * kv_tile, std::max(q_tile, kv_tile),
+                           kv_dram ? kv_tile : q_tile, o_tile, static_cast<double>(busiest), cores);
       fits.push_back({cost, {br, bc, hd, steps, mf.compute, mf.dequant_b}});
     }
   }
@@ -421,10 +472,10 @@ std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uin
 
 void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
   const uint64_t tm = ceil_div(op.m, p.mt), tn = ceil_div(op.n, p.nt), tk = ceil_div(op.k, p.kt);
-  const uint64_t out_tiles = op.batch * tm * tn;
-  for (uint64_t c = 0; c < out.size(); ++c) {
+  const uint64_t out_tiles = op.batch * tm * tn, cores = cores_used(p, out.size());
+  for (uint64_t c = 0; c < cores; ++c) {
     auto& steps = out[c].steps;
-    const auto [begin, end] = block_of(out_tiles, out.size(), c);
+    const auto [begin, end] = block_of(out_tiles, cores, c);
     steps.reserve((end - begin) * tk);
     // The A tile in the previous step, as (batch, m block, k block); none yet.
     uint64_t last_a = std::numeric_limits<uint64_t>::max();

@@ -51,6 +51,10 @@ struct TilePlan {
   /// conv: nt filters, kt = r x s x the channels of a slice (the implicit GEMM's tile). Window
   /// kinds (depthwise conv, pools, on the vector unit): nt channels, kt = r x s.
   uint64_t images = 0, out_rows = 0, out_cols = 0;
+  /// GEMM, dense conv: the cores the output tiles are dealt over (the first `cores`; the others
+  /// idle); 0: all of the chip's. Fewer cores can be faster: each loads the rows of A (input
+  /// regions) its tiles read, so a memory-bound op split over more cores moves more bytes.
+  uint64_t cores = 0;
 };
 
 /// Tile steps of one op at most: the planner considers only tilings within it. lower() holds all
@@ -103,14 +107,29 @@ class Lowering {
   void lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   /// A step of a spatial op with its tiles at their largest (for bound()).
   TileStep largest_spatial_step(const Op& op, const TilePlan& p) const;
-  /// The planners' estimates: DRAM bytes per clock cycle a core's loads reach — the reachable
-  /// bandwidth, or less when the DMA channels cannot pull it (channels x one channel's rate) —
+  /// The planners' estimates: DRAM bytes per clock cycle that `cores` cores reach, each with
+  /// `streams` transfers in flight (a core's loader waits for a step's loads before it issues the
+  /// next step's, so a step of one load keeps one channel busy) — the reachable bandwidth, or
+  /// less when the channels cannot pull it (cores x min(channels, streams) x one channel's rate) —
   /// and the cycles of one array step (an mt x kt x nt GEMM in `mf`'s format, after converting
   /// its B tile on the vector unit when `mf` says so).
-  double dram_bytes_per_cycle() const;
+  double dram_bytes_per_cycle(uint64_t cores, uint64_t streams) const;
   /// The exposed cycles of a tile's first loads and last store (`bytes` in all, its largest
-  /// transfer `largest`): they share the channels, and one transfer runs on one channel.
-  double edge_cycles(double bytes, double largest) const;
+  /// transfer `largest`) when `cores` cores move theirs at once: they share the channels and the
+  /// memory, and one transfer runs on one channel.
+  double edge_cycles(double bytes, double largest, uint64_t cores) const;
+  /// A tiling's estimated cycles: each step's loads precede its compute, which precedes its
+  /// store, and loads, compute and stores of different steps overlap. So the op takes at least
+  /// the first step's loads (`load_bytes`, the largest `largest_load`), all of a core's compute
+  /// and the last store (`store_bytes`) — compute bound — and at least all the DRAM traffic
+  /// (`memory` cycles) and then the last step's compute (`step`) — memory bound: the last store
+  /// waits for it — and at least a core's `steps` each waiting a round trip and its largest load
+  /// (`step_load`) on one channel, as its loader does. Each step adds its DMA setup; `cores`
+  /// cores run at once. Every term falls as bandwidth, clock or array rate grows, and the first
+  /// loads are not charged on top of `memory`.
+  double pipelined_cycles(double compute, double step, double memory, double load_bytes,
+                          double largest_load, double step_load, double store_bytes, double steps,
+                          uint64_t cores) const;
   uint64_t array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt, uint64_t nt) const;
 
   const ChipConfig& m_chip;

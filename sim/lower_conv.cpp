@@ -149,8 +149,7 @@ TilePlan Lowering::plan_conv(const Op& op) const {
   const MacFormat mf = mac_format(op, "convolution");
   const Format fmt = mf.compute;
   const Format acc = accumulator_of(fmt);
-  const uint64_t cores = m_chip.cores, taps = cv.r * cv.s;
-  const double bytes_per_cycle = dram_bytes_per_cycle();
+  const uint64_t taps = cv.r * cv.s;
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram,
              c_dram = op.c_loc == Location::kDram;
   const double out_bytes =
@@ -158,50 +157,59 @@ TilePlan Lowering::plan_conv(const Op& op) const {
              : 0.0;
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;
-  for (const SpatialCut& cut : spatial_cuts(op)) {
-    const uint64_t mt = cut.images * cut.rows * cut.cols;
-    const uint64_t region = max_region_pixels(cv, cut);
-    if (2 * bytes_of(region, op.a_format) > sram.input_bytes) continue;
-    const double region_total = region_pixels_total(op, cut);
-    for (uint64_t nt : candidates(cv.f)) {
-      if (2 * bytes_of(mt * nt, acc) > sram.output_bytes) break;
-      for (uint64_t ch : candidates(cv.c)) {
-        const uint64_t kt = taps * ch;
-        if (2 * bytes_of(region * ch, op.a_format) > sram.input_bytes ||
-            2 * op.b_bytes(kt * nt) > sram.weight_bytes)
-          break;
-        const uint64_t tn = ceil_div(cv.f, nt), tk = ceil_div(cv.c, ch);
-        if (cut.tiles > kMaxPlanSteps / tn || cut.tiles * tn > kMaxPlanSteps / tk) {
-          too_many_steps = true;
-          continue;
+  const std::vector<SpatialCut> cuts = spatial_cuts(op);
+  // Every tiling on each of core_choices() (see TilePlan::cores).
+  for (const uint64_t cores : core_choices(m_chip.cores)) {
+    for (const SpatialCut& cut : cuts) {
+      const uint64_t mt = cut.images * cut.rows * cut.cols;
+      const uint64_t region = max_region_pixels(cv, cut);
+      if (2 * bytes_of(region, op.a_format) > sram.input_bytes) continue;
+      const double region_total = region_pixels_total(op, cut);
+      for (uint64_t nt : candidates(cv.f)) {
+        if (2 * bytes_of(mt * nt, acc) > sram.output_bytes) break;
+        for (uint64_t ch : candidates(cv.c)) {
+          const uint64_t kt = taps * ch;
+          if (2 * bytes_of(region * ch, op.a_format) > sram.input_bytes ||
+              2 * op.b_bytes(kt * nt) > sram.weight_bytes)
+            break;
+          const uint64_t tn = ceil_div(cv.f, nt), tk = ceil_div(cv.c, ch);
+          if (cut.tiles > kMaxPlanSteps / tn || cut.tiles * tn > kMaxPlanSteps / tk) {
+            too_many_steps = true;
+            continue;
+          }
+          const uint64_t out_tiles = cut.tiles * tn;
+          const uint64_t per_core = ceil_div(out_tiles, cores);
+          const double step = static_cast<double>(array_step_cycles(mf, mt, kt, nt));
+          const double compute = static_cast<double>(per_core * tk) * step;
+          // Input regions once per output tile when the channels are sliced, else once per
+          // spatial tile a core reaches (filter blocks are the fastest); weights once per spatial
+          // tile; the output once.
+          const double a_bytes =
+              a_dram ? region_total * static_cast<double>(bytes_of(cv.c, op.a_format)) *
+                           (tk > 1 ? static_cast<double>(tn)
+                                   : static_cast<double>(row_blocks_loaded(out_tiles, tn, cores)) /
+                                         static_cast<double>(cut.tiles))
+                     : 0.0;
+          const double b_bytes = b_dram ? static_cast<double>(op.b_bytes(taps * cv.c * cv.f)) *
+                                              static_cast<double>(cut.tiles)
+                                        : 0.0;
+          const uint64_t streams =
+              (b_dram ? 1 : 0) + (a_dram && tk > 1 ? 1 : 0) + (c_dram && tk == 1 ? 1 : 0);
+          const double memory =
+              (a_bytes + b_bytes + out_bytes) / dram_bytes_per_cycle(cores, streams);
+          const double a_tile =
+              a_dram ? static_cast<double>(bytes_of(region * ch, op.a_format)) : 0;
+          const double b_tile = b_dram ? static_cast<double>(op.b_bytes(kt * nt)) : 0;
+          const double c_tile = c_dram ? static_cast<double>(bytes_of(mt * nt, op.c_format)) : 0;
+          const double cost =
+              pipelined_cycles(compute, step, memory, a_tile + b_tile, std::max(a_tile, b_tile),
+                               std::max(b_tile, tk > 1 ? a_tile : 0.0), c_tile,
+                               static_cast<double>(per_core * tk), std::min(cores, out_tiles));
+          TilePlan p{mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b};
+          p.images = cut.images, p.out_rows = cut.rows, p.out_cols = cut.cols;
+          p.cores = cores;
+          fits.push_back({cost, p});
         }
-        const uint64_t out_tiles = cut.tiles * tn;
-        const uint64_t per_core = ceil_div(out_tiles, cores);
-        const double compute = static_cast<double>(per_core * tk) *
-                               static_cast<double>(array_step_cycles(mf, mt, kt, nt));
-        // Input regions once per output tile when the channels are sliced, else once per
-        // spatial tile a core reaches (filter blocks are the fastest); weights once per spatial
-        // tile; the output once.
-        const double a_bytes =
-            a_dram ? region_total * static_cast<double>(bytes_of(cv.c, op.a_format)) *
-                         (tk > 1 ? static_cast<double>(tn)
-                                 : static_cast<double>(row_blocks_loaded(out_tiles, tn, cores)) /
-                                       static_cast<double>(cut.tiles))
-                   : 0.0;
-        const double b_bytes = b_dram ? static_cast<double>(op.b_bytes(taps * cv.c * cv.f)) *
-                                            static_cast<double>(cut.tiles)
-                                      : 0.0;
-        const double memory = (a_bytes + b_bytes + out_bytes) / bytes_per_cycle;
-        const double a_tile = a_dram ? static_cast<double>(bytes_of(region * ch, op.a_format)) : 0;
-        const double b_tile = b_dram ? static_cast<double>(op.b_bytes(kt * nt)) : 0;
-        const double c_tile = c_dram ? static_cast<double>(bytes_of(mt * nt, op.c_format)) : 0;
-        const double edges =
-            edge_cycles(a_tile + b_tile + c_tile, std::max({a_tile, b_tile, c_tile}));
-        const double cost = std::max(compute, memory) + edges +
-                            static_cast<double>(per_core * tk) * m_chip.core.dma.setup_cycles;
-        TilePlan p{mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b};
-        p.images = cut.images, p.out_rows = cut.rows, p.out_cols = cut.cols;
-        fits.push_back({cost, p});
       }
     }
   }
@@ -226,10 +234,10 @@ TilePlan Lowering::plan_window(const Op& op) const {
   const VectorKind kind = window_kind(op);
   const bool depthwise = kind == VectorKind::kDepthwise;
   const uint64_t taps = cv.r * cv.s, cores = m_chip.cores;
-  const double bytes_per_cycle = dram_bytes_per_cycle();
   const bool a_dram = op.a_loc == Location::kDram,
              b_dram = depthwise && op.b_loc == Location::kDram,
              c_dram = op.c_loc == Location::kDram;
+  const double bytes_per_cycle = dram_bytes_per_cycle(cores, (a_dram ? 1 : 0) + (c_dram ? 1 : 0));
   const double out_bytes =
       c_dram ? static_cast<double>(bytes_of(op.batch * cv.out_h() * cv.out_w() * cv.c, op.c_format))
              : 0.0;
@@ -250,9 +258,9 @@ TilePlan Lowering::plan_window(const Op& op) const {
         continue;
       }
       const uint64_t steps = cut.tiles * tc, per_core = ceil_div(steps, cores);
-      const double compute =
-          static_cast<double>(per_core) *
+      const double step =
           static_cast<double>(vector_timing(m_chip.core.vector, kind, mt, ch, taps).cycles);
+      const double compute = static_cast<double>(per_core) * step;
       const double a_bytes =
           a_dram ? region_total * static_cast<double>(bytes_of(cv.c, op.a_format)) : 0.0;
       // Each core loads the weights of every channel block it reaches: about all of them, plus
@@ -263,9 +271,8 @@ TilePlan Lowering::plan_window(const Op& op) const {
       const double memory = (a_bytes + b_bytes + out_bytes) / bytes_per_cycle;
       const double a_tile = a_dram ? static_cast<double>(bytes_of(region * ch, op.a_format)) : 0;
       const double c_tile = c_dram ? static_cast<double>(bytes_of(mt * ch, op.c_format)) : 0;
-      const double edges = edge_cycles(a_tile + c_tile, std::max(a_tile, c_tile));
-      const double cost = std::max(compute, memory) + edges +
-                          static_cast<double>(per_core) * m_chip.core.dma.setup_cycles;
+      const double cost = pipelined_cycles(compute, step, memory, a_tile, a_tile, a_tile, c_tile,
+                                           static_cast<double>(per_core), std::min(cores, steps));
       TilePlan p{mt, ch, taps, steps, op.a_format, false};
       p.images = cut.images, p.out_rows = cut.rows, p.out_cols = cut.cols;
       fits.push_back({cost, p});
@@ -295,11 +302,11 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, std::vector<CorePr
     // Implicit GEMM: M = the tile's pixels, K = taps x the slice's channels, N = its filters.
     const uint64_t ch = p.kt / taps;
     const uint64_t tn = ceil_div(cv.f, p.nt), tk = ceil_div(cv.c, ch);
-    const uint64_t out_tiles = cut.tiles * tn;
+    const uint64_t out_tiles = cut.tiles * tn, cores = cores_used(p, out.size());
     const Format b_in = p.dequant_b ? p.compute : op.b_format;
-    for (uint64_t core = 0; core < out.size(); ++core) {
+    for (uint64_t core = 0; core < cores; ++core) {
       auto& steps = out[core].steps;
-      const auto [begin, end] = block_of(out_tiles, out.size(), core);
+      const auto [begin, end] = block_of(out_tiles, cores, core);
       steps.reserve((end - begin) * tk);
       uint64_t last_a = std::numeric_limits<uint64_t>::max();  // (spatial tile, slice) loaded
       for (uint64_t t = begin; t < end; ++t) {

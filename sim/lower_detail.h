@@ -50,15 +50,31 @@ inline uint64_t row_blocks_loaded(uint64_t out_tiles, uint64_t tn, uint64_t core
 }
 
 /// Tilings within kPlanTolerance of the fastest estimate count as equally fast; of those, the one
-/// with the fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose).
+/// with the fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose),
+/// and of equal steps (the same tiling over more or fewer cores) the lower estimate.
 inline TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
   double best_cost = std::numeric_limits<double>::infinity();
   for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
-  const TilePlan* best = nullptr;
+  const std::pair<double, TilePlan>* best = nullptr;
   for (const auto& f : fits)
-    if (f.first <= best_cost * kPlanTolerance && (!best || f.second.steps < best->steps))
-      best = &f.second;
-  return *best;
+    if (f.first <= best_cost * kPlanTolerance &&
+        (!best || f.second.steps < best->second.steps ||
+         (f.second.steps == best->second.steps && f.first < best->first)))
+      best = &f;
+  return best->second;
+}
+
+/// The core counts a GEMM or dense conv planner tries, ascending: the chip's, halved until 1
+/// (6: 1, 3, 6). A chip with twice the cores keeps every choice it had.
+inline std::vector<uint64_t> core_choices(uint64_t chip_cores) {
+  std::vector<uint64_t> c;
+  for (uint64_t n = chip_cores; n >= 1; n /= 2) c.insert(c.begin(), n);
+  return c;
+}
+
+/// The cores a plan deals its output tiles over (TilePlan::cores; 0: all of the chip's).
+inline uint64_t cores_used(const TilePlan& p, uint64_t chip_cores) {
+  return p.cores == 0 ? chip_cores : std::min(p.cores, chip_cores);
 }
 
 inline std::string bytes_text(uint64_t bytes) {

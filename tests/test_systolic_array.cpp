@@ -107,9 +107,11 @@ TEST(SystolicArray, NonSquareAllDataflowsOverlapped) {
 TEST(SystolicArray, OverlapWithShortStreamIsBoundByStationaryLoad) {
   // T < R: each later fold costs R (the next stationary load), not T.
   // ws 4x4, M=2 K=8 N=4: Sr=8, Sc=4, T=2; folds = 2 * 1 = 2; fold = 8 + 4 + 2 - 2 = 12.
-  // back to back 2 * 12 = 24; overlapped 12 + 1 * max(2, 4) = 16.
+  // back to back 2 * 12 = 24; overlapped on all 4 rows 12 + 1 * max(2, 4) = 16, but mapped on
+  // the first 2 rows (Sr = 8: 4 folds, fold = 4 + 4 + 2 - 2 = 8) 8 + 3 * max(2, 2) = 14, which
+  // the array takes (pipelined folds may use R/2, R/4, ... rows).
   EXPECT_EQ(gemm_timing(array(4, 4, Dataflow::kWs), 2, 8, 4, Format::kInt8).cycles, 24u);
-  EXPECT_EQ(gemm_timing(array(4, 4, Dataflow::kWs, true), 2, 8, 4, Format::kInt8).cycles, 16u);
+  EXPECT_EQ(gemm_timing(array(4, 4, Dataflow::kWs, true), 2, 8, 4, Format::kInt8).cycles, 14u);
 }
 
 TEST(SystolicArray, SingleFoldOverlapChangesNothing) {
@@ -267,11 +269,13 @@ TEST(SystolicArray, NeverBelowComputeRooflineAndOverlapNeverCostsMore) {
                 EXPECT_GE(a.cycles, floor);
                 EXPECT_GE(b.cycles, floor);
                 EXPECT_LE(b.cycles, a.cycles);
-                EXPECT_EQ(a.folds, b.folds);
                 EXPECT_EQ(a.cycles, a.folds * a.fold_cycles);
-                // Overlap saves exactly (folds - 1) * (fold - max(T, R)).
-                EXPECT_EQ(a.cycles - b.cycles,
+                // Overlap saves at least (folds - 1) * (fold - max(T, R)) on all R rows (more
+                // when the tile maps onto R/2, R/4, ... rows faster), and twice the rows never
+                // cost more.
+                EXPECT_GE(a.cycles - b.cycles,
                           (a.folds - 1) * (a.fold_cycles - std::max<uint64_t>(a.t, r)));
+                EXPECT_LE(gemm_timing(array(2 * r, c, d, true), m, k, n, f).cycles, b.cycles);
               }
 }
 
