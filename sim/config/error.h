@@ -1,6 +1,6 @@
 // The one error type for bad input. It carries where the problem is (file, 1-based line and
 // column, dotted key path) and what is wrong; the CLI prints `file:line:col: key.path: message`
-// and exits with status 2. Nothing else catches it.
+// (`:col` left out when it is 0) and exits with status 2. Nothing else catches it.
 #pragma once
 
 #include <stdexcept>
