@@ -78,6 +78,20 @@ const std::vector<Documented>& documented() {
        64.0,
        95,
        10.667},
+      // The M4's ANE and port cap (ane-m4) in the M4 Pro's 273 GB/s: min(273 x 0.9 = 245.7, 100 x
+      // 64 B / 100 ns = 64.0) GB/s. 2/3 x 24 GB (the M4 Pro's base) = 16 GiB.
+      {"ane-m4-pro",
+       {{Format::kFp16, 19.0}, {Format::kInt8, 19.0}, {Format::kInt4, 19.0}},
+       64.0,
+       95,
+       16},
+      // The same in the M4 Max's 546 GB/s: min(546 x 0.9 = 491.4, 64.0) GB/s. 3/4 (macOS's Metal
+      // working-set share above 32 GB) x 48 GB (the 546 GB/s M4 Max's smallest) = 36 GiB.
+      {"ane-m4-max",
+       {{Format::kFp16, 19.0}, {Format::kInt8, 19.0}, {Format::kInt4, 19.0}},
+       64.0,
+       95,
+       36},
       // 8192 int8 MAC x 2 x 1.4 GHz = 22.9 TOPS (45 / 1.98 = 22.7, Qualcomm's "+98 %" for the 8
       // Gen 3); int4 2x; int16 1/4; fp16 1/8. 67.2 x 0.7 - 4 = 43.04 GB/s (v75's share). Half of
       // 12 GB (Galaxy S23 Ultra) = 6 GiB.
@@ -110,6 +124,27 @@ const std::vector<Documented>& documented() {
        55.36,
        0,
        6},
+      // 32,768 int8 MAC x 2 x 1.364 GHz = 89.4 TOPS (65.25 x 1.37 = 89.39, Qualcomm's "37 %
+      // faster" than the 8 Elite); int4 2x; int16 1/4; fp16 1/8. 84.8 x 0.7 - 4 = 55.36 GB/s.
+      // Half of 12 GB (Xiaomi 17) = 6 GiB.
+      {"hexagon-8-elite-gen5",
+       {{Format::kInt8, 89.41},
+        {Format::kInt4, 178.8},
+        {Format::kInt16, 22.35},
+        {Format::kFp16, 11.18}},
+       55.36,
+       0,
+       6},
+      // 16,384 int8 MAC x 2 x 1.4 GHz = 45.9 TOPS (Qualcomm's 45 for the X Elite); int4 2x; int16
+      // 1/4; fp16 1/8. 135.168 x 0.7 - 4 = 90.62 GB/s. Half (WDDM's share) of 16 - 0.4 GiB = 7.8.
+      {"hexagon-x-elite",
+       {{Format::kInt8, 45.9},
+        {Format::kInt4, 91.8},
+        {Format::kInt16, 11.47},
+        {Format::kFp16, 5.73}},
+       90.62,
+       0,
+       7.8},
       // 2 x 512 x 4 int8 MAC x 2 x 1.4 GHz = 11.47 TOPS (Intel 11.5); fp16 half.
       // 119.5 x 0.6 - 4 = 67.7 GB/s. Half (WDDM's share) of 16 - 0.4 GiB Windows sees = 7.8 GiB.
       {"intel-npu-3720", {{Format::kInt8, 11.47}, {Format::kFp16, 5.73}}, 67.7, 0, 7.8},
@@ -171,12 +206,19 @@ TEST(Presets, PublishedPeaksAreMet) {
   EXPECT_NEAR(tops(preset("hexagon-v79"), Format::kInt8), 45.0 * 1.45, 45.0 * 1.45 * 0.01);
   // The 8 Gen 3 is "+98 %" over the 8 Gen 2: v73 is v75's class / 1.98, within 1 %.
   EXPECT_NEAR(tops(preset("hexagon-v73"), Format::kInt8), 45.0 / 1.98, 45.0 / 1.98 * 0.01);
+  // The X Elite's 45 TOPS itself; the 8 Elite Gen 5 is "37 % faster" than the 8 Elite.
+  EXPECT_NEAR(tops(preset("hexagon-x-elite"), Format::kInt8), 45.0, 45.0 * 0.025);
+  EXPECT_NEAR(tops(preset("hexagon-8-elite-gen5"), Format::kInt8), 45.0 * 1.45 * 1.37,
+              45.0 * 1.45 * 1.37 * 0.01);
+  // The M4 Pro and M4 Max have the M4's 38 TOPS Neural Engine.
+  for (const char* name : {"ane-m4-pro", "ane-m4-max"})
+    EXPECT_NEAR(2 * tops(preset(name), Format::kFp16), 38.0, 38.0 * 0.01) << name;
 }
 
 TEST(Presets, TheAneReachesFarLessThanItsSocPeak) {
   // anemll-bench: ~61 GB/s of M1's 68 and ~64 of M4's 120; the cap is Little's law, so it would
   // not grow with a faster DRAM (the M1 Pro/Max/Ultra measure ~55 GB/s at 200-800 GB/s).
-  for (const char* name : {"ane-m1", "ane-m4"}) {
+  for (const char* name : {"ane-m1", "ane-m4", "ane-m4-pro", "ane-m4-max"}) {
     SCOPED_TRACE(name);
     ChipConfig c = preset(name);
     const double before = reachable_gbps(c);
@@ -187,8 +229,8 @@ TEST(Presets, TheAneReachesFarLessThanItsSocPeak) {
 }
 
 TEST(Presets, ThePhoneAndLaptopNpusShareTheirMemory) {
-  for (const char* name :
-       {"hexagon-v73", "hexagon-v75", "hexagon-v79", "intel-npu-3720", "intel-npu-4"}) {
+  for (const char* name : {"hexagon-v73", "hexagon-v75", "hexagon-v79", "hexagon-8-elite-gen5",
+                           "hexagon-x-elite", "intel-npu-3720", "intel-npu-4"}) {
     SCOPED_TRACE(name);
     const ChipConfig c = preset(name);
     EXPECT_GT(c.memory.background_bytes_per_s, 0u);
@@ -214,9 +256,11 @@ TEST(Presets, ThePhoneAndLaptopNpusShareTheirMemory) {
 //   0.33, gpt2 0.13, bert-base 0.11, distilbert-base 0.07 GiB)
 // against the device memory (memory.capacity_gib):
 //   ane-m1 5.33 GiB (8 GB M1): the five 7-8B models (6.75-7.98) do not fit; phi-3-mini does.
-//   hexagon-v73, hexagon-v75, hexagon-v79 6.00 GiB (12 GB phones): the same five do not fit.
-//   intel-npu-3720 7.80 GiB (16 GB laptop): only llama-3.1-8b (7.98) does not; qwen2-7b (7.56)
-//   fits. ane-m4 10.67, intel-npu-4 15.80 GiB: everything fits. example-npu models no capacity.
+//   hexagon-v73, hexagon-v75, hexagon-v79, hexagon-8-elite-gen5 6.00 GiB (12 GB phones): the
+//   same five do not fit.
+//   intel-npu-3720, hexagon-x-elite 7.80 GiB (16 GB laptops): only llama-3.1-8b (7.98) does not;
+//   qwen2-7b (7.56) fits. ane-m4 10.67, intel-npu-4 15.80, ane-m4-pro 16, ane-m4-max 36 GiB:
+//   everything fits. example-npu models no capacity.
 //
 // Time: every distinct op is planned, nothing is simulated: ~0.1-0.15 s per preset for the 14
 // models (Release build), so the default settings are kept rather than a lighter run.
@@ -227,9 +271,9 @@ const std::vector<std::string> kSevenToEightB = {"baichuan-7b", "llama-2-7b", "l
 /// The shipped models that do not fit each preset's device memory at the default settings.
 std::vector<std::string> expected_not_fitting(const std::string& preset_name) {
   if (preset_name == "ane-m1" || preset_name == "hexagon-v73" || preset_name == "hexagon-v75" ||
-      preset_name == "hexagon-v79")
+      preset_name == "hexagon-v79" || preset_name == "hexagon-8-elite-gen5")
     return kSevenToEightB;
-  if (preset_name == "intel-npu-3720") return {"llama-3.1-8b"};
+  if (preset_name == "intel-npu-3720" || preset_name == "hexagon-x-elite") return {"llama-3.1-8b"};
   return {};
 }
 
