@@ -99,11 +99,14 @@ class Net:
         self.tensors = []
 
     def _read(self, x, key):
+        if key == "a":
+            self.ops[-1]["_a"] = x[0] * x[1] * x[2]  # elements of A (dropped when written)
         if isinstance(x, Tensor) and x.tid is not None:
             self.tensors[x.tid]["readers"].append((len(self.ops) - 1, key))
 
     def _write(self, hwc):
         h, w, c = hwc
+        self.ops[-1]["_c"] = h * w * c
         self.tensors.append({"bytes": (h * w * c * HALF_BYTES[self.af] + 1) // 2,
                              "writer": len(self.ops) - 1, "readers": [], "dram": False})
         return Tensor(hwc, len(self.tensors) - 1)
@@ -171,6 +174,25 @@ class Net:
         self._read(x, "a")
         self.macs += k * n
         return self._write((1, 1, n))
+
+    def edges(self):
+        """The graph, as the compiler reads it: `a_from` / `b_from` name the op that wrote an
+        input, unless it is the previous op's result (a trace's default for A); `a_from: none`
+        where the previous op's result has A's size but A is the network input or a tensor an
+        unmodelled layer wrote (YOLO's route: read from DRAM)."""
+        writer = {}  # (op, key) -> the op that wrote that input
+        for t in self.tensors:
+            if not t["dram"]:
+                for i, key in t["readers"]:
+                    writer[(i, key)] = t["writer"]
+        for i, op in enumerate(self.ops):
+            w = writer.get((i, "a"))
+            if w is not None and w != i - 1:
+                op["a_from"] = self.ops[w]["name"]
+            elif w is None and i > 0 and self.ops[i - 1]["_c"] == op["_a"]:
+                op["a_from"] = "none"
+            if (i, "b") in writer:
+                op["b_from"] = self.ops[writer[(i, "b")]]["name"]
 
     def place(self, onchip_kib):
         """Marks the tensors that stay on chip (module docstring); returns (tensors, bytes) kept."""
@@ -279,6 +301,7 @@ def render(network, weights, activations, command, onchip_kib=0):
     net = Net(network, weights, activations)
     NETWORKS[network](net)
     kept, kept_bytes = net.place(onchip_kib) if onchip_kib else (0, 0)
+    net.edges()
     published, where = PUBLISHED[network]
     diff = (net.macs - published) / published * 100
     fmt = "int8" if weights == activations == "int8" else "w-%s a-%s" % (weights, activations)
@@ -312,8 +335,9 @@ def render(network, weights, activations, command, onchip_kib=0):
               "ops:"]
     for op in net.ops:
         # Locations (a, b, c) after the formats, before the tags.
-        keys = [k for k in op if k not in ("a", "b", "c", "layer", "class")]
-        keys += [k for k in ("a", "b", "c", "layer", "class") if k in op]
+        tail = ("a", "b", "c", "a_from", "b_from", "layer", "class")
+        keys = [k for k in op if k not in tail and not k.startswith("_")]
+        keys += [k for k in tail if k in op]
         fields = ", ".join("%s: %s" % (k, scalar(op[k])) for k in keys if op[k] != "")
         lines.append("  - {%s}" % fields)
     return "\n".join(lines) + "\n", net.macs

@@ -67,6 +67,48 @@ uint64_t Op::b_bytes(uint64_t elems) const {
   return bytes_of(elems, b_format) + (b_group > 0 ? ceil_div(elems, b_group) * 2 : 0);
 }
 
+uint64_t Op::a_elems() const {
+  switch (op_kind_info(kind).shape) {
+    case ShapeClass::kMatrix:
+      return batch * m * k;
+    case ShapeClass::kVector:
+      return rows * cols;
+    case ShapeClass::kSpatial:
+      return batch * conv.h * conv.w * conv.c;
+  }
+  return 0;
+}
+
+uint64_t Op::b_elems() const {
+  if (!op_kind_info(kind).second_input) return 0;
+  switch (kind) {
+    case OpKind::kGemm:
+      return batch * k * n;
+    case OpKind::kAttention:
+      return 2 * batch * n * k;
+    case OpKind::kConv2d:
+      return conv.r * conv.s * conv.c * (conv.depthwise() ? 1 : conv.f);
+    default:
+      return rows * cols;
+  }
+}
+
+uint64_t Op::c_elems() const {
+  switch (op_kind_info(kind).shape) {
+    case ShapeClass::kMatrix:
+      return batch * m * (kind == OpKind::kAttention ? k : n);
+    case ShapeClass::kVector:
+      return rows * cols;
+    case ShapeClass::kSpatial:
+      return batch * conv.out_h() * conv.out_w() * (kind == OpKind::kConv2d ? conv.f : conv.c);
+  }
+  return 0;
+}
+
+bool output_fits_a(const Op& producer, const Op& consumer) {
+  return producer.c_elems() == consumer.a_elems();
+}
+
 OpSignature op_signature(const Op& op) {
   const ConvShape& c = op.conv;
   // The small fields share one word: kind, causal, three formats and three locations.
@@ -101,7 +143,8 @@ bool same_op(const Op& a, const Op& b) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal,
                     o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc, o.rows, o.cols,
                     o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s, o.conv.stride,
-                    o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step);
+                    o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step, o.a_from,
+                    o.b_from);
   };
   return fields(a) == fields(b);
 }

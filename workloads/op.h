@@ -142,6 +142,10 @@ struct Op {
   bool causal = false;   ///< attention: causal mask
   Format a_format = Format::kInt8, b_format = Format::kInt8, c_format = Format::kInt8;
   Location a_loc = Location::kDram, b_loc = Location::kDram, c_loc = Location::kDram;
+  /// The graph: how many ops back the op that produced A (B) is, 1 = the previous op; 0 = not an
+  /// op of this run (a model input, weights, the KV cache). Used by the compiled schedule
+  /// (sim/compile.h); an isolated run ignores it.
+  uint32_t a_from = 0, b_from = 0;
   // Vector op shape: rows x cols elements; the input in a_format (the second input of add/mul in
   // b_format), the result in c_format.
   uint64_t rows = 0, cols = 0;
@@ -163,7 +167,16 @@ struct Op {
   uint64_t macs() const;
   /// Bytes of B (a GEMM's weights) with its group-wise scales.
   uint64_t b_bytes(uint64_t elems) const;
+  /// Elements of A, of B (attention: K and V together; 0 for one-input kinds) and of C.
+  uint64_t a_elems() const;
+  uint64_t b_elems() const;
+  uint64_t c_elems() const;
 };
+
+/// Whether `producer`'s result can be `consumer`'s A: the same number of elements (a change of
+/// format between them is a conversion the compiler folds into the producer's output stage).
+/// What a trace op without `a_from` is taken to read from the op before it.
+bool output_fits_a(const Op& producer, const Op& consumer);
 
 /// Everything about an op that decides its timing — shape, formats, locations — packed into
 /// numbers (no text is formatted, so building one costs a few stores). Names, tags and origin

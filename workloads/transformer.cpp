@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace npu {
@@ -127,49 +129,99 @@ class Builder {
     e.a_format = e.b_format = wf_;
     e.c_format = act_;
     push(std::move(e), kActC);
+    std::string x = "embed";  // the op that produced the residual stream
     // pos_embed's second input is the position table, a parameter, not an activation.
-    if (m_.pos == PosEncoding::kLearned)
+    if (m_.pos == PosEncoding::kLearned) {
       vec("pos_embed", OpKind::kAdd, "", "norm_vector", R, d, std::nullopt, kActA | kActC);
-    if (!decoder_) norm("embed_norm", "", R);
+      x = from(x);
+    }
+    if (!decoder_) {
+      norm("embed_norm", "", R);
+      x = from(x);
+    }
 
     for (uint32_t l = 0; l < m_.layers; ++l) {
       const std::string layer = std::to_string(l), p = "L" + layer + ".";
-      if (decoder_) norm(p + "attn_norm", layer, R);
+      std::string h = x;  // the projections' input
+      if (decoder_) {
+        norm(p + "attn_norm", layer, R);
+        h = from(x);
+      }
       gemm(p + "q_proj", layer, "projection", R, d, m_.q_dim(), act_);
+      std::string q_op = from(h);
       gemm(p + "k_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
+      const std::string k = from(h);
       gemm(p + "v_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
+      from(h);
       if (m_.pos == PosEncoding::kRope) {
         vec(p + "rope_q", OpKind::kRope, layer, "norm_vector", R, m_.q_dim());
+        q_op = from(q_op);
         vec(p + "rope_k", OpKind::kRope, layer, "norm_vector", R, m_.kv_dim(), kvf_,
             decoder_ ? 0u : unsigned{kActA | kActC});
+        from(k);
       }
-      attention(p, layer, q, kv_len);
+      const std::string o = attention(p, layer, q_op, q, kv_len);
       gemm(p + "o_proj", layer, "projection", R, m_.q_dim(), d, act_);
+      from(o);
       vec(p + "residual_attn", OpKind::kAdd, layer, "norm_vector", R, d);
-      if (!decoder_) norm(p + "attn_norm", layer, R);
-      if (decoder_) norm(p + "ffn_norm", layer, R);
+      x = from(p + "o_proj", x);
+      if (!decoder_) {
+        norm(p + "attn_norm", layer, R);
+        x = from(x);
+      }
+      std::string h2 = x;  // the FFN's input
+      if (decoder_) {
+        norm(p + "ffn_norm", layer, R);
+        h2 = from(x);
+      }
+      std::string act;  // the op whose result ffn_down reads
       if (m_.ffn_kind == FfnKind::kSwiGlu) {
         gemm(p + "ffn_gate", layer, "ffn", R, d, m_.ffn_dim, act_);
+        const std::string gate = from(h2);
         gemm(p + "ffn_up", layer, "ffn", R, d, m_.ffn_dim, act_);
+        const std::string up = from(h2);
         vec(p + "ffn_silu", OpKind::kSilu, layer, "ffn", R, m_.ffn_dim);
+        const std::string silu = from(gate);
         vec(p + "ffn_mul", OpKind::kMul, layer, "ffn", R, m_.ffn_dim);
+        act = from(silu, up);
       } else {
         gemm(p + "ffn_up", layer, "ffn", R, d, m_.ffn_dim, act_);
+        const std::string up = from(h2);
         vec(p + "ffn_gelu", OpKind::kGelu, layer, "ffn", R, m_.ffn_dim);
+        act = from(up);
       }
       gemm(p + "ffn_down", layer, "ffn", R, m_.ffn_dim, d, act_);
+      from(act);
       vec(p + "residual_ffn", OpKind::kAdd, layer, "norm_vector", R, d);
-      if (!decoder_) norm(p + "ffn_norm", layer, R);
+      x = from(p + "ffn_down", x);
+      if (!decoder_) {
+        norm(p + "ffn_norm", layer, R);
+        x = from(x);
+      }
     }
 
     if (decoder_) {
       norm("final_norm", "", R);
+      from(x);
       const uint64_t rows = prefill && s_.lm_head_all_positions ? R : B;
       gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
+      from("final_norm");
     }
   }
 
  private:
+  /// Records that the op just pushed reads A (and B, if named) from the latest op of this pass
+  /// with that name; returns the op's own name.
+  std::string from(const std::string& a, const std::string& b = "") {
+    Op& op = w_.ops.back();
+    auto back = [&](const std::string& name) {
+      return static_cast<uint32_t>(w_.ops.size() - 1 - index_.at(name));
+    };
+    op.a_from = back(a);
+    if (!b.empty()) op.b_from = back(b);
+    return op.name;
+  }
+
   Op make(std::string name, OpKind kind, const std::string& layer, const char* op_class) const {
     Op op;
     op.name = std::move(name);
@@ -213,7 +265,9 @@ class Builder {
         layer, "norm_vector", rows, m_.d_model);
   }
 
-  void attention(const std::string& p, const std::string& layer, uint64_t q, uint64_t kv_len) {
+  /// Emits the attention reading Q from op `q_op`; returns the op whose result is its output.
+  std::string attention(const std::string& p, const std::string& layer, const std::string& q_op,
+                        uint64_t q, uint64_t kv_len) {
     const uint64_t B = s_.batch, g = m_.group_size(), batch = B * m_.kv_heads;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
     if (s_.attention == AttentionImpl::kFlash) {
@@ -228,7 +282,7 @@ class Builder {
       op.b_format = kvf_;
       op.c_format = act_;
       push(std::move(op), kActA | kActC | kv_act);
-      return;
+      return from(q_op);
     }
     // Standard: the scores stay on chip only if all of them fit at once.
     const uint64_t score_elems = B * m_.heads * q * kv_len;
@@ -245,6 +299,7 @@ class Builder {
     sc.c_format = act_;
     sc.c_loc = loc;
     push(std::move(sc), kActA | kActC | kv_act);
+    const std::string scores = from(q_op);
 
     Op sm = make(p + "softmax", OpKind::kSoftmax, layer, "attention");
     sm.rows = B * m_.heads * q;
@@ -252,6 +307,7 @@ class Builder {
     sm.a_format = sm.b_format = sm.c_format = act_;
     sm.a_loc = sm.c_loc = loc;
     push(std::move(sm), kActA | kActC);
+    const std::string probs = from(scores);
 
     Op av = make(p + "attn_v", OpKind::kGemm, layer, "attention");
     av.batch = batch;
@@ -264,6 +320,7 @@ class Builder {
     av.b_group = 0;
     av.c_format = act_;
     push(std::move(av), kActA | kActC | kv_act);
+    return from(probs);
   }
 
   /// Bytes of A, B and C of `op` (B: both K and V for attention).
@@ -296,6 +353,7 @@ class Builder {
       f.peak_activation_op = op.name + " (" + phase_ +
                              (phase_ == "decode" ? " step " + std::to_string(step_) : "") + ")";
     }
+    index_[op.name] = w_.ops.size();
     w_.ops.push_back(std::move(op));
   }
 
@@ -308,6 +366,7 @@ class Builder {
   uint32_t wgroup_;
   std::string phase_;
   uint32_t step_ = 0;
+  std::unordered_map<std::string, size_t> index_;  ///< the latest op of each name
 };
 
 void check_model(const ModelConfig& m) {

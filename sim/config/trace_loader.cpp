@@ -30,11 +30,12 @@ constexpr uint32_t kMaxStep = 0xFFFFFFFFu;          ///< Op::step is 32 bits
 constexpr Location kLocations[] = {Location::kDram, Location::kSram};
 
 // Keys by the ops they belong to.
-const std::vector<std::string> kCommonKeys = {
-    "name", "kind", "a", "c", "format", "a_format", "c_format", "layer", "class", "phase", "step"};
+const std::vector<std::string> kCommonKeys = {"name",   "kind",     "a",        "c",
+                                              "format", "a_format", "c_format", "layer",
+                                              "class",  "phase",    "step",     "a_from"};
 const std::vector<std::string> kMatrixKeys = {"m", "k", "n", "batch"};  // gemm and attention
 const std::vector<std::string> kVectorKeys = {"rows", "cols"};
-const std::vector<std::string> kSecondInputKeys = {"b", "b_format"};
+const std::vector<std::string> kSecondInputKeys = {"b", "b_format", "b_from"};
 const std::vector<std::string> kGemmOnlyKeys = {"b_group"};
 const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal"};
 // Spatial ops (conv2d, maxpool, avgpool) have `batch` and these; a conv also filters and groups.
@@ -277,7 +278,36 @@ void read_formats_and_locations(const MapReader& m, const KindFacts& f, Op& op) 
   op.c_loc = location("c");
 }
 
-Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
+/// Which earlier op produced A and B (`a_from`, `b_from`: a name in the op's phase and step, or
+/// `none`). Without `a_from`, A is the previous op's result when that op is in the same phase and
+/// step and its result has A's elements and format (a gather's A is its table: never).
+void read_edges(const MapReader& m, const std::vector<Op>& earlier,
+                const std::map<NameScope, size_t>& index_of_name, Op& op) {
+  auto edge = [&](const char* key, uint32_t& out) {
+    auto x = m.get(key);
+    if (!x) return false;
+    const std::string name = x->as_string();
+    if (name == "none") return true;
+    const auto it = index_of_name.find(NameScope{op.phase, op.step, name});
+    if (it == index_of_name.end())
+      x->fail("no earlier op named '" + name + "'" + scope_text(op) +
+              " (an op reads the result of an op listed before it in its phase and step, or "
+              "'none')");
+    out = static_cast<uint32_t>(earlier.size() - it->second);
+    return true;
+  };
+  if (op.kind == OpKind::kGather) {
+    if (auto k = m.key("a_from"))
+      k->fail("a gather picks its rows from a table in DRAM: no 'a_from'");
+  } else if (!edge("a_from", op.a_from) && !earlier.empty()) {
+    const Op& prev = earlier.back();
+    if (prev.phase == op.phase && prev.step == op.step && output_fits_a(prev, op)) op.a_from = 1;
+  }
+  if (op_kind_info(op.kind).second_input) edge("b_from", op.b_from);
+}
+
+Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name,
+           const std::vector<Op>& earlier, const std::map<NameScope, size_t>& index_of_name) {
   static const EnumTable<OpKind> kinds = [] {
     EnumTable<OpKind> t;
     for (const OpKindInfo& i : kOpKinds) t.emplace_back(i.name, i.kind);
@@ -301,6 +331,7 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name) {
   else
     read_vector(m, item, f, op);
   read_formats_and_locations(m, f, op);
+  read_edges(m, earlier, index_of_name, op);
   return op;
 }
 
@@ -316,7 +347,12 @@ std::vector<Op> load_trace(const std::string& path) {
   std::map<NameScope, int> first_line_of_name;
   std::vector<Op> out;
   out.reserve(items.size());
-  for (const Value& item : items) out.push_back(read_op(item, first_line_of_name));
+  std::map<NameScope, size_t> index_of_name;
+  for (const Value& item : items) {
+    out.push_back(read_op(item, first_line_of_name, out, index_of_name));
+    const Op& op = out.back();
+    index_of_name[NameScope{op.phase, op.step, op.name}] = out.size() - 1;
+  }
   return out;
 }
 

@@ -137,7 +137,27 @@ void write_formats(OpLine& line, const Op& op) {
   if (op.c_format != all) line.word("c_format", format_name(op.c_format));
 }
 
-void write_op(std::string& out, size_t i, const Op& op) {
+/// The producer of A a reader infers without `a_from` (sim/config/trace_loader.cpp): the
+/// previous op, in the same phase and step, when its result has A's elements and format.
+uint32_t inferred_a_from(const std::vector<Op>& ops, size_t i) {
+  if (i == 0 || ops[i].kind == OpKind::kGather) return 0;
+  const Op &prev = ops[i - 1], &op = ops[i];
+  return prev.phase == op.phase && prev.step == op.step && output_fits_a(prev, op) ? 1 : 0;
+}
+
+/// The name an `a_from` / `b_from` of `back` ops gives: the producer, in the op's phase and step.
+std::string producer_name(const std::vector<Op>& ops, size_t i, uint32_t back, const char* key) {
+  const Op& op = ops[i];
+  if (back > i) cannot_write(i, op, std::string(key) + " points before the first op");
+  const Op& p = ops[i - back];
+  if (p.phase != op.phase || p.step != op.step)
+    cannot_write(i, op, std::string(key) + " names an op of another phase or step");
+  if (p.name == "none") cannot_write(i, op, std::string(key) + " names an op called 'none'");
+  return p.name;
+}
+
+void write_op(std::string& out, const std::vector<Op>& ops, size_t i) {
+  const Op& op = ops[i];
   check_expressible(i, op);
   const Op d;
   out += "  - {";
@@ -172,6 +192,12 @@ void write_op(std::string& out, size_t i, const Op& op) {
   if (op.a_loc != Location::kDram) line.word("a", location_name(op.a_loc));
   if (takes_b(op.kind) && op.b_loc != Location::kDram) line.word("b", location_name(op.b_loc));
   if (op.c_loc != Location::kDram) line.word("c", location_name(op.c_loc));
+  if (op.a_from != inferred_a_from(ops, i))
+    line.text("a_from", op.a_from == 0 ? "none" : producer_name(ops, i, op.a_from, "a_from"));
+  if (op.b_from != 0) {
+    if (!takes_b(op.kind)) cannot_write(i, op, "b_from is set on a single-input kind");
+    line.text("b_from", producer_name(ops, i, op.b_from, "b_from"));
+  }
   if (!op.layer.empty()) line.text("layer", op.layer);
   if (!op.op_class.empty()) line.text("class", op.op_class);
   if (!op.phase.empty()) line.text("phase", op.phase);
@@ -192,7 +218,7 @@ std::string trace_yaml(const std::vector<Op>& ops, const std::string& name) {
     out += '\n';
   }
   out += "ops:\n";
-  for (size_t i = 0; i < ops.size(); ++i) write_op(out, i, ops[i]);
+  for (size_t i = 0; i < ops.size(); ++i) write_op(out, ops, i);
   return out;
 }
 
