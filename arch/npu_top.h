@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler_config.h"
 #include "energy.h"
 #include "memory_factory.h"
 #include "npu_core.h"
@@ -26,6 +27,8 @@ struct ChipConfig {
   /// Fixed cost of dispatching one op (driver, firmware and command-queue work before the op's
   /// first tile can start), picoseconds; paid at each op's start and counted in the op. 0 = none.
   uint64_t dispatch_overhead_ps = 0;
+  /// What the vendor's compiler does (used by the compiled schedule only).
+  CompilerConfig compiler;
 
   /// Peak MACs per second of the chip in a format.
   double peak_macs_per_s(Format f) const {

@@ -230,6 +230,35 @@ EnergyConfig read_energy(const Value& v, const SystolicArrayConfig& array) {
   return c;
 }
 
+const char* dispatch_model_name(DispatchModel d) {
+  return d == DispatchModel::kPerGraph ? "per_graph" : "per_op";
+}
+
+CompilerConfig read_compiler(const Value& v) {
+  MapReader m = v.as_map({"fusion", "residency", "prefetch_depth", "dispatch", "call_overhead_ns"});
+  CompilerConfig c;
+  if (auto f = m.get("fusion")) {
+    MapReader fm = f->as_map({"epilogue", "prologue", "shared_input", "pool"});
+    auto rule = [&](const char* key, bool& out) {
+      if (auto x = fm.get(key)) out = x->as_bool();
+    };
+    rule("epilogue", c.fuse_epilogue);
+    rule("prologue", c.fuse_prologue);
+    rule("shared_input", c.fuse_shared_input);
+    rule("pool", c.fuse_pool);
+  }
+  if (auto x = m.get("residency")) c.residency = x->as_bool();
+  // Deeper prefetch (the DMA queue two or more ops ahead) is not modelled: refused by name.
+  if (auto x = m.get("prefetch_depth")) c.prefetch_depth = static_cast<uint32_t>(x->as_uint(0, 1));
+  static const DispatchModel kModels[] = {DispatchModel::kPerGraph, DispatchModel::kPerOp};
+  if (auto x = m.get("dispatch"))
+    c.dispatch = x->as_enum(config::enum_table(kModels, dispatch_model_name));
+  if (auto x = m.get("call_overhead_ns"))
+    c.call_overhead_ps =
+        static_cast<uint64_t>(std::llround(x->as_number(0, false, kMaxDispatchNs) * kPsPerNs));
+  return c;
+}
+
 }  // namespace
 
 ChipConfig load_chip(const std::string& path) {
@@ -238,7 +267,7 @@ ChipConfig load_chip(const std::string& path) {
 
 ChipConfig load_chip(const config::Value& root) {
   MapReader top = root.as_map({"name", "description", "clock_mhz", "cores", "core", "memory",
-                               "energy", "dispatch_overhead_ns"});
+                               "energy", "dispatch_overhead_ns", "compiler"});
   ChipConfig chip;
   chip.name = top.require("name").as_string();
   if (auto x = top.get("description")) x->as_string();
@@ -250,6 +279,7 @@ ChipConfig load_chip(const config::Value& root) {
   if (auto x = top.get("dispatch_overhead_ns"))
     chip.dispatch_overhead_ps =
         static_cast<uint64_t>(std::llround(x->as_number(0, false, kMaxDispatchNs) * kPsPerNs));
+  if (auto x = top.get("compiler")) chip.compiler = read_compiler(*x);
   return chip;
 }
 
