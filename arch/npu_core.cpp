@@ -28,6 +28,8 @@ void NpuCore::start(const CoreProgram* program) {
   m_program = program;
   m_loaded = m_computed = 0;
   m_outputs_started = m_stored = 0;
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  m_times = ProgramTimes{now, now, now, 0, !program->steps.empty()};
   m_outputs_total =
       static_cast<size_t>(std::count_if(program->steps.begin(), program->steps.end(),
                                         [](const TileStep& s) { return s.ends_output; }));
@@ -67,6 +69,8 @@ void NpuCore::loader_thread() {
         }
         sc_core::wait(m_load_completion.done);
         sram.count(0, bytes);  // DMA writes the tile into the banks
+        m_times.last_dma_ps = sc_core::sc_time_stamp().value();
+        if (i == 0) m_times.head_load_bytes = bytes;
       }
       m_loaded = i + 1;
       m_loaded_ev.notify(sc_core::SC_ZERO_TIME);
@@ -130,6 +134,7 @@ void NpuCore::compute_thread() {
         while (m_outputs_started >= m_stored + 2) sc_core::wait(m_stored_ev);  // slots full
         ++m_outputs_started;
       }
+      if (i == 0) m_times.first_compute_ps = sc_core::sc_time_stamp().value();
       run_step(s);
       m_computed = i + 1;
       m_computed_ev.notify(sc_core::SC_ZERO_TIME);
@@ -156,6 +161,7 @@ void NpuCore::storer_thread() {
       }
       sc_core::wait(m_store_completion.done);
       sram.count(bytes, 0);  // DMA reads the tile out of the banks
+      m_times.last_dma_ps = sc_core::sc_time_stamp().value();
     }
     ++m_stored;
     m_stored_ev.notify(sc_core::SC_ZERO_TIME);

@@ -87,6 +87,16 @@ class NpuCore : public sc_core::sc_module {
   bool idle() const { return m_program == nullptr; }
   CoreCounters counters() const;
 
+  /// When the last program started, first computed and last finished a DMA transfer (ps; a
+  /// program with no steps leaves them at its start), and the bytes of its first step's loads:
+  /// what a compiled schedule may move under the previous program's tail.
+  struct ProgramTimes {
+    uint64_t start_ps = 0, first_compute_ps = 0, last_dma_ps = 0;
+    uint64_t head_load_bytes = 0;
+    bool ran = false;  ///< the program had steps
+  };
+  const ProgramTimes& program_times() const { return m_times; }
+
  private:
   void loader_thread();
   void compute_thread();
@@ -105,6 +115,7 @@ class NpuCore : public sc_core::sc_module {
   std::deque<size_t> m_store_queue;  // step indices whose output tile awaits storing
   DmaCompletion m_load_completion, m_store_completion;
   CoreCounters m_counters;
+  ProgramTimes m_times;
   Timeline* m_timeline;
   uint32_t m_track_array = 0, m_track_vector = 0;
 };

@@ -1,6 +1,5 @@
 #include "timeline.h"
 
-
 namespace npu {
 
 uint32_t Timeline::add_track(std::string name) {
@@ -10,10 +9,13 @@ uint32_t Timeline::add_track(std::string name) {
 }
 
 uint32_t Timeline::intern(const std::string& label) {
-  const auto [it, inserted] =
-      m_label_index.emplace(label, static_cast<uint32_t>(m_labels.size()));
+  const auto [it, inserted] = m_label_index.emplace(label, static_cast<uint32_t>(m_labels.size()));
   if (inserted) m_labels.push_back(label);
   return it->second;
+}
+
+void Timeline::barrier() {
+  for (int64_t& last : m_last_event_of_track) last = -1;
 }
 
 void Timeline::record(uint32_t track, uint32_t label, uint64_t start_ps, uint64_t end_ps) {

@@ -27,6 +27,10 @@ class Timeline {
   const std::vector<std::string>& tracks() const { return m_tracks; }
   const std::vector<std::string>& labels() const { return m_labels; }
   const std::vector<TimelineEvent>& events() const { return m_events; }
+  /// For a schedule that moves recorded work in time afterwards (sim/scheduler.cpp).
+  std::vector<TimelineEvent>& mutable_events() { return m_events; }
+  /// Later events are not merged into earlier ones (so each op's events stay its own).
+  void barrier();
 
  private:
   bool m_enabled;

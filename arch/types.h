@@ -40,6 +40,7 @@ struct ClockDomain {
   uint64_t cycles_to_ps(uint64_t cycles) const { return cycles * period_ps; }
   /// Whole cycles needed to cover `ps` (rounded up: a block finishes on a clock edge).
   uint64_t ps_to_cycles_ceil(uint64_t ps) const { return ceil_div(ps, period_ps); }
+  uint64_t ps_to_cycles_floor(uint64_t ps) const { return ps / period_ps; }
   double freq_hz() const { return 1e12 / static_cast<double>(period_ps); }
 };
 

@@ -34,20 +34,24 @@ using config::Value;
 struct WorkloadSpec {
   std::optional<Value> model, trace;
   RunSpec run;
+  Schedule schedule = Schedule::kCompiled;
 };
 
 WorkloadSpec read_workload(const Value& v) {
   std::vector<std::string> keys = config::workload_keys();  // "model" first
   keys.insert(keys.begin() + 1, "trace");
+  keys.push_back("schedule");
   MapReader m = v.as_map(keys);
   WorkloadSpec w;
   w.model = m.get("model");
   w.trace = m.get("trace");
+  if (auto x = m.get("schedule"))
+    w.schedule = x->as_enum(config::enum_table(kAllSchedules, schedule_name));
   if (w.model.has_value() == w.trace.has_value())
     m.self().fail("give either `model` (a model run) or `trace` (an op trace)");
   if (w.trace) {
     for (const auto& [key, value] : m.entries())
-      if (key.path() != v.path() + ".trace")
+      if (key.path() != v.path() + ".trace" && key.path() != v.path() + ".schedule")
         key.fail("`" + key.path().substr(v.path().size() + 1) +
                  "` applies to a model run, not a trace");
     w.trace->as_string();
@@ -210,6 +214,7 @@ PointSetup PointResolver::setup(const std::vector<Override>& applied) {
     for (const auto& o : workload_sets) config::apply_override(doc.node(), o);
     const Value w = doc.as_map().require("workload");
     WorkloadSpec spec = read_workload(w);
+    p.schedule = spec.schedule;
     const auto model_sets = in_space(applied, KeySpace::kModel);
     if (spec.trace) {
       if (!model_sets.empty())

@@ -17,6 +17,7 @@
 #include "../workloads/transformer.h"
 #include "config/experiment_loader.h"
 #include "config/yaml_reader.h"
+#include "sim_options.h"
 #include "sweep_space.h"
 
 namespace npu {
@@ -28,6 +29,7 @@ struct PointSetup {
   std::string arch;  ///< the arch as given (preset name or path)
   std::optional<Workload> workload;
   std::vector<Op> trace_ops;
+  Schedule schedule = Schedule::kCompiled;  ///< `workload.schedule`
   const std::vector<Op>& ops() const { return workload ? workload->ops : trace_ops; }
 };
 

@@ -63,8 +63,13 @@ namespace {
 
 /// One op's row as the columns read it: the record and the figures derived from it.
 struct OpRow {
-  OpRow(const ChipConfig& chip, size_t id, const OpRecord& o)
-      : chip(chip), id(id), o(o), op(*o.op), dram(o.dram_read_bytes + o.dram_write_bytes) {
+  OpRow(const ChipConfig& chip, size_t id, const OpRecord& o, const CompiledOp* c = nullptr)
+      : chip(chip),
+        id(id),
+        o(o),
+        op(*o.op),
+        compiled(c),
+        dram(o.dram_read_bytes + o.dram_write_bytes) {
     const double secs = seconds(chip, o.cycles());
     gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
     // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
@@ -75,6 +80,7 @@ struct OpRow {
   size_t id;
   const OpRecord& o;
   const Op& op;
+  const CompiledOp* compiled;  ///< the compiler's decisions (compiled schedule; else null)
   uint64_t dram;
   double gbps = 0, intensity = 0;
 };
@@ -146,29 +152,51 @@ const OpsColumn kOpsColumns[] = {
   {"vector_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.vector); }},
   {"static_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.static_); }},
 };
+/// The compiled schedule's columns, after kOpsColumns (an isolated run's ops.csv has none).
+const OpsColumn kCompiledColumns[] = {
+  {"kernel", "", [](Out& s, const OpRow& r) { put(s, r.compiled->kernel); }},
+  {"fused", "", [](Out& s, const OpRow& r) { put(s, fusion_name(r.compiled->fused)); }},
+  {"a_in", "", [](Out& s, const OpRow& r) { put(s, location_name(r.op.a_loc)); }},
+  {"b_in", "", [](Out& s, const OpRow& r) {
+     put(s, op_kind_info(r.op.kind).second_input ? location_name(r.op.b_loc) : ""); }},
+  {"c_in", "", [](Out& s, const OpRow& r) {
+     put(s, r.compiled->spilled ? "dram_spilled" : location_name(r.op.c_loc)); }},
+  {"hidden_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.hidden_cycles); }},
+  {"hidden_by", "", [](Out& s, const OpRow& r) {
+     put(s, r.o.hidden_cycles == 0 ? "" : r.o.hidden_by_prefetch ? "prefetch" : "pipeline"); }},
+  {"prefetched_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.prefetched_bytes); }},
+};
 // clang-format on
 
 }  // namespace
 
-std::vector<ReportColumn> ops_csv_columns() {
+std::vector<ReportColumn> ops_csv_columns(bool compiled) {
   std::vector<ReportColumn> columns;
   for (const OpsColumn& c : kOpsColumns) columns.push_back({c.name, c.unit});
+  if (compiled)
+    for (const OpsColumn& c : kCompiledColumns) columns.push_back({c.name, c.unit});
   return columns;
 }
 
 std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
   std::string out;
-  for (const OpsColumn& c : kOpsColumns) {
-    if (&c != kOpsColumns) out += ',';
+  const bool compiled = r.graph != nullptr;
+  for (const ReportColumn& c : ops_csv_columns(compiled)) {
+    if (!out.empty()) out += ',';
     out += c.name;
   }
   out += '\n';
   for (size_t i = 0; i < r.ops.size(); ++i) {
-    const OpRow row(chip, i, r.ops[i]);
+    const OpRow row(chip, i, r.ops[i], compiled ? &r.graph->info[i] : nullptr);
     for (const OpsColumn& c : kOpsColumns) {
       if (&c != kOpsColumns) out += ',';
       c.write(out, row);
     }
+    if (compiled)
+      for (const OpsColumn& c : kCompiledColumns) {
+        out += ',';
+        c.write(out, row);
+      }
     out += '\n';
   }
   return out;
@@ -336,6 +364,17 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
   Json by_class = Json::object();
   for (const auto& [k, t] : classes) by_class[k] = totals_json(chip, t);
   j["by_class"] = by_class;
+  if (r.graph) {
+    const CompiledGraph& g = *r.graph;
+    j["compiled"] = Json{{"kernels", g.kernels},
+                         {"graph_calls", g.calls},
+                         {"fused_tensors", g.fused_tensors},
+                         {"resident_tensors", g.resident_tensors},
+                         {"spilled_tensors", g.spilled_tensors},
+                         {"dram_bytes_avoided", g.dram_bytes_avoided},
+                         {"cycles_hidden_by_prefetch", r.prefetch_hidden_cycles},
+                         {"cycles_hidden_by_pipelining", r.pipeline_hidden_cycles}};
+  }
   if (w) j["workload"] = workload_json(chip, r, *w);
   return j.dump(2) + "\n";
 }

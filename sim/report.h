@@ -21,7 +21,8 @@ struct ReportColumn {
   std::string name, unit;
 };
 /// ops.csv's columns in order (documented in configs/SCHEMA.md, "ops.csv").
-std::vector<ReportColumn> ops_csv_columns();
+/// ops.csv's columns; with `compiled`, the compiled schedule's after them.
+std::vector<ReportColumn> ops_csv_columns(bool compiled = false);
 std::string ops_csv(const ChipConfig& chip, const RunResult& r);
 /// `w`, when the ops came from a model, adds the workload, its footprint, and prefill and decode
 /// figures (time to first token, tokens/s overall and per decode step, joules per token).

@@ -27,17 +27,31 @@ std::string bound_name(Bound b) {
 
 namespace {
 
+/// What bound an op: the busiest resource, unless none was busy for half the cycles it added
+/// (then fixed latencies -- dispatch, DMA setup, memory round trips, pipeline fill -- dominate).
+Bound bound_of(const ChipConfig& chip, const OpRecord& r) {
+  const uint64_t mem_cycles = chip.clock.ps_to_cycles_ceil(r.memory_ps);
+  const uint64_t top = std::max({r.array_cycles, r.vector_cycles, mem_cycles});
+  if (2 * top < r.cycles()) return Bound::kLatency;
+  if (top == mem_cycles) return Bound::kMemory;
+  if (top == r.array_cycles) return Bound::kCompute;
+  return Bound::kVector;
+}
+
 /// Drives the chip: for each op, lowers it, starts every core, waits for all, records.
 class Driver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Driver);
   Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering, bool memoize,
-         const std::vector<Op>& ops, const std::vector<OpSignature>& sigs,
-         const std::vector<TilePlan>& plans, RunResult& result)
+         uint64_t dispatch_overhead_ps, const std::vector<Op>& ops,
+         const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
+         RunResult& result, std::vector<size_t>* event_starts)
       : sc_module(name),
         m_top(top),
         m_lowering(lowering),
         m_memoize(memoize),
+        m_dispatch_overhead_ps(dispatch_overhead_ps),
+        m_event_starts(event_starts),
         m_ops(ops),
         m_sigs(sigs),
         m_plans(plans),
@@ -62,9 +76,15 @@ class Driver : public sc_core::sc_module {
     const ClockDomain clk = chip.clock;
     Timeline& tl = m_result.timeline;
     const uint32_t ops_track = tl.add_track("ops");
-    const uint64_t dispatch_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(chip.dispatch_overhead_ps));
+    const uint64_t dispatch_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(m_dispatch_overhead_ps));
     for (size_t i = 0; i < m_ops.size(); ++i) {
       const Op& op = m_ops[i];
+      // A schedule that moves ops afterwards needs each op's events apart: where they start, and
+      // none merged across ops.
+      if (m_event_starts) {
+        tl.barrier();
+        m_event_starts->push_back(tl.events().size());
+      }
       const uint32_t label = tl.intern(op.name);
       const uint64_t start_ps = sc_core::sc_time_stamp().value();
       // Every op starts from an idle chip with fresh arbitration, so its cost depends only on
@@ -108,11 +128,28 @@ class Driver : public sc_core::sc_module {
       const size_t last_event = tl.events().size();
       tl.record(ops_track, label, start_ps, end_ps);
       m_result.ops.push_back(record(op, m_plans[i], before, snapshot(), start_ps, end_ps));
+      edges(m_result.ops.back(), start_ps + dispatch_ps, end_ps);
       if (m_memoize)
         m_memo.emplace(sig, Memo{start_ps, end_ps - start_ps, first_event, last_event, label,
                                  m_result.ops.back()});
     }
+    if (m_event_starts) m_event_starts->push_back(tl.events().size());
     m_result.total_cycles = clk.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
+  }
+
+  /// The op's head (its cores' start to the first of them computing) and tail (the last of them
+  /// finishing a DMA transfer to the op's end), from the cores that ran a program.
+  void edges(OpRecord& r, uint64_t cores_start_ps, uint64_t end_ps) {
+    uint64_t first_compute = end_ps, last_dma = cores_start_ps;
+    for (size_t c = 0; c < m_top.num_cores(); ++c) {
+      const NpuCore::ProgramTimes& t = m_top.core(c).program_times();
+      if (!t.ran) continue;
+      first_compute = std::min(first_compute, t.first_compute_ps);
+      last_dma = std::max(last_dma, t.last_dma_ps);
+      r.head_load_bytes += t.head_load_bytes;
+    }
+    r.head_ps = first_compute - std::min(first_compute, cores_start_ps);
+    r.tail_ps = end_ps - std::min(end_ps, last_dma);
   }
 
   OpRecord record(const Op& op, const TilePlan& plan, const Snapshot& a, const Snapshot& b,
@@ -150,7 +187,7 @@ class Driver : public sc_core::sc_module {
     r.actions.sram_read_bytes = r.sram_read_bytes;
     r.actions.sram_write_bytes = r.sram_write_bytes;
     r.actions.dram_bytes = r.dram_read_bytes + r.dram_write_bytes;
-    r.dispatch_cycles = chip.clock.ps_to_cycles_ceil(chip.dispatch_overhead_ps);
+    r.dispatch_cycles = chip.clock.ps_to_cycles_ceil(m_dispatch_overhead_ps);
     r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest_compute);
     r.energy = energy_of(chip.energy, r.actions, end_ps - start_ps, chip.cores);
 
@@ -171,18 +208,7 @@ class Driver : public sc_core::sc_module {
     r.array_utilization =
         (r.cycles() > 0 && peak > 0) ? static_cast<double>(array_macs) / (peak * r.cycles()) : 0.0;
 
-    // What bound it: the busiest resource, unless none was busy for half the op (then fixed
-    // latencies -- dispatch, DMA setup, memory round trips, pipeline fill -- dominate).
-    const uint64_t mem_cycles = chip.clock.ps_to_cycles_ceil(r.memory_ps);
-    const uint64_t top = std::max({r.array_cycles, r.vector_cycles, mem_cycles});
-    if (2 * top < r.cycles())
-      r.bound = Bound::kLatency;
-    else if (top == mem_cycles)
-      r.bound = Bound::kMemory;
-    else if (top == r.array_cycles)
-      r.bound = Bound::kCompute;
-    else
-      r.bound = Bound::kVector;
+    r.bound = bound_of(chip, r);
     return r;
   }
 
@@ -198,6 +224,8 @@ class Driver : public sc_core::sc_module {
   NpuTop& m_top;
   const Lowering& m_lowering;
   bool m_memoize;
+  uint64_t m_dispatch_overhead_ps;
+  std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
   std::unordered_map<OpSignature, Memo, OpSignatureHash> m_memo;
   const std::vector<Op>& m_ops;
   const std::vector<OpSignature>& m_sigs;
@@ -205,34 +233,142 @@ class Driver : public sc_core::sc_module {
   RunResult& m_result;
 };
 
+/// The compiled schedule's timing, from each op's own simulation (dispatch-free, from an idle
+/// chip, with the compiler's locations). Op i's cores start when op i-1 ends, less what of its
+/// work runs under op i-1, and after the dispatch its graph call (per_graph: compiler.
+/// call_overhead_ps, else the chip's dispatch overhead) or kernel (per_op: the chip's dispatch
+/// overhead) pays; nothing runs under a dispatch. What may run under op i-1:
+/// - prefetch (compiler.prefetch_depth 1): op i's first loads, once op i-1's last DMA transfer
+///   has finished -- min(head_i, tail_{i-1}) -- unless they read op i-1's result from DRAM;
+/// - pipelining: ops of one kernel on different units (array and vector) overlap granule by
+///   granule: op i starts after op i-1's first granule and ends no earlier than one of its own
+///   granules after op i-1 ends. A granule is one row of the matrix op's output (a token's row,
+///   a row of output pixels): the share 1 / rows of each op's cycles (the epilogue takes rows as
+///   the array finishes them; a prologue norm hands the GEMM whole rows). It depends on the
+///   op's shape only, so no resource coarsens the pipeline (a tile-sized granule would: more
+///   SRAM, bigger tiles, a longer drain). Batch-1 decode (one row) does not pipeline.
+/// The larger of the two is taken (they share the same window), within op i-1's own work after
+/// its predecessor ended (so at most two ops overlap) and within the memory: both ops' memory busy
+/// time fits the span they share. Records keep the exposed part: [previous end, end], cycles()
+/// adds up.
+void compose(const ChipConfig& chip, const CompiledGraph& g, const std::vector<size_t>& events,
+             RunResult& result) {
+  const ClockDomain clk = chip.clock;
+  const bool per_graph = chip.compiler.dispatch == DispatchModel::kPerGraph;
+  const uint64_t dispatch = clk.ps_to_cycles_ceil(
+      per_graph ? chip.compiler.call_overhead_ps.value_or(chip.dispatch_overhead_ps)
+                : chip.dispatch_overhead_ps);
+  std::vector<TimelineEvent>& ev = result.timeline.mutable_events();
+  uint64_t prev_end = 0, prev_start = 0, prev_span = 0, prev_window = 0;
+  for (size_t i = 0; i < result.ops.size(); ++i) {
+    OpRecord& r = result.ops[i];
+    const CompiledOp& c = g.info[i];
+    const uint64_t iso_start = r.start_cycle, span = r.cycles();  // dispatch-free
+    const bool new_call = i == 0 || c.call != g.info[i - 1].call;
+    const bool new_kernel = i == 0 || c.kernel != g.info[i - 1].kernel;
+    const uint64_t d = (per_graph ? new_call : new_kernel) ? dispatch : 0;
+    uint64_t hidden = 0;
+    if (i > 0 && d == 0) {
+      const Op& op = g.ops[i];
+      const Op& prev = g.ops[i - 1];
+      const bool waits_on_prev =
+          prev.c_loc == Location::kDram && (op.a_from == 1 || op.b_from == 1);
+      uint64_t prefetch = 0, pipeline = 0;
+      if (chip.compiler.prefetch_depth > 0 && !waits_on_prev)
+        prefetch = std::min(clk.ps_to_cycles_floor(r.head_ps),
+                            clk.ps_to_cycles_floor(result.ops[i - 1].tail_ps));
+      if (!new_kernel && runs_on_array(op) != runs_on_array(prev)) {
+        // The granule is one row of the matrix op's output (a token, a row of output pixels).
+        const Op& mat = runs_on_array(op) ? op : prev;
+        const uint64_t rows = mat.batch * (is_spatial_kind(mat.kind) ? mat.conv.out_h() : mat.m);
+        const double f = 1.0 / static_cast<double>(std::max<uint64_t>(rows, 1));
+        const auto part = [f](uint64_t cycles) {
+          return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * f));
+        };
+        const uint64_t end = std::max(prev_end + part(span), prev_start + part(prev_span) + span);
+        pipeline = prev_end + span - std::min(prev_end + span, end);
+      }
+      // Only with op i-1 (not into its predecessor's or its dispatch), and never more than the
+      // memory allows: both ops' memory busy time must fit in the span they share.
+      const uint64_t prev_mem = clk.ps_to_cycles_ceil(result.ops[i - 1].memory_ps);
+      const uint64_t mem = clk.ps_to_cycles_ceil(r.memory_ps);
+      const uint64_t memory_room = prev_span + span - std::min(prev_span + span, prev_mem + mem);
+      hidden = std::min({std::max(prefetch, pipeline), prev_window, span, memory_room});
+      r.hidden_by_prefetch = hidden > 0 && prefetch >= pipeline;
+      if (r.hidden_by_prefetch && r.head_ps > 0)
+        r.prefetched_bytes = static_cast<uint64_t>(
+            static_cast<double>(r.head_load_bytes) *
+            std::min(1.0, static_cast<double>(clk.cycles_to_ps(hidden)) / r.head_ps));
+      (r.hidden_by_prefetch ? result.prefetch_hidden_cycles : result.pipeline_hidden_cycles) +=
+          hidden;
+    }
+    const uint64_t cores_start = prev_end + d - hidden;
+    r.hidden_cycles = hidden;
+    r.dispatch_cycles = d;
+    r.start_cycle = prev_end;
+    r.end_cycle = cores_start + span;
+    // The exposed cycles decide stalls, static energy and the bound; the work is the same.
+    const uint64_t busiest = span - r.stall_cycles;
+    r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest);
+    r.energy = energy_of(chip.energy, r.actions, clk.cycles_to_ps(r.cycles()), chip.cores);
+    r.bound = bound_of(chip, r);
+    // The op's events move with it; its slice on the ops track shows what it added.
+    const int64_t delta = static_cast<int64_t>(clk.cycles_to_ps(cores_start)) -
+                          static_cast<int64_t>(clk.cycles_to_ps(iso_start));
+    for (size_t e = events[i]; e < events[i + 1]; ++e) {
+      ev[e].start_ps = static_cast<uint64_t>(static_cast<int64_t>(ev[e].start_ps) + delta);
+      ev[e].end_ps = static_cast<uint64_t>(static_cast<int64_t>(ev[e].end_ps) + delta);
+    }
+    if (events[i + 1] > events[i]) {  // the ops track's slice is the op's last event
+      TimelineEvent& slice = ev[events[i + 1] - 1];
+      slice.start_ps = clk.cycles_to_ps(r.start_cycle);
+      slice.end_ps = clk.cycles_to_ps(r.end_cycle);
+    }
+    prev_window = r.end_cycle - std::max(cores_start, prev_end);  // its work after op i-1's end
+    prev_start = cores_start;
+    prev_end = r.end_cycle;
+    prev_span = span;
+  }
+  result.total_cycles = prev_end;
+}
+
 }  // namespace
 
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options) {
+  const bool compiled = options.schedule == Schedule::kCompiled;
+  std::shared_ptr<const CompiledGraph> graph;
+  if (compiled) graph = std::make_shared<const CompiledGraph>(compile(chip, ops));
+  const std::vector<Op>& run_ops = compiled ? graph->ops : ops;
   Lowering lowering(chip);
   // One signature per op, built once: the plan cache, the run limits and the replay key on it.
   std::vector<OpSignature> sigs;
   std::vector<TilePlan> plans;
-  sigs.reserve(ops.size());
-  plans.reserve(ops.size());
-  for (const Op& op : ops) {
+  sigs.reserve(run_ops.size());
+  plans.reserve(run_ops.size());
+  for (const Op& op : run_ops) {
     sigs.push_back(op_signature(op));
     plans.push_back(lowering.plan(op, sigs.back()));  // throws before any simulation
   }
   SimOptions opts = options;
-  check_run_limits(lowering, ops, sigs, plans, opts);
+  check_run_limits(lowering, run_ops, sigs, plans, opts);
 
   RunResult result;
+  result.graph = graph;
   result.timeline = Timeline(opts.timeline != TimelineDetail::kNone);
+  std::vector<size_t> event_starts;
   // The engine counts time in picoseconds: SystemC's default resolution, which nothing changes.
   sc_assert(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS));
   {
     // Blocks record only at full detail; the driver always records the ops track.
     auto top = std::make_unique<NpuTop>(
         "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
-    auto driver =
-        std::make_unique<Driver>("driver", *top, lowering, opts.memoize, ops, sigs, plans, result);
+    // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
+    auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
+                                           compiled ? 0 : chip.dispatch_overhead_ps, run_ops, sigs,
+                                           plans, result, compiled ? &event_starts : nullptr);
     sc_core::sc_start();
   }
+  if (compiled) compose(chip, *graph, event_starts, result);
   for (const OpRecord& r : result.ops) {
     result.energy += r.energy;
     result.actions += r.actions;

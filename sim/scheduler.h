@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "../arch/npu_top.h"
 #include "../arch/timeline.h"
 #include "../workloads/op.h"
+#include "compile.h"
 #include "lower.h"
 #include "sim_options.h"
 
@@ -42,10 +44,23 @@ struct OpRecord {
   Bound bound = Bound::kLatency;
   uint64_t roofline_cycles = 0;  ///< max(MACs / peak, DRAM bytes / reachable bandwidth), cycles
   double array_utilization = 0;  ///< MACs / (chip peak MACs per cycle x cycles)
+  // What its own simulation showed of its edges, for the compiled schedule: picoseconds from its
+  // start to its first compute (its first loads: the head), from its last DMA transfer to its
+  // end (the tail, when the memory is idle), and the bytes of its first loads.
+  uint64_t head_ps = 0, tail_ps = 0, head_load_bytes = 0;
+  /// Compiled schedule: cycles of this op's work that ran under the previous op (its first
+  /// loads prefetched, or its tiles pipelined with the previous op of its kernel); `cycles()`
+  /// is what it added to the run. `prefetched_bytes`: of its first loads, those moved early.
+  uint64_t hidden_cycles = 0, prefetched_bytes = 0;
+  bool hidden_by_prefetch = false;  ///< hidden_cycles came from prefetch (else pipelining)
 };
 
 struct RunResult {
   std::vector<OpRecord> ops;
+  /// Compiled schedule: the compiler's decisions; the records point into its ops. Null when
+  /// isolated.
+  std::shared_ptr<const CompiledGraph> graph;
+  uint64_t prefetch_hidden_cycles = 0, pipeline_hidden_cycles = 0;
   uint64_t total_cycles = 0;
   EnergyBreakdown energy;
   ActionCounts actions;
@@ -53,7 +68,10 @@ struct RunResult {
 };
 
 /// Plans every op and checks the run's limits (sim/run_limits.h; throws ConfigError before
-/// simulating if an op cannot run or the run is too large), then simulates.
+/// simulating if an op cannot run or the run is too large), then simulates. Compiled: the ops
+/// are compiled first (sim/compile.h), simulated each from an idle chip with the locations the
+/// compiler chose and no dispatch, then composed: each op starts when the previous ends, less
+/// what of it runs under the previous op, plus the dispatch its call or kernel pays.
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts);
 
 }  // namespace npu

@@ -13,7 +13,17 @@ enum class TimelineDetail : uint8_t {
   kBlocks,  ///< and a track per array, vector unit, DMA channel and the memory interface
 };
 
+/// How ops run: one at a time from an idle chip, each from DRAM to DRAM (isolated, the engine's
+/// default and SCALE-Sim's convention), or as the chip's compiler would run the graph
+/// (compiled: sim/compile.h, the CLI's default).
+enum class Schedule : uint8_t { kIsolated, kCompiled };
+inline constexpr Schedule kAllSchedules[] = {Schedule::kCompiled, Schedule::kIsolated};
+inline const char* schedule_name(Schedule s) {
+  return s == Schedule::kCompiled ? "compiled" : "isolated";
+}
+
 struct SimOptions {
+  Schedule schedule = Schedule::kIsolated;
   TimelineDetail timeline = TimelineDetail::kBlocks;
   /// Replay ops whose signature was simulated before (exact: every op starts from an idle chip).
   bool memoize = true;

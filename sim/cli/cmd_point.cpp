@@ -49,6 +49,7 @@ int cmd_point(const std::vector<std::string>& args) {
     }
   SimOptions opts;
   opts.timeline = TimelineDetail::kNone;
+  opts.schedule = p.schedule;
   const RunResult r = simulate(p.chip, p.ops(), opts);
   const Workload* w = p.workload ? &*p.workload : nullptr;
   if (vm.count("reports")) {

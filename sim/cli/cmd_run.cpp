@@ -60,7 +60,11 @@ int cmd_run(const std::vector<std::string>& args) {
       "none, or auto (a model run: ops; an op trace: blocks up to 20,000 ops and 8 million "
       "block events, else ops)")("no-timeline", "same as --timeline none")(
       "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
-      "quiet,q", "print nothing but errors");
+      "schedule", po::value<std::string>()->default_value("compiled"),
+      "compiled (as the chip's compiler runs the graph: fused kernels, tensors kept in SRAM, "
+      "the next op's loads under this one, dispatch per the chip's `compiler:` section) or "
+      "isolated (each op alone from an idle chip, DRAM to DRAM)")("quiet,q",
+                                                                  "print nothing but errors");
   po::options_description workload("Workload options (with --model)");
   add_workload_options(workload);
   po::options_description onnx("ONNX options (with --onnx)");
@@ -126,6 +130,10 @@ int cmd_run(const std::vector<std::string>& args) {
     throw UsageError("--timeline: '" + tl + "' is not blocks, ops, none or auto");
   opts.memoize = !vm.count("no-memo");
   opts.auto_timeline = tl == "auto";
+  const std::string schedule = vm["schedule"].as<std::string>();
+  if (schedule != "compiled" && schedule != "isolated")
+    throw UsageError("--schedule: '" + schedule + "' is not compiled or isolated");
+  opts.schedule = schedule == "compiled" ? Schedule::kCompiled : Schedule::kIsolated;
   const std::string out = vm["out"].as<std::string>();
   const bool force = vm.count("force") > 0;
   check_output_folder(out, force);  // before the simulation a refusal would waste
@@ -152,7 +160,8 @@ const bool kRegistered = register_command(
      "             --weights --activations --kv --attention] --out DIR\n"
      "  npusim run --arch CHIP --onnx MODEL.onnx [--input-shape NAME=DIMS]...\n"
      "             [--unsupported refuse|vector] [--weights F] [--activations F] --out DIR\n"
-     "             [--timeline MODE] [--no-timeline] [--no-memo] [--force] [--quiet]\n"
+     "             [--timeline MODE] [--no-timeline] [--no-memo] [--schedule S] [--force]\n"
+     "             [--quiet]\n"
      "             [--set KEY=VALUE]...  (chip keys: --set core.array.rows=64)",
      10, cmd_run});
 
