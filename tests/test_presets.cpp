@@ -548,25 +548,46 @@ std::vector<std::string> ops_csv_column(const std::string& csv, const std::strin
   return column;
 }
 
-TEST(DispatchOverhead, OpsCsvHasItForEveryOp) {
-  // ane-m1: 230 us at a 745 ps period (1343 MHz) = ceil(230e6 / 745) = 308,725 cycles per op;
-  // example-npu sets none.
+TEST(DispatchOverhead, OpsCsvHasItWhereTheScheduleDispatches) {
+  // ane-m1: 230 us at a 745 ps period (1343 MHz) = ceil(230e6 / 745) = 308,725 cycles per
+  // dispatch; example-npu sets none. Isolated: every op pays it. Compiled, per_graph (ane-m1's
+  // compiler section): the trace is one graph call, so only its first op. per_op: the first op of
+  // each kernel (fused ops are dispatched with their kernel).
   const std::string out = ::testing::TempDir() + "npusim_presets_dispatch_csv";
-  for (const auto& [chip, expected] : std::vector<std::pair<std::string, std::string>>{
-           {"ane-m1", "308725"}, {"example-npu", "0"}}) {
-    SCOPED_TRACE(chip);
-    const auto r = npu::testing::run_process(
-        NPUSIM_BINARY, {"run", "--arch", chip, "--trace", kConfigs + "/traces/example.yaml",
-                        "--out", out, "--no-timeline", "--quiet"});
+  struct Case {
+    std::string chip;
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"ane-m1", {"--schedule", "isolated"}, "every"},
+                         {"ane-m1", {}, "first"},
+                         {"ane-m1", {"--set", "compiler.dispatch=per_op"}, "kernel"},
+                         {"example-npu", {}, "none"}}) {
+    SCOPED_TRACE(c.chip + " " + c.expected);
+    std::vector<std::string> args = {
+        "run",   "--arch", c.chip,          "--trace", kConfigs + "/traces/example.yaml",
+        "--out", out,      "--no-timeline", "--quiet", "--force"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto r = npu::testing::run_process(NPUSIM_BINARY, args);
     ASSERT_EQ(r.status, 0) << r.err;
     const std::string csv = npu::testing::read_text(out + "/ops.csv");
     const auto dispatch = ops_csv_column(csv, "dispatch_cycles");
     const auto cycles = ops_csv_column(csv, "cycles");
+    const auto kernel = c.expected == "kernel" ? ops_csv_column(csv, "kernel") : dispatch;
     ASSERT_FALSE(dispatch.empty());
     ASSERT_EQ(dispatch.size(), cycles.size());
+    size_t paid = 0;
     for (size_t i = 0; i < dispatch.size(); ++i) {
-      EXPECT_EQ(dispatch[i], expected) << "op " << i;
+      const bool pays = c.expected == "every" || (c.expected == "first" && i == 0) ||
+                        (c.expected == "kernel" && (i == 0 || kernel[i] != kernel[i - 1]));
+      EXPECT_EQ(dispatch[i], pays ? "308725" : "0") << "op " << i;
       EXPECT_GE(std::stoull(cycles[i]), std::stoull(dispatch[i])) << "op " << i;
+      paid += pays;
+    }
+    if (c.expected == "kernel") {
+      EXPECT_GT(paid, 1u) << "the example trace has several kernels";
+      EXPECT_LT(paid, dispatch.size()) << "and fuses some ops";
     }
   }
   std::filesystem::remove_all(out);

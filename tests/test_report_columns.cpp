@@ -67,6 +67,18 @@ TEST(ReportColumns, OpsCsvColumnsAreTheSchemaTable) {
   }
 }
 
+TEST(ReportColumns, CompiledColumnsAreTheirSchemaTable) {
+  const auto documented = table_under(schema(), "### `ops.csv` of a compiled run");
+  const auto all = ops_csv_columns(true);
+  const size_t base = ops_csv_columns().size();
+  ASSERT_GT(all.size(), base);
+  ASSERT_EQ(documented.size(), all.size() - base);
+  for (size_t i = 0; i < documented.size(); ++i) {
+    EXPECT_EQ(documented[i].name, all[base + i].name) << "compiled column " << i;
+    EXPECT_EQ(documented[i].unit, all[base + i].unit) << all[base + i].name;
+  }
+}
+
 TEST(ReportColumns, OpsCsvHeaderIsTheColumnTable) {
   const RunResult none;
   const std::string csv = ops_csv(ChipConfig{}, none);
