@@ -33,13 +33,7 @@ SimOptions compiled() {
 }
 
 Op vector_op(std::string name, OpKind kind, uint64_t rows, uint64_t cols, Location a, Location c) {
-  Op op;
-  op.name = std::move(name);
-  op.kind = kind;
-  op.rows = rows, op.cols = cols;
-  op.a_format = op.b_format = op.c_format = Format::kInt8;
-  op.a_loc = a, op.b_loc = Location::kDram, op.c_loc = c;
-  return op;
+  return testing::int8_vector_op(std::move(name), kind, rows, cols, a, c, Location::kDram);
 }
 
 Op int8_gemm(std::string name, uint64_t m, uint64_t k, uint64_t n) {
@@ -49,14 +43,7 @@ Op int8_gemm(std::string name, uint64_t m, uint64_t k, uint64_t n) {
   return op;
 }
 
-/// testing::tiny_chip() (1 GHz, 8 B/cycle memory) with 10 cycles of DMA setup and a 50 ns round
-/// trip, as tests/test_dma_memory.cpp works its transfers out.
-ChipConfig dma_chip() {
-  ChipConfig c = testing::tiny_chip();
-  c.core.dma.setup_cycles = 10;
-  c.memory.latency_ps = 50'000;
-  return c;
-}
+using testing::dma_chip;  // 10 cycles of DMA setup, a 50 ns round trip (test_dma_memory.cpp)
 
 // ---------------------------------------------------------------------------------------------
 // Prefetch.

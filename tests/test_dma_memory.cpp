@@ -19,24 +19,10 @@
 namespace npu {
 namespace {
 
-Op vector_op(std::string name, OpKind kind, uint64_t rows, uint64_t cols, Location a, Location c) {
-  Op op;
-  op.name = std::move(name);
-  op.kind = kind;
-  op.rows = rows, op.cols = cols;
-  op.a_format = op.b_format = op.c_format = Format::kInt8;
-  op.a_loc = a, op.b_loc = Location::kSram, op.c_loc = c;
-  return op;
-}
+using testing::dma_chip;
 
-/// tiny_chip() (1 GHz, 8 GB/s memory = 8 B/cycle) with 10 cycles of DMA setup and a 50 ns memory
-/// round trip. Neither Little's-law cap binds: 2^20 requests in flight.
-ChipConfig dma_chip(uint32_t cores = 1) {
-  ChipConfig c = testing::tiny_chip();
-  c.cores = cores;
-  c.core.dma.setup_cycles = 10;
-  c.memory.latency_ps = 50'000;
-  return c;
+Op vector_op(std::string name, OpKind kind, uint64_t rows, uint64_t cols, Location a, Location c) {
+  return testing::int8_vector_op(std::move(name), kind, rows, cols, a, c);
 }
 
 /// gelu over one row of 256 int8 with the input in DRAM and the output left in SRAM: the op's only

@@ -37,6 +37,29 @@ inline ChipConfig tiny_chip(uint32_t rows = 4, uint32_t cols = 4, Dataflow df = 
   return c;
 }
 
+/// An int8 vector op over rows x cols with A and the result where given (B, for add and mul:
+/// `b`).
+inline Op int8_vector_op(std::string name, OpKind kind, uint64_t rows, uint64_t cols, Location a,
+                         Location c, Location b = Location::kSram) {
+  Op op;
+  op.name = std::move(name);
+  op.kind = kind;
+  op.rows = rows, op.cols = cols;
+  op.a_format = op.b_format = op.c_format = Format::kInt8;
+  op.a_loc = a, op.b_loc = b, op.c_loc = c;
+  return op;
+}
+
+/// tiny_chip() (1 GHz, 8 GB/s memory = 8 B/cycle) with 10 cycles of DMA setup and a 50 ns
+/// memory round trip. Neither Little's-law cap binds: 2^20 requests in flight.
+inline ChipConfig dma_chip(uint32_t cores = 1) {
+  ChipConfig c = tiny_chip();
+  c.cores = cores;
+  c.core.dma.setup_cycles = 10;
+  c.memory.latency_ps = 50'000;
+  return c;
+}
+
 inline Op gemm(std::string name, uint64_t m, uint64_t k, uint64_t n, Location a = Location::kSram,
                Location b = Location::kSram, Location c = Location::kSram) {
   Op op;
