@@ -26,6 +26,9 @@ struct CompilerConfig {
   /// loads when the previous op has finished), 1 = the next op's first loads start as soon as
   /// the previous op's last transfer has finished.
   uint32_t prefetch_depth = 1;
+  /// GEMM mapping: search the loop order too (which operand stays in SRAM across output tiles,
+  /// sim/lower.h), or keep the heuristic m-major order an isolated run uses.
+  bool mapping_search = true;
   DispatchModel dispatch = DispatchModel::kPerGraph;
   /// per_graph: the fixed cost of one graph call, picoseconds; unset = the chip's
   /// dispatch_overhead_ps (a one-op program's measured dispatch is a graph call's).

@@ -88,8 +88,9 @@ MacFormat Lowering::mac_format(const Op& op, const char* what) const {
   return f;
 }
 
-Lowering::Lowering(const ChipConfig& chip)
+Lowering::Lowering(const ChipConfig& chip, bool search_loop_order)
     : m_chip(chip),
+      m_search_loop_order(search_loop_order),
       m_mem(memory_traits(chip.memory)),
       m_channel_bytes_per_cycle(
           static_cast<double>(dma_channel_bytes_per_s(chip.core.dma, chip.clock, m_mem)) /
@@ -140,7 +141,7 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
   const bool a_dram = op.a_loc == Location::kDram, b_dram = op.b_loc == Location::kDram;
 
   // Every tiling that fits, on each of core_choices(), with its estimated cycles.
-  std::vector<std::pair<double, TilePlan>> fits;
+  std::vector<std::pair<double, TilePlan>> fits, fits_n;  // m-major, n-major
   bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
   const auto ms = candidates(op.m), ns = candidates(op.n), ks = candidates(op.k);
   for (const uint64_t cores : core_choices(m_chip.cores)) {
@@ -193,6 +194,25 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
           TilePlan p{mt, nt, kt, out_tiles * tk, fmt, mf.dequant_b};
           p.cores = cores;
           fits.push_back({cost, p});
+          // The other loop order, when a B column block can stay (K in one slice): A then moves
+          // once per output tile, B once per column block a core touches.
+          if (m_search_loop_order && tk == 1 && b_dram) {
+            const double a_n =
+                a_dram ? static_cast<double>(bytes_of(op.batch * op.m * op.k, op.a_format)) *
+                             static_cast<double>(tn)
+                       : 0.0;
+            const double b_n = static_cast<double>(op.b_bytes(op.batch * op.k * op.n)) *
+                               static_cast<double>(row_blocks_loaded(out_tiles, tm, cores)) /
+                               static_cast<double>(op.batch * tn);
+            const uint64_t streams_n = (a_dram ? 1 : 0) + (op.c_loc == Location::kDram ? 1 : 0);
+            const double memory_n = (a_n + b_n + c_bytes) / dram_bytes_per_cycle(cores, streams_n);
+            const double cost_n =
+                pipelined_cycles(compute, step, memory_n, a_tile + b_tile, std::max(a_tile, b_tile),
+                                 std::max(a_tile, b_tile), c_tile,
+                                 static_cast<double>(per_core * tk), std::min(cores, out_tiles));
+            p.n_major = true;
+            fits_n.push_back({cost_n, p});
+          }
         }
       }
     }
@@ -206,7 +226,13 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                  bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
                  " output buffer (double-buffered)");
   }
+  if (!fits_n.empty()) m_alternatives.emplace(op_signature(op), fastest(fits_n));
   return fastest(fits);
+}
+
+std::optional<TilePlan> Lowering::alternative(const OpSignature& key) const {
+  const auto it = m_alternatives.find(key);
+  return it == m_alternatives.end() ? std::nullopt : std::optional<TilePlan>(it->second);
 }
 
 TilePlan Lowering::plan_vector(const Op& op) const {
@@ -477,10 +503,12 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgr
     auto& steps = out[c].steps;
     const auto [begin, end] = block_of(out_tiles, cores, c);
     steps.reserve((end - begin) * tk);
-    // The A tile in the previous step, as (batch, m block, k block); none yet.
-    uint64_t last_a = std::numeric_limits<uint64_t>::max();
+    // The A and B tiles in the previous step, as (batch, m or n block, k block); none yet.
+    uint64_t last_a = std::numeric_limits<uint64_t>::max(), last_b = last_a;
     for (uint64_t t = begin; t < end; ++t) {
-      const uint64_t b = t / (tm * tn), mi = (t / tn) % tm, ni = t % tn;
+      const uint64_t b = t / (tm * tn);
+      const uint64_t mi = p.n_major ? t % tm : (t / tn) % tm;
+      const uint64_t ni = p.n_major ? (t / tm) % tn : t % tn;
       const uint64_t mt = std::min(p.mt, op.m - mi * p.mt);
       const uint64_t nt = std::min(p.nt, op.n - ni * p.nt);
       for (uint64_t ki = 0; ki < tk; ++ki) {
@@ -495,8 +523,11 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgr
         if (op.a_loc == Location::kDram && a_id != last_a)
           s.loads.push_back({mt, bytes_of(kt, op.a_format)});
         last_a = a_id;
-        // B rows with their share of the group-wise scales.
-        if (op.b_loc == Location::kDram) s.loads.push_back({kt, ceil_div(op.b_bytes(kt * nt), kt)});
+        // B rows with their share of the group-wise scales; n-major keeps the previous B tile.
+        const uint64_t b_id = (b * tn + ni) * tk + ki;
+        if (op.b_loc == Location::kDram && (!p.n_major || b_id != last_b))
+          s.loads.push_back({kt, ceil_div(op.b_bytes(kt * nt), kt)});
+        last_b = b_id;
         s.starts_output = ki == 0;
         s.ends_output = ki + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)

@@ -10,7 +10,8 @@
 // bandwidth) plus a DMA setup per step. Output tiles are enumerated batch, m, n (n fastest) and
 // dealt to cores in contiguous blocks; a core walks K inside each output tile. An A tile equal to
 // the one the previous step used is not reloaded (this is how an A row block stays resident when
-// K fits in one slice).
+// K fits in one slice). The compiled schedule's mapping search also tries the other loop order,
+// n-major (m fastest), in which a B column block stays instead, and keeps the faster estimate.
 //
 // Vector ops are cut into row blocks (whole rows: row-wise ops need them) that fit double-buffered
 // in the input and output buffers, dealt to cores in contiguous blocks.
@@ -28,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -55,6 +57,10 @@ struct TilePlan {
   /// idle); 0: all of the chip's. Fewer cores can be faster: each loads the rows of A (input
   /// regions) its tiles read, so a memory-bound op split over more cores moves more bytes.
   uint64_t cores = 0;
+  /// GEMM loop order. false: output tiles row block by row block (n fastest), so an A row block
+  /// stays in SRAM while K is one slice. true (the compiled schedule's mapping search): column
+  /// block by column block (m fastest), so a B column block stays instead.
+  bool n_major = false;
 };
 
 /// Tile steps of one op at most: the planner considers only tilings within it. lower() holds all
@@ -82,12 +88,17 @@ struct MacFormat {
 
 class Lowering {
  public:
-  explicit Lowering(const ChipConfig& chip);
+  /// `search_loop_order`: planning a GEMM also finds its fastest n-major tiling
+  /// (TilePlan::n_major), for alternative(): the compiled schedule's mapping search
+  /// (compiler.mapping: search) simulates both and keeps the faster. plan() is m-major always.
+  explicit Lowering(const ChipConfig& chip, bool search_loop_order = false);
 
   /// Chooses the tiling of `op`, or throws ConfigError if it cannot run on this chip.
   TilePlan plan(const Op& op) const;
   /// The same, for an op whose signature the caller has built.
   TilePlan plan(const Op& op, const OpSignature& signature) const;
+  /// After plan(): the op's fastest n-major tiling by the estimate, if the search found one.
+  std::optional<TilePlan> alternative(const OpSignature& signature) const;
   /// Per-core programs for `op` under `plan`; `label` tags the timeline.
   std::vector<CoreProgram> lower(const Op& op, const TilePlan& plan, uint32_t label) const;
   /// What simulating `op` under `plan` costs at most (see CostBound), without lowering it.
@@ -133,9 +144,11 @@ class Lowering {
   uint64_t array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt, uint64_t nt) const;
 
   const ChipConfig& m_chip;
+  bool m_search_loop_order;
   const MemoryTraits m_mem;          ///< what the lowering may know of the memory
   double m_channel_bytes_per_cycle;  ///< one DMA channel (arch/dma_engine.h)
   mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_cache;
+  mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_alternatives;
 };
 
 /// The wider of A's and B's formats (A on a tie). When the array takes B's format natively it

@@ -165,6 +165,8 @@ const OpsColumn kCompiledColumns[] = {
   {"hidden_by", "", [](Out& s, const OpRow& r) {
      put(s, r.o.hidden_cycles == 0 ? "" : r.o.hidden_by_prefetch ? "prefetch" : "pipeline"); }},
   {"prefetched_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.prefetched_bytes); }},
+  {"loop_order", "", [](Out& s, const OpRow& r) {
+     put(s, r.op.kind != OpKind::kGemm ? "" : r.o.plan.n_major ? "n_major" : "m_major"); }},
 };
 // clang-format on
 

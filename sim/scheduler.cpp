@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "run_limits.h"
@@ -45,13 +46,15 @@ class Driver : public sc_core::sc_module {
   Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering, bool memoize,
          uint64_t dispatch_overhead_ps, const std::vector<Op>& ops,
          const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
-         RunResult& result, std::vector<size_t>* event_starts)
+         const std::vector<std::optional<TilePlan>>* alternatives, RunResult& result,
+         std::vector<size_t>* event_starts)
       : sc_module(name),
         m_top(top),
         m_lowering(lowering),
         m_memoize(memoize),
         m_dispatch_overhead_ps(dispatch_overhead_ps),
         m_event_starts(event_starts),
+        m_alternatives(alternatives),
         m_ops(ops),
         m_sigs(sigs),
         m_plans(plans),
@@ -109,32 +112,65 @@ class Driver : public sc_core::sc_module {
         m_result.ops.push_back(r);
         continue;
       }
-      // The dispatch overhead: the cores start this long after the op (whole cycles, so they
-      // still start on a clock edge); the op's cycles and static energy include it.
-      if (dispatch_ps > 0) sc_core::wait(sc_core::sc_time::from_value(dispatch_ps));
-      const std::vector<CoreProgram> programs = m_lowering.lower(op, m_plans[i], label);
-      const Snapshot before = snapshot();
-      const size_t first_event = tl.events().size();
-      sc_core::sc_event_and_list all_done;
-      for (size_t c = 0; c < m_top.num_cores(); ++c) {
-        m_top.core(c).start(&programs[c]);
-        all_done &= m_top.core(c).done_event();
+      // The mapping search (compiled, compiler.mapping: search): a GEMM with an n-major tiling
+      // runs both and keeps the faster (the m-major one on a tie); the other's events go.
+      Trial best = trial(op, m_plans[i], label, dispatch_ps);
+      if (m_alternatives && (*m_alternatives)[i]) {
+        Trial alt = trial(op, *(*m_alternatives)[i], label, dispatch_ps);
+        std::vector<TimelineEvent>& ev = tl.mutable_events();
+        if (alt.record.cycles() < best.record.cycles()) {
+          ev.erase(ev.begin() + static_cast<std::ptrdiff_t>(best.first_event),
+                   ev.begin() + static_cast<std::ptrdiff_t>(best.last_event));
+          alt.first_event = best.first_event;
+          alt.last_event = ev.size();
+          best = alt;
+        } else {
+          ev.resize(alt.first_event);
+        }
+        tl.barrier();  // the merge indices pointed at the events just removed
       }
-      sc_core::wait(all_done);
-      // Ops begin and end on an NPU clock edge.
-      const uint64_t now = sc_core::sc_time_stamp().value();
-      const uint64_t end_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(now));
-      if (end_ps > now) sc_core::wait(sc_core::sc_time::from_value(end_ps - now));
-      const size_t last_event = tl.events().size();
-      tl.record(ops_track, label, start_ps, end_ps);
-      m_result.ops.push_back(record(op, m_plans[i], before, snapshot(), start_ps, end_ps));
-      edges(m_result.ops.back(), start_ps + dispatch_ps, end_ps);
+      tl.record(ops_track, label, best.start_ps, best.end_ps);
+      m_result.ops.push_back(best.record);
       if (m_memoize)
-        m_memo.emplace(sig, Memo{start_ps, end_ps - start_ps, first_event, last_event, label,
-                                 m_result.ops.back()});
+        m_memo.emplace(sig, Memo{best.start_ps, best.end_ps - best.start_ps, best.first_event,
+                                 best.last_event, label, best.record});
     }
     if (m_event_starts) m_event_starts->push_back(tl.events().size());
     m_result.total_cycles = clk.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
+  }
+
+  /// One simulation of `op` under `plan`: its record, the timeline events it added and when it
+  /// started and ended.
+  struct Trial {
+    OpRecord record;
+    size_t first_event, last_event;
+    uint64_t start_ps, end_ps;
+  };
+  Trial trial(const Op& op, const TilePlan& plan, uint32_t label, uint64_t dispatch_ps) {
+    const ClockDomain clk = m_top.config().clock;
+    Timeline& tl = m_result.timeline;
+    const uint64_t start_ps = sc_core::sc_time_stamp().value();
+    m_top.memory().reset_arbitration();
+    // The dispatch overhead: the cores start this long after the op (whole cycles, so they
+    // still start on a clock edge); the op's cycles and static energy include it.
+    if (dispatch_ps > 0) sc_core::wait(sc_core::sc_time::from_value(dispatch_ps));
+    const std::vector<CoreProgram> programs = m_lowering.lower(op, plan, label);
+    const Snapshot before = snapshot();
+    const size_t first_event = tl.events().size();
+    sc_core::sc_event_and_list all_done;
+    for (size_t c = 0; c < m_top.num_cores(); ++c) {
+      m_top.core(c).start(&programs[c]);
+      all_done &= m_top.core(c).done_event();
+    }
+    sc_core::wait(all_done);
+    // Ops begin and end on an NPU clock edge.
+    const uint64_t now = sc_core::sc_time_stamp().value();
+    const uint64_t end_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(now));
+    if (end_ps > now) sc_core::wait(sc_core::sc_time::from_value(end_ps - now));
+    Trial t{record(op, plan, before, snapshot(), start_ps, end_ps), first_event, tl.events().size(),
+            start_ps, end_ps};
+    edges(t.record, start_ps + dispatch_ps, end_ps);
+    return t;
   }
 
   /// The op's head (its cores' start to the first of them computing) and tail (the last of them
@@ -226,6 +262,8 @@ class Driver : public sc_core::sc_module {
   bool m_memoize;
   uint64_t m_dispatch_overhead_ps;
   std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
+  /// Compiled mapping search: each op's other tiling to try (n-major GEMMs), or null.
+  const std::vector<std::optional<TilePlan>>* m_alternatives;
   std::unordered_map<OpSignature, Memo, OpSignatureHash> m_memo;
   const std::vector<Op>& m_ops;
   const std::vector<OpSignature>& m_sigs;
@@ -339,15 +377,18 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
   std::shared_ptr<const CompiledGraph> graph;
   if (compiled) graph = std::make_shared<const CompiledGraph>(compile(chip, ops));
   const std::vector<Op>& run_ops = compiled ? graph->ops : ops;
-  Lowering lowering(chip);
+  Lowering lowering(chip, compiled && chip.compiler.mapping_search);  // finds alternatives
   // One signature per op, built once: the plan cache, the run limits and the replay key on it.
   std::vector<OpSignature> sigs;
   std::vector<TilePlan> plans;
+  std::vector<std::optional<TilePlan>> alternatives;  // the mapping search's other tilings
   sigs.reserve(run_ops.size());
   plans.reserve(run_ops.size());
+  const bool search = compiled && chip.compiler.mapping_search;
   for (const Op& op : run_ops) {
     sigs.push_back(op_signature(op));
     plans.push_back(lowering.plan(op, sigs.back()));  // throws before any simulation
+    if (search) alternatives.push_back(lowering.alternative(sigs.back()));
   }
   SimOptions opts = options;
   check_run_limits(lowering, run_ops, sigs, plans, opts);
@@ -363,9 +404,9 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
     auto top = std::make_unique<NpuTop>(
         "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
     // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
-    auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
-                                           compiled ? 0 : chip.dispatch_overhead_ps, run_ops, sigs,
-                                           plans, result, compiled ? &event_starts : nullptr);
+    auto driver = std::make_unique<Driver>(
+        "driver", *top, lowering, opts.memoize, compiled ? 0 : chip.dispatch_overhead_ps, run_ops,
+        sigs, plans, search ? &alternatives : nullptr, result, compiled ? &event_starts : nullptr);
     sc_core::sc_start();
   }
   if (compiled) compose(chip, *graph, event_starts, result);

@@ -235,7 +235,8 @@ const char* dispatch_model_name(DispatchModel d) {
 }
 
 CompilerConfig read_compiler(const Value& v) {
-  MapReader m = v.as_map({"fusion", "residency", "prefetch_depth", "dispatch", "call_overhead_ns"});
+  MapReader m = v.as_map(
+      {"fusion", "residency", "prefetch_depth", "mapping", "dispatch", "call_overhead_ns"});
   CompilerConfig c;
   if (auto f = m.get("fusion")) {
     MapReader fm = f->as_map({"epilogue", "prologue", "shared_input", "pool"});
@@ -250,6 +251,8 @@ CompilerConfig read_compiler(const Value& v) {
   if (auto x = m.get("residency")) c.residency = x->as_bool();
   // Deeper prefetch (the DMA queue two or more ops ahead) is not modelled: refused by name.
   if (auto x = m.get("prefetch_depth")) c.prefetch_depth = static_cast<uint32_t>(x->as_uint(0, 1));
+  static const EnumTable<bool> kMappings = {{"search", true}, {"heuristic", false}};
+  if (auto x = m.get("mapping")) c.mapping_search = x->as_enum(kMappings);
   static const DispatchModel kModels[] = {DispatchModel::kPerGraph, DispatchModel::kPerOp};
   if (auto x = m.get("dispatch"))
     c.dispatch = x->as_enum(config::enum_table(kModels, dispatch_model_name));
