@@ -381,6 +381,24 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+/// A compiled op's decisions, as more args of its slice (",\"kernel\":3,...").
+std::string compiled_args(const ChipConfig& chip, size_t id, const OpRecord& o,
+                          const CompiledOp& c) {
+  std::string out;
+  const OpRow row(chip, id, o, &c);
+  for (const OpsColumn& col : kCompiledColumns) {
+    std::string cell;
+    col.write(cell, row);
+    const bool number = !cell.empty() && cell.find_first_not_of("0123456789") == std::string::npos;
+    out += ",\"" + std::string(col.name) + "\":" + (number ? cell : Json(cell).dump());
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string trace_json(const ChipConfig& chip, const RunResult& r) {
   // Chrome trace event format; timestamps in microseconds (fractional, ps resolution). The chip
   // is process 1 (Perfetto hides pid 0's name); each timeline track is a thread, tid = track + 1.
@@ -428,14 +446,39 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
           "\"args\":{{\"id\":{},\"kind\":\"{}\",\"shape\":\"{}\",\"formats\":\"{}\",\"tile\":\"{}"
           "\","
           "\"layer\":{},\"class\":{},\"phase\":\"{}\",\"step\":{},\"cycles\":{},\"macs\":{},"
-          "\"dram_bytes\":{},\"bound\":\"{}\"}}}},\n",
+          "\"dram_bytes\":{},\"bound\":\"{}\"{}}}}},\n",
           Json(op.name).dump(), ops_track + 1, us(start), us(end - start), i, op_kind_name(op.kind),
           shape_of(op), formats_of(op), tile_of(o), Json(op.layer).dump(), Json(op.op_class).dump(),
-          op.phase, op.step, o.cycles(), o.macs, dram, bound_name(o.bound));
+          op.phase, op.step, o.cycles(), o.macs, dram, bound_name(o.bound),
+          r.graph ? compiled_args(chip, i, o, r.graph->info[i]) : std::string());
       fmt::format_to(it,
                      "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/"
                      "s\":{:.3f}}}}},\n",
                      us(start), gbps);
+    }
+  }
+  if (r.graph && ops_track != UINT32_MAX) {
+    // Compiled: the kernels on a track of their own, above the ops, each a slice from its first
+    // op's start to its last op's end.
+    const size_t tid = tl.tracks().size() + 1;
+    fmt::format_to(it,
+                   "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
+                   "\"name\":\"kernels\"}}}},\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\","
+                   "\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":-2}}}},\n",
+                   tid, tid);
+    const std::vector<CompiledOp>& info = r.graph->info;
+    for (size_t first = 0; first < r.ops.size();) {
+      size_t last = first;
+      while (last + 1 < r.ops.size() && info[last + 1].kernel == info[first].kernel) ++last;
+      const uint64_t start = chip.clock.cycles_to_ps(r.ops[first].start_cycle);
+      const uint64_t end = chip.clock.cycles_to_ps(r.ops[last].end_cycle);
+      fmt::format_to(it,
+                     "{{\"name\":\"kernel {}\",\"cat\":\"kernel\",\"ph\":\"X\",\"pid\":1,"
+                     "\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f},\"args\":{{\"kernel\":{},"
+                     "\"graph_call\":{},\"ops\":{},\"first_op\":{},\"last_op\":{}}}}},\n",
+                     info[first].kernel, tid, us(start), us(end - start), info[first].kernel,
+                     info[first].call, last - first + 1, first, last);
+      first = last + 1;
     }
   }
   fmt::format_to(

@@ -425,5 +425,22 @@ TEST_F(CompiledRuns, IsolatedRunsHaveNoCompilerColumns) {
             summary(a)["dram_read_bytes"].get<uint64_t>());
 }
 
+TEST_F(CompiledRuns, TheTraceShowsKernelsAndWhatTheCompilerDecided) {
+  const std::string dir = run({"--arch", "example-npu", "--trace", "example"});
+  const nlohmann::json trace = nlohmann::json::parse(text(dir + "/trace.json"));
+  const uint64_t kernels = summary(dir)["compiled"]["kernels"].get<uint64_t>();
+  uint64_t kernel_slices = 0, op_slices = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e.value("cat", "") == "kernel") ++kernel_slices;
+    if (e.value("cat", "") == "op") {
+      ++op_slices;
+      for (const char* key : {"kernel", "fused", "a_in", "c_in", "hidden_cycles", "loop_order"})
+        EXPECT_TRUE(e["args"].contains(key)) << key;
+    }
+  }
+  EXPECT_EQ(kernel_slices, kernels);
+  EXPECT_EQ(op_slices, 12u);
+}
+
 }  // namespace
 }  // namespace npu
