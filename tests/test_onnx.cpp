@@ -266,6 +266,26 @@ TEST_F(Onnx, TransformerBlockImportsItsOpsWithTheirShapes) {
     EXPECT_EQ(op.b_format, Format::kFp16) << op.name;
     EXPECT_EQ(op.c_format, Format::kFp16) << op.name;
   }
+  // The graph, through Reshape and Transpose (ops back to each input's producer; 0 = a model
+  // input or a weight): Q, K and V read ln1; scores read Q and K; context the softmax and V;
+  // residual2 reads residual1 and ffn_down, in the model's input order (A, B).
+  std::vector<std::pair<uint32_t, uint32_t>> from;
+  for (const Op& op : o) from.push_back({op.a_from, op.b_from});
+  EXPECT_EQ(from, (std::vector<std::pair<uint32_t, uint32_t>>{{0, 0},
+                                                              {1, 0},
+                                                              {2, 0},
+                                                              {3, 0},
+                                                              {3, 2},
+                                                              {1, 0},
+                                                              {1, 0},
+                                                              {1, 4},
+                                                              {1, 0},
+                                                              {1, 0},
+                                                              {1, 0},
+                                                              {1, 0},
+                                                              {1, 0},
+                                                              {1, 0},
+                                                              {5, 1}}));
   EXPECT_TRUE(has_note(m, "Reshape x4, Transpose x4"));
   EXPECT_TRUE(has_note(m, "output stage, no cost: Add x1"));
   EXPECT_TRUE(has_note(m, "Sigmoid, Mul (silu) x1"));

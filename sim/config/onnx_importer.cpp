@@ -88,7 +88,9 @@ class Importer {
     // (often caused by it: a shape ONNX could not infer) is reported only when there is none.
     std::optional<ConfigError> first_error;
     for (int i = 0; i < g.node_size(); ++i) try {
+        const size_t before = m_out.ops.size();
         import_node(i, g.node(i));
+        link(i, g.node(i), before);
       } catch (const ConfigError& e) {
         if (m_opt.cost_unsupported) throw;
         if (!first_error) first_error = e;
@@ -582,6 +584,37 @@ class Importer {
     m_vector.add(type);
   }
 
+  /// The graph: the op node `index` emitted (if any) reads A, and B where its kind takes one,
+  /// from the ops that produced its first non-constant inputs (a pattern's op: its input x).
+  /// A node that emits no op (shape-only, fused, a bias add, inside a pattern) passes its first
+  /// input's producer on as its outputs'.
+  void link(int index, const onnx::NodeProto& n, size_t before) {
+    const auto producer_of = [&](const std::string& t) -> const size_t* {
+      const auto it = m_op_of.find(t);
+      return t.empty() || is_constant(t) || it == m_op_of.end() ? nullptr : &it->second;
+    };
+    if (m_out.ops.size() == before) {
+      if (n.input_size() > 0)
+        if (const size_t* p = producer_of(n.input(0)))
+          for (const auto& out : n.output()) m_op_of[out] = *p;
+      return;
+    }
+    const size_t me = m_out.ops.size() - 1;
+    for (const auto& out : n.output()) m_op_of[out] = me;
+    Op& op = m_out.ops.back();
+    if (op.kind == OpKind::kGather) return;  // its A is the table
+    std::vector<size_t> from;
+    if (auto p = m_pattern_end.find(index); p != m_pattern_end.end()) {
+      if (const size_t* q = producer_of(p->second.x)) from.push_back(*q);
+    } else {
+      for (const auto& in : n.input())
+        if (const size_t* q = producer_of(in)) from.push_back(*q);
+    }
+    if (!from.empty()) op.a_from = static_cast<uint32_t>(me - from[0]);
+    if (from.size() > 1 && op_kind_info(op.kind).second_input)
+      op.b_from = static_cast<uint32_t>(me - from[1]);
+  }
+
   void vector_formats(Op& op, const onnx::NodeProto& n) {
     op.a_format = op.b_format = act_format(n.input(0));
     op.c_format = act_format(n.output(0));
@@ -820,8 +853,9 @@ class Importer {
     int64_t axis = INT64_MAX;  ///< the first reduced axis (a norm), else none (INT64_MAX)
   };
   std::unordered_map<std::string, std::vector<int>> m_consumer_nodes;
-  std::map<int, Pattern> m_pattern_end;  ///< the last node of a pattern: its op
-  std::set<int> m_part;                  ///< the other nodes of a pattern
+  std::map<int, Pattern> m_pattern_end;             ///< the last node of a pattern: its op
+  std::set<int> m_part;                             ///< the other nodes of a pattern
+  std::unordered_map<std::string, size_t> m_op_of;  ///< tensor -> the op that produced it
   std::set<int> m_silu_mul, m_silu_sigmoid, m_bias_add;
   Tally m_free, m_fused, m_bias, m_pattern, m_broadcast, m_grown, m_vector, m_unsupported;
   bool m_fp32 = false;
