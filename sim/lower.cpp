@@ -60,7 +60,7 @@ TilePlan Lowering::plan(const Op& op, const OpSignature& key) const {
          "peak x achievable_fraction (memory.background_gbps)");
   TilePlan p;
   if (op.kind == OpKind::kGemm)
-    p = plan_gemm(op);
+    p = plan_gemm(op, key);
   else if (op.kind == OpKind::kAttention)
     p = plan_attention(op);
   else if (op.kind == OpKind::kConv2d && !op.conv.depthwise())
@@ -133,7 +133,7 @@ uint64_t Lowering::array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t 
   return gemm_timing(m_chip.core.array, mt, kt, nt, mf.compute).cycles + dequant;
 }
 
-TilePlan Lowering::plan_gemm(const Op& op) const {
+TilePlan Lowering::plan_gemm(const Op& op, const OpSignature& key) const {
   const SramConfig& sram = m_chip.core.sram;
   const MacFormat mf = mac_format(op, "GEMM");
   const Format fmt = mf.compute;
@@ -226,7 +226,7 @@ TilePlan Lowering::plan_gemm(const Op& op) const {
                  bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
                  " output buffer (double-buffered)");
   }
-  if (!fits_n.empty()) m_alternatives.emplace(op_signature(op), fastest(fits_n));
+  if (!fits_n.empty()) m_alternatives.emplace(key, fastest(fits_n));
   return fastest(fits);
 }
 

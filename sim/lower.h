@@ -106,7 +106,7 @@ class Lowering {
   const ChipConfig& chip() const { return m_chip; }
 
  private:
-  TilePlan plan_gemm(const Op& op) const;
+  TilePlan plan_gemm(const Op& op, const OpSignature& key) const;
   TilePlan plan_vector(const Op& op) const;
   TilePlan plan_attention(const Op& op) const;
   TilePlan plan_conv(const Op& op) const;    // dense conv2d, sim/lower_conv.cpp

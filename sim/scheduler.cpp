@@ -90,9 +90,8 @@ class Driver : public sc_core::sc_module {
       }
       const uint32_t label = tl.intern(op.name);
       const uint64_t start_ps = sc_core::sc_time_stamp().value();
-      // Every op starts from an idle chip with fresh arbitration, so its cost depends only on
-      // its signature: a repeat is replayed from the first simulation, exactly.
-      m_top.memory().reset_arbitration();
+      // Every op starts from an idle chip with fresh arbitration (trial()), so its cost depends
+      // only on its signature: a repeat is replayed from the first simulation, exactly.
       const OpSignature& sig = m_sigs[i];
       if (auto it = m_memo.find(sig); m_memoize && it != m_memo.end()) {
         const Memo& memo = it->second;
@@ -150,7 +149,7 @@ class Driver : public sc_core::sc_module {
     const ClockDomain clk = m_top.config().clock;
     Timeline& tl = m_result.timeline;
     const uint64_t start_ps = sc_core::sc_time_stamp().value();
-    m_top.memory().reset_arbitration();
+    m_top.memory().reset_arbitration();  // an idle chip: see run()
     // The dispatch overhead: the cores start this long after the op (whole cycles, so they
     // still start on a clock edge); the op's cycles and static energy include it.
     if (dispatch_ps > 0) sc_core::wait(sc_core::sc_time::from_value(dispatch_ps));
@@ -377,14 +376,14 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
   std::shared_ptr<const CompiledGraph> graph;
   if (compiled) graph = std::make_shared<const CompiledGraph>(compile(chip, ops));
   const std::vector<Op>& run_ops = compiled ? graph->ops : ops;
-  Lowering lowering(chip, compiled && chip.compiler.mapping_search);  // finds alternatives
+  const bool search = compiled && chip.compiler.mapping_search;  // the mapping search
+  Lowering lowering(chip, search);
   // One signature per op, built once: the plan cache, the run limits and the replay key on it.
   std::vector<OpSignature> sigs;
   std::vector<TilePlan> plans;
   std::vector<std::optional<TilePlan>> alternatives;  // the mapping search's other tilings
   sigs.reserve(run_ops.size());
   plans.reserve(run_ops.size());
-  const bool search = compiled && chip.compiler.mapping_search;
   for (const Op& op : run_ops) {
     sigs.push_back(op_signature(op));
     plans.push_back(lowering.plan(op, sigs.back()));  // throws before any simulation

@@ -280,18 +280,12 @@ class CompiledRuns : public testing::TempFileTest {
     EXPECT_EQ(r.status, 0) << r.err;
     return out;
   }
-  static std::string text(const std::string& file) {
-    std::ifstream in(file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   static nlohmann::json summary(const std::string& dir) {
-    return nlohmann::json::parse(text(dir + "/summary.json"));
+    return nlohmann::json::parse(testing::read_text(dir + "/summary.json"));
   }
   /// ops.csv as rows of column -> cell.
   static std::vector<std::map<std::string, std::string>> ops(const std::string& dir) {
-    std::istringstream in(text(dir + "/ops.csv"));
+    std::istringstream in(testing::read_text(dir + "/ops.csv"));
     auto split = [](const std::string& line) {
       std::vector<std::string> cells;
       std::stringstream s(line);
@@ -321,7 +315,8 @@ TEST_F(CompiledRuns, MemoOnAndOffGiveTheSameReports) {
   std::vector<std::string> no_memo = base;
   no_memo.push_back("--no-memo");
   const std::string a = run(base), b = run(no_memo);
-  for (const char* f : {"/ops.csv", "/trace.json"}) EXPECT_EQ(text(a + f), text(b + f)) << f;
+  for (const char* f : {"/ops.csv", "/trace.json"})
+    EXPECT_EQ(testing::read_text(a + f), testing::read_text(b + f)) << f;
   nlohmann::json sa = summary(a), sb = summary(b);
   sa.erase("wall_seconds"), sb.erase("wall_seconds");
   EXPECT_EQ(sa, sb);
@@ -427,7 +422,7 @@ TEST_F(CompiledRuns, IsolatedRunsHaveNoCompilerColumns) {
 
 TEST_F(CompiledRuns, TheTraceShowsKernelsAndWhatTheCompilerDecided) {
   const std::string dir = run({"--arch", "example-npu", "--trace", "example"});
-  const nlohmann::json trace = nlohmann::json::parse(text(dir + "/trace.json"));
+  const nlohmann::json trace = nlohmann::json::parse(testing::read_text(dir + "/trace.json"));
   const uint64_t kernels = summary(dir)["compiled"]["kernels"].get<uint64_t>();
   uint64_t kernel_slices = 0, op_slices = 0;
   for (const auto& e : trace["traceEvents"]) {

@@ -105,8 +105,9 @@ uint64_t Op::c_elems() const {
   return 0;
 }
 
-bool output_fits_a(const Op& producer, const Op& consumer) {
-  return producer.c_elems() == consumer.a_elems();
+bool reads_previous_by_default(const Op& prev, const Op& op) {
+  return op.kind != OpKind::kGather && prev.phase == op.phase && prev.step == op.step &&
+         prev.c_elems() == op.a_elems();
 }
 
 OpSignature op_signature(const Op& op) {

@@ -173,10 +173,11 @@ struct Op {
   uint64_t c_elems() const;
 };
 
-/// Whether `producer`'s result can be `consumer`'s A: the same number of elements (a change of
-/// format between them is a conversion the compiler folds into the producer's output stage).
-/// What a trace op without `a_from` is taken to read from the op before it.
-bool output_fits_a(const Op& producer, const Op& consumer);
+/// Whether a trace op without `a_from` reads the result of `prev`, the op before it: when both are
+/// in the same phase and step, `op` is not a gather (its A is a table) and `prev`'s result has
+/// A's number of elements (a change of format between them is a conversion the compiler folds
+/// into the producer's output stage). The trace reader and writer share this rule.
+bool reads_previous_by_default(const Op& prev, const Op& op);
 
 /// Everything about an op that decides its timing — shape, formats, locations — packed into
 /// numbers (no text is formatted, so building one costs a few stores). Names, tags and origin

@@ -299,9 +299,9 @@ void read_edges(const MapReader& m, const std::vector<Op>& earlier,
   if (op.kind == OpKind::kGather) {
     if (auto k = m.key("a_from"))
       k->fail("a gather picks its rows from a table in DRAM: no 'a_from'");
-  } else if (!edge("a_from", op.a_from) && !earlier.empty()) {
-    const Op& prev = earlier.back();
-    if (prev.phase == op.phase && prev.step == op.step && output_fits_a(prev, op)) op.a_from = 1;
+  } else if (!edge("a_from", op.a_from) && !earlier.empty() &&
+             reads_previous_by_default(earlier.back(), op)) {
+    op.a_from = 1;
   }
   if (op_kind_info(op.kind).second_input) edge("b_from", op.b_from);
 }

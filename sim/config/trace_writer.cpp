@@ -137,12 +137,9 @@ void write_formats(OpLine& line, const Op& op) {
   if (op.c_format != all) line.word("c_format", format_name(op.c_format));
 }
 
-/// The producer of A a reader infers without `a_from` (sim/config/trace_loader.cpp): the
-/// previous op, in the same phase and step, when its result has A's elements and format.
+/// The producer of A a reader infers without `a_from` (reads_previous_by_default).
 uint32_t inferred_a_from(const std::vector<Op>& ops, size_t i) {
-  if (i == 0 || ops[i].kind == OpKind::kGather) return 0;
-  const Op &prev = ops[i - 1], &op = ops[i];
-  return prev.phase == op.phase && prev.step == op.step && output_fits_a(prev, op) ? 1 : 0;
+  return i > 0 && reads_previous_by_default(ops[i - 1], ops[i]) ? 1 : 0;
 }
 
 /// The name an `a_from` / `b_from` of `back` ops gives: the producer, in the op's phase and step.
