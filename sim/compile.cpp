@@ -55,9 +55,9 @@ int64_t producer(size_t i, uint32_t back) {
 /// The compiler's walk over one run: kernels first, then where each tensor lives.
 class Compiler {
  public:
-  Compiler(const ChipConfig& chip, const std::vector<Op>& ops)
+  Compiler(const ChipConfig& chip, std::vector<Op> ops)
       : m_chip(chip), m_cfg(chip.compiler), m_n(ops.size()) {
-    m_g.ops = ops;
+    m_g.ops = std::move(ops);
     m_g.info.resize(m_n);
   }
 
@@ -240,8 +240,8 @@ class Compiler {
 
 }  // namespace
 
-CompiledGraph compile(const ChipConfig& chip, const std::vector<Op>& ops) {
-  return Compiler(chip, ops).run();
+CompiledGraph compile(const ChipConfig& chip, std::vector<Op> ops) {
+  return Compiler(chip, std::move(ops)).run();
 }
 
 }  // namespace npu

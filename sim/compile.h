@@ -69,6 +69,6 @@ struct CompiledGraph {
 /// Whether an op runs on the array (gemm, attention, dense conv2d) rather than the vector unit.
 bool runs_on_array(const Op& op);
 
-CompiledGraph compile(const ChipConfig& chip, const std::vector<Op>& ops);
+CompiledGraph compile(const ChipConfig& chip, std::vector<Op> ops);
 
 }  // namespace npu

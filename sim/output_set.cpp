@@ -30,11 +30,11 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(err));
 }
 
-/// Writes `content` to the open file `fd` (then closed), syncing it to disk when `sync`.
-void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
+/// Writes all of `size` bytes at `data` to the open file `fd`; on an error closes it and throws.
+void write_all(int fd, const std::string& path, const char* data, size_t size) {
   size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+  while (done < size) {
+    const ssize_t w = ::write(fd, data + done, size - done);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       const int err = w < 0 ? errno : EIO;
@@ -43,6 +43,10 @@ void write_fd(int fd, const std::string& path, const std::string& content, bool 
     }
     done += static_cast<size_t>(w);
   }
+}
+
+/// Syncs the open file `fd` to disk when `sync`, and closes it; throws on an error.
+void finish_fd(int fd, const std::string& path, bool sync) {
   if (sync && ::fsync(fd) != 0) {
     const int err = errno;
     ::close(fd);
@@ -51,12 +55,35 @@ void write_fd(int fd, const std::string& path, const std::string& content, bool 
   if (::close(fd) != 0) fail_io("error writing", path, errno);
 }
 
+/// Writes what `produce` makes to the open file `fd` (then closed), syncing it when `sync`.
+void write_fd(int fd, const std::string& path, const std::function<void(TextSink&)>& produce,
+              bool sync) {
+  TextSink sink(fd, path);
+  try {
+    produce(sink);
+    sink.flush();
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  finish_fd(fd, path, sync);
+}
+
+void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
+  write_all(fd, path, content.data(), content.size());
+  finish_fd(fd, path, sync);
+}
+
+std::function<void(TextSink&)> text(const std::string& content) {
+  return [&content](TextSink& s) { s.buf() = content; };
+}
+
 /// Writes `content` to `path`, a file that must not exist yet (O_EXCL: never an existing file,
 /// never through a symbolic link), and syncs it to disk.
-void write_synced(const std::string& path, const std::string& content) {
+void write_synced(const std::string& path, const std::function<void(TextSink&)>& produce) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) fail_io("cannot write", path, errno);
-  write_fd(fd, path, content, true);
+  write_fd(fd, path, produce, true);
 }
 
 /// 16 random hex digits: the part of a name npusim picks that nobody can predict.
@@ -251,12 +278,14 @@ std::string create_unique_file(const std::string& dir, const std::string& prefix
   }
 }
 
-void write_replacing(const std::string& dir, const std::string& name, const std::string& content,
-                     bool sync) {
+namespace {
+
+void write_replacing(const std::string& dir, const std::string& name,
+                     const std::function<void(TextSink&)>& produce, bool sync) {
   int fd = -1;
   const std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
   try {
-    write_fd(fd, tmp, content, sync);
+    write_fd(fd, tmp, produce, sync);
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
@@ -267,6 +296,19 @@ void write_replacing(const std::string& dir, const std::string& name, const std:
     ::unlink(tmp.c_str());
     fail_io("cannot write", path, err);
   }
+}
+
+}  // namespace
+
+void write_replacing(const std::string& dir, const std::string& name, const std::string& content,
+                     bool sync) {
+  write_replacing(dir, name, text(content), sync);
+}
+
+void TextSink::flush() {
+  if (m_fd < 0 || m_buf.empty()) return;
+  write_all(m_fd, m_path, m_buf.data(), m_buf.size());
+  m_buf.clear();
 }
 
 void check_output_folder(const std::string& dir, bool force) {
@@ -299,7 +341,7 @@ OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string())
   }
   // The manifest comes first: it marks the folder as npusim's should the run be stopped, and
   // names each file before it is written, so a clean-up deletes what the run wrote and no more.
-  write_synced((fs::path(m_staging) / kManifestName).string(), manifest_text({}));
+  write_synced((fs::path(m_staging) / kManifestName).string(), text(manifest_text({})));
 }
 
 OutputSet::~OutputSet() {
@@ -307,12 +349,16 @@ OutputSet::~OutputSet() {
 }
 
 void OutputSet::write(const std::string& name, const std::string& content) {
+  write(name, text(content));
+}
+
+void OutputSet::write(const std::string& name, const std::function<void(TextSink&)>& produce) {
   if (!plain_name(name) || name == kManifestName)
     throw std::invalid_argument("OutputSet::write: not a plain file name: " + name);
   if (m_committed) throw std::logic_error("OutputSet::write after commit()");
   const bool fresh = std::find(m_files.begin(), m_files.end(), name) == m_files.end();
   if (m_force) {
-    write_replacing(m_dir, name, content);
+    write_replacing(m_dir, name, produce, true);
   } else {
     const fs::path staging(m_staging);
     if (fresh) {
@@ -323,7 +369,7 @@ void OutputSet::write(const std::string& name, const std::string& content) {
     } else {
       ::unlink((staging / name).c_str());  // written again: replaced
     }
-    write_synced((staging / name).string(), content);
+    write_synced((staging / name).string(), produce);
   }
   if (fresh) m_files.push_back(name);
 }

@@ -26,10 +26,35 @@
 // in its manifest); until the manifest is written the folder mixes the two runs' files.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace npu {
+
+/// Text written as it is produced: writers append to buf() and call row_done() after each
+/// record; the buffer goes to the file whenever it holds kFlushBytes, so a report of a million
+/// rows never sits in memory whole. Without a file (the default) the text stays in buf().
+class TextSink {
+ public:
+  static constexpr size_t kFlushBytes = size_t{1} << 20;
+  TextSink() = default;
+  TextSink(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
+  TextSink(const TextSink&) = delete;
+  TextSink& operator=(const TextSink&) = delete;
+
+  std::string& buf() { return m_buf; }
+  void row_done() {
+    if (m_fd >= 0 && m_buf.size() >= kFlushBytes) flush();
+  }
+  /// Writes what is buffered (a no-op without a file).
+  void flush();
+
+ private:
+  int m_fd = -1;
+  std::string m_path;
+  std::string m_buf;
+};
 
 /// The manifest of a report folder: {"npusim": version, "files": [names]}.
 inline constexpr const char* kManifestName = ".npusim-manifest.json";
@@ -62,6 +87,8 @@ class OutputSet {
 
   /// Writes one file of the set (a plain name, no folders).
   void write(const std::string& name, const std::string& content);
+  /// Writes one file of the set as `produce` writes it into the sink, in pieces.
+  void write(const std::string& name, const std::function<void(TextSink&)>& produce);
   /// Writes the manifest and replaces the output folder's set with this one.
   void commit();
 

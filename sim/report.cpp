@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "output_set.h"
 
@@ -180,12 +181,14 @@ std::vector<ReportColumn> ops_csv_columns(bool compiled) {
   return columns;
 }
 
-std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
-  std::string out;
+void write_ops_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
+  std::string& out = sink.buf();
   const bool compiled = r.graph != nullptr;
+  bool first = true;
   for (const ReportColumn& c : ops_csv_columns(compiled)) {
-    if (!out.empty()) out += ',';
+    if (!first) out += ',';
     out += c.name;
+    first = false;
   }
   out += '\n';
   for (size_t i = 0; i < r.ops.size(); ++i) {
@@ -200,8 +203,14 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
         c.write(out, row);
       }
     out += '\n';
+    sink.row_done();
   }
-  return out;
+}
+
+std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
+  TextSink sink;
+  write_ops_csv(sink, chip, r);
+  return std::move(sink.buf());
 }
 
 namespace {
@@ -399,14 +408,15 @@ std::string compiled_args(const ChipConfig& chip, size_t id, const OpRecord& o,
 
 }  // namespace
 
-std::string trace_json(const ChipConfig& chip, const RunResult& r) {
+void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
   // Chrome trace event format; timestamps in microseconds (fractional, ps resolution). The chip
   // is process 1 (Perfetto hides pid 0's name); each timeline track is a thread, tid = track + 1.
   // The ops come from the records, not from the ops track's intervals, so each slice carries the
   // op's figures in its args; a counter track follows the DRAM bandwidth op by op.
   const Timeline& tl = r.timeline;
   const auto us = [](uint64_t ps) { return static_cast<double>(ps) * 1e-6; };
-  std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  std::string& out = sink.buf();
+  out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   auto it = std::back_inserter(out);
   fmt::format_to(it,
                  "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n",
@@ -424,6 +434,7 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
     fmt::format_to(
         it, "{{\"name\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
         Json(tl.labels()[e.label]).dump(), e.track + 1, us(e.start_ps), us(e.end_ps - e.start_ps));
+    sink.row_done();
   }
   if (ops_track != UINT32_MAX) {
     // The ops first, above the blocks.
@@ -455,6 +466,7 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
                      "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/"
                      "s\":{:.3f}}}}},\n",
                      us(start), gbps);
+      sink.row_done();
     }
   }
   if (r.graph && ops_track != UINT32_MAX) {
@@ -479,13 +491,19 @@ std::string trace_json(const ChipConfig& chip, const RunResult& r) {
                      info[first].kernel, tid, us(start), us(end - start), info[first].kernel,
                      info[first].call, last - first + 1, first, last);
       first = last + 1;
+      sink.row_done();
     }
   }
   fmt::format_to(
       it,
       "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/s\":0}}}}\n]}}\n",
       us(chip.clock.cycles_to_ps(r.total_cycles)));
-  return out;
+}
+
+std::string trace_json(const ChipConfig& chip, const RunResult& r) {
+  TextSink sink;
+  write_trace_json(sink, chip, r);
+  return std::move(sink.buf());
 }
 
 namespace {
@@ -620,11 +638,217 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
   return text;
 }
 
+namespace {
+
+/// The ops of one step of a run (a prefill, a decode step, or a trace's ops of one phase and
+/// step): consecutive ops with the same phase and step.
+struct StepRow {
+  std::string phase;
+  uint32_t step = 0;
+  uint64_t first_op = 0, start_cycle = 0, end_cycle = 0;
+  Totals t;
+};
+
+std::vector<StepRow> step_rows(const RunResult& r) {
+  std::vector<StepRow> rows;
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    const OpRecord& o = r.ops[i];
+    if (rows.empty() || rows.back().phase != o.op->phase || rows.back().step != o.op->step)
+      rows.push_back(StepRow{o.op->phase, o.op->step, i, o.start_cycle, o.start_cycle, {}});
+    rows.back().t.add(o);
+    rows.back().end_cycle = o.end_cycle;
+  }
+  return rows;
+}
+
+/// Tokens a step produces: a prefill's B x P, a decode step's B; 0 for a trace's ops.
+uint64_t step_tokens(const StepRow& s, const Workload* w) {
+  if (!w) return 0;
+  if (s.phase == "prefill") return w->prefill_tokens;
+  return s.phase == "decode" ? w->spec.batch : 0;
+}
+
+/// The share of a set's cycles its dominant bound took, 0-1.
+double bound_share(const Totals& t) {
+  const uint64_t top = *std::max_element(t.bound_cycles.begin(), t.bound_cycles.end());
+  return t.cycles > 0 ? static_cast<double>(top) / static_cast<double>(t.cycles) : 0.0;
+}
+
+}  // namespace
+
+const std::vector<ReportColumn>& steps_csv_columns() {
+  static const std::vector<ReportColumn> columns = {{"phase", ""},
+                                                    {"step", ""},
+                                                    {"first_op", ""},
+                                                    {"ops", ""},
+                                                    {"start_cycle", "cycles"},
+                                                    {"end_cycle", "cycles"},
+                                                    {"cycles", "cycles"},
+                                                    {"seconds", "s"},
+                                                    {"tokens", ""},
+                                                    {"tokens_per_s", "tokens/s"},
+                                                    {"macs", "MACs"},
+                                                    {"dram_bytes", "bytes"},
+                                                    {"achieved_gbps", "GB/s"},
+                                                    {"energy_pj", "pJ"},
+                                                    {"joules_per_token", "J"},
+                                                    {"bound", ""},
+                                                    {"bound_share", ""}};
+  return columns;
+}
+
+void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r,
+                     const Workload* w) {
+  std::string& out = sink.buf();
+  for (const ReportColumn& c : steps_csv_columns())
+    out += (&c == &steps_csv_columns().front() ? "" : ",") + c.name;
+  out += '\n';
+  auto it = std::back_inserter(out);
+  for (const StepRow& s : step_rows(r)) {
+    const double secs = seconds(chip, s.t.cycles);
+    const uint64_t tokens = step_tokens(s, w);
+    fmt::format_to(it, "{},{},{},{},{},{},{},{:.9g},", csv_field(s.phase), s.step, s.first_op,
+                   s.t.ops, s.start_cycle, s.end_cycle, s.t.cycles, secs);
+    if (tokens > 0)
+      fmt::format_to(it, "{},{:.3f},", tokens, secs > 0 ? static_cast<double>(tokens) / secs : 0.0);
+    else
+      out += ",,";
+    fmt::format_to(it, "{},{},{:.3f},{:.1f},", s.t.macs, s.t.dram_bytes,
+                   secs > 0 ? static_cast<double>(s.t.dram_bytes) / secs * 1e-9 : 0.0,
+                   s.t.energy_pj);
+    if (tokens > 0)
+      fmt::format_to(it, "{:.6g}", s.t.energy_pj * 1e-12 / static_cast<double>(tokens));
+    fmt::format_to(it, ",{},{:.4f}\n", dominant_bound(s.t.bound_cycles), bound_share(s.t));
+    sink.row_done();
+  }
+}
+
+const std::vector<ReportColumn>& distinct_ops_csv_columns() {
+  static const std::vector<ReportColumn> columns = {{"first_op", ""},
+                                                    {"name", ""},
+                                                    {"kind", ""},
+                                                    {"class", ""},
+                                                    {"phase", ""},
+                                                    {"shape", ""},
+                                                    {"formats", ""},
+                                                    {"tile", ""},
+                                                    {"count", ""},
+                                                    {"cycles", "cycles"},
+                                                    {"cycles_per_op", "cycles"},
+                                                    {"macs", "MACs"},
+                                                    {"dram_bytes", "bytes"},
+                                                    {"energy_pj", "pJ"},
+                                                    {"bound", ""}};
+  return columns;
+}
+
+void write_distinct_ops_csv(TextSink& sink, const RunResult& r) {
+  // Ops are alike when they agree in phase, class, kind, shape, formats and tile: their key is
+  // those fields' bytes (no text formatting per op).
+  struct Group {
+    size_t first;
+    Totals t;
+  };
+  std::vector<Group> groups;
+  std::unordered_map<std::string, size_t> index;
+  std::string key;
+  for (size_t i = 0; i < r.ops.size(); ++i) {
+    const OpRecord& o = r.ops[i];
+    const Op& op = *o.op;
+    key.clear();
+    const auto raw = [&key](const auto& v) {
+      key.append(reinterpret_cast<const char*>(&v), sizeof v);
+    };
+    for (uint64_t v : {op.m, op.k, op.n, op.batch, op.rows, op.cols, op.conv.h, op.conv.w,
+                       op.conv.c, op.conv.f, op.conv.r, op.conv.s, op.conv.stride, op.conv.pad,
+                       op.conv.groups, o.plan.mt, o.plan.nt, o.plan.kt})
+      raw(v);
+    for (auto v : {op.a_format, op.b_format, op.c_format}) raw(v);
+    raw(op.kind);
+    key += op.phase;
+    key += '\0';
+    key += op.op_class;
+    const auto [at, fresh] = index.emplace(key, groups.size());
+    if (fresh) groups.push_back(Group{i, {}});
+    groups[at->second].t.add(o);
+  }
+  std::string& out = sink.buf();
+  for (const ReportColumn& c : distinct_ops_csv_columns())
+    out += (&c == &distinct_ops_csv_columns().front() ? "" : ",") + c.name;
+  out += '\n';
+  auto it = std::back_inserter(out);
+  for (const Group& g : groups) {
+    const OpRecord& o = r.ops[g.first];
+    const Op& op = *o.op;
+    fmt::format_to(it, "{},{},{},{},{},{},{},{},{},{},{:.1f},{},{},{:.1f},{}\n", g.first,
+                   csv_field(op.name), op_kind_name(op.kind), csv_field(op.op_class),
+                   csv_field(op.phase), shape_of(op), formats_of(op), tile_of(o), g.t.ops,
+                   g.t.cycles, static_cast<double>(g.t.cycles) / static_cast<double>(g.t.ops),
+                   g.t.macs, g.t.dram_bytes, g.t.energy_pj, dominant_bound(g.t.bound_cycles));
+    sink.row_done();
+  }
+}
+
+void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r,
+                            const Workload* w) {
+  // One slice per step on one track, with the step's figures, and the DRAM bandwidth step by
+  // step; the same process and thread conventions as write_trace_json.
+  const auto us = [&chip](uint64_t cycles) {
+    return static_cast<double>(chip.clock.cycles_to_ps(cycles)) * 1e-6;
+  };
+  std::string& out = sink.buf();
+  auto it = std::back_inserter(out);
+  fmt::format_to(it,
+                 "{{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n{{\"name\":\"process_name\","
+                 "\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n{{\"name\":\"thread_name\","
+                 "\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{{\"name\":\"steps\"}}}},\n",
+                 Json(chip.name).dump());
+  for (const StepRow& s : step_rows(r)) {
+    const double secs = seconds(chip, s.t.cycles);
+    const uint64_t tokens = step_tokens(s, w);
+    const std::string name = s.phase.empty()        ? fmt::format("step {}", s.step)
+                             : s.phase == "prefill" ? s.phase
+                                                    : fmt::format("{} {}", s.phase, s.step);
+    fmt::format_to(
+        it,
+        "{{\"name\":{},\"cat\":\"step\",\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":{:.6f},"
+        "\"dur\":{:.6f},\"args\":{{\"first_op\":{},\"ops\":{},\"tokens\":{},\"tokens_per_s\":"
+        "{:.3f},\"macs\":{},\"dram_bytes\":{},\"energy_pj\":{:.1f},\"bound\":\"{}\"}}}},\n"
+        "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/"
+        "s\":{:.3f}}}}},\n",
+        Json(name).dump(), us(s.start_cycle), us(s.end_cycle) - us(s.start_cycle), s.first_op,
+        s.t.ops, tokens, secs > 0 ? static_cast<double>(tokens) / secs : 0.0, s.t.macs,
+        s.t.dram_bytes, s.t.energy_pj, dominant_bound(s.t.bound_cycles), us(s.start_cycle),
+        secs > 0 ? static_cast<double>(s.t.dram_bytes) / secs * 1e-9 : 0.0);
+    sink.row_done();
+  }
+  fmt::format_to(
+      it,
+      "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/s\":0}}}}\n]}}\n",
+      us(r.total_cycles));
+}
+
+std::optional<ReportLevel> parse_report_level(const std::string& s) {
+  if (s == "ops") return ReportLevel::kOps;
+  if (s == "steps") return ReportLevel::kSteps;
+  if (s == "summary") return ReportLevel::kSummary;
+  return std::nullopt;
+}
+
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
-                   const Workload* w, bool force) {
+                   const Workload* w, bool force, ReportLevel level, bool steps_trace) {
   OutputSet set(dir, force);
-  set.write("ops.csv", ops_csv(chip, r));
-  if (r.timeline.enabled()) set.write("trace.json", trace_json(chip, r));
+  const auto with = [&](auto writer) { return std::function<void(TextSink&)>(writer); };
+  if (level == ReportLevel::kOps)
+    set.write("ops.csv", with([&](TextSink& s) { write_ops_csv(s, chip, r); }));
+  if (level == ReportLevel::kSteps) {
+    set.write("steps.csv", with([&](TextSink& s) { write_steps_csv(s, chip, r, w); }));
+    set.write("distinct_ops.csv", with([&](TextSink& s) { write_distinct_ops_csv(s, r); }));
+  }
+  if (r.timeline.enabled())
+    set.write("trace.json", with([&](TextSink& s) { write_trace_json(s, chip, r); }));
+  else if (steps_trace)
+    set.write("trace.json", with([&](TextSink& s) { write_steps_trace_json(s, chip, r, w); }));
   set.write("summary.json", summary_json(chip, r, w));
   set.commit();
 }

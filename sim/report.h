@@ -10,6 +10,7 @@
 
 #include "../arch/npu_top.h"
 #include "../workloads/transformer.h"
+#include "output_set.h"
 #include "scheduler.h"
 
 namespace npu {
@@ -24,10 +25,31 @@ struct ReportColumn {
 /// ops.csv's columns; with `compiled`, the compiled schedule's after them.
 std::vector<ReportColumn> ops_csv_columns(bool compiled = false);
 std::string ops_csv(const ChipConfig& chip, const RunResult& r);
+void write_ops_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r);
+
+/// How much a run reports (`--report`): every op (ops.csv, one row per op), its steps (steps.csv,
+/// one row per prefill and decode step, and distinct_ops.csv, one row per distinct op with its
+/// count and totals), or the summary alone. summary.json is the same at every level.
+enum class ReportLevel : uint8_t { kOps, kSteps, kSummary };
+std::optional<ReportLevel> parse_report_level(const std::string& s);
+
+/// steps.csv's and distinct_ops.csv's columns (configs/SCHEMA.md documents them).
+const std::vector<ReportColumn>& steps_csv_columns();
+const std::vector<ReportColumn>& distinct_ops_csv_columns();
+/// steps.csv: one row per step (consecutive ops of one phase and step) with its totals, and
+/// tokens and tokens/s when the ops came from the model `w`.
+void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r, const Workload* w);
+/// distinct_ops.csv: one row per distinct op (phase, class, kind, shape, formats, tile) in the
+/// order of first appearance, with its count and totals.
+void write_distinct_ops_csv(TextSink& sink, const RunResult& r);
+/// trace.json with one slice per step (the `steps` timeline: no per-op events).
+void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r,
+                            const Workload* w);
 /// `w`, when the ops came from a model, adds the workload, its footprint, and prefill and decode
 /// figures (time to first token, tokens/s overall and per decode step, joules per token).
 std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 std::string trace_json(const ChipConfig& chip, const RunResult& r);
+void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r);
 
 /// A few lines for the terminal: latency, throughput, energy, what bound the run and each phase,
 /// bytes in kB/MB/GB and times in us/ms/s.
@@ -40,10 +62,12 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
 /// None when the rate is above 1/4 of the best or the array has no rate for `act`.
 std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Format act);
 
-/// Writes the three reports (trace.json only if the run recorded a timeline) as one set that
-/// replaces the previous set in `dir` (sim/output_set.h: `dir` must be absent, empty or hold a
-/// previous set unless `force`).
+/// Writes the reports of `level` (trace.json if the run recorded
+/// a timeline, or its steps when `steps_trace`), streamed to disk, as one set that replaces the
+/// previous set in `dir` (sim/output_set.h: `dir` must be absent, empty or hold a previous set
+/// unless `force`).
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
-                   const Workload* w = nullptr, bool force = false);
+                   const Workload* w = nullptr, bool force = false,
+                   ReportLevel level = ReportLevel::kOps, bool steps_trace = false);
 
 }  // namespace npu

@@ -27,20 +27,22 @@ std::string num(double v) {
 }  // namespace
 
 void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
-                      const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
-                      SimOptions& opts) {
+                      const DistinctOps& distinct, SimOptions& opts) {
   double cycles = 0, steps = 0, grants = 0, events = 0, macs = 0, bytes = 0;
-  std::unordered_set<OpSignature, OpSignatureHash> simulated;
-  for (size_t i = 0; i < ops.size(); ++i) {
-    const CostBound b = lowering.bound(ops[i], plans[i]);
-    cycles += b.cycles;
-    macs += static_cast<double>(ops[i].macs());
-    bytes += b.bytes;
-    events += kEventsPerStep * b.steps + b.grants;
-    if (!opts.memoize || simulated.insert(sigs[i]).second) {
-      steps += b.steps;
-      grants += b.grants;
-    }
+  // Ops alike cost alike: each distinct op's bound, times how many ops have it.
+  std::vector<double> count(distinct.plans.size(), 0.0);
+  for (uint32_t d : distinct.of) ++count[d];
+  for (size_t d = 0; d < distinct.plans.size(); ++d) {
+    const Op& op = ops[distinct.first[d]];
+    const CostBound b = lowering.bound(op, distinct.plans[d]);
+    const double n = count[d];
+    cycles += n * b.cycles;
+    macs += n * static_cast<double>(op.macs());
+    bytes += n * b.bytes;
+    events += n * (kEventsPerStep * b.steps + b.grants);
+    const double simulated = opts.memoize ? 1.0 : n;
+    steps += simulated * b.steps;
+    grants += simulated * b.grants;
   }
   const ChipConfig& chip = lowering.chip();
   const double ps = cycles * static_cast<double>(chip.clock.period_ps);

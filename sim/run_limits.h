@@ -16,6 +16,7 @@
 // One op over kMaxPlanSteps tile steps is refused by the lowering itself (sim/lower.h).
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "../arch/npu_top.h"
@@ -30,10 +31,17 @@ inline constexpr double kMaxRunWork = 0x1p26;      ///< steps + grants simulated
 inline constexpr double kMaxBlockEvents = 0x1p23;  ///< ~1 GB of trace.json
 inline constexpr double kMaxRunCount = 0x1p63;     ///< MACs, DRAM bytes
 
-/// Checks the limits above for `ops` planned as `plans`; may change `opts.timeline` from blocks
-/// to ops when `opts.auto_timeline`. Throws ConfigError when a limit is exceeded.
+/// The distinct ops of a run (ops alike in signature) and their plans.
+struct DistinctOps {
+  std::vector<uint32_t> of;                           ///< per op: its distinct op
+  std::vector<TilePlan> plans;                        ///< per distinct op
+  std::vector<std::optional<TilePlan>> alternatives;  ///< the mapping search's other tiling
+  std::vector<size_t> first;                          ///< per distinct op: the first op that has it
+};
+
+/// Checks the limits above for `ops` planned as `distinct` says; may change `opts.timeline` from
+/// blocks to ops when `opts.auto_timeline`. Throws ConfigError when a limit is exceeded.
 void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
-                      const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
-                      SimOptions& opts);
+                      const DistinctOps& distinct, SimOptions& opts);
 
 }  // namespace npu

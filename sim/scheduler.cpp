@@ -44,20 +44,17 @@ class Driver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Driver);
   Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering, bool memoize,
-         uint64_t dispatch_overhead_ps, const std::vector<Op>& ops,
-         const std::vector<OpSignature>& sigs, const std::vector<TilePlan>& plans,
-         const std::vector<std::optional<TilePlan>>* alternatives, RunResult& result,
-         std::vector<size_t>* event_starts)
+         uint64_t dispatch_overhead_ps, const std::vector<Op>& ops, const DistinctOps& distinct,
+         RunResult& result, std::vector<size_t>* event_starts)
       : sc_module(name),
         m_top(top),
         m_lowering(lowering),
         m_memoize(memoize),
         m_dispatch_overhead_ps(dispatch_overhead_ps),
         m_event_starts(event_starts),
-        m_alternatives(alternatives),
         m_ops(ops),
-        m_sigs(sigs),
-        m_plans(plans),
+        m_distinct(distinct),
+        m_memo(distinct.plans.size()),
         m_result(result) {
     SC_THREAD(run);
   }
@@ -92,9 +89,9 @@ class Driver : public sc_core::sc_module {
       const uint64_t start_ps = sc_core::sc_time_stamp().value();
       // Every op starts from an idle chip with fresh arbitration (trial()), so its cost depends
       // only on its signature: a repeat is replayed from the first simulation, exactly.
-      const OpSignature& sig = m_sigs[i];
-      if (auto it = m_memo.find(sig); m_memoize && it != m_memo.end()) {
-        const Memo& memo = it->second;
+      const uint32_t d = m_distinct.of[i];
+      if (m_memoize && m_memo[d]) {
+        const Memo& memo = *m_memo[d];
         for (size_t e = memo.first_event; e < memo.last_event; ++e) {
           const TimelineEvent ev = tl.events()[e];  // a copy: record() may reallocate
           // Blocks label their events with the op (array, vector, DMA) or with what they did
@@ -113,9 +110,9 @@ class Driver : public sc_core::sc_module {
       }
       // The mapping search (compiled, compiler.mapping: search): a GEMM with an n-major tiling
       // runs both and keeps the faster (the m-major one on a tie); the other's events go.
-      Trial best = trial(op, m_plans[i], label, dispatch_ps);
-      if (m_alternatives && (*m_alternatives)[i]) {
-        Trial alt = trial(op, *(*m_alternatives)[i], label, dispatch_ps);
+      Trial best = trial(op, m_distinct.plans[d], label, dispatch_ps);
+      if (const std::optional<TilePlan>& other = m_distinct.alternatives[d]) {
+        Trial alt = trial(op, *other, label, dispatch_ps);
         std::vector<TimelineEvent>& ev = tl.mutable_events();
         if (alt.record.cycles() < best.record.cycles()) {
           ev.erase(ev.begin() + static_cast<std::ptrdiff_t>(best.first_event),
@@ -131,8 +128,9 @@ class Driver : public sc_core::sc_module {
       tl.record(ops_track, label, best.start_ps, best.end_ps);
       m_result.ops.push_back(best.record);
       if (m_memoize)
-        m_memo.emplace(sig, Memo{best.start_ps, best.end_ps - best.start_ps, best.first_event,
-                                 best.last_event, label, best.record});
+        m_memo[d] = Memo{
+            best.start_ps, best.end_ps - best.start_ps, best.first_event, best.last_event, label,
+            best.record};
     }
     if (m_event_starts) m_event_starts->push_back(tl.events().size());
     m_result.total_cycles = clk.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
@@ -261,12 +259,9 @@ class Driver : public sc_core::sc_module {
   bool m_memoize;
   uint64_t m_dispatch_overhead_ps;
   std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
-  /// Compiled mapping search: each op's other tiling to try (n-major GEMMs), or null.
-  const std::vector<std::optional<TilePlan>>* m_alternatives;
-  std::unordered_map<OpSignature, Memo, OpSignatureHash> m_memo;
   const std::vector<Op>& m_ops;
-  const std::vector<OpSignature>& m_sigs;
-  const std::vector<TilePlan>& m_plans;
+  const DistinctOps& m_distinct;
+  std::vector<std::optional<Memo>> m_memo;  ///< by distinct op
   RunResult& m_result;
 };
 
@@ -371,31 +366,41 @@ void compose(const ChipConfig& chip, const CompiledGraph& g, const std::vector<s
 
 }  // namespace
 
-RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options) {
+namespace {
+
+RunResult run(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options,
+              std::shared_ptr<const CompiledGraph> graph,
+              std::shared_ptr<const std::vector<Op>> owned) {
   const bool compiled = options.schedule == Schedule::kCompiled;
-  std::shared_ptr<const CompiledGraph> graph;
-  if (compiled) graph = std::make_shared<const CompiledGraph>(compile(chip, ops));
   const std::vector<Op>& run_ops = compiled ? graph->ops : ops;
   const bool search = compiled && chip.compiler.mapping_search;  // the mapping search
   Lowering lowering(chip, search);
-  // One signature per op, built once: the plan cache, the run limits and the replay key on it.
-  std::vector<OpSignature> sigs;
-  std::vector<TilePlan> plans;
-  std::vector<std::optional<TilePlan>> alternatives;  // the mapping search's other tilings
-  sigs.reserve(run_ops.size());
-  plans.reserve(run_ops.size());
+  // Each op's signature is built once and looked up once: the ops with one signature share one
+  // plan (and the mapping search's other tiling), one entry of the run limits and one replay.
+  DistinctOps distinct;
+  distinct.of.reserve(run_ops.size());
+  std::unordered_map<OpSignature, uint32_t, OpSignatureHash> index;
   for (const Op& op : run_ops) {
-    sigs.push_back(op_signature(op));
-    plans.push_back(lowering.plan(op, sigs.back()));  // throws before any simulation
-    if (search) alternatives.push_back(lowering.alternative(sigs.back()));
+    OpSignature sig = op_signature(op);
+    auto [it, fresh] = index.emplace(std::move(sig), static_cast<uint32_t>(distinct.plans.size()));
+    if (fresh) {
+      distinct.plans.push_back(lowering.plan(op, it->first));  // throws before any simulation
+      distinct.alternatives.push_back(search ? lowering.alternative(it->first) : std::nullopt);
+      distinct.first.push_back(distinct.of.size());
+    }
+    distinct.of.push_back(it->second);
   }
+  index.clear();
   SimOptions opts = options;
-  check_run_limits(lowering, run_ops, sigs, plans, opts);
+  check_run_limits(lowering, run_ops, distinct, opts);
 
   RunResult result;
-  result.graph = graph;
+  result.graph = std::move(graph);
+  result.owned_ops = std::move(owned);
+  result.ops.reserve(run_ops.size());
   result.timeline = Timeline(opts.timeline != TimelineDetail::kNone);
   std::vector<size_t> event_starts;
+  if (compiled) event_starts.reserve(run_ops.size() + 1);
   // The engine counts time in picoseconds: SystemC's default resolution, which nothing changes.
   sc_assert(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS));
   {
@@ -403,17 +408,34 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
     auto top = std::make_unique<NpuTop>(
         "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
     // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
-    auto driver = std::make_unique<Driver>(
-        "driver", *top, lowering, opts.memoize, compiled ? 0 : chip.dispatch_overhead_ps, run_ops,
-        sigs, plans, search ? &alternatives : nullptr, result, compiled ? &event_starts : nullptr);
+    auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
+                                           compiled ? 0 : chip.dispatch_overhead_ps, run_ops,
+                                           distinct, result, compiled ? &event_starts : nullptr);
     sc_core::sc_start();
   }
-  if (compiled) compose(chip, *graph, event_starts, result);
+  if (compiled) compose(chip, *result.graph, event_starts, result);
   for (const OpRecord& r : result.ops) {
     result.energy += r.energy;
     result.actions += r.actions;
   }
   return result;
+}
+
+}  // namespace
+
+RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options) {
+  if (options.schedule != Schedule::kCompiled) return run(chip, ops, options, nullptr, nullptr);
+  auto graph = std::make_shared<const CompiledGraph>(compile(chip, ops));
+  return run(chip, ops, options, std::move(graph), nullptr);
+}
+
+RunResult simulate(const ChipConfig& chip, std::vector<Op>&& ops, const SimOptions& options) {
+  if (options.schedule == Schedule::kCompiled) {
+    auto graph = std::make_shared<const CompiledGraph>(compile(chip, std::move(ops)));
+    return run(chip, graph->ops, options, graph, nullptr);
+  }
+  auto owned = std::make_shared<const std::vector<Op>>(std::move(ops));
+  return run(chip, *owned, options, nullptr, owned);
 }
 
 }  // namespace npu

@@ -60,6 +60,9 @@ struct RunResult {
   /// Compiled schedule: the compiler's decisions; the records point into its ops. Null when
   /// isolated.
   std::shared_ptr<const CompiledGraph> graph;
+  /// Isolated, given the ops to keep (simulate(chip, std::move(ops), ...)): the records point
+  /// into these.
+  std::shared_ptr<const std::vector<Op>> owned_ops;
   uint64_t prefetch_hidden_cycles = 0, pipeline_hidden_cycles = 0;
   uint64_t total_cycles = 0;
   EnergyBreakdown energy;
@@ -73,5 +76,7 @@ struct RunResult {
 /// compiler chose and no dispatch, then composed: each op starts when the previous ends, less
 /// what of it runs under the previous op, plus the dispatch its call or kernel pays.
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts);
+/// The same, taking the ops (no copy of them is made: the result keeps them).
+RunResult simulate(const ChipConfig& chip, std::vector<Op>&& ops, const SimOptions& opts);
 
 }  // namespace npu

@@ -18,6 +18,9 @@ namespace {
 
 /// `--timeline auto` records every block up to this many ops, only the ops track beyond.
 constexpr size_t kAutoTimelineMaxOps = 20000;
+/// `--report auto` writes a row per op up to this many ops (an ops.csv of ~30 MB), and the steps
+/// and distinct ops beyond.
+constexpr size_t kAutoReportMaxOps = 100000;
 
 /// The file a --trace value names: a path as given (one with a '/', or an existing one), else a
 /// shipped trace name (`example` -> <configs>/traces/example.yaml).
@@ -55,10 +58,16 @@ int cmd_run(const std::vector<std::string>& args) {
       "force",
       "write into DIR even if it holds files npusim did not write (they are kept, "
       "except files named like the reports)")(
+      "report", po::value<std::string>()->default_value("auto"),
+      "what the reports hold: ops (ops.csv, a row per op), steps (steps.csv, a "
+      "row per prefill and decode step, and distinct_ops.csv, a row per distinct op with its "
+      "count and totals), summary (summary.json alone), or auto (ops up to 100,000 ops, else "
+      "steps); summary.json is the same at every level")(
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
-      "none, or auto (a model run: ops; an op trace: blocks up to 20,000 ops and 8 million "
-      "block events, else ops)")("no-timeline", "same as --timeline none")(
+      "steps (a slice per step), none, or auto (with --report steps: steps; summary: none; a "
+      "model run: ops; an op trace: blocks up to 20,000 ops and 8 million block events, else "
+      "ops)")("no-timeline", "same as --timeline none")(
       "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
       "schedule", po::value<std::string>()->default_value("compiled"),
       "compiled (as the chip's compiler runs the graph: fused kernels, tensors kept in SRAM, "
@@ -117,17 +126,28 @@ int cmd_run(const std::vector<std::string>& args) {
     }
 
   SimOptions opts;
-  const std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
-  // auto: a model run's trace.json holds its ops (a track a block would be most of the run's
-  // cost and hundreds of MB for a large model); a trace's, every block while it stays small.
-  if (tl == "blocks" || (tl == "auto" && !w && ops.size() <= kAutoTimelineMaxOps))
+  const std::string report = vm["report"].as<std::string>();
+  std::optional<ReportLevel> level = parse_report_level(report);
+  if (report == "auto")
+    level = ops.size() <= kAutoReportMaxOps ? ReportLevel::kOps : ReportLevel::kSteps;
+  if (!level) throw UsageError("--report: '" + report + "' is not ops, steps, summary or auto");
+  std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
+  // auto: the level's trace (its steps, or none with the summary alone); at the ops level, a
+  // model run's trace.json holds its ops (a track a block would be most of the run's cost and
+  // hundreds of MB for a large model), a trace's every block while it stays small.
+  if (tl == "auto" && *level != ReportLevel::kOps)
+    tl = *level == ReportLevel::kSteps ? "steps" : "none";
+  const bool steps_trace = tl == "steps";
+  if (steps_trace)
+    opts.timeline = TimelineDetail::kNone;  // written from the steps, nothing recorded
+  else if (tl == "blocks" || (tl == "auto" && !w && ops.size() <= kAutoTimelineMaxOps))
     opts.timeline = TimelineDetail::kBlocks;
   else if (tl == "ops" || tl == "auto")
     opts.timeline = TimelineDetail::kOps;
   else if (tl == "none")
     opts.timeline = TimelineDetail::kNone;
   else
-    throw UsageError("--timeline: '" + tl + "' is not blocks, ops, none or auto");
+    throw UsageError("--timeline: '" + tl + "' is not blocks, ops, steps, none or auto");
   opts.memoize = !vm.count("no-memo");
   opts.auto_timeline = tl == "auto";
   const std::string schedule = vm["schedule"].as<std::string>();
@@ -139,14 +159,18 @@ int cmd_run(const std::vector<std::string>& args) {
   check_output_folder(out, force);  // before the simulation a refusal would waste
 
   const auto t0 = std::chrono::steady_clock::now();
-  const RunResult result = simulate(chip, ops, opts);
+  // The ops go to the run (its records point into them): no copy of a million-op workload.
+  const RunResult result = simulate(chip, std::move(w ? w->ops : trace_ops), opts);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_reports(out, chip, result, w ? &*w : nullptr, force);
+  write_reports(out, chip, result, w ? &*w : nullptr, force, *level, steps_trace);
   if (!vm.count("quiet")) {
-    const bool traced = opts.timeline != TimelineDetail::kNone;
-    std::cout << summary_text(chip, result, w ? &*w : nullptr) << "  reports  " << out
-              << "/ops.csv, " << out << "/summary.json"
-              << (traced ? ", " + out + "/trace.json" : "") << "\n"
+    const bool traced = opts.timeline != TimelineDetail::kNone || steps_trace;
+    std::string files = *level == ReportLevel::kOps ? out + "/ops.csv, "
+                        : *level == ReportLevel::kSteps
+                            ? out + "/steps.csv, " + out + "/distinct_ops.csv, "
+                            : "";
+    std::cout << summary_text(chip, result, w ? &*w : nullptr) << "  reports  " << files << out
+              << "/summary.json" << (traced ? ", " + out + "/trace.json" : "") << "\n"
               << "  simulated in " << wall << " s\n";
   }
   return kExitOk;
@@ -160,7 +184,8 @@ const bool kRegistered = register_command(
      "             --weights --activations --kv --attention] --out DIR\n"
      "  npusim run --arch CHIP --onnx MODEL.onnx [--input-shape NAME=DIMS]...\n"
      "             [--unsupported refuse|vector] [--weights F] [--activations F] --out DIR\n"
-     "             [--timeline MODE] [--no-timeline] [--no-memo] [--schedule S] [--force]\n"
+     "             [--report LEVEL] [--timeline MODE] [--no-timeline] [--no-memo]\n"
+     "             [--schedule S] [--force]\n"
      "             [--quiet]\n"
      "             [--set KEY=VALUE]...  (chip keys: --set core.array.rows=64)",
      10, cmd_run});
