@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "output_set.h"
+#include "run_totals.h"
 
 namespace npu {
 
@@ -98,10 +99,13 @@ void fixed(Out& out, double v) {
   fmt::format_to(std::back_inserter(out), "{:.{}f}", v, kDigits);
 }
 
+std::string tile_of(const Op& op, const TilePlan& plan) {
+  return op_kind_info(op.kind).shape == ShapeClass::kVector
+             ? fmt::format("{}x{}", plan.mt, plan.nt)
+             : fmt::format("{}x{}x{}", plan.mt, plan.kt, plan.nt);
+}
 std::string tile_of(const OpRecord& o) {
-  return op_kind_info(o.op->kind).shape == ShapeClass::kVector
-             ? fmt::format("{}x{}", o.plan.mt, o.plan.nt)
-             : fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt);
+  return tile_of(*o.op, o.plan);
 }
 
 /// ops.csv's columns, in order: name, unit ("" for none) and how a row writes it. configs/SCHEMA.md
@@ -215,36 +219,12 @@ std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
 
 namespace {
 
-constexpr Bound kAllBounds[] = {Bound::kCompute, Bound::kMemory, Bound::kVector, Bound::kLatency};
-
 /// Cycles by what bound the ops, every bound named (0 when none).
 Json bound_json(const std::array<uint64_t, 4>& cycles) {
   Json j = Json::object();
   for (size_t b = 0; b < cycles.size(); ++b) j[bound_name(kAllBounds[b])] = cycles[b];
   return j;
 }
-
-std::string dominant_bound(const std::array<uint64_t, 4>& cycles) {
-  size_t top = 0;
-  for (size_t b = 1; b < cycles.size(); ++b)
-    if (cycles[b] > cycles[top]) top = b;
-  return bound_name(kAllBounds[top]);
-}
-
-/// Cycles, energy, bytes and MACs of a set of ops, and the cycles by what bound them.
-struct Totals {
-  uint64_t ops = 0, cycles = 0, macs = 0, dram_bytes = 0;
-  double energy_pj = 0;
-  std::array<uint64_t, 4> bound_cycles{};  ///< in kAllBounds order
-  void add(const OpRecord& o) {
-    ++ops;
-    cycles += o.cycles();
-    macs += o.macs;
-    dram_bytes += o.dram_read_bytes + o.dram_write_bytes;
-    energy_pj += o.energy.total();
-    bound_cycles[static_cast<size_t>(o.bound)] += o.cycles();
-  }
-};
 
 /// `bound`: what bound most of the cycles (ties: the first of compute, memory, vector, latency).
 Json totals_json(const ChipConfig& chip, const Totals& t) {
@@ -255,7 +235,7 @@ Json totals_json(const ChipConfig& chip, const Totals& t) {
               {"dram_bytes", t.dram_bytes},
               {"energy_pj", t.energy_pj},
               {"cycles_by_bound", bound_json(t.bound_cycles)},
-              {"bound", dominant_bound(t.bound_cycles)}};
+              {"bound", bound_name(t.dominant())}};
 }
 
 /// Area proxy: PEs and SRAM, combined as PE-equivalents. One int8 MAC PE with its registers is
@@ -275,17 +255,10 @@ Json area_json(const ChipConfig& chip) {
 }
 
 /// Prefill and decode figures of a model run: time to first token, tokens/s, joules per token.
-Json workload_json(const ChipConfig& chip, const RunResult& r, const Workload& w) {
+Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w) {
   const RunSpec& s = w.spec;
-  Totals prefill, decode;
-  std::vector<Totals> steps(w.decode_steps);
-  for (const OpRecord& o : r.ops) {
-    if (o.op->phase == "prefill") prefill.add(o);
-    if (o.op->phase == "decode") {
-      decode.add(o);
-      if (o.op->step < steps.size()) steps[o.op->step].add(o);
-    }
-  }
+  const Totals& prefill = r.prefill;
+  const Totals& decode = r.decode;
   Json j{{"model", w.model},
          {"phase", std::string(phase_name(s.phase))},
          {"prompt", s.prompt},
@@ -318,8 +291,9 @@ Json workload_json(const ChipConfig& chip, const RunResult& r, const Workload& w
     d["tokens_per_s"] = secs > 0 ? static_cast<double>(w.decode_tokens) / secs : 0.0;
     d["joules_per_token"] = decode.energy_pj * 1e-12 / static_cast<double>(w.decode_tokens);
     Json step_tps = Json::array();
-    for (const Totals& t : steps) {
-      const double ss = seconds(chip, t.cycles);
+    for (uint64_t step = 0; step < w.decode_steps; ++step) {
+      const double ss =
+          step < r.decode_steps.size() ? seconds(chip, r.decode_steps[step].cycles) : 0.0;
       step_tps.push_back(ss > 0 ? static_cast<double>(s.batch) / ss : 0.0);
     }
     d["step_tokens_per_s"] = step_tps;  // per decode step: batch / step time
@@ -331,15 +305,13 @@ Json workload_json(const ChipConfig& chip, const RunResult& r, const Workload& w
 }  // namespace
 
 std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w) {
+  return summary_json(chip, totals_of(r), w);
+}
+
+std::string summary_json(const ChipConfig& chip, const RunTotals& r, const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
-  uint64_t macs = 0, dram_r = 0, dram_w = 0;
-  std::array<uint64_t, 4> bound_cycles{};
-  for (const OpRecord& o : r.ops) {
-    macs += o.macs;
-    dram_r += o.dram_read_bytes;
-    dram_w += o.dram_write_bytes;
-    bound_cycles[static_cast<size_t>(o.bound)] += o.cycles();
-  }
+  const uint64_t macs = r.all.macs, dram_r = r.dram_read_bytes, dram_w = r.dram_write_bytes;
+  const std::array<uint64_t, 4>& bound_cycles = r.all.bound_cycles;
   const double energy_j = r.energy.total() * 1e-12;
   const double tops = secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0;
   const double watts = secs > 0 ? energy_j / secs : 0.0;
@@ -352,7 +324,7 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
       {"chip", chip.name},
       {"clock_mhz", chip.clock.freq_hz() * 1e-6},
       {"cores", chip.cores},
-      {"ops", r.ops.size()},
+      {"ops", r.ops},
       {"total_cycles", r.total_cycles},
       {"seconds", secs},
       {"macs", macs},
@@ -367,24 +339,22 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
       {"average_power_w", watts},
       {"tops_per_w", watts > 0 ? tops / watts : 0.0},
       {"cycles_by_bound", bound_json(bound_cycles)},
-      {"bound", dominant_bound(bound_cycles)},
+      {"bound", bound_name(r.all.dominant())},
       {"area", area_json(chip)},
   };
-  std::map<std::string, Totals> classes;
-  for (const OpRecord& o : r.ops) classes[o.op->op_class.empty() ? "other" : o.op->op_class].add(o);
   Json by_class = Json::object();
-  for (const auto& [k, t] : classes) by_class[k] = totals_json(chip, t);
+  for (const auto& [k, t] : r.by_class) by_class[k] = totals_json(chip, t);
   j["by_class"] = by_class;
-  if (r.graph) {
-    const CompiledGraph& g = *r.graph;
+  if (r.compiled) {
+    const CompiledTotals& g = *r.compiled;
     j["compiled"] = Json{{"kernels", g.kernels},
                          {"graph_calls", g.calls},
                          {"fused_tensors", g.fused_tensors},
                          {"resident_tensors", g.resident_tensors},
                          {"spilled_tensors", g.spilled_tensors},
                          {"dram_bytes_avoided", g.dram_bytes_avoided},
-                         {"cycles_hidden_by_prefetch", r.prefetch_hidden_cycles},
-                         {"cycles_hidden_by_pipelining", r.pipeline_hidden_cycles}};
+                         {"cycles_hidden_by_prefetch", g.prefetch_hidden_cycles},
+                         {"cycles_hidden_by_pipelining", g.pipeline_hidden_cycles}};
   }
   if (w) j["workload"] = workload_json(chip, r, *w);
   return j.dump(2) + "\n";
@@ -539,12 +509,12 @@ std::string human_energy(double j) {
 
 /// "memory-bound (93 % of cycles)": what bound most of the cycles of `t`.
 std::string bound_label(const Totals& t) {
-  size_t top = 0;
-  for (size_t b = 1; b < t.bound_cycles.size(); ++b)
-    if (t.bound_cycles[b] > t.bound_cycles[top]) top = b;
   const double share =
-      t.cycles > 0 ? 100.0 * static_cast<double>(t.bound_cycles[top]) / t.cycles : 0.0;
-  return fmt::format("{}-bound ({:.0f} % of cycles)", bound_name(kAllBounds[top]), share);
+      t.cycles > 0
+          ? 100.0 * static_cast<double>(t.bound_cycles[static_cast<size_t>(t.dominant())]) /
+                t.cycles
+          : 0.0;
+  return fmt::format("{}-bound ({:.0f} % of cycles)", bound_name(t.dominant()), share);
 }
 
 bool integer_format(Format f) {
@@ -579,16 +549,16 @@ std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Fo
 }
 
 std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w) {
+  return summary_text(chip, totals_of(r), w);
+}
+
+std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
-  uint64_t macs = 0, dram = 0;
-  Totals all;
-  std::map<std::string, size_t> bound_ops;
-  for (const OpRecord& o : r.ops) {
-    macs += o.macs;
-    dram += o.dram_read_bytes + o.dram_write_bytes;
-    ++bound_ops[bound_name(o.bound)];
-    all.add(o);
-  }
+  const uint64_t macs = r.all.macs, dram = r.all.dram_bytes;
+  const Totals& all = r.all;
+  std::map<std::string, size_t> bound_ops;  // by name, the bounds of at least one op
+  for (size_t b = 0; b < r.bound_ops.size(); ++b)
+    if (r.bound_ops[b] > 0) bound_ops[bound_name(kAllBounds[b])] = r.bound_ops[b];
   std::string ops_by_bound;
   for (const auto& [k, v] : bound_ops)
     ops_by_bound += fmt::format("{}{} {}", ops_by_bound.empty() ? "" : ", ", k, v);
@@ -600,7 +570,7 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
       "  memory   {} DRAM traffic, {:.2f} GB/s achieved of {:.2f} reachable\n"
       "  energy   {}, {:.3f} W average\n"
       "  bound    {}; ops: {}\n",
-      chip.name, chip.cores, chip.cores == 1 ? "" : "s", chip.clock.freq_hz() * 1e-6, r.ops.size(),
+      chip.name, chip.cores, chip.cores == 1 ? "" : "s", chip.clock.freq_hz() * 1e-6, r.ops,
       r.total_cycles, human_time(secs), static_cast<double>(macs) * 1e-9,
       secs > 0 ? 2.0 * static_cast<double>(macs) / secs * 1e-12 : 0.0,
       human_bytes(static_cast<double>(dram)),
@@ -608,8 +578,8 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
       static_cast<double>(memory_traits(chip.memory).bytes_per_s) * 1e-9, human_energy(energy_j),
       secs > 0 ? energy_j / secs : 0.0, bound_label(all), ops_by_bound);
   if (w) {
-    Totals prefill, decode;
-    for (const OpRecord& o : r.ops) (o.op->phase == "prefill" ? prefill : decode).add(o);
+    const Totals& prefill = r.prefill;
+    const Totals& decode = r.decode;
     text += fmt::format(
         "  model    {}, batch {}, weights {}, activations {}, KV {}, {} attention\n", w->model,
         w->spec.batch, format_name(w->spec.weights), format_name(w->spec.activations),
@@ -640,38 +610,11 @@ std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workl
 
 namespace {
 
-/// The ops of one step of a run (a prefill, a decode step, or a trace's ops of one phase and
-/// step): consecutive ops with the same phase and step.
-struct StepRow {
-  std::string phase;
-  uint32_t step = 0;
-  uint64_t first_op = 0, start_cycle = 0, end_cycle = 0;
-  Totals t;
-};
-
-std::vector<StepRow> step_rows(const RunResult& r) {
-  std::vector<StepRow> rows;
-  for (size_t i = 0; i < r.ops.size(); ++i) {
-    const OpRecord& o = r.ops[i];
-    if (rows.empty() || rows.back().phase != o.op->phase || rows.back().step != o.op->step)
-      rows.push_back(StepRow{o.op->phase, o.op->step, i, o.start_cycle, o.start_cycle, {}});
-    rows.back().t.add(o);
-    rows.back().end_cycle = o.end_cycle;
-  }
-  return rows;
-}
-
 /// Tokens a step produces: a prefill's B x P, a decode step's B; 0 for a trace's ops.
 uint64_t step_tokens(const StepRow& s, const Workload* w) {
   if (!w) return 0;
   if (s.phase == "prefill") return w->prefill_tokens;
   return s.phase == "decode" ? w->spec.batch : 0;
-}
-
-/// The share of a set's cycles its dominant bound took, 0-1.
-double bound_share(const Totals& t) {
-  const uint64_t top = *std::max_element(t.bound_cycles.begin(), t.bound_cycles.end());
-  return t.cycles > 0 ? static_cast<double>(top) / static_cast<double>(t.cycles) : 0.0;
 }
 
 }  // namespace
@@ -697,14 +640,14 @@ const std::vector<ReportColumn>& steps_csv_columns() {
   return columns;
 }
 
-void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r,
+void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
                      const Workload* w) {
   std::string& out = sink.buf();
   for (const ReportColumn& c : steps_csv_columns())
     out += (&c == &steps_csv_columns().front() ? "" : ",") + c.name;
   out += '\n';
   auto it = std::back_inserter(out);
-  for (const StepRow& s : step_rows(r)) {
+  for (const StepRow& s : r.steps) {
     const double secs = seconds(chip, s.t.cycles);
     const uint64_t tokens = step_tokens(s, w);
     fmt::format_to(it, "{},{},{},{},{},{},{},{:.9g},", csv_field(s.phase), s.step, s.first_op,
@@ -718,7 +661,7 @@ void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r,
                    s.t.energy_pj);
     if (tokens > 0)
       fmt::format_to(it, "{:.6g}", s.t.energy_pj * 1e-12 / static_cast<double>(tokens));
-    fmt::format_to(it, ",{},{:.4f}\n", dominant_bound(s.t.bound_cycles), bound_share(s.t));
+    fmt::format_to(it, ",{},{:.4f}\n", bound_name(s.t.dominant()), s.t.dominant_share());
     sink.row_done();
   }
 }
@@ -742,54 +685,24 @@ const std::vector<ReportColumn>& distinct_ops_csv_columns() {
   return columns;
 }
 
-void write_distinct_ops_csv(TextSink& sink, const RunResult& r) {
-  // Ops are alike when they agree in phase, class, kind, shape, formats and tile: their key is
-  // those fields' bytes (no text formatting per op).
-  struct Group {
-    size_t first;
-    Totals t;
-  };
-  std::vector<Group> groups;
-  std::unordered_map<std::string, size_t> index;
-  std::string key;
-  for (size_t i = 0; i < r.ops.size(); ++i) {
-    const OpRecord& o = r.ops[i];
-    const Op& op = *o.op;
-    key.clear();
-    const auto raw = [&key](const auto& v) {
-      key.append(reinterpret_cast<const char*>(&v), sizeof v);
-    };
-    for (uint64_t v : {op.m, op.k, op.n, op.batch, op.rows, op.cols, op.conv.h, op.conv.w,
-                       op.conv.c, op.conv.f, op.conv.r, op.conv.s, op.conv.stride, op.conv.pad,
-                       op.conv.groups, o.plan.mt, o.plan.nt, o.plan.kt})
-      raw(v);
-    for (auto v : {op.a_format, op.b_format, op.c_format}) raw(v);
-    raw(op.kind);
-    key += op.phase;
-    key += '\0';
-    key += op.op_class;
-    const auto [at, fresh] = index.emplace(key, groups.size());
-    if (fresh) groups.push_back(Group{i, {}});
-    groups[at->second].t.add(o);
-  }
+void write_distinct_ops_csv(TextSink& sink, const RunTotals& r) {
   std::string& out = sink.buf();
   for (const ReportColumn& c : distinct_ops_csv_columns())
     out += (&c == &distinct_ops_csv_columns().front() ? "" : ",") + c.name;
   out += '\n';
   auto it = std::back_inserter(out);
-  for (const Group& g : groups) {
-    const OpRecord& o = r.ops[g.first];
-    const Op& op = *o.op;
-    fmt::format_to(it, "{},{},{},{},{},{},{},{},{},{},{:.1f},{},{},{:.1f},{}\n", g.first,
+  for (const DistinctGroup& g : r.distinct) {
+    const Op& op = g.op;
+    fmt::format_to(it, "{},{},{},{},{},{},{},{},{},{},{:.1f},{},{},{:.1f},{}\n", g.first_op,
                    csv_field(op.name), op_kind_name(op.kind), csv_field(op.op_class),
-                   csv_field(op.phase), shape_of(op), formats_of(op), tile_of(o), g.t.ops,
+                   csv_field(op.phase), shape_of(op), formats_of(op), tile_of(op, g.plan), g.t.ops,
                    g.t.cycles, static_cast<double>(g.t.cycles) / static_cast<double>(g.t.ops),
-                   g.t.macs, g.t.dram_bytes, g.t.energy_pj, dominant_bound(g.t.bound_cycles));
+                   g.t.macs, g.t.dram_bytes, g.t.energy_pj, bound_name(g.t.dominant()));
     sink.row_done();
   }
 }
 
-void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r,
+void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
                             const Workload* w) {
   // One slice per step on one track, with the step's figures, and the DRAM bandwidth step by
   // step; the same process and thread conventions as write_trace_json.
@@ -803,7 +716,7 @@ void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunRes
                  "\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n{{\"name\":\"thread_name\","
                  "\"ph\":\"M\",\"pid\":1,\"tid\":1,\"args\":{{\"name\":\"steps\"}}}},\n",
                  Json(chip.name).dump());
-  for (const StepRow& s : step_rows(r)) {
+  for (const StepRow& s : r.steps) {
     const double secs = seconds(chip, s.t.cycles);
     const uint64_t tokens = step_tokens(s, w);
     const std::string name = s.phase.empty()        ? fmt::format("step {}", s.step)
@@ -818,7 +731,7 @@ void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunRes
         "s\":{:.3f}}}}},\n",
         Json(name).dump(), us(s.start_cycle), us(s.end_cycle) - us(s.start_cycle), s.first_op,
         s.t.ops, tokens, secs > 0 ? static_cast<double>(tokens) / secs : 0.0, s.t.macs,
-        s.t.dram_bytes, s.t.energy_pj, dominant_bound(s.t.bound_cycles), us(s.start_cycle),
+        s.t.dram_bytes, s.t.energy_pj, bound_name(s.t.dominant()), us(s.start_cycle),
         secs > 0 ? static_cast<double>(s.t.dram_bytes) / secs * 1e-9 : 0.0);
     sink.row_done();
   }
@@ -837,19 +750,26 @@ std::optional<ReportLevel> parse_report_level(const std::string& s) {
 
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
                    const Workload* w, bool force, ReportLevel level, bool steps_trace) {
+  write_reports(dir, chip, &r, totals_of(r, level == ReportLevel::kSteps), w, force, level,
+                steps_trace);
+}
+
+void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult* r,
+                   const RunTotals& t, const Workload* w, bool force, ReportLevel level,
+                   bool steps_trace) {
   OutputSet set(dir, force);
   const auto with = [&](auto writer) { return std::function<void(TextSink&)>(writer); };
-  if (level == ReportLevel::kOps)
-    set.write("ops.csv", with([&](TextSink& s) { write_ops_csv(s, chip, r); }));
+  if (level == ReportLevel::kOps && r)
+    set.write("ops.csv", with([&](TextSink& s) { write_ops_csv(s, chip, *r); }));
   if (level == ReportLevel::kSteps) {
-    set.write("steps.csv", with([&](TextSink& s) { write_steps_csv(s, chip, r, w); }));
-    set.write("distinct_ops.csv", with([&](TextSink& s) { write_distinct_ops_csv(s, r); }));
+    set.write("steps.csv", with([&](TextSink& s) { write_steps_csv(s, chip, t, w); }));
+    set.write("distinct_ops.csv", with([&](TextSink& s) { write_distinct_ops_csv(s, t); }));
   }
-  if (r.timeline.enabled())
-    set.write("trace.json", with([&](TextSink& s) { write_trace_json(s, chip, r); }));
+  if (r && r->timeline.enabled())
+    set.write("trace.json", with([&](TextSink& s) { write_trace_json(s, chip, *r); }));
   else if (steps_trace)
-    set.write("trace.json", with([&](TextSink& s) { write_steps_trace_json(s, chip, r, w); }));
-  set.write("summary.json", summary_json(chip, r, w));
+    set.write("trace.json", with([&](TextSink& s) { write_steps_trace_json(s, chip, t, w); }));
+  set.write("summary.json", summary_json(chip, t, w));
   set.commit();
 }
 

@@ -11,6 +11,7 @@
 #include "../arch/npu_top.h"
 #include "../workloads/transformer.h"
 #include "output_set.h"
+#include "run_totals.h"
 #include "scheduler.h"
 
 namespace npu {
@@ -41,19 +42,21 @@ const std::vector<ReportColumn>& distinct_ops_csv_columns();
 void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r, const Workload* w);
 /// distinct_ops.csv: one row per distinct op (phase, class, kind, shape, formats, tile) in the
 /// order of first appearance, with its count and totals.
-void write_distinct_ops_csv(TextSink& sink, const RunResult& r);
+void write_distinct_ops_csv(TextSink& sink, const RunTotals& r);
 /// trace.json with one slice per step (the `steps` timeline: no per-op events).
-void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r,
+void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
                             const Workload* w);
 /// `w`, when the ops came from a model, adds the workload, its footprint, and prefill and decode
 /// figures (time to first token, tokens/s overall and per decode step, joules per token).
 std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
+std::string summary_json(const ChipConfig& chip, const RunTotals& r, const Workload* w = nullptr);
 std::string trace_json(const ChipConfig& chip, const RunResult& r);
 void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r);
 
 /// A few lines for the terminal: latency, throughput, energy, what bound the run and each phase,
 /// bytes in kB/MB/GB and times in us/ms/s.
 std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
+std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workload* w = nullptr);
 
 /// One line when activations in `act` run on the array at 1/4 or less of the best rate of any
 /// activation format (int8, int16, fp8, fp16, bf16): "note: fp16 activations run at 1/8 of this
@@ -69,5 +72,10 @@ std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Fo
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
                    const Workload* w = nullptr, bool force = false,
                    ReportLevel level = ReportLevel::kOps, bool steps_trace = false);
+/// The same from a run's totals, and its records `r` when it kept them (a streamed run does
+/// not: then ops.csv and a timeline of ops or blocks cannot be written).
+void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult* r,
+                   const RunTotals& t, const Workload* w, bool force, ReportLevel level,
+                   bool steps_trace);
 
 }  // namespace npu

@@ -162,14 +162,15 @@ int cmd_run(const std::vector<std::string>& args) {
   // The ops go to the run (its records point into them): no copy of a million-op workload.
   const RunResult result = simulate(chip, std::move(w ? w->ops : trace_ops), opts);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_reports(out, chip, result, w ? &*w : nullptr, force, *level, steps_trace);
+  const RunTotals totals = totals_of(result, *level == ReportLevel::kSteps);
+  write_reports(out, chip, &result, totals, w ? &*w : nullptr, force, *level, steps_trace);
   if (!vm.count("quiet")) {
     const bool traced = opts.timeline != TimelineDetail::kNone || steps_trace;
     std::string files = *level == ReportLevel::kOps ? out + "/ops.csv, "
                         : *level == ReportLevel::kSteps
                             ? out + "/steps.csv, " + out + "/distinct_ops.csv, "
                             : "";
-    std::cout << summary_text(chip, result, w ? &*w : nullptr) << "  reports  " << files << out
+    std::cout << summary_text(chip, totals, w ? &*w : nullptr) << "  reports  " << files << out
               << "/summary.json" << (traced ? ", " + out + "/trace.json" : "") << "\n"
               << "  simulated in " << wall << " s\n";
   }

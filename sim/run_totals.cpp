@@ -1,0 +1,91 @@
+#include "run_totals.h"
+
+#include <algorithm>
+
+namespace npu {
+
+void Totals::add(const OpRecord& o) {
+  ++ops;
+  cycles += o.cycles();
+  macs += o.macs;
+  dram_bytes += o.dram_read_bytes + o.dram_write_bytes;
+  energy_pj += o.energy.total();
+  bound_cycles[static_cast<size_t>(o.bound)] += o.cycles();
+}
+
+Bound Totals::dominant() const {
+  size_t top = 0;
+  for (size_t b = 1; b < bound_cycles.size(); ++b)
+    if (bound_cycles[b] > bound_cycles[top]) top = b;
+  return kAllBounds[top];
+}
+
+double Totals::dominant_share() const {
+  const uint64_t top = *std::max_element(bound_cycles.begin(), bound_cycles.end());
+  return cycles > 0 ? static_cast<double>(top) / static_cast<double>(cycles) : 0.0;
+}
+
+void CompiledTotals::add(const CompiledGraph& g) {
+  kernels += g.kernels;
+  calls += g.calls;
+  fused_tensors += g.fused_tensors;
+  resident_tensors += g.resident_tensors;
+  spilled_tensors += g.spilled_tensors;
+  dram_bytes_avoided += g.dram_bytes_avoided;
+}
+
+void RunTotals::add(const OpRecord& r) {
+  const Op& op = *r.op;
+  const uint64_t id = ops++;
+  total_cycles = std::max(total_cycles, r.end_cycle);
+  all.add(r);
+  dram_read_bytes += r.dram_read_bytes;
+  dram_write_bytes += r.dram_write_bytes;
+  ++bound_ops[static_cast<size_t>(r.bound)];
+  by_class[op.op_class.empty() ? "other" : op.op_class].add(r);
+  if (op.phase == "prefill") prefill.add(r);
+  if (op.phase == "decode") {
+    decode.add(r);
+    if (op.step >= decode_steps.size()) decode_steps.resize(size_t{op.step} + 1);
+    decode_steps[op.step].add(r);
+  }
+  if (steps.empty() || steps.back().phase != op.phase || steps.back().step != op.step)
+    steps.push_back(StepRow{op.phase, op.step, id, r.start_cycle, r.start_cycle, {}});
+  steps.back().t.add(r);
+  steps.back().end_cycle = r.end_cycle;
+  energy += r.energy;
+  actions += r.actions;
+  if (!m_group_distinct) return;
+  // The key: the fields that make ops alike, as bytes (no text formatting per op).
+  m_key.clear();
+  const auto raw = [this](const auto& v) {
+    m_key.append(reinterpret_cast<const char*>(&v), sizeof v);
+  };
+  for (uint64_t v : {op.m, op.k, op.n, op.batch, op.rows, op.cols, op.conv.h, op.conv.w, op.conv.c,
+                     op.conv.f, op.conv.r, op.conv.s, op.conv.stride, op.conv.pad, op.conv.groups,
+                     r.plan.mt, r.plan.nt, r.plan.kt})
+    raw(v);
+  for (Format f : {op.a_format, op.b_format, op.c_format}) raw(f);
+  raw(op.kind);
+  m_key += op.phase;
+  m_key += '\0';
+  m_key += op.op_class;
+  const auto [at, fresh] = m_distinct_index.emplace(m_key, distinct.size());
+  if (fresh) distinct.push_back(DistinctGroup{id, op, r.plan, {}});
+  distinct[at->second].t.add(r);
+}
+
+RunTotals totals_of(const RunResult& r, bool group_distinct) {
+  RunTotals t(group_distinct);
+  for (const OpRecord& o : r.ops) t.add(o);
+  t.total_cycles = r.total_cycles;
+  if (r.graph) {
+    t.compiled = CompiledTotals{};
+    t.compiled->add(*r.graph);
+    t.compiled->prefetch_hidden_cycles = r.prefetch_hidden_cycles;
+    t.compiled->pipeline_hidden_cycles = r.pipeline_hidden_cycles;
+  }
+  return t;
+}
+
+}  // namespace npu

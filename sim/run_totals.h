@@ -1,0 +1,87 @@
+// What a run adds up to, op by op: the figures summary.json, steps.csv, distinct_ops.csv and the
+// console summary are made of. Built from every record of a run (totals_of) or fed one record at
+// a time as a streamed run goes (sim/scheduler.h, simulate_stream), so those reports cost memory
+// in proportion to the run's steps and distinct ops, not to its ops.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "scheduler.h"
+
+namespace npu {
+
+inline constexpr Bound kAllBounds[] = {Bound::kCompute, Bound::kMemory, Bound::kVector,
+                                       Bound::kLatency};
+
+/// Cycles, energy, bytes and MACs of a set of ops, and the cycles by what bound them.
+struct Totals {
+  uint64_t ops = 0, cycles = 0, macs = 0, dram_bytes = 0;
+  double energy_pj = 0;
+  std::array<uint64_t, 4> bound_cycles{};  ///< in kAllBounds order
+  void add(const OpRecord& o);
+  /// What bound most of the cycles (ties: the first of compute, memory, vector, latency).
+  Bound dominant() const;
+  /// The share of the cycles the dominant bound took, 0-1.
+  double dominant_share() const;
+};
+
+/// The ops of one step of a run (a prefill, a decode step, or a trace's ops of one phase and
+/// step): consecutive ops with the same phase and step.
+struct StepRow {
+  std::string phase;
+  uint32_t step = 0;
+  uint64_t first_op = 0, start_cycle = 0, end_cycle = 0;
+  Totals t;
+};
+
+/// Ops alike in phase, class, kind, shape, formats and tile: the first of them and their totals.
+struct DistinctGroup {
+  uint64_t first_op = 0;
+  Op op;  ///< the first one (its name, shape and formats)
+  TilePlan plan;
+  Totals t;
+};
+
+/// The compiler's decisions summed over the run's graph calls.
+struct CompiledTotals {
+  uint64_t kernels = 0, calls = 0, fused_tensors = 0, resident_tensors = 0, spilled_tensors = 0;
+  uint64_t dram_bytes_avoided = 0, prefetch_hidden_cycles = 0, pipeline_hidden_cycles = 0;
+  void add(const CompiledGraph& g);
+};
+
+struct RunTotals {
+  explicit RunTotals(bool group_distinct = false) : m_group_distinct(group_distinct) {}
+
+  /// Adds the next op of the run (its id is the number of ops added before it).
+  void add(const OpRecord& r);
+
+  uint64_t ops = 0;
+  uint64_t total_cycles = 0;
+  Totals all;
+  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::array<uint64_t, 4> bound_ops{};  ///< ops by what bound them, kAllBounds order
+  std::map<std::string, Totals> by_class;
+  Totals prefill, decode;
+  std::vector<Totals> decode_steps;  ///< by decode step
+  std::vector<StepRow> steps;
+  EnergyBreakdown energy;
+  ActionCounts actions;
+  std::optional<CompiledTotals> compiled;
+  std::vector<DistinctGroup> distinct;  ///< when grouping: in order of first appearance
+
+ private:
+  bool m_group_distinct;
+  std::unordered_map<std::string, size_t> m_distinct_index;
+  std::string m_key;
+};
+
+/// The totals of a finished run (distinct groups with `group_distinct`).
+RunTotals totals_of(const RunResult& r, bool group_distinct = false);
+
+}  // namespace npu
