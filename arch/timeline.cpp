@@ -9,6 +9,7 @@ uint32_t Timeline::add_track(std::string name) {
 }
 
 uint32_t Timeline::intern(const std::string& label) {
+  if (!m_enabled) return 0;  // nothing is recorded: no label is needed
   const auto [it, inserted] = m_label_index.emplace(label, static_cast<uint32_t>(m_labels.size()));
   if (inserted) m_labels.push_back(label);
   return it->second;

@@ -21,6 +21,7 @@ class Timeline {
  public:
   explicit Timeline(bool enabled = true) : m_enabled(enabled) {}
   uint32_t add_track(std::string name);
+  /// The id of `label` (0 for every label when the timeline is disabled).
   uint32_t intern(const std::string& label);
   void record(uint32_t track, uint32_t label, uint64_t start_ps, uint64_t end_ps);
   bool enabled() const { return m_enabled; }

@@ -99,13 +99,10 @@ void fixed(Out& out, double v) {
   fmt::format_to(std::back_inserter(out), "{:.{}f}", v, kDigits);
 }
 
-std::string tile_of(const Op& op, const TilePlan& plan) {
-  return op_kind_info(op.kind).shape == ShapeClass::kVector
-             ? fmt::format("{}x{}", plan.mt, plan.nt)
-             : fmt::format("{}x{}x{}", plan.mt, plan.kt, plan.nt);
-}
 std::string tile_of(const OpRecord& o) {
-  return tile_of(*o.op, o.plan);
+  return op_kind_info(o.op->kind).shape == ShapeClass::kVector
+             ? fmt::format("{}x{}", o.plan.mt, o.plan.nt)
+             : fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt);
 }
 
 /// ops.csv's columns, in order: name, unit ("" for none) and how a row writes it. configs/SCHEMA.md
@@ -692,14 +689,18 @@ void write_distinct_ops_csv(TextSink& sink, const RunTotals& r) {
   out += '\n';
   auto it = std::back_inserter(out);
   for (const DistinctGroup& g : r.distinct) {
-    const Op& op = g.op;
-    fmt::format_to(it, "{},{},{},{},{},{},{},{},{},{},{:.1f},{},{},{:.1f},{}\n", g.first_op,
-                   csv_field(op.name), op_kind_name(op.kind), csv_field(op.op_class),
-                   csv_field(op.phase), shape_of(op), formats_of(op), tile_of(op, g.plan), g.t.ops,
+    fmt::format_to(it, "{},{},{},{},{:.1f},{},{},{:.1f},{}\n", g.first_op, g.fields, g.t.ops,
                    g.t.cycles, static_cast<double>(g.t.cycles) / static_cast<double>(g.t.ops),
                    g.t.macs, g.t.dram_bytes, g.t.energy_pj, bound_name(g.t.dominant()));
     sink.row_done();
   }
+}
+
+std::string distinct_op_fields(const OpRecord& o) {
+  const Op& op = *o.op;
+  return fmt::format("{},{},{},{},{},{},{}", csv_field(op.name), op_kind_name(op.kind),
+                     csv_field(op.op_class), csv_field(op.phase), shape_of(op), formats_of(op),
+                     tile_of(o));
 }
 
 void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
@@ -750,8 +751,9 @@ std::optional<ReportLevel> parse_report_level(const std::string& s) {
 
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult& r,
                    const Workload* w, bool force, ReportLevel level, bool steps_trace) {
-  write_reports(dir, chip, &r, totals_of(r, level == ReportLevel::kSteps), w, force, level,
-                steps_trace);
+  write_reports(dir, chip, &r,
+                totals_of(r, level == ReportLevel::kSteps ? distinct_op_fields : nullptr), w, force,
+                level, steps_trace);
 }
 
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult* r,

@@ -39,10 +39,13 @@ const std::vector<ReportColumn>& steps_csv_columns();
 const std::vector<ReportColumn>& distinct_ops_csv_columns();
 /// steps.csv: one row per step (consecutive ops of one phase and step) with its totals, and
 /// tokens and tokens/s when the ops came from the model `w`.
-void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r, const Workload* w);
+void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunTotals& r, const Workload* w);
 /// distinct_ops.csv: one row per distinct op (phase, class, kind, shape, formats, tile) in the
 /// order of first appearance, with its count and totals.
 void write_distinct_ops_csv(TextSink& sink, const RunTotals& r);
+/// A distinct group's leading fields (name, kind, class, phase, shape, formats, tile) from its
+/// first op: RunTotals' Describe for distinct_ops.csv.
+std::string distinct_op_fields(const OpRecord& o);
 /// trace.json with one slice per step (the `steps` timeline: no per-op events).
 void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
                             const Workload* w);

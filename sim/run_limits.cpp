@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <unordered_set>
-
 #include "config/error.h"
 
 namespace npu {
@@ -26,16 +24,14 @@ std::string num(double v) {
 
 }  // namespace
 
-void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
-                      const DistinctOps& distinct, SimOptions& opts) {
+void check_run_limits(const Lowering& lowering, const DistinctOps& distinct, SimOptions& opts) {
+  const std::vector<Op>& ops = distinct.ops;  // the first op names the file
   double cycles = 0, steps = 0, grants = 0, events = 0, macs = 0, bytes = 0;
   // Ops alike cost alike: each distinct op's bound, times how many ops have it.
-  std::vector<double> count(distinct.plans.size(), 0.0);
-  for (uint32_t d : distinct.of) ++count[d];
   for (size_t d = 0; d < distinct.plans.size(); ++d) {
-    const Op& op = ops[distinct.first[d]];
+    const Op& op = ops[d];
     const CostBound b = lowering.bound(op, distinct.plans[d]);
-    const double n = count[d];
+    const double n = static_cast<double>(distinct.counts[d]);
     cycles += n * b.cycles;
     macs += n * static_cast<double>(op.macs());
     bytes += n * b.bytes;
@@ -56,13 +52,15 @@ void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
     fail(ops, fmt::format("the run does {} MACs and moves up to {} DRAM bytes; npusim counts "
                           "each in 64 bits (at most {}): run fewer or smaller ops",
                           num(macs), num(bytes), num(kMaxRunCount)));
-  const double work = steps + grants + static_cast<double>(ops.size());
+  const double work = steps + grants + static_cast<double>(distinct.total);
   if (work > kMaxRunWork)
-    fail(ops, fmt::format("simulating the run takes {} tile steps and {} memory grants over {} "
-                          "ops, more than npusim's limit of {} (a few minutes of simulation): "
-                          "run fewer tokens or a shorter prompt, give the cores more SRAM "
-                          "(bigger tiles) or the memory a larger quantum_kib",
-                          num(steps), num(grants), ops.size(), num(kMaxRunWork)));
+    fail(ops,
+         fmt::format("simulating the run takes {}{} tile steps and {} memory grants over {} "
+                     "{}ops, more than npusim's limit of {} (a few minutes of simulation): "
+                     "run fewer tokens or a shorter prompt, give the cores more SRAM "
+                     "(bigger tiles) or the memory a larger quantum_kib",
+                     distinct.complete ? "" : "at least ", num(steps), num(grants), distinct.total,
+                     distinct.complete ? "" : "of its first ", num(kMaxRunWork)));
   if (opts.timeline == TimelineDetail::kBlocks && events > kMaxBlockEvents) {
     if (!opts.auto_timeline)
       fail(ops, fmt::format("--timeline blocks would record about {} events, more than the limit "

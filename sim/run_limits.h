@@ -31,17 +31,20 @@ inline constexpr double kMaxRunWork = 0x1p26;      ///< steps + grants simulated
 inline constexpr double kMaxBlockEvents = 0x1p23;  ///< ~1 GB of trace.json
 inline constexpr double kMaxRunCount = 0x1p63;     ///< MACs, DRAM bytes
 
-/// The distinct ops of a run (ops alike in signature) and their plans.
+/// The distinct ops of a run (ops alike in signature: they cost alike), each planned once.
 struct DistinctOps {
-  std::vector<uint32_t> of;                           ///< per op: its distinct op
+  std::vector<Op> ops;                                ///< per distinct op: the first op that has it
   std::vector<TilePlan> plans;                        ///< per distinct op
   std::vector<std::optional<TilePlan>> alternatives;  ///< the mapping search's other tiling
-  std::vector<size_t> first;                          ///< per distinct op: the first op that has it
+  std::vector<uint64_t> counts;                       ///< per distinct op: the ops that have it
+  uint64_t total = 0;                                 ///< ops in the run
+  /// False when only the run's first `total` ops were counted (a streamed run stops counting
+  /// once they alone are over the work limit): the figures are then lower bounds.
+  bool complete = true;
 };
 
-/// Checks the limits above for `ops` planned as `distinct` says; may change `opts.timeline` from
-/// blocks to ops when `opts.auto_timeline`. Throws ConfigError when a limit is exceeded.
-void check_run_limits(const Lowering& lowering, const std::vector<Op>& ops,
-                      const DistinctOps& distinct, SimOptions& opts);
+/// Checks the limits above for the run of `distinct`; may change `opts.timeline` from blocks to
+/// ops when `opts.auto_timeline`. Throws ConfigError when a limit is exceeded.
+void check_run_limits(const Lowering& lowering, const DistinctOps& distinct, SimOptions& opts);
 
 }  // namespace npu

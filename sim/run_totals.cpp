@@ -55,7 +55,7 @@ void RunTotals::add(const OpRecord& r) {
   steps.back().end_cycle = r.end_cycle;
   energy += r.energy;
   actions += r.actions;
-  if (!m_group_distinct) return;
+  if (!m_describe) return;
   // The key: the fields that make ops alike, as bytes (no text formatting per op).
   m_key.clear();
   const auto raw = [this](const auto& v) {
@@ -71,12 +71,21 @@ void RunTotals::add(const OpRecord& r) {
   m_key += '\0';
   m_key += op.op_class;
   const auto [at, fresh] = m_distinct_index.emplace(m_key, distinct.size());
-  if (fresh) distinct.push_back(DistinctGroup{id, op, r.plan, {}});
+  if (fresh) distinct.push_back(DistinctGroup{id, m_describe(r), {}});
   distinct[at->second].t.add(r);
 }
 
-RunTotals totals_of(const RunResult& r, bool group_distinct) {
-  RunTotals t(group_distinct);
+void RunTotals::add_call(const RunResult& call, const CompiledGraph* graph) {
+  for (const OpRecord& r : call.ops) add(r);
+  if (!graph) return;
+  if (!compiled) compiled = CompiledTotals{};
+  compiled->add(*graph);
+  compiled->prefetch_hidden_cycles += call.prefetch_hidden_cycles;
+  compiled->pipeline_hidden_cycles += call.pipeline_hidden_cycles;
+}
+
+RunTotals totals_of(const RunResult& r, RunTotals::Describe describe) {
+  RunTotals t(describe);
   for (const OpRecord& o : r.ops) t.add(o);
   t.total_cycles = r.total_cycles;
   if (r.graph) {

@@ -1,7 +1,7 @@
 // What a run adds up to, op by op: the figures summary.json, steps.csv, distinct_ops.csv and the
 // console summary are made of. Built from every record of a run (totals_of) or fed one record at
-// a time as a streamed run goes (sim/scheduler.h, simulate_stream), so those reports cost memory
-// in proportion to the run's steps and distinct ops, not to its ops.
+// a time as a streamed run goes (sim/scheduler.h, simulate_stream: add_call), so those reports cost
+// memory in proportion to the run's steps and distinct ops, not to its ops.
 #pragma once
 
 #include <array>
@@ -43,8 +43,9 @@ struct StepRow {
 /// Ops alike in phase, class, kind, shape, formats and tile: the first of them and their totals.
 struct DistinctGroup {
   uint64_t first_op = 0;
-  Op op;  ///< the first one (its name, shape and formats)
-  TilePlan plan;
+  /// The first one's name, kind, class, phase, shape, formats and tile, as distinct_ops.csv
+  /// writes them (a CSV row's first fields).
+  std::string fields;
   Totals t;
 };
 
@@ -56,10 +57,16 @@ struct CompiledTotals {
 };
 
 struct RunTotals {
-  explicit RunTotals(bool group_distinct = false) : m_group_distinct(group_distinct) {}
+  /// Writes a distinct group's `fields` from its first op.
+  using Describe = std::string (*)(const OpRecord&);
+  /// With `describe`, the ops are grouped into distinct ops too.
+  explicit RunTotals(Describe describe = nullptr) : m_describe(describe) {}
 
   /// Adds the next op of the run (its id is the number of ops added before it).
   void add(const OpRecord& r);
+  /// Adds a streamed run's call (simulate_stream's CallSink): its records, its compiled graph's
+  /// decisions (when `graph`) and the cycles its schedule hid.
+  void add_call(const RunResult& call, const CompiledGraph* graph);
 
   uint64_t ops = 0;
   uint64_t total_cycles = 0;
@@ -76,12 +83,12 @@ struct RunTotals {
   std::vector<DistinctGroup> distinct;  ///< when grouping: in order of first appearance
 
  private:
-  bool m_group_distinct;
+  Describe m_describe;
   std::unordered_map<std::string, size_t> m_distinct_index;
   std::string m_key;
 };
 
-/// The totals of a finished run (distinct groups with `group_distinct`).
-RunTotals totals_of(const RunResult& r, bool group_distinct = false);
+/// The totals of a finished run (distinct groups with `describe`).
+RunTotals totals_of(const RunResult& r, RunTotals::Describe describe = nullptr);
 
 }  // namespace npu

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -43,42 +44,34 @@ Bound bound_of(const ChipConfig& chip, const OpRecord& r) {
 class Driver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Driver);
+  /// `body` runs in the driver's thread and calls run_ops() for the ops, in order.
   Driver(sc_core::sc_module_name name, NpuTop& top, const Lowering& lowering, bool memoize,
-         uint64_t dispatch_overhead_ps, const std::vector<Op>& ops, const DistinctOps& distinct,
-         RunResult& result, std::vector<size_t>* event_starts)
+         uint64_t dispatch_overhead_ps, const DistinctOps& distinct, RunResult& result,
+         std::vector<size_t>* event_starts, std::function<void(Driver&)> body)
       : sc_module(name),
         m_top(top),
         m_lowering(lowering),
         m_memoize(memoize),
         m_dispatch_overhead_ps(dispatch_overhead_ps),
         m_event_starts(event_starts),
-        m_ops(ops),
         m_distinct(distinct),
         m_memo(distinct.plans.size()),
-        m_result(result) {
+        m_remaining(distinct.counts),
+        m_result(result),
+        m_body(std::move(body)) {
     SC_THREAD(run);
   }
 
- private:
-  struct Snapshot {
-    std::vector<CoreCounters> cores;
-    MemoryCounters memory;
-  };
-  Snapshot snapshot() {
-    Snapshot s;
-    for (size_t c = 0; c < m_top.num_cores(); ++c) s.cores.push_back(m_top.core(c).counters());
-    s.memory = m_top.memory().counters();
-    return s;
-  }
-
-  void run() {
+  /// Simulates `ops` (op i is distinct op of[i]) after those run before, appending their
+  /// records to the result.
+  void run_ops(const std::vector<Op>& ops, const std::vector<uint32_t>& of) {
     const ChipConfig& chip = m_top.config();
     const ClockDomain clk = chip.clock;
     Timeline& tl = m_result.timeline;
-    const uint32_t ops_track = tl.add_track("ops");
+    const uint32_t ops_track = m_ops_track;
     const uint64_t dispatch_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(m_dispatch_overhead_ps));
-    for (size_t i = 0; i < m_ops.size(); ++i) {
-      const Op& op = m_ops[i];
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Op& op = ops[i];
       // A schedule that moves ops afterwards needs each op's events apart: where they start, and
       // none merged across ops.
       if (m_event_starts) {
@@ -89,7 +82,9 @@ class Driver : public sc_core::sc_module {
       const uint64_t start_ps = sc_core::sc_time_stamp().value();
       // Every op starts from an idle chip with fresh arbitration (trial()), so its cost depends
       // only on its signature: a repeat is replayed from the first simulation, exactly.
-      const uint32_t d = m_distinct.of[i];
+      const uint32_t d = of[i];
+      // The last op of a signature frees its replay (a long decode's attention is new each step).
+      const bool last_of_its_kind = --m_remaining[d] == 0;
       if (m_memoize && m_memo[d]) {
         const Memo& memo = *m_memo[d];
         for (size_t e = memo.first_event; e < memo.last_event; ++e) {
@@ -106,6 +101,7 @@ class Driver : public sc_core::sc_module {
         r.end_cycle = clk.ps_to_cycles_ceil(start_ps + memo.duration_ps);
         tl.record(ops_track, label, start_ps, start_ps + memo.duration_ps);
         m_result.ops.push_back(r);
+        if (last_of_its_kind) m_memo[d].reset();
         continue;
       }
       // The mapping search (compiled, compiler.mapping: search): a GEMM with an n-major tiling
@@ -127,13 +123,31 @@ class Driver : public sc_core::sc_module {
       }
       tl.record(ops_track, label, best.start_ps, best.end_ps);
       m_result.ops.push_back(best.record);
-      if (m_memoize)
-        m_memo[d] = Memo{
-            best.start_ps, best.end_ps - best.start_ps, best.first_event, best.last_event, label,
-            best.record};
+      if (m_memoize && !last_of_its_kind)
+        m_memo[d] =
+            std::make_unique<Memo>(Memo{best.start_ps, best.end_ps - best.start_ps,
+                                        best.first_event, best.last_event, label, best.record});
     }
     if (m_event_starts) m_event_starts->push_back(tl.events().size());
-    m_result.total_cycles = clk.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
+  }
+
+ private:
+  struct Snapshot {
+    std::vector<CoreCounters> cores;
+    MemoryCounters memory;
+  };
+  Snapshot snapshot() {
+    Snapshot s;
+    for (size_t c = 0; c < m_top.num_cores(); ++c) s.cores.push_back(m_top.core(c).counters());
+    s.memory = m_top.memory().counters();
+    return s;
+  }
+
+  void run() {
+    m_ops_track = m_result.timeline.add_track("ops");
+    m_body(*this);
+    m_result.total_cycles =
+        m_top.config().clock.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
   }
 
   /// One simulation of `op` under `plan`: its record, the timeline events it added and when it
@@ -259,10 +273,12 @@ class Driver : public sc_core::sc_module {
   bool m_memoize;
   uint64_t m_dispatch_overhead_ps;
   std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
-  const std::vector<Op>& m_ops;
   const DistinctOps& m_distinct;
-  std::vector<std::optional<Memo>> m_memo;  ///< by distinct op
+  std::vector<std::unique_ptr<Memo>> m_memo;  ///< by distinct op
+  std::vector<uint64_t> m_remaining;          ///< by distinct op: its ops not yet run
   RunResult& m_result;
+  std::function<void(Driver&)> m_body;
+  uint32_t m_ops_track = 0;
 };
 
 /// The compiled schedule's timing, from each op's own simulation (dispatch-free, from an idle
@@ -283,116 +299,198 @@ class Driver : public sc_core::sc_module {
 /// its predecessor ended (so at most two ops overlap) and within the memory: both ops' memory busy
 /// time fits the span they share. Records keep the exposed part: [previous end, end], cycles()
 /// adds up.
-void compose(const ChipConfig& chip, const CompiledGraph& g, const std::vector<size_t>& events,
-             RunResult& result) {
-  const ClockDomain clk = chip.clock;
-  const bool per_graph = chip.compiler.dispatch == DispatchModel::kPerGraph;
-  const uint64_t dispatch = clk.ps_to_cycles_ceil(
-      per_graph ? chip.compiler.call_overhead_ps.value_or(chip.dispatch_overhead_ps)
-                : chip.dispatch_overhead_ps);
-  std::vector<TimelineEvent>& ev = result.timeline.mutable_events();
-  uint64_t prev_end = 0, prev_start = 0, prev_span = 0, prev_window = 0;
-  for (size_t i = 0; i < result.ops.size(); ++i) {
-    OpRecord& r = result.ops[i];
-    const CompiledOp& c = g.info[i];
-    const uint64_t iso_start = r.start_cycle, span = r.cycles();  // dispatch-free
-    const bool new_call = i == 0 || c.call != g.info[i - 1].call;
-    const bool new_kernel = i == 0 || c.kernel != g.info[i - 1].kernel;
-    const uint64_t d = (per_graph ? new_call : new_kernel) ? dispatch : 0;
-    uint64_t hidden = 0;
-    if (i > 0 && d == 0) {
+class Composer {
+ public:
+  explicit Composer(const ChipConfig& chip) : m_chip(chip) {}
+
+  /// Composes result.ops (ops `g.ops`, decisions `g.info` with kernel and call numbers of the
+  /// whole run) after the ops composed before; `events[i]` is where op i's timeline events start.
+  void compose(const CompiledGraph& g, const std::vector<size_t>& events, RunResult& result) {
+    const ChipConfig& chip = m_chip;
+    const ClockDomain clk = chip.clock;
+    const bool per_graph = chip.compiler.dispatch == DispatchModel::kPerGraph;
+    const uint64_t dispatch = clk.ps_to_cycles_ceil(
+        per_graph ? chip.compiler.call_overhead_ps.value_or(chip.dispatch_overhead_ps)
+                  : chip.dispatch_overhead_ps);
+    std::vector<TimelineEvent>& ev = result.timeline.mutable_events();
+    for (size_t i = 0; i < result.ops.size(); ++i) {
+      OpRecord& r = result.ops[i];
+      const CompiledOp& c = g.info[i];
       const Op& op = g.ops[i];
-      const Op& prev = g.ops[i - 1];
-      const bool waits_on_prev =
-          prev.c_loc == Location::kDram && (op.a_from == 1 || op.b_from == 1);
-      uint64_t prefetch = 0, pipeline = 0;
-      if (chip.compiler.prefetch_depth > 0 && !waits_on_prev)
-        prefetch = std::min(clk.ps_to_cycles_floor(r.head_ps),
-                            clk.ps_to_cycles_floor(result.ops[i - 1].tail_ps));
-      if (!new_kernel && runs_on_array(op) != runs_on_array(prev)) {
-        // The granule is one row of the matrix op's output (a token, a row of output pixels).
-        const Op& mat = runs_on_array(op) ? op : prev;
-        const uint64_t rows = mat.batch * (is_spatial_kind(mat.kind) ? mat.conv.out_h() : mat.m);
-        const double f = 1.0 / static_cast<double>(std::max<uint64_t>(rows, 1));
-        const auto part = [f](uint64_t cycles) {
-          return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * f));
-        };
-        const uint64_t end = std::max(prev_end + part(span), prev_start + part(prev_span) + span);
-        pipeline = prev_end + span - std::min(prev_end + span, end);
+      const uint64_t iso_start = r.start_cycle, span = r.cycles();  // dispatch-free
+      const bool first = !m_prev;
+      const bool new_call = first || c.call != m_prev->call;
+      const bool new_kernel = first || c.kernel != m_prev->kernel;
+      const uint64_t d = (per_graph ? new_call : new_kernel) ? dispatch : 0;
+      const bool on_array = runs_on_array(op);
+      uint64_t hidden = 0;
+      if (!first && d == 0) {
+        const Prev& prev = *m_prev;
+        const bool waits_on_prev =
+            prev.c_loc == Location::kDram && (op.a_from == 1 || op.b_from == 1);
+        uint64_t prefetch = 0, pipeline = 0;
+        if (chip.compiler.prefetch_depth > 0 && !waits_on_prev)
+          prefetch =
+              std::min(clk.ps_to_cycles_floor(r.head_ps), clk.ps_to_cycles_floor(prev.tail_ps));
+        if (!new_kernel && on_array != prev.on_array) {
+          // The granule is one row of the matrix op's output (a token, a row of output pixels).
+          const uint64_t rows = on_array ? matrix_rows(op) : prev.matrix_rows;
+          const double f = 1.0 / static_cast<double>(std::max<uint64_t>(rows, 1));
+          const auto part = [f](uint64_t cycles) {
+            return static_cast<uint64_t>(std::ceil(static_cast<double>(cycles) * f));
+          };
+          const uint64_t end =
+              std::max(m_prev_end + part(span), m_prev_start + part(m_prev_span) + span);
+          pipeline = m_prev_end + span - std::min(m_prev_end + span, end);
+        }
+        // Only with op i-1 (not into its predecessor's or its dispatch), and never more than the
+        // memory allows: both ops' memory busy time must fit in the span they share.
+        const uint64_t prev_mem = clk.ps_to_cycles_ceil(prev.memory_ps);
+        const uint64_t mem = clk.ps_to_cycles_ceil(r.memory_ps);
+        const uint64_t memory_room =
+            m_prev_span + span - std::min(m_prev_span + span, prev_mem + mem);
+        hidden = std::min({std::max(prefetch, pipeline), m_prev_window, span, memory_room});
+        r.hidden_by_prefetch = hidden > 0 && prefetch >= pipeline;
+        if (r.hidden_by_prefetch && r.head_ps > 0)
+          r.prefetched_bytes = static_cast<uint64_t>(
+              static_cast<double>(r.head_load_bytes) *
+              std::min(1.0, static_cast<double>(clk.cycles_to_ps(hidden)) / r.head_ps));
+        (r.hidden_by_prefetch ? result.prefetch_hidden_cycles : result.pipeline_hidden_cycles) +=
+            hidden;
       }
-      // Only with op i-1 (not into its predecessor's or its dispatch), and never more than the
-      // memory allows: both ops' memory busy time must fit in the span they share.
-      const uint64_t prev_mem = clk.ps_to_cycles_ceil(result.ops[i - 1].memory_ps);
-      const uint64_t mem = clk.ps_to_cycles_ceil(r.memory_ps);
-      const uint64_t memory_room = prev_span + span - std::min(prev_span + span, prev_mem + mem);
-      hidden = std::min({std::max(prefetch, pipeline), prev_window, span, memory_room});
-      r.hidden_by_prefetch = hidden > 0 && prefetch >= pipeline;
-      if (r.hidden_by_prefetch && r.head_ps > 0)
-        r.prefetched_bytes = static_cast<uint64_t>(
-            static_cast<double>(r.head_load_bytes) *
-            std::min(1.0, static_cast<double>(clk.cycles_to_ps(hidden)) / r.head_ps));
-      (r.hidden_by_prefetch ? result.prefetch_hidden_cycles : result.pipeline_hidden_cycles) +=
-          hidden;
+      const uint64_t cores_start = m_prev_end + d - hidden;
+      r.hidden_cycles = hidden;
+      r.dispatch_cycles = d;
+      r.start_cycle = m_prev_end;
+      r.end_cycle = cores_start + span;
+      // The exposed cycles decide stalls, static energy and the bound; the work is the same.
+      const uint64_t busiest = span - r.stall_cycles;
+      r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest);
+      r.energy = energy_of(chip.energy, r.actions, clk.cycles_to_ps(r.cycles()), chip.cores);
+      r.bound = bound_of(chip, r);
+      // The op's events move with it; its slice on the ops track shows what it added.
+      const int64_t delta = static_cast<int64_t>(clk.cycles_to_ps(cores_start)) -
+                            static_cast<int64_t>(clk.cycles_to_ps(iso_start));
+      for (size_t e = events[i]; e < events[i + 1]; ++e) {
+        ev[e].start_ps = static_cast<uint64_t>(static_cast<int64_t>(ev[e].start_ps) + delta);
+        ev[e].end_ps = static_cast<uint64_t>(static_cast<int64_t>(ev[e].end_ps) + delta);
+      }
+      if (events[i + 1] > events[i]) {  // the ops track's slice is the op's last event
+        TimelineEvent& slice = ev[events[i + 1] - 1];
+        slice.start_ps = clk.cycles_to_ps(r.start_cycle);
+        slice.end_ps = clk.cycles_to_ps(r.end_cycle);
+      }
+      m_prev_window = r.end_cycle - std::max(cores_start, m_prev_end);  // after op i-1's end
+      m_prev_start = cores_start;
+      m_prev_end = r.end_cycle;
+      m_prev_span = span;
+      m_prev = Prev{c.call, c.kernel, op.c_loc, on_array, matrix_rows(op), r.tail_ps, r.memory_ps};
     }
-    const uint64_t cores_start = prev_end + d - hidden;
-    r.hidden_cycles = hidden;
-    r.dispatch_cycles = d;
-    r.start_cycle = prev_end;
-    r.end_cycle = cores_start + span;
-    // The exposed cycles decide stalls, static energy and the bound; the work is the same.
-    const uint64_t busiest = span - r.stall_cycles;
-    r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest);
-    r.energy = energy_of(chip.energy, r.actions, clk.cycles_to_ps(r.cycles()), chip.cores);
-    r.bound = bound_of(chip, r);
-    // The op's events move with it; its slice on the ops track shows what it added.
-    const int64_t delta = static_cast<int64_t>(clk.cycles_to_ps(cores_start)) -
-                          static_cast<int64_t>(clk.cycles_to_ps(iso_start));
-    for (size_t e = events[i]; e < events[i + 1]; ++e) {
-      ev[e].start_ps = static_cast<uint64_t>(static_cast<int64_t>(ev[e].start_ps) + delta);
-      ev[e].end_ps = static_cast<uint64_t>(static_cast<int64_t>(ev[e].end_ps) + delta);
-    }
-    if (events[i + 1] > events[i]) {  // the ops track's slice is the op's last event
-      TimelineEvent& slice = ev[events[i + 1] - 1];
-      slice.start_ps = clk.cycles_to_ps(r.start_cycle);
-      slice.end_ps = clk.cycles_to_ps(r.end_cycle);
-    }
-    prev_window = r.end_cycle - std::max(cores_start, prev_end);  // its work after op i-1's end
-    prev_start = cores_start;
-    prev_end = r.end_cycle;
-    prev_span = span;
+    result.total_cycles = m_prev_end;
   }
-  result.total_cycles = prev_end;
-}
+  /// Where the last op composed ends.
+  uint64_t end() const { return m_prev_end; }
+
+ private:
+  /// Rows of an op's output as the pipeline's granule counts them (a token's row, a row of
+  /// output pixels).
+  static uint64_t matrix_rows(const Op& op) {
+    return op.batch * (is_spatial_kind(op.kind) ? op.conv.out_h() : op.m);
+  }
+  /// What composing the next op needs of the previous one.
+  struct Prev {
+    uint32_t call, kernel;
+    Location c_loc;
+    bool on_array;
+    uint64_t matrix_rows, tail_ps, memory_ps;
+  };
+  const ChipConfig& m_chip;
+  std::optional<Prev> m_prev;
+  uint64_t m_prev_end = 0, m_prev_start = 0, m_prev_span = 0, m_prev_window = 0;
+};
 
 }  // namespace
 
 namespace {
+
+/// The distinct ops of a run as its ops come: each new signature planned once (a plan that
+/// cannot be made throws ConfigError, before anything is simulated).
+class DistinctIndex {
+ public:
+  DistinctIndex(const Lowering& lowering, bool search, bool memoize)
+      : m_lowering(lowering), m_search(search), m_memoize(memoize) {}
+
+  uint32_t add(const Op& op) {
+    OpSignature sig = op_signature(op);
+    const auto [it, fresh] =
+        m_index.emplace(std::move(sig), static_cast<uint32_t>(m_table.plans.size()));
+    if (fresh) {
+      m_table.plans.push_back(m_lowering.plan(op, it->first));
+      m_table.alternatives.push_back(m_search ? m_lowering.alternative(it->first) : std::nullopt);
+      m_table.ops.push_back(op);
+      m_table.counts.push_back(0);
+      const CostBound b = m_lowering.bound(op, m_table.plans.back());
+      m_work_each.push_back(b.steps + b.grants);
+    }
+    const uint32_t d = it->second;
+    ++m_table.counts[d];
+    ++m_table.total;
+    // The run limits' simulation work so far: each op, and the steps and grants of each op
+    // simulated (each distinct op once when replays are on).
+    m_work += 1.0 + (fresh || !m_memoize ? m_work_each[d] : 0.0);
+    return d;
+  }
+  double work() const { return m_work; }
+  /// Marks the table as holding the run's first ops only.
+  void mark_incomplete() { m_table.complete = false; }
+  /// The distinct op of an op added before.
+  uint32_t find(const Op& op) const { return m_index.at(op_signature(op)); }
+
+  const DistinctOps& table() const { return m_table; }
+  /// Drops the copies of the first op of each signature (the run limits' only use of them).
+  void release_ops() { std::vector<Op>().swap(m_table.ops); }
+
+ private:
+  const Lowering& m_lowering;
+  bool m_search, m_memoize;
+  std::vector<double> m_work_each;  ///< per distinct op: its tile steps and memory grants
+  double m_work = 0;
+  std::unordered_map<OpSignature, uint32_t, OpSignatureHash> m_index;
+  DistinctOps m_table;
+};
+
+/// Elaborates the chip and a driver running `body`, and simulates.
+void elaborate_and_run(const ChipConfig& chip, const Lowering& lowering, const SimOptions& opts,
+                       const DistinctOps& distinct, RunResult& result,
+                       std::vector<size_t>* event_starts, std::function<void(Driver&)> body) {
+  const bool compiled = opts.schedule == Schedule::kCompiled;
+  // The engine counts time in picoseconds: SystemC's default resolution, which nothing changes.
+  sc_assert(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS));
+  // Blocks record only at full detail; the driver always records the ops track.
+  auto top = std::make_unique<NpuTop>(
+      "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
+  // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
+  auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
+                                         compiled ? 0 : chip.dispatch_overhead_ps, distinct, result,
+                                         event_starts, std::move(body));
+  sc_core::sc_start();
+}
 
 RunResult run(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options,
               std::shared_ptr<const CompiledGraph> graph,
               std::shared_ptr<const std::vector<Op>> owned) {
   const bool compiled = options.schedule == Schedule::kCompiled;
   const std::vector<Op>& run_ops = compiled ? graph->ops : ops;
-  const bool search = compiled && chip.compiler.mapping_search;  // the mapping search
-  Lowering lowering(chip, search);
+  Lowering lowering(chip, compiled && chip.compiler.mapping_search);
   // Each op's signature is built once and looked up once: the ops with one signature share one
   // plan (and the mapping search's other tiling), one entry of the run limits and one replay.
-  DistinctOps distinct;
-  distinct.of.reserve(run_ops.size());
-  std::unordered_map<OpSignature, uint32_t, OpSignatureHash> index;
-  for (const Op& op : run_ops) {
-    OpSignature sig = op_signature(op);
-    auto [it, fresh] = index.emplace(std::move(sig), static_cast<uint32_t>(distinct.plans.size()));
-    if (fresh) {
-      distinct.plans.push_back(lowering.plan(op, it->first));  // throws before any simulation
-      distinct.alternatives.push_back(search ? lowering.alternative(it->first) : std::nullopt);
-      distinct.first.push_back(distinct.of.size());
-    }
-    distinct.of.push_back(it->second);
-  }
-  index.clear();
+  DistinctIndex index(lowering, compiled && chip.compiler.mapping_search, options.memoize);
+  std::vector<uint32_t> of;
+  of.reserve(run_ops.size());
+  for (const Op& op : run_ops) of.push_back(index.add(op));
   SimOptions opts = options;
-  check_run_limits(lowering, run_ops, distinct, opts);
+  check_run_limits(lowering, index.table(), opts);
+  index.release_ops();
 
   RunResult result;
   result.graph = std::move(graph);
@@ -401,19 +499,9 @@ RunResult run(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptio
   result.timeline = Timeline(opts.timeline != TimelineDetail::kNone);
   std::vector<size_t> event_starts;
   if (compiled) event_starts.reserve(run_ops.size() + 1);
-  // The engine counts time in picoseconds: SystemC's default resolution, which nothing changes.
-  sc_assert(sc_core::sc_get_time_resolution() == sc_core::sc_time(1, sc_core::SC_PS));
-  {
-    // Blocks record only at full detail; the driver always records the ops track.
-    auto top = std::make_unique<NpuTop>(
-        "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
-    // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
-    auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
-                                           compiled ? 0 : chip.dispatch_overhead_ps, run_ops,
-                                           distinct, result, compiled ? &event_starts : nullptr);
-    sc_core::sc_start();
-  }
-  if (compiled) compose(chip, *result.graph, event_starts, result);
+  elaborate_and_run(chip, lowering, opts, index.table(), result, compiled ? &event_starts : nullptr,
+                    [&](Driver& d) { d.run_ops(run_ops, of); });
+  if (compiled) Composer(chip).compose(*result.graph, event_starts, result);
   for (const OpRecord& r : result.ops) {
     result.energy += r.energy;
     result.actions += r.actions;
@@ -436,6 +524,71 @@ RunResult simulate(const ChipConfig& chip, std::vector<Op>&& ops, const SimOptio
   }
   auto owned = std::make_shared<const std::vector<Op>>(std::move(ops));
   return run(chip, *owned, options, nullptr, owned);
+}
+
+uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource& source,
+                         const SimOptions& options, const CallSink& sink) {
+  if (options.timeline != TimelineDetail::kNone)
+    throw std::logic_error("simulate_stream: a streamed run records no timeline");
+  const bool compiled = options.schedule == Schedule::kCompiled;
+  const bool search = compiled && chip.compiler.mapping_search;
+  // The ops of call c as they run: compiled (kernel and call numbers continue the run's), or
+  // as the source makes them.
+  uint64_t kernels = 0, calls_before = 0;
+  const auto call_ops = [&](uint64_t c, std::vector<Op>& buffer,
+                            CompiledGraph& g) -> const std::vector<Op>& {
+    source(c, buffer);
+    if (c == 0) kernels = calls_before = 0;
+    if (!compiled) return buffer;
+    g = compile(chip, std::move(buffer));
+    for (CompiledOp& info : g.info) {
+      info.kernel += static_cast<uint32_t>(kernels);
+      info.call += static_cast<uint32_t>(calls_before);
+    }
+    kernels += g.kernels;
+    calls_before += g.calls;
+    return g.ops;
+  };
+
+  // First pass: every distinct op planned and the run's limits checked, before any simulation.
+  Lowering lowering(chip, search);
+  DistinctIndex index(lowering, search, options.memoize);
+  std::vector<Op> buffer;
+  CompiledGraph g;
+  for (uint64_t c = 0; c < calls; ++c) {
+    for (const Op& op : call_ops(c, buffer, g)) index.add(op);
+    if (index.work() > kMaxRunWork && c + 1 < calls) {  // refused below; the rest need not count
+      index.mark_incomplete();
+      break;
+    }
+  }
+  SimOptions opts = options;
+  check_run_limits(lowering, index.table(), opts);
+  index.release_ops();
+
+  // Second pass: each call simulated, composed after the calls before, handed to the sink and
+  // dropped.
+  RunResult result;
+  result.timeline = Timeline(false);
+  Composer composer(chip);
+  std::vector<size_t> event_starts;
+  std::vector<uint32_t> of;
+  elaborate_and_run(chip, lowering, opts, index.table(), result, compiled ? &event_starts : nullptr,
+                    [&](Driver& d) {
+                      for (uint64_t c = 0; c < calls; ++c) {
+                        const std::vector<Op>& ops = call_ops(c, buffer, g);
+                        of.clear();
+                        for (const Op& op : ops) of.push_back(index.find(op));
+                        result.ops.clear();
+                        result.prefetch_hidden_cycles = result.pipeline_hidden_cycles = 0;
+                        event_starts.clear();
+                        d.run_ops(ops, of);
+                        if (compiled) composer.compose(g, event_starts, result);
+                        sink(result, compiled ? &g : nullptr);
+                      }
+                    });
+  // Compiled: where the composed run ends (the driver's clock counts the ops one after another).
+  return compiled ? composer.end() : result.total_cycles;
 }
 
 }  // namespace npu

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,5 +79,20 @@ struct RunResult {
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts);
 /// The same, taking the ops (no copy of them is made: the result keeps them).
 RunResult simulate(const ChipConfig& chip, std::vector<Op>&& ops, const SimOptions& opts);
+
+/// Makes the ops of graph call `c` of a run into `out` (replacing what it held).
+using OpSource = std::function<void(uint64_t c, std::vector<Op>& out)>;
+/// Receives a streamed run's calls as they end: `call` holds the call's records, composed after
+/// the calls before (and the cycles its compiled schedule hid), `graph` its compiled graph with
+/// kernel and call numbers of the whole run (null when isolated). Both are gone after the call.
+using CallSink = std::function<void(const RunResult& call, const CompiledGraph* graph)>;
+/// A run of `calls` graph calls whose ops `source` makes one call at a time (the prefill, each
+/// decode step): the same schedule and figures as simulate() of all of them at once, in memory
+/// that grows with the distinct ops, not with the ops. The source is asked twice for each call:
+/// a first pass plans every distinct op and checks the run limits before anything is simulated.
+/// Records no timeline (opts.timeline must be kNone) and keeps no records: `sink` takes each
+/// call's. Returns the run's total cycles.
+uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource& source,
+                         const SimOptions& opts, const CallSink& sink);
 
 }  // namespace npu

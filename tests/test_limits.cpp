@@ -150,10 +150,19 @@ TEST_F(CliLimits, StandardAttentionOverAHundredThousandTokensIsRefused) {
                  {"<workload>: op 'L0.scores': this GEMM is too large to simulate"});
 }
 
-TEST_F(CliLimits, MillionsOfOpsAreRefused) {
+TEST_F(CliLimits, MillionsOfOpsAreRefusedWhenEveryOpIsKept) {
+  // Every op's record (ops.csv) is capped at two million ops; the steps of a run are not.
+  expect_refused({"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens",
+                  "100000", "--report", "ops"},
+                 {"--tokens: ", "decode fewer tokens", "--report steps"});
+}
+
+TEST_F(CliLimits, AStreamedRunOverTheWorkLimitIsRefusedEarly) {
+  // 51 million ops, each decode step's attention new: the first pass stops counting once the
+  // ops counted so far are over the limit, so the refusal comes in seconds.
   expect_refused(
       {"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens", "100000"},
-      {"--tokens: ", "decode fewer tokens"});
+      {"simulating the run takes at least", "of its first ops, more than npusim's limit"});
 }
 
 TEST_F(CliLimits, TraceFileOverTheSizeLimitIsRefused) {

@@ -1,6 +1,7 @@
 // The vocabularies that are tables in the code and lists in configs/SCHEMA.md stay in step:
 // ops.csv's columns (sim/report.cpp, kOpsColumns) against SCHEMA.md's "ops.csv" table, name,
-// unit and order; every op kind (workloads/op.h, kOpKinds) named in SCHEMA.md's `kind` row.
+// unit and order (and steps.csv's and distinct_ops.csv's against theirs); every op kind
+// (workloads/op.h, kOpKinds) named in SCHEMA.md's `kind` row.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -77,6 +78,32 @@ TEST(ReportColumns, CompiledColumnsAreTheirSchemaTable) {
     EXPECT_EQ(documented[i].name, all[base + i].name) << "compiled column " << i;
     EXPECT_EQ(documented[i].unit, all[base + i].unit) << all[base + i].name;
   }
+}
+
+TEST(ReportColumns, StepAndDistinctColumnsAreTheirSchemaTables) {
+  const std::string text = schema();
+  const std::pair<const char*, const std::vector<ReportColumn>*> tables[] = {
+      {"### `steps.csv`", &steps_csv_columns()},
+      {"### `distinct_ops.csv`", &distinct_ops_csv_columns()}};
+  for (const auto& [heading, columns] : tables) {
+    const auto documented = table_under(text, heading);
+    ASSERT_EQ(documented.size(), columns->size()) << heading;
+    for (size_t i = 0; i < columns->size(); ++i) {
+      EXPECT_EQ(documented[i].name, (*columns)[i].name) << heading << " column " << i;
+      EXPECT_EQ(documented[i].unit, (*columns)[i].unit) << (*columns)[i].name;
+    }
+  }
+  // And the files' headers are those columns.
+  TextSink steps, distinct;
+  write_steps_csv(steps, ChipConfig{}, RunTotals{}, nullptr);
+  write_distinct_ops_csv(distinct, RunTotals{});
+  const auto header = [](const std::vector<ReportColumn>& cs) {
+    std::string h;
+    for (const ReportColumn& c : cs) h += (h.empty() ? "" : ",") + c.name;
+    return h + "\n";
+  };
+  EXPECT_EQ(steps.buf(), header(steps_csv_columns()));
+  EXPECT_EQ(distinct.buf(), header(distinct_ops_csv_columns()));
 }
 
 TEST(ReportColumns, OpsCsvHeaderIsTheColumnTable) {

@@ -447,7 +447,30 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
 
 }  // namespace
 
-Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onchip_bytes) {
+WorkloadStream::WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes)
+    : m_model(m),
+      m_spec(s),
+      m_onchip(onchip_bytes),
+      m_prefill(s.phase != Phase::kDecode),
+      m_decode(s.phase != Phase::kPrefill),
+      m_calls((m_prefill ? 1 : 0) + (m_decode ? s.tokens : 0)) {}
+
+void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
+  Workload scratch;
+  scratch.ops = std::move(out);
+  scratch.ops.clear();
+  Builder b(m_model, m_spec, m_onchip, scratch);
+  if (m_prefill && c == 0) {
+    b.pass("prefill", 0, m_spec.prompt, (m_decode ? 0 : m_spec.context) + m_spec.prompt);
+  } else {
+    const uint64_t t = c - (m_prefill ? 1 : 0);
+    b.pass("decode", static_cast<uint32_t>(t), 1, m_spec.context + t + 1);
+  }
+  out = std::move(scratch.ops);
+}
+
+Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onchip_bytes,
+                        bool streamed) {
   check_model(m);
   check_format(RunField::kWeights, spec.weights, kWeightFormats);
   check_format(RunField::kActivations, spec.activations, kActivationFormats);
@@ -524,21 +547,38 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
     w.prefill_ops = w.ops.size();
     w.prefill_tokens = s.batch * s.prompt;
   }
-  if (decode) {
+  if (decode && streamed) {
+    // The counts and the footprint from the calls that decide them: decode step 0 (the step
+    // count) and the last step (the largest attention); the peak activation is the first op
+    // that reaches it in run order, as the whole build finds it.
+    b.pass("decode", 0, 1, s.context + 1);
+    w.ops_per_decode_step = w.ops.size() - w.prefill_ops;
+    if (s.tokens > 1)
+      b.pass("decode", static_cast<uint32_t>(s.tokens - 1), 1, s.context + s.tokens);
+    w.decode_steps = s.tokens;
+    w.decode_tokens = s.batch * s.tokens;
+  } else if (decode) {
     b.pass("decode", 0, 1, s.context + 1);
     w.ops_per_decode_step = w.ops.size() - w.prefill_ops;
     const u128 total = u128{w.prefill_ops} + u128{w.ops_per_decode_step} * s.tokens;
     if (total > kMaxOps)
-      throw WorkloadError(RunField::kTokens, std::to_string(s.tokens) + " decode steps of " +
-                                                 std::to_string(w.ops_per_decode_step) +
-                                                 " ops make " + u128_text(total) +
-                                                 " ops, over the cap of " +
-                                                 std::to_string(kMaxOps) + "; decode fewer tokens");
+      throw WorkloadError(
+          RunField::kTokens,
+          std::to_string(s.tokens) + " decode steps of " + std::to_string(w.ops_per_decode_step) +
+              " ops make " + u128_text(total) + " ops, over the cap of " + std::to_string(kMaxOps) +
+              " a run keeps records of; decode fewer tokens, "
+              "or report the run's steps rather than each op "
+              "(npusim run --report steps)");
     w.ops.reserve(static_cast<size_t>(total));
     for (uint64_t t = 1; t < s.tokens; ++t)
       b.pass("decode", static_cast<uint32_t>(t), 1, s.context + t + 1);
     w.decode_steps = s.tokens;
     w.decode_tokens = s.batch * s.tokens;
+  }
+  if (streamed) {
+    w.ops.clear();
+    w.ops.shrink_to_fit();
+    w.stream = std::make_shared<const WorkloadStream>(m, s, onchip_bytes);
   }
   return w;
 }

@@ -48,6 +48,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -136,6 +137,8 @@ struct Footprint {
   uint64_t total_bytes() const { return weight_bytes + kv_cache_bytes + peak_activation_bytes; }
 };
 
+class WorkloadStream;
+
 /// The generated workload.
 struct Workload {
   std::string model;  ///< ModelConfig::name
@@ -151,6 +154,30 @@ struct Workload {
   uint64_t ops_per_decode_step = 0;  ///< every decode step has the same ops
   uint64_t context = 0;              ///< C, KV length cached before decode step 0 (or the prompt)
   uint64_t max_kv_length = 0;        ///< C + P (prefill only) or C + T
+  /// Built streamed: `ops` is empty and this makes them one graph call at a time.
+  std::shared_ptr<const WorkloadStream> stream;
+
+  /// The ops of the run: prefill_ops + decode_steps x ops_per_decode_step.
+  uint64_t op_count() const { return prefill_ops + decode_steps * ops_per_decode_step; }
+};
+
+/// The ops of a workload one graph call at a time, so a run of millions of ops never holds them
+/// all: call 0 is the prefill when it runs, then one call per decode step. The ops of call c are
+/// exactly those of the same call in the workload built whole (the same names, shapes, formats
+/// and edges: no edge crosses a call).
+class WorkloadStream {
+ public:
+  WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes);
+  uint64_t calls() const { return m_calls; }
+  /// Replaces `out` with the ops of call `c` (< calls()).
+  void ops(uint64_t c, std::vector<Op>& out) const;
+
+ private:
+  ModelConfig m_model;
+  RunSpec m_spec;  ///< as run (`context` resolved)
+  uint64_t m_onchip;
+  bool m_prefill, m_decode;
+  uint64_t m_calls;
 };
 
 /// A run the model cannot do, or a setting outside the caps; `setting` is the one to change.
@@ -170,7 +197,9 @@ class WorkloadError : public std::runtime_error {
 inline constexpr uint64_t kMaxBatch = 4096;
 inline constexpr uint64_t kMaxPositions = uint64_t{1} << 24;  ///< P, T and C each
 inline constexpr uint32_t kMaxWeightGroup = 1u << 16;
-inline constexpr uint64_t kMaxOps = 2'000'000;  ///< ops of one workload (about 300 bytes each)
+/// Ops of one workload built whole (about 1 KB each with their records); a streamed workload
+/// (build_workload's `streamed`) has no such cap.
+inline constexpr uint64_t kMaxOps = 2'000'000;
 inline constexpr uint64_t kMaxOpMacs = uint64_t{1} << 56;  ///< MACs (or elements) of one op
 
 /// Builds the op graph of `s` on `m`. `onchip_bytes` is the SRAM the chip has for intermediates
@@ -178,6 +207,9 @@ inline constexpr uint64_t kMaxOpMacs = uint64_t{1} << 56;  ///< MACs (or element
 /// if they fit (0: always in DRAM). Throws WorkloadError for a run that cannot be done: P < 1
 /// with prefill, T < 1 with decode, B < 1, P or C + T beyond the model's max_context, decode on
 /// an encoder, an unsupported format, a value over the caps above.
-Workload build_workload(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes = 0);
+/// `streamed`: the ops are not built (Workload::stream makes them a call at a time); the counts
+/// and the footprint are the same, and the op cap does not apply.
+Workload build_workload(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes = 0,
+                        bool streamed = false);
 
 }  // namespace npu

@@ -81,7 +81,7 @@ void add_workload_options(po::options_description& d) {
 
 /// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
 /// keep its scores in.
-Workload workload_from(const po::variables_map& vm, const ChipConfig* chip) {
+Workload workload_from(const po::variables_map& vm, const ChipConfig* chip, bool streamed) {
   const ModelConfig model =
       load_model(resolve_config_path(vm["model"].as<std::string>(), "models", configs_root()));
   RunSpec s;
@@ -90,7 +90,7 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip) {
     if (w.kind == config::SettingKind::kCount || w.kind == config::SettingKind::kChoice)
       config::set_from_text(s, w, vm[w.flag].as<std::string>());
   }
-  return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0);
+  return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0, streamed);
 }
 
 void add_onnx_options(po::options_description& d, bool formats) {

@@ -44,7 +44,7 @@ void add_workload_options(po::options_description& d);
 
 /// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
 /// keep its scores in.
-Workload workload_from(const po::variables_map& vm, const ChipConfig* chip);
+Workload workload_from(const po::variables_map& vm, const ChipConfig* chip, bool streamed = false);
 
 /// Options of an ONNX import (`run --onnx`, `trace import`): --input-shape and --unsupported;
 /// with `formats`, also --weights and --activations (`run` has them as workload options).

@@ -111,13 +111,15 @@ int cmd_run(const std::vector<std::string>& args) {
   const ChipConfig chip = load_chip_arg(vm["arch"].as<std::string>(), set_overrides(vm));
   std::optional<Workload> w;
   std::vector<Op> trace_ops;
+  // A model's ops are made a graph call at a time as the run goes (WorkloadStream) unless the
+  // reports need every op's record: see below.
   if (vm.count("model"))
-    w = workload_from(vm, &chip);
+    w = workload_from(vm, &chip, /*streamed=*/true);
   else if (vm.count("onnx"))
     trace_ops = import_onnx_arg(vm["onnx"].as<std::string>(), vm, vm.count("quiet") > 0).ops;
   else
     trace_ops = load_trace(trace_arg_path(vm["trace"].as<std::string>()));
-  const std::vector<Op>& ops = w ? w->ops : trace_ops;
+  const uint64_t op_count = w ? w->op_count() : trace_ops.size();
   // A model that does not fit the device's memory is refused before anything is simulated.
   if (w)
     if (auto why = memory_shortfall(chip, *w)) {
@@ -129,7 +131,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const std::string report = vm["report"].as<std::string>();
   std::optional<ReportLevel> level = parse_report_level(report);
   if (report == "auto")
-    level = ops.size() <= kAutoReportMaxOps ? ReportLevel::kOps : ReportLevel::kSteps;
+    level = op_count <= kAutoReportMaxOps ? ReportLevel::kOps : ReportLevel::kSteps;
   if (!level) throw UsageError("--report: '" + report + "' is not ops, steps, summary or auto");
   std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
   // auto: the level's trace (its steps, or none with the summary alone); at the ops level, a
@@ -140,7 +142,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool steps_trace = tl == "steps";
   if (steps_trace)
     opts.timeline = TimelineDetail::kNone;  // written from the steps, nothing recorded
-  else if (tl == "blocks" || (tl == "auto" && !w && ops.size() <= kAutoTimelineMaxOps))
+  else if (tl == "blocks" || (tl == "auto" && !w && op_count <= kAutoTimelineMaxOps))
     opts.timeline = TimelineDetail::kBlocks;
   else if (tl == "ops" || tl == "auto")
     opts.timeline = TimelineDetail::kOps;
@@ -158,19 +160,37 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool force = vm.count("force") > 0;
   check_output_folder(out, force);  // before the simulation a refusal would waste
 
+  // Streamed (a model run whose reports need no per-op record: steps or summary, with a trace
+  // of its steps or none): memory grows with the distinct ops and steps, not with the ops.
+  // Otherwise the whole workload is built (within its op cap) and every record kept.
+  const bool streamed = w && *level != ReportLevel::kOps && opts.timeline == TimelineDetail::kNone;
+  if (w && !streamed) w = workload_from(vm, &chip, /*streamed=*/false);
+  const RunTotals::Describe describe =
+      *level == ReportLevel::kSteps ? distinct_op_fields : nullptr;  // distinct_ops.csv
   const auto t0 = std::chrono::steady_clock::now();
-  // The ops go to the run (its records point into them): no copy of a million-op workload.
-  const RunResult result = simulate(chip, std::move(w ? w->ops : trace_ops), opts);
+  std::optional<RunResult> result;
+  std::optional<RunTotals> totals;
+  if (streamed) {
+    const WorkloadStream& stream = *w->stream;
+    totals.emplace(describe);
+    totals->total_cycles = simulate_stream(
+        chip, stream.calls(), [&stream](uint64_t c, std::vector<Op>& o) { stream.ops(c, o); }, opts,
+        [&](const RunResult& call, const CompiledGraph* g) { totals->add_call(call, g); });
+  } else {
+    // The ops go to the run (its records point into them): no copy of a large workload.
+    result = simulate(chip, std::move(w ? w->ops : trace_ops), opts);
+    totals = totals_of(*result, describe);
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const RunTotals totals = totals_of(result, *level == ReportLevel::kSteps);
-  write_reports(out, chip, &result, totals, w ? &*w : nullptr, force, *level, steps_trace);
+  write_reports(out, chip, result ? &*result : nullptr, *totals, w ? &*w : nullptr, force, *level,
+                steps_trace);
   if (!vm.count("quiet")) {
     const bool traced = opts.timeline != TimelineDetail::kNone || steps_trace;
     std::string files = *level == ReportLevel::kOps ? out + "/ops.csv, "
                         : *level == ReportLevel::kSteps
                             ? out + "/steps.csv, " + out + "/distinct_ops.csv, "
                             : "";
-    std::cout << summary_text(chip, totals, w ? &*w : nullptr) << "  reports  " << files << out
+    std::cout << summary_text(chip, *totals, w ? &*w : nullptr) << "  reports  " << files << out
               << "/summary.json" << (traced ? ", " + out + "/trace.json" : "") << "\n"
               << "  simulated in " << wall << " s\n";
   }

@@ -1,0 +1,279 @@
+// Long runs at a cost that grows with the distinct work: a model's ops made one graph call at a
+// time (WorkloadStream) and simulated as they come (simulate_stream), reports that stream to disk,
+// and the report levels (--report ops|steps|summary). What is checked: the streamed workload is
+// the whole one, call by call; a streamed run reports exactly what the same run keeping every
+// record reports; the levels agree with each other (per-op rows add up to the step rows, which
+// add up to the summary); a 100,000-step decode runs in bounded memory.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+#include "sanitizers.h"
+#include "sim/config/model_loader.h"
+#include "sim/config/trace_writer.h"
+#include "temp_files.h"
+#include "workloads/transformer.h"
+
+namespace npu {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+
+const std::string kSource = NPUSIM_SOURCE_DIR;
+
+ModelConfig shipped_model(const std::string& name) {
+  return load_model(kSource + "/configs/models/" + name + ".yaml");
+}
+
+/// A CSV report as rows of fields by column name (these reports quote nothing).
+std::vector<std::map<std::string, std::string>> csv_rows(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+  const auto split = [](const std::string& l) {
+    std::vector<std::string> f;
+    std::string cell;
+    std::istringstream ls(l);
+    while (std::getline(ls, cell, ',')) f.push_back(cell);
+    if (!l.empty() && l.back() == ',') f.push_back("");
+    return f;
+  };
+  std::getline(in, line);
+  header = split(line);
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = split(line);
+    EXPECT_EQ(f.size(), header.size()) << line;
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < header.size() && i < f.size(); ++i) row[header[i]] = f[i];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+uint64_t u64(const std::string& s) {
+  return std::stoull(s);
+}
+
+struct StreamCase {
+  const char* model;
+  RunSpec spec;
+  uint64_t onchip;
+};
+
+TEST(WorkloadStream, MakesTheWholeWorkloadCallByCall) {
+  RunSpec both;
+  both.prompt = 20;
+  both.tokens = 3;
+  RunSpec standard = both;
+  standard.attention = AttentionImpl::kStandard;
+  RunSpec decode_only;
+  decode_only.phase = Phase::kDecode;
+  decode_only.context = 300;
+  decode_only.tokens = 4;
+  decode_only.batch = 2;
+  RunSpec prefill_after_cache;
+  prefill_after_cache.phase = Phase::kPrefill;
+  prefill_after_cache.prompt = 16;
+  prefill_after_cache.context = 64;
+  // Standard attention whose scores fit on chip for the first decode steps only: the peak
+  // activation is the last step's.
+  RunSpec growing = standard;
+  growing.phase = Phase::kDecode;
+  growing.context = 100;
+  growing.tokens = 40;
+  const StreamCase cases[] = {{"llama-3.2-1b", both, 0},
+                              {"gpt2", standard, 1 << 20},
+                              {"qwen2.5-0.5b", decode_only, 0},
+                              {"llama-3.2-1b", prefill_after_cache, 0},
+                              {"gpt2", growing, 12 * 120 * 2}};
+  for (const StreamCase& c : cases) {
+    SCOPED_TRACE(c.model);
+    const ModelConfig m = shipped_model(c.model);
+    const Workload whole = build_workload(m, c.spec, c.onchip);
+    const Workload streamed = build_workload(m, c.spec, c.onchip, true);
+    ASSERT_TRUE(streamed.stream);
+    EXPECT_TRUE(streamed.ops.empty());
+    EXPECT_EQ(streamed.op_count(), whole.ops.size());
+    EXPECT_EQ(streamed.prefill_ops, whole.prefill_ops);
+    EXPECT_EQ(streamed.ops_per_decode_step, whole.ops_per_decode_step);
+    EXPECT_EQ(streamed.footprint.weight_bytes, whole.footprint.weight_bytes);
+    EXPECT_EQ(streamed.footprint.kv_cache_bytes, whole.footprint.kv_cache_bytes);
+    EXPECT_EQ(streamed.footprint.peak_activation_bytes, whole.footprint.peak_activation_bytes);
+    EXPECT_EQ(streamed.footprint.peak_activation_op, whole.footprint.peak_activation_op);
+    // Call by call, the same ops: every field the trace format writes (names, shapes, formats,
+    // locations, edges, phase and step).
+    std::vector<Op> all, call;
+    for (uint64_t i = 0; i < streamed.stream->calls(); ++i) {
+      streamed.stream->ops(i, call);
+      all.insert(all.end(), call.begin(), call.end());
+    }
+    EXPECT_EQ(trace_yaml(all, "w"), trace_yaml(whole.ops, "w"));
+  }
+}
+
+class Scale : public testing::TempFileTest {
+ protected:
+  /// Runs npusim into a fresh folder `name`; returns the folder.
+  fs::path run(const std::string& name, std::vector<std::string> args) {
+    const fs::path out = dir() / name;
+    args.insert(args.begin(), "run");
+    args.insert(args.end(), {"--out", out.string(), "--quiet"});
+    const testing::ProcessResult r = testing::npusim(args, std::chrono::seconds(120));
+    EXPECT_EQ(r.status, 0) << r.err;
+    return out;
+  }
+};
+
+TEST_F(Scale, AStreamedRunReportsExactlyWhatTheRunKeepingEveryRecordReports) {
+  // --timeline none streams the run; --timeline ops needs every op's record, so the same run
+  // is simulated whole. The reports other than trace.json must agree byte for byte.
+  const std::vector<std::vector<std::string>> runs = {
+      {"--arch", "hexagon-v75", "--model", "llama-3.2-1b", "--prompt", "16", "--tokens", "3",
+       "--weights", "int4", "--activations", "int16"},
+      {"--arch", "ane-m1", "--model", "gpt2", "--prompt", "24", "--tokens", "3", "--attention",
+       "standard"},
+      {"--arch", "intel-npu-4", "--model", "qwen2.5-0.5b", "--phase", "decode", "--context", "300",
+       "--tokens", "4", "--batch", "2"}};
+  int n = 0;
+  for (const auto& args : runs)
+    for (const char* schedule : {"compiled", "isolated"}) {
+      SCOPED_TRACE(args[1] + " " + schedule);
+      std::vector<std::string> a = args;
+      a.insert(a.end(), {"--report", "steps", "--schedule", schedule});
+      std::vector<std::string> streamed = a, whole = a;
+      streamed.insert(streamed.end(), {"--timeline", "none"});
+      whole.insert(whole.end(), {"--timeline", "ops"});
+      const fs::path s = run("s" + std::to_string(n), streamed);
+      const fs::path w = run("w" + std::to_string(n), whole);
+      ++n;
+      EXPECT_FALSE(fs::exists(s / "trace.json"));
+      for (const char* f : {"summary.json", "steps.csv", "distinct_ops.csv"})
+        EXPECT_EQ(read_text((s / f).string()), read_text((w / f).string())) << f;
+    }
+}
+
+TEST_F(Scale, TheReportLevelsAddUp) {
+  const std::vector<std::string> args = {"--arch",   "example-npu", "--model",  "llama-3.2-1b",
+                                         "--prompt", "12",          "--tokens", "3"};
+  std::vector<std::string> ops_args = args, steps_args = args, summary_args = args;
+  ops_args.insert(ops_args.end(), {"--report", "ops"});
+  steps_args.insert(steps_args.end(), {"--report", "steps"});
+  summary_args.insert(summary_args.end(), {"--report", "summary"});
+  const fs::path o = run("ops", ops_args), s = run("steps", steps_args),
+                 m = run("summary", summary_args);
+
+  // The summary is the same at every level.
+  const std::string summary = read_text((o / "summary.json").string());
+  EXPECT_EQ(read_text((s / "summary.json").string()), summary);
+  EXPECT_EQ(read_text((m / "summary.json").string()), summary);
+  // Each level writes its own files and no others'.
+  EXPECT_FALSE(fs::exists(o / "steps.csv"));
+  EXPECT_FALSE(fs::exists(s / "ops.csv"));
+  for (const char* f : {"ops.csv", "steps.csv", "distinct_ops.csv", "trace.json"})
+    EXPECT_FALSE(fs::exists(m / f)) << f;
+  EXPECT_TRUE(fs::exists(s / "trace.json"));  // auto at the steps level: a slice per step
+
+  // Per-op rows add up to the step rows: ops, cycles, MACs, DRAM bytes, first op and span.
+  const auto ops = csv_rows(read_text((o / "ops.csv").string()));
+  const auto steps = csv_rows(read_text((s / "steps.csv").string()));
+  ASSERT_EQ(steps.size(), 4u);  // the prefill and three decode steps
+  size_t i = 0;
+  uint64_t sum_cycles = 0, sum_macs = 0, sum_dram = 0, sum_ops = 0;
+  for (const auto& step : steps) {
+    SCOPED_TRACE(step.at("phase") + " " + step.at("step"));
+    EXPECT_EQ(u64(step.at("first_op")), i);
+    uint64_t n = 0, cycles = 0, macs = 0, dram = 0;
+    const uint64_t start = u64(ops[i].at("start_cycle"));
+    uint64_t end = start;
+    for (; i < ops.size() && ops[i].at("phase") == step.at("phase") &&
+           ops[i].at("step") == step.at("step");
+         ++i, ++n) {
+      cycles += u64(ops[i].at("cycles"));
+      macs += u64(ops[i].at("macs"));
+      dram += u64(ops[i].at("dram_read_bytes")) + u64(ops[i].at("dram_write_bytes"));
+      end = u64(ops[i].at("end_cycle"));
+    }
+    EXPECT_EQ(u64(step.at("ops")), n);
+    EXPECT_EQ(u64(step.at("cycles")), cycles);
+    EXPECT_EQ(u64(step.at("macs")), macs);
+    EXPECT_EQ(u64(step.at("dram_bytes")), dram);
+    EXPECT_EQ(u64(step.at("start_cycle")), start);
+    EXPECT_EQ(u64(step.at("end_cycle")), end);
+    EXPECT_EQ(u64(step.at("tokens")), step.at("phase") == "prefill" ? 12u : 1u);
+    sum_cycles += cycles;
+    sum_macs += macs;
+    sum_dram += dram;
+    sum_ops += n;
+  }
+  EXPECT_EQ(i, ops.size());
+  // The step rows add up to the summary; so do the distinct ops' counts and totals.
+  const nlohmann::json j = nlohmann::json::parse(summary);
+  EXPECT_EQ(sum_cycles, j["total_cycles"].get<uint64_t>());
+  EXPECT_EQ(sum_macs, j["macs"].get<uint64_t>());
+  EXPECT_EQ(sum_dram, j["dram_read_bytes"].get<uint64_t>() + j["dram_write_bytes"].get<uint64_t>());
+  EXPECT_EQ(sum_ops, j["ops"].get<uint64_t>());
+  uint64_t d_ops = 0, d_cycles = 0, d_macs = 0;
+  for (const auto& d : csv_rows(read_text((s / "distinct_ops.csv").string()))) {
+    d_ops += u64(d.at("count"));
+    d_cycles += u64(d.at("cycles"));
+    d_macs += u64(d.at("macs"));
+    // Its first op is one of its kind.
+    EXPECT_EQ(ops[u64(d.at("first_op"))].at("shape"), d.at("shape"));
+    EXPECT_EQ(ops[u64(d.at("first_op"))].at("name"), d.at("name"));
+  }
+  EXPECT_EQ(d_ops, sum_ops);
+  EXPECT_EQ(d_cycles, sum_cycles);
+  EXPECT_EQ(d_macs, sum_macs);
+}
+
+TEST_F(Scale, AHundredThousandStepDecodeRunsInBoundedMemory) {
+  // A one-layer decoder: 100,000 decode steps are 1.6 million ops, each step's attention new.
+  // The default report level streams the run; its memory grows with the steps' rows and the
+  // distinct ops (about a kilobyte each), not with the ops.
+  const std::string model =
+      write_file("tiny.yaml",
+                 "name: tiny-decoder\nfamily: llama\nlayers: 1\nd_model: 64\n"
+                 "heads: 2\nkv_heads: 1\nhead_dim: 32\nffn_dim: 128\n"
+                 "ffn_kind: swiglu\nvocab: 256\nnorm: rmsnorm\npos: rope\n"
+                 "tied_embeddings: true\nmax_context: 200000\ncausal: true\n");
+#ifdef NPUSIM_ASAN
+  const uint64_t tokens = 10000, limit = 0;  // ASan's shadow memory needs terabytes
+#else
+  const uint64_t tokens = 100000, limit = uint64_t{1} << 30;
+#endif
+  const fs::path out = dir() / "out";
+  const testing::ProcessResult r = testing::run_process(
+      NPUSIM_BINARY,
+      {"run", "--arch", "example-npu", "--model", model, "--phase", "decode", "--prompt", "1",
+       "--tokens", std::to_string(tokens), "--out", out.string(), "--quiet"},
+      std::chrono::seconds(300), limit);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_LT(r.max_rss_kib, 400 << 10);
+  const auto steps = csv_rows(read_text((out / "steps.csv").string()));
+  ASSERT_EQ(steps.size(), tokens);
+  EXPECT_EQ(steps.back().at("step"), std::to_string(tokens - 1));
+  EXPECT_FALSE(fs::exists(out / "ops.csv"));
+  const nlohmann::json j = nlohmann::json::parse(read_text((out / "summary.json").string()));
+  EXPECT_EQ(j["workload"]["decode"]["steps"].get<uint64_t>(), tokens);
+}
+
+TEST_F(Scale, AnUnknownReportLevelIsRefused) {
+  const testing::ProcessResult r =
+      testing::npusim({"run", "--arch", "example-npu", "--model", "gpt2", "--report", "rows",
+                       "--out", path("out")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--report: 'rows' is not ops, steps, summary or auto"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
+}  // namespace
+}  // namespace npu
