@@ -226,7 +226,10 @@ TilePlan Lowering::plan_gemm(const Op& op, const OpSignature& key) const {
                  bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
                  " output buffer (double-buffered)");
   }
-  if (!fits_n.empty()) m_alternatives.emplace(key, fastest(fits_n));
+  if (!fits_n.empty()) {
+    const TilePlan alt = fastest(fits_n);
+    if (alt.steps <= kMaxSearchSteps) m_alternatives.emplace(key, alt);
+  }
   return fastest(fits);
 }
 

@@ -68,6 +68,12 @@ struct TilePlan {
 /// few microseconds to simulate.
 inline constexpr uint64_t kMaxPlanSteps = uint64_t{1} << 22;
 
+/// The mapping search's budget: a GEMM's n-major tiling is simulated beside its m-major one only
+/// when it has at most this many tile steps (a prefill of a large batch would otherwise simulate
+/// millions of extra steps per GEMM). A budget on steps alone, so more SRAM (bigger tiles) only
+/// ever brings a GEMM into the search.
+inline constexpr uint64_t kMaxSearchSteps = uint64_t{1} << 16;
+
 /// Upper bounds on what simulating an op under a plan costs (Lowering::bound), in doubles: for
 /// absurd ops they exceed 64 bits.
 struct CostBound {
@@ -90,7 +96,8 @@ class Lowering {
  public:
   /// `search_loop_order`: planning a GEMM also finds its fastest n-major tiling
   /// (TilePlan::n_major), for alternative(): the compiled schedule's mapping search
-  /// (compiler.mapping: search) simulates both and keeps the faster. plan() is m-major always.
+  /// (compiler.mapping: search) simulates both and keeps the faster, within kMaxSearchSteps.
+  /// plan() is m-major always.
   explicit Lowering(const ChipConfig& chip, bool search_loop_order = false);
 
   /// Chooses the tiling of `op`, or throws ConfigError if it cannot run on this chip.

@@ -32,7 +32,7 @@ TEST(ModelShipped, TheListedModelsAreShipped) {
   const std::vector<std::string> expected = {
       "baichuan-7b",     "bert-base",  "bert-large",   "distilbert-base", "gpt2",
       "granite-3b-code", "llama-2-7b", "llama-3.1-8b", "llama-3.2-1b",    "llama-3.2-3b",
-      "mistral-7b",      "phi-3-mini", "qwen2-7b",     "qwen2.5-0.5b"};
+      "llama-3.1-70b",   "mistral-7b", "phi-3-mini",   "qwen2-7b",        "qwen2.5-0.5b"};
   const auto names = shipped_config_names("models", kConfigs);
   for (const auto& name : expected)
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -73,6 +73,7 @@ const Published kPublished[] = {
     // name          layers d_model heads kv hdim   ffn   vocab  max_ctx
     {"llama-2-7b", 32, 4096, 32, 32, 128, 11008, 32000, 4096, kSwi, kRms, kRope, false, true},
     {"llama-3.1-8b", 32, 4096, 32, 8, 128, 14336, 128256, 131072, kSwi, kRms, kRope, false, true},
+    {"llama-3.1-70b", 80, 8192, 64, 8, 128, 28672, 128256, 131072, kSwi, kRms, kRope, false, true},
     {"llama-3.2-1b", 16, 2048, 32, 8, 64, 8192, 128256, 131072, kSwi, kRms, kRope, true, true},
     {"llama-3.2-3b", 28, 3072, 24, 8, 128, 8192, 128256, 131072, kSwi, kRms, kRope, true, true},
     {"mistral-7b", 32, 4096, 32, 8, 128, 14336, 32000, 32768, kSwi, kRms, kRope, false, true},
@@ -140,6 +141,14 @@ TEST(ModelParams, Llama31_8B) {
   const uint64_t layer = 2ull * 4096 * 4096 + 2ull * 4096 * 1024 + 3ull * 4096 * 14336 + 2 * 4096;
   const uint64_t n = 128256ull * 4096 + 32 * layer + 4096 + 128256ull * 4096;
   expect_params("llama-3.1-8b", n, 8.03e9);
+}
+
+TEST(ModelParams, Llama31_70B) {
+  // GQA: K and V are 8192 x (8 x 128) = 8192 x 1024; untied.
+  const uint64_t layer = 2ull * 8192 * 8192 + 2ull * 8192 * 1024 + 3ull * 8192 * 28672 + 2 * 8192;
+  const uint64_t n = 128256ull * 8192 + 80 * layer + 8192 + 128256ull * 8192;
+  EXPECT_EQ(n, 70'553'706'496u);
+  expect_params("llama-3.1-70b", n, 70.6e9);
 }
 
 TEST(ModelParams, Llama32_1B) {
