@@ -186,13 +186,13 @@ std::vector<std::string> PointResolver::values(size_t id) {
   return out;
 }
 
-PointSetup PointResolver::setup(size_t id) {
-  PointSetup p = setup(overrides(id));
+PointSetup PointResolver::setup(size_t id, bool streamed) {
+  PointSetup p = setup(overrides(id), streamed);
   p.id = id;
   return p;
 }
 
-PointSetup PointResolver::setup(const std::vector<Override>& applied) {
+PointSetup PointResolver::setup(const std::vector<Override>& applied, bool streamed) {
   PointSetup p;
   const Override* arch = nullptr;
   for (const auto& o : applied)
@@ -243,7 +243,7 @@ PointSetup PointResolver::setup(const std::vector<Override>& applied) {
       }
     }
     try {
-      p.workload = build_workload(model, spec.run, onchip_score_bytes(p.chip));
+      p.workload = build_workload(model, spec.run, onchip_score_bytes(p.chip), streamed);
     } catch (const WorkloadError& err) {
       config::fail_at_setting(w, err);
     }

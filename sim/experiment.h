@@ -44,11 +44,12 @@ class PointResolver {
   std::vector<config::Override> overrides(size_t id);
   /// The text each axis takes at point `id`, as results.csv shows it.
   std::vector<std::string> values(size_t id);
-  /// The chip, model and workload of point `id`: everything simulate() needs.
-  PointSetup setup(size_t id);
+  /// The chip, model and workload of point `id`: everything simulate() needs. `streamed`: a
+  /// model's workload is built streamed (Workload::stream, for simulate_stream).
+  PointSetup setup(size_t id, bool streamed = false);
   /// Loads what `applied` describes (used by setup() and validate_experiment(),
   /// sim/experiment_validation.h).
-  PointSetup setup(const std::vector<config::Override>& applied);
+  PointSetup setup(const std::vector<config::Override>& applied, bool streamed = false);
 
  private:
   const Experiment& m_exp;

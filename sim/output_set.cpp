@@ -30,52 +30,42 @@ namespace {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(err));
 }
 
-/// Writes all of `size` bytes at `data` to the open file `fd`; on an error closes it and throws.
+/// Writes all of `size` bytes at `data` to the open file `fd`; throws on an error (the caller
+/// owns and closes `fd`).
 void write_all(int fd, const std::string& path, const char* data, size_t size) {
   size_t done = 0;
   while (done < size) {
     const ssize_t w = ::write(fd, data + done, size - done);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      const int err = w < 0 ? errno : EIO;
-      ::close(fd);
-      fail_io("error writing", path, err);
-    }
+    if (w <= 0) fail_io("error writing", path, w < 0 ? errno : EIO);
     done += static_cast<size_t>(w);
   }
 }
 
-/// Syncs the open file `fd` to disk when `sync`, and closes it; throws on an error.
-void finish_fd(int fd, const std::string& path, bool sync) {
-  if (sync && ::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail_io("cannot sync", path, err);
-  }
-  if (::close(fd) != 0) fail_io("error writing", path, errno);
-}
-
-/// Writes what `produce` makes to the open file `fd` (then closed), syncing it when `sync`.
+/// Writes what `produce` makes to the open file `fd`, syncs it when `sync`, and closes it (once,
+/// whatever fails).
 void write_fd(int fd, const std::string& path, const std::function<void(TextSink&)>& produce,
               bool sync) {
-  TextSink sink(fd, path);
   try {
+    TextSink sink(fd, path);
     produce(sink);
     sink.flush();
+    if (sync && ::fsync(fd) != 0) fail_io("cannot sync", path, errno);
   } catch (...) {
     ::close(fd);
     throw;
   }
-  finish_fd(fd, path, sync);
+  if (::close(fd) != 0) fail_io("error writing", path, errno);
 }
 
 void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
-  write_all(fd, path, content.data(), content.size());
-  finish_fd(fd, path, sync);
+  write_fd(
+      fd, path, [&content](TextSink& s) { s.write_direct(content); }, sync);
 }
 
+/// A producer of `content` (which must outlive it), written without a copy.
 std::function<void(TextSink&)> text(const std::string& content) {
-  return [&content](TextSink& s) { s.buf() = content; };
+  return [&content](TextSink& s) { s.write_direct(content); };
 }
 
 /// Writes `content` to `path`, a file that must not exist yet (O_EXCL: never an existing file,
@@ -309,6 +299,15 @@ void TextSink::flush() {
   if (m_fd < 0 || m_buf.empty()) return;
   write_all(m_fd, m_path, m_buf.data(), m_buf.size());
   m_buf.clear();
+}
+
+void TextSink::write_direct(const std::string& text) {
+  if (m_fd < 0) {
+    m_buf += text;
+    return;
+  }
+  flush();
+  write_all(m_fd, m_path, text.data(), text.size());
 }
 
 void check_output_folder(const std::string& dir, bool force) {

@@ -49,6 +49,8 @@ class TextSink {
   }
   /// Writes what is buffered (a no-op without a file).
   void flush();
+  /// Writes `text` after what is buffered, straight to the file (no copy in the buffer).
+  void write_direct(const std::string& text);
 
  private:
   int m_fd = -1;

@@ -287,10 +287,13 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
     d["tokens"] = w.decode_tokens;
     d["tokens_per_s"] = secs > 0 ? static_cast<double>(w.decode_tokens) / secs : 0.0;
     d["joules_per_token"] = decode.energy_pj * 1e-12 / static_cast<double>(w.decode_tokens);
+    std::vector<uint64_t> step_cycles(w.decode_steps);  // from the step rows
+    for (const StepRow& row : r.steps)
+      if (row.phase == "decode" && row.step < step_cycles.size())
+        step_cycles[row.step] += row.t.cycles;
     Json step_tps = Json::array();
-    for (uint64_t step = 0; step < w.decode_steps; ++step) {
-      const double ss =
-          step < r.decode_steps.size() ? seconds(chip, r.decode_steps[step].cycles) : 0.0;
+    for (const uint64_t cycles : step_cycles) {
+      const double ss = seconds(chip, cycles);
       step_tps.push_back(ss > 0 ? static_cast<double>(s.batch) / ss : 0.0);
     }
     d["step_tokens_per_s"] = step_tps;  // per decode step: batch / step time
@@ -506,12 +509,8 @@ std::string human_energy(double j) {
 
 /// "memory-bound (93 % of cycles)": what bound most of the cycles of `t`.
 std::string bound_label(const Totals& t) {
-  const double share =
-      t.cycles > 0
-          ? 100.0 * static_cast<double>(t.bound_cycles[static_cast<size_t>(t.dominant())]) /
-                t.cycles
-          : 0.0;
-  return fmt::format("{}-bound ({:.0f} % of cycles)", bound_name(t.dominant()), share);
+  return fmt::format("{}-bound ({:.0f} % of cycles)", bound_name(t.dominant()),
+                     100.0 * t.dominant_share());
 }
 
 bool integer_format(Format f) {
@@ -543,10 +542,6 @@ std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Fo
   return note + fmt::format("; try --activations {} ({:.3g}x faster on the array)",
                             format_name(suggest),
                             static_cast<double>(a.macs_per_pe(suggest)) / rate);
-}
-
-std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w) {
-  return summary_text(chip, totals_of(r), w);
 }
 
 std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workload* w) {

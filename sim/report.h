@@ -58,7 +58,6 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
 
 /// A few lines for the terminal: latency, throughput, energy, what bound the run and each phase,
 /// bytes in kB/MB/GB and times in us/ms/s.
-std::string summary_text(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workload* w = nullptr);
 
 /// One line when activations in `act` run on the array at 1/4 or less of the best rate of any

@@ -53,7 +53,8 @@ void check_run_limits(const Lowering& lowering, const DistinctOps& distinct, Sim
                           "each in 64 bits (at most {}): run fewer or smaller ops",
                           num(macs), num(bytes), num(kMaxRunCount)));
   const double work = steps + grants + static_cast<double>(distinct.total);
-  if (work > kMaxRunWork)
+  // A table of the run's first ops only is one whose count already went over the limit.
+  if (work > kMaxRunWork || !distinct.complete)
     fail(ops,
          fmt::format("simulating the run takes {}{} tile steps and {} memory grants over {} "
                      "{}ops, more than npusim's limit of {} (a few minutes of simulation): "

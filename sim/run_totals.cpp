@@ -44,11 +44,7 @@ void RunTotals::add(const OpRecord& r) {
   ++bound_ops[static_cast<size_t>(r.bound)];
   by_class[op.op_class.empty() ? "other" : op.op_class].add(r);
   if (op.phase == "prefill") prefill.add(r);
-  if (op.phase == "decode") {
-    decode.add(r);
-    if (op.step >= decode_steps.size()) decode_steps.resize(size_t{op.step} + 1);
-    decode_steps[op.step].add(r);
-  }
+  if (op.phase == "decode") decode.add(r);
   if (steps.empty() || steps.back().phase != op.phase || steps.back().step != op.step)
     steps.push_back(StepRow{op.phase, op.step, id, r.start_cycle, r.start_cycle, {}});
   steps.back().t.add(r);
@@ -82,6 +78,15 @@ void RunTotals::add_call(const RunResult& call, const CompiledGraph* graph) {
   compiled->add(*graph);
   compiled->prefetch_hidden_cycles += call.prefetch_hidden_cycles;
   compiled->pipeline_hidden_cycles += call.pipeline_hidden_cycles;
+}
+
+RunTotals simulate_totals(const ChipConfig& chip, const WorkloadStream& stream,
+                          const SimOptions& opts, RunTotals::Describe describe) {
+  RunTotals totals(describe);
+  totals.total_cycles = simulate_stream(
+      chip, stream.calls(), [&stream](uint64_t c, std::vector<Op>& o) { stream.ops(c, o); }, opts,
+      [&totals](const RunResult& call, const CompiledGraph* g) { totals.add_call(call, g); });
+  return totals;
 }
 
 RunTotals totals_of(const RunResult& r, RunTotals::Describe describe) {

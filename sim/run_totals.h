@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../workloads/transformer.h"
 #include "scheduler.h"
 
 namespace npu {
@@ -75,7 +76,6 @@ struct RunTotals {
   std::array<uint64_t, 4> bound_ops{};  ///< ops by what bound them, kAllBounds order
   std::map<std::string, Totals> by_class;
   Totals prefill, decode;
-  std::vector<Totals> decode_steps;  ///< by decode step
   std::vector<StepRow> steps;
   EnergyBreakdown energy;
   ActionCounts actions;
@@ -87,6 +87,11 @@ struct RunTotals {
   std::unordered_map<std::string, size_t> m_distinct_index;
   std::string m_key;
 };
+
+/// The totals of a streamed model run: `stream`'s calls simulated by simulate_stream and added
+/// as they end (distinct groups with `describe`).
+RunTotals simulate_totals(const ChipConfig& chip, const WorkloadStream& stream,
+                          const SimOptions& opts, RunTotals::Describe describe = nullptr);
 
 /// The totals of a finished run (distinct groups with `describe`).
 RunTotals totals_of(const RunResult& r, RunTotals::Describe describe = nullptr);

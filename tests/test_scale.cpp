@@ -235,7 +235,7 @@ TEST_F(Scale, TheReportLevelsAddUp) {
 }
 
 TEST_F(Scale, AHundredThousandStepDecodeRunsInBoundedMemory) {
-  // A one-layer decoder: 100,000 decode steps are 1.6 million ops, each step's attention new.
+  // A one-layer decoder: 100,000 decode steps are 1.9 million ops, each step's attention new.
   // The default report level streams the run; its memory grows with the steps' rows and the
   // distinct ops (about a kilobyte each), not with the ops.
   const std::string model =
@@ -263,6 +263,22 @@ TEST_F(Scale, AHundredThousandStepDecodeRunsInBoundedMemory) {
   EXPECT_FALSE(fs::exists(out / "ops.csv"));
   const nlohmann::json j = nlohmann::json::parse(read_text((out / "summary.json").string()));
   EXPECT_EQ(j["workload"]["decode"]["steps"].get<uint64_t>(), tokens);
+}
+
+TEST_F(Scale, ATraceStepNumberIsALabelNotAnIndex) {
+  // A trace may number its steps as it likes (up to 2^32 - 1): nothing is sized by the number.
+  const std::string trace = write(
+      "ops:\n  - {name: a, kind: gelu, rows: 4, cols: 64, phase: decode, step: 4000000000}\n"
+      "  - {name: b, kind: gelu, rows: 4, cols: 64, phase: decode, step: 7}\n");
+  for (const char* level : {"ops", "steps", "summary"}) {
+    const fs::path out = run(level, {"--arch", "example-npu", "--trace", trace, "--report", level});
+    EXPECT_TRUE(fs::exists(out / "summary.json")) << level;
+  }
+  const auto steps = csv_rows(read_text((dir() / "steps" / "steps.csv").string()));
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].at("step"), "4000000000");
+  EXPECT_EQ(steps[1].at("step"), "7");
+  EXPECT_EQ(steps[0].at("tokens"), "");  // a trace's steps produce no tokens
 }
 
 TEST_F(Scale, AnUnknownReportLevelIsRefused) {

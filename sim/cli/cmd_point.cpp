@@ -39,7 +39,10 @@ int cmd_point(const std::vector<std::string>& args) {
   if (id >= point_count(e))
     throw UsageError("--id: the experiment has points 0 to " + std::to_string(point_count(e) - 1));
   PointResolver resolver(e);
-  const PointSetup p = resolver.setup(id);
+  // Without --reports a point writes its summary alone: a model's workload is streamed (made a
+  // graph call at a time, its records never all kept; the same summary.json).
+  const bool reports = vm.count("reports") > 0;
+  const PointSetup p = resolver.setup(id, /*streamed=*/!reports);
   // As `run` does: a model that does not fit the device's memory is not simulated (the sweep
   // records the point as failed with this message).
   if (p.workload)
@@ -50,9 +53,15 @@ int cmd_point(const std::vector<std::string>& args) {
   SimOptions opts;
   opts.timeline = TimelineDetail::kNone;
   opts.schedule = p.schedule;
-  const RunResult r = simulate(p.chip, p.ops(), opts);
   const Workload* w = p.workload ? &*p.workload : nullptr;
-  if (vm.count("reports")) {
+  if (w && w->stream) {
+    std::filesystem::create_directories(vm["out"].as<std::string>());
+    write_file_atomic(vm["out"].as<std::string>() + "/summary.json",
+                      summary_json(p.chip, simulate_totals(p.chip, *w->stream, opts), w));
+    return kExitOk;
+  }
+  const RunResult r = simulate(p.chip, p.ops(), opts);
+  if (reports) {
     // In place (force): the folder is the sweep's scratch for this worker, which holds the
     // worker's open stderr.txt; the sweep moves the folder into points/ itself.
     write_reports(vm["out"].as<std::string>(), p.chip, r, w, /*force=*/true);

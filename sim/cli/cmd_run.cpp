@@ -39,7 +39,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "Simulates the ops of OPS.yaml, the prefill and decode of MODEL, or the ops an ONNX\n"
       "model imports to (README, \"ONNX models\"), in order, on the\n"
       "chip CHIP (a shipped preset name or a chip YAML) and writes DIR/ops.csv (one row per\n"
-      "op), DIR/summary.json and DIR/trace.json (open in https://ui.perfetto.dev).\n"
+      "op; past 100,000 ops DIR/steps.csv and DIR/distinct_ops.csv instead: --report),\n"
+      "DIR/summary.json and DIR/trace.json (open in https://ui.perfetto.dev).\n"
       "Schemas: configs/SCHEMA.md. Bad input stops with file:line:col: key: message and\n"
       "exit status 2, before anything is simulated or written.\n"
       "\n"
@@ -61,8 +62,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "report", po::value<std::string>()->default_value("auto"),
       "what the reports hold: ops (ops.csv, a row per op), steps (steps.csv, a "
       "row per prefill and decode step, and distinct_ops.csv, a row per distinct op with its "
-      "count and totals), summary (summary.json alone), or auto (ops up to 100,000 ops, else "
-      "steps); summary.json is the same at every level")(
+      "count and totals), summary (summary.json, and trace.json only when --timeline asks for "
+      "one), or auto (ops up to 100,000 ops, else steps); summary.json is the same at every "
+      "level. A model run at steps or summary with --timeline steps, none or auto is streamed "
+      "(its ops made a step at a time, no per-op record kept)")(
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
       "steps (a slice per step), none, or auto (with --report steps: steps; summary: none; a "
@@ -199,7 +202,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
 const bool kRegistered = register_command(
     {"run",
-     "simulate an op trace or a model on a chip, write per-op reports:\n"
+     "simulate an op trace or a model on a chip, write per-op (or per-step) reports:\n"
      "  npusim run --arch CHIP --trace OPS.yaml --out DIR\n"
      "  npusim run --arch CHIP --model MODEL [--phase --prompt --tokens --context --batch\n"
      "             --weights --activations --kv --attention] --out DIR\n"
