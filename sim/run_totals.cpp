@@ -4,6 +4,10 @@
 
 namespace npu {
 
+namespace {
+const std::string kOtherClass = "other";  ///< the class of ops that name none
+}  // namespace
+
 void Totals::add(const OpRecord& o) {
   ++ops;
   cycles += o.cycles();
@@ -42,7 +46,10 @@ void RunTotals::add(const OpRecord& r) {
   dram_read_bytes += r.dram_read_bytes;
   dram_write_bytes += r.dram_write_bytes;
   ++bound_ops[static_cast<size_t>(r.bound)];
-  by_class[op.op_class.empty() ? "other" : op.op_class].add(r);
+  // Ops come in runs of one class: the last class's totals first, the map only on a change.
+  const std::string& cls = op.op_class.empty() ? kOtherClass : op.op_class;
+  if (!m_last_class || m_last_class->first != cls) m_last_class = &*by_class.try_emplace(cls).first;
+  m_last_class->second.add(r);
   if (op.phase == "prefill") prefill.add(r);
   if (op.phase == "decode") decode.add(r);
   if (steps.empty() || steps.back().phase != op.phase || steps.back().step != op.step)

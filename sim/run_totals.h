@@ -62,6 +62,11 @@ struct RunTotals {
   using Describe = std::string (*)(const OpRecord&);
   /// With `describe`, the ops are grouped into distinct ops too.
   explicit RunTotals(Describe describe = nullptr) : m_describe(describe) {}
+  // Moved, not copied: m_last_class points into by_class (a moved map keeps its elements).
+  RunTotals(RunTotals&&) = default;
+  RunTotals& operator=(RunTotals&&) = default;
+  RunTotals(const RunTotals&) = delete;
+  RunTotals& operator=(const RunTotals&) = delete;
 
   /// Adds the next op of the run (its id is the number of ops added before it).
   void add(const OpRecord& r);
@@ -84,6 +89,7 @@ struct RunTotals {
 
  private:
   Describe m_describe;
+  std::pair<const std::string, Totals>* m_last_class = nullptr;  ///< into by_class
   std::unordered_map<std::string, size_t> m_distinct_index;
   std::string m_key;
 };

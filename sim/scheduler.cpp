@@ -537,6 +537,7 @@ uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource&
   uint64_t kernels = 0, calls_before = 0;
   const auto call_ops = [&](uint64_t c, std::vector<Op>& buffer,
                             CompiledGraph& g) -> const std::vector<Op>& {
+    if (compiled) buffer = std::move(g.ops);  // the previous call's, done with: its capacity
     source(c, buffer);
     if (c == 0) kernels = calls_before = 0;
     if (!compiled) return buffer;
