@@ -294,11 +294,10 @@ TilePlan Lowering::plan_vector(const Op& op) const {
 }
 
 namespace {
-/// Keys visible to the query rows [r0, r1) of an attention group (all n without a causal mask).
-uint64_t visible_keys(const Op& op, uint64_t r1) {
-  if (!op.causal) return op.n;
-  const uint64_t positions = op.m / op.group;
-  return op.n - positions + (r1 - 1) / op.group + 1;
+/// Keys the query rows [r0, r1) of an attention group read (rows are positions x heads of the
+/// group; all n without a causal mask; a sliding window drops the keys before it).
+uint64_t visible_keys(const Op& op, uint64_t r0, uint64_t r1) {
+  return attention_keys(op, r0 / op.group, (r1 - 1) / op.group + 1);
 }
 }  // namespace
 
@@ -330,7 +329,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
         kv_rows = tq * op.n;
       } else {
         for (uint64_t qi = 0; qi < tq && steps <= max_steps; ++qi) {
-          const uint64_t vis = visible_keys(op, std::min(op.m, (qi + 1) * br));
+          const uint64_t vis = visible_keys(op, qi * br, std::min(op.m, (qi + 1) * br));
           steps += ceil_div(vis, bc);
           kv_rows += vis;
         }
@@ -351,7 +350,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
           const auto [b, e] = block_of(out_tiles, m_chip.cores, c);
           uint64_t n = 0;
           for (uint64_t t = b; t < e; ++t)
-            n += ceil_div(visible_keys(op, std::min(op.m, (t % tq + 1) * br)), bc);
+            n += ceil_div(visible_keys(op, t % tq * br, std::min(op.m, (t % tq + 1) * br)), bc);
           busiest = std::max(busiest, n);
         }
       }
@@ -551,7 +550,7 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t qi = t % tq;
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
-      const uint64_t vis = visible_keys(op, r1);
+      const uint64_t vis = visible_keys(op, r0, r1);
       const uint64_t tk = ceil_div(vis, p.nt);
       for (uint64_t kj = 0; kj < tk; ++kj) {
         const uint64_t bc = std::min(p.nt, vis - kj * p.nt);

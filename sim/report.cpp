@@ -32,6 +32,7 @@ std::string shape_of(const Op& op) {
   }
   if (op.kind == OpKind::kGemm || op.kind == OpKind::kAttention) {
     std::string s = fmt::format("{}x{}x{}", op.m, op.k, op.n);  // attention: queries x dim x keys
+    if (op.window > 0) s += fmt::format(":w{}", op.window);     // a sliding window of keys
     return op.batch > 1 ? fmt::format("{}x{}", op.batch, s) : s;
   }
   return fmt::format("{}x{}", op.rows, op.cols);

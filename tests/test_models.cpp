@@ -585,15 +585,22 @@ TEST_F(ModelJsonLoad, FieldsThatChangeTheWorkAreModelledOrRefusedByName) {
   auto with = [](const std::string& field) {
     return edit_once(kJson, "\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": 1e-05,\n  " + field);
   };
-  // A sliding window shorter than the model's positions (Mistral v0.1: 4096 of 32768).
-  json_error(with("\"sliding_window\": 1024"), "11:21: sliding_window", "sliding_window",
-             "sliding-window attention (a window of 1024 of the 2048 positions) is not modelled");
+  // A sliding window shorter than the model's positions (Mistral v0.1: 4096 of 32768) is read:
+  // every layer slides.
+  const ModelConfig swa = load_model(write(with("\"sliding_window\": 1024"), ".json"));
+  EXPECT_EQ(swa.sliding_window, 1024u);
+  EXPECT_EQ(swa.global_every, 0u);
+  // Qwen2's switch on: only the layers from max_window_layers slide, which is not modelled.
   json_error(with("\"sliding_window\": 1024, \"use_sliding_window\": true"),
-             "11:21: sliding_window", "sliding_window", "is not modelled");
+             "11:49: use_sliding_window", "use_sliding_window",
+             "a window on the layers from max_window_layers on (Qwen2) is not modelled");
   // Switched off (Qwen2), as long as every position, or null: full attention.
   for (const char* off : {"\"sliding_window\": 1024, \"use_sliding_window\": false",
-                          "\"sliding_window\": 2048", "\"sliding_window\": null"})
-    EXPECT_EQ(load_model(write(with(off), ".json")).max_context, 2048u) << off;
+                          "\"sliding_window\": 2048", "\"sliding_window\": null"}) {
+    const ModelConfig m = load_model(write(with(off), ".json"));
+    EXPECT_EQ(m.max_context, 2048u) << off;
+    EXPECT_EQ(m.sliding_window, 0u) << off;
+  }
   json_error(with("\"layer_types\": [\"full_attention\", \"sliding_attention\"]"),
              "11:18: layer_types", "layer_types", "\"sliding_attention\" are not modelled");
   json_error(with("\"quantization_config\": {\"bits\": 4, \"quant_method\": \"gptq\"}"),

@@ -63,6 +63,17 @@ struct ModelConfig {
   bool tied_embeddings = false;  ///< the LM head reuses the token-embedding matrix
   uint32_t max_context = 0;      ///< max positions (max_position_embeddings)
   bool causal = true;            ///< decoder (causal mask); false for an encoder such as BERT
+  /// Sliding-window attention (sliding_window): a layer that slides attends to, and caches, only
+  /// the latest W positions; 0 = every layer attends to every position.
+  uint32_t sliding_window = 0;
+  /// Which layers slide (Gemma's sliding_window_pattern): 0 = all; N = all but every Nth, layer
+  /// i attending to every position when (i + 1) % N == 0 (Gemma 2: 2, Gemma 3: 6).
+  uint32_t global_every = 0;
+
+  /// Whether layer `l` (0-based) attends through the sliding window.
+  bool slides(uint32_t l) const {
+    return sliding_window > 0 && (global_every == 0 || (l + 1) % global_every != 0);
+  }
 
   /// Width of the queries (and of the attention output): heads x head_dim.
   uint64_t q_dim() const { return uint64_t{heads} * head_dim; }

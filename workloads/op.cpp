@@ -37,14 +37,32 @@ uint64_t covered_inputs(uint64_t first, uint64_t count, uint64_t kernel, uint64_
   return static_cast<uint64_t>(g(n) - g(0));
 }
 
+uint64_t attention_keys(const Op& op, uint64_t p0, uint64_t p1) {
+  if (!op.causal) return op.n;
+  const uint64_t offset = op.n - op.m / op.group;  // keys before the first query (the cache)
+  const uint64_t end = offset + p1;                // the last position's keys end here
+  const uint64_t first = offset + p0 + 1;          // the first position sees [0, first)
+  const uint64_t start = op.window > 0 && first > op.window ? first - op.window : 0;
+  return end - start;
+}
+
 namespace {
 /// Keys seen by the m query rows of one attention group, summed over the rows.
 uint64_t visible_keys(const Op& op) {
   if (!op.causal) return op.m * op.n;
   const uint64_t positions = op.m / op.group;
   const uint64_t offset = op.n - positions;  // keys before the first query (the cache)
-  // each of the group's heads: sum over p of (offset + p + 1)
-  return op.group * (positions * offset + positions * (positions + 1) / 2);
+  // each of the group's heads: sum over p of (offset + p + 1), each at most the window
+  uint64_t full = positions * offset + positions * (positions + 1) / 2;
+  if (op.window > 0 && offset + positions > op.window) {
+    // Positions whose keys exceed the window (offset + p + 1 > w, p >= w - offset - 1) see w.
+    const uint64_t p0 = op.window > offset ? op.window - offset : 0;  // first capped position
+    const uint64_t capped = positions - std::min(positions, p0);
+    // Their full counts, offset + p + 1 for p in [p0, positions), less w each.
+    const uint64_t sum_full = capped * offset + (positions * (positions + 1) - p0 * (p0 + 1)) / 2;
+    full -= sum_full - capped * op.window;
+  }
+  return op.group * full;
 }
 }  // namespace
 
@@ -122,7 +140,7 @@ OpSignature op_signature(const Op& op) {
                          uint64_t{static_cast<uint8_t>(op.c_loc)} << 56;
   return {{small, op.batch, op.m, op.k, op.n, op.rows, op.cols,
            uint64_t{op.b_group} << 32 | op.group, c.h, c.w, c.c, c.f, c.r, c.s, c.stride, c.pad,
-           c.groups}};
+           c.groups, op.window}};
 }
 
 size_t OpSignatureHash::operator()(const OpSignature& s) const {
@@ -141,7 +159,7 @@ size_t OpSignatureHash::operator()(const OpSignature& s) const {
 
 bool same_op(const Op& a, const Op& b) {
   auto fields = [](const Op& o) {
-    return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal,
+    return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal, o.window,
                     o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc, o.rows, o.cols,
                     o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s, o.conv.stride,
                     o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step, o.a_from,

@@ -109,6 +109,11 @@ struct ConvShape {
   bool depthwise() const { return groups > 1; }
 };
 
+/// Keys the query positions [p0, p1) of an attention op read (one head): with a causal mask, from
+/// the window's start at p0 to p1's own key; without, all n. Positions count from 0 at the first
+/// query, which sits after the n - m / group keys of the cache.
+uint64_t attention_keys(const struct Op& op, uint64_t p0, uint64_t p1);
+
 /// Input indices in [0, in) read by the windows of outputs [first, first + count) along one
 /// axis: output o reads [o * stride - pad, o * stride - pad + kernel). Exact, O(1); padding
 /// is not counted (it is never loaded). Needs first + count <= the axis's output size.
@@ -140,6 +145,9 @@ struct Op {
   uint32_t b_group = 0;  ///< gemm: elements of B per fp16 scale; 0 = no scales
   uint32_t group = 1;    ///< attention: query heads per KV head
   bool causal = false;   ///< attention: causal mask
+  /// Attention with a causal mask: a sliding window, each query sees only the latest `window`
+  /// keys up to its own position (Mistral, Gemma's local layers); 0 = every key up to it.
+  uint64_t window = 0;
   Format a_format = Format::kInt8, b_format = Format::kInt8, c_format = Format::kInt8;
   Location a_loc = Location::kDram, b_loc = Location::kDram, c_loc = Location::kDram;
   /// The graph: how many ops back the op that produced A (B) is, 1 = the previous op; 0 = not an
@@ -184,7 +192,7 @@ bool reads_previous_by_default(const Op& prev, const Op& op);
 /// are left out: ops with equal signatures cost the same on an idle chip, which is what the
 /// lowering's plan cache and the scheduler's replay key on.
 struct OpSignature {
-  std::array<uint64_t, 17> words{};
+  std::array<uint64_t, 18> words{};
   bool operator==(const OpSignature& o) const { return words == o.words; }
   bool operator!=(const OpSignature& o) const { return words != o.words; }
 };

@@ -160,7 +160,8 @@ class Builder {
             decoder_ ? 0u : unsigned{kActA | kActC});
         from(k);
       }
-      const std::string o = attention(p, layer, q_op, q, kv_len);
+      const std::string o =
+          attention(p, layer, q_op, q, kv_len, m_.slides(l) ? m_.sliding_window : 0);
       gemm(p + "o_proj", layer, "projection", R, m_.q_dim(), d, act_);
       from(o);
       vec(p + "residual_attn", OpKind::kAdd, layer, "norm_vector", R, d);
@@ -266,10 +267,16 @@ class Builder {
   }
 
   /// Emits the attention reading Q from op `q_op`; returns the op whose result is its output.
+  /// `window`: the layer's sliding window (0: none). A decode step (q = 1) reads at most the
+  /// window's keys, all the ring-buffer cache holds: its keys are min(kv_len, window), so once
+  /// the context passes the window every step's attention is the same op. A prefill's queries
+  /// each see the latest `window` of their keys: flash attention reads only those (Op::window);
+  /// standard attention computes every score and masks, so its work is the full one.
   std::string attention(const std::string& p, const std::string& layer, const std::string& q_op,
-                        uint64_t q, uint64_t kv_len) {
+                        uint64_t q, uint64_t kv_len, uint64_t window) {
     const uint64_t B = s_.batch, g = m_.group_size(), batch = B * m_.kv_heads;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
+    if (window > 0 && q == 1) kv_len = std::min(kv_len, window);
     if (s_.attention == AttentionImpl::kFlash) {
       Op op = make(p + "attention", OpKind::kAttention, layer, "attention");
       op.batch = batch;
@@ -278,6 +285,7 @@ class Builder {
       op.n = kv_len;
       op.k = m_.head_dim;
       op.causal = m_.causal;
+      if (window > 0 && kv_len > window) op.window = window;
       op.a_format = act_;
       op.b_format = kvf_;
       op.c_format = act_;
@@ -440,8 +448,13 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
                    bytes_of((2 * uint64_t{m.layers} + 1) * m.norm_params(), s.activations);
   if (m.pos == PosEncoding::kLearned)
     f.weight_bytes += bytes_of(uint64_t{m.max_context} * d, s.activations);
-  if (m.causal)
-    f.kv_cache_bytes = bytes_of(2 * uint64_t{m.layers} * m.kv_dim() * s.batch * max_kv, s.kv);
+  if (m.causal) {
+    // A sliding layer's cache is a ring buffer of the window's positions.
+    uint64_t positions = 0;
+    for (uint32_t l = 0; l < m.layers; ++l)
+      positions += m.slides(l) ? std::min<uint64_t>(max_kv, m.sliding_window) : max_kv;
+    f.kv_cache_bytes = bytes_of(2 * m.kv_dim() * s.batch * positions, s.kv);
+  }
   return f;
 }
 

@@ -389,24 +389,26 @@ void check_activation(const JsonFields& f, const HfFamily& fam,
                      (fam.ffn == FfnKind::kSwiGlu ? " (expects silu)" : " (expects a gelu)"));
 }
 
-/// Refuses, by name, the config.json fields that would change a model's shapes or the work of a
-/// step in ways ModelConfig does not describe: reading on without them would report another
-/// model's figures. (Fields that change no work are listed in configs/SCHEMA.md: rope_scaling
-/// rescales rotary frequencies, the same ops on the same shapes; norm epsilons, dropout, dtype.)
-void refuse_unmodelled(const JsonFields& f, const ModelConfig& m) {
-  // Sliding-window attention (Mistral v0.1, Phi-3, Qwen2 with use_sliding_window): beyond the
-  // window a step attends to, and caches, only the last W positions. A window at least as long
-  // as the model's positions never bites (runs are capped at max_context): full attention.
+/// Reads the sliding window, and refuses, by name, the config.json fields that would change a
+/// model's shapes or the work of a step in ways ModelConfig does not describe: reading on without
+/// them would report another model's figures. (Fields that change no work are listed in
+/// configs/SCHEMA.md: rope_scaling rescales rotary frequencies, the same ops on the same shapes;
+/// norm epsilons, dropout, dtype.)
+void refuse_unmodelled(const JsonFields& f, ModelConfig& m) {
+  // Sliding-window attention (Mistral v0.1, Phi-3): beyond the window a step attends to, and
+  // caches, only the last W positions; every layer slides. A window at least as long as the
+  // model's positions never bites (runs are capped at max_context): full attention. Qwen2 writes
+  // a window with use_sliding_window (usually false) and slides only the layers from
+  // max_window_layers on: refused when switched on.
   if (f.has("sliding_window")) {
     const uint64_t window = f.as_uint("sliding_window", 1, UINT32_MAX);
     const bool enabled = !f.has("use_sliding_window") || f.as_bool("use_sliding_window");
-    if (enabled && window < m.max_context)
-      f.fail("sliding_window",
-             "sliding-window attention (a window of " + std::to_string(window) + " of the " +
-                 std::to_string(m.max_context) +
-                 " positions) is not modelled: beyond the window it caps the attention work and "
-                 "the KV cache, which npusim would count in full. Set it to null to simulate "
-                 "full attention instead");
+    if (enabled && f.has("use_sliding_window"))
+      f.fail("use_sliding_window",
+             "a window on the layers from max_window_layers on (Qwen2) is not modelled: every "
+             "layer slides or none (set use_sliding_window to false for full attention, or "
+             "describe the model in a YAML file with sliding_window)");
+    if (enabled && window < m.max_context) m.sliding_window = static_cast<uint32_t>(window);
   }
   if (const json* types = f.find("layer_types"); types && types->is_array())
     for (const json& t : *types)
@@ -445,9 +447,10 @@ ModelConfig load_model_yaml(const std::string& path) {
 }
 
 ModelConfig load_model_yaml(const config::Value& root) {
-  MapReader top = root.as_map({"name", "family", "description", "layers", "d_model", "heads",
-                               "kv_heads", "head_dim", "ffn_dim", "ffn_kind", "vocab", "norm",
-                               "pos", "tied_embeddings", "max_context", "causal"});
+  MapReader top =
+      root.as_map({"name", "family", "description", "layers", "d_model", "heads", "kv_heads",
+                   "head_dim", "ffn_dim", "ffn_kind", "vocab", "norm", "pos", "tied_embeddings",
+                   "max_context", "causal", "sliding_window", "global_every"});
   ModelConfig m;
   m.name = top.require("name").as_string();
   if (auto x = top.get("family")) m.family = x->as_string();
@@ -467,6 +470,15 @@ ModelConfig load_model_yaml(const config::Value& root) {
   m.tied_embeddings = top.require("tied_embeddings").as_bool();
   m.max_context = top.require("max_context").as_u32(1, kMaxContext);
   if (auto x = top.get("causal")) m.causal = x->as_bool();
+  if (auto x = top.get("sliding_window")) {
+    m.sliding_window = x->as_u32(1, kMaxContext);
+    if (!m.causal) x->fail("a sliding window needs a causal model (a decoder)");
+  }
+  if (auto x = top.get("global_every")) {
+    m.global_every = x->as_u32(1, kMaxLayers);
+    if (m.sliding_window == 0)
+      x->fail("global_every says which layers do not slide: it needs sliding_window");
+  }
 
   complete_shape(m, head_dim.has_value(), kv.has_value(), {"heads", "kv_heads", "head_dim"},
                  [&](const std::string& key, const std::string& message) {

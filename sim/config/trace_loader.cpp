@@ -37,7 +37,7 @@ const std::vector<std::string> kMatrixKeys = {"m", "k", "n", "batch"};  // gemm 
 const std::vector<std::string> kVectorKeys = {"rows", "cols"};
 const std::vector<std::string> kSecondInputKeys = {"b", "b_format", "b_from"};
 const std::vector<std::string> kGemmOnlyKeys = {"b_group"};
-const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal"};
+const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal", "window"};
 // Spatial ops (conv2d, maxpool, avgpool) have `batch` and these; a conv also filters and groups.
 const std::vector<std::string> kSpatialKeys = {"h", "w", "channels", "r", "s", "stride", "pad"};
 const std::vector<std::string> kConvOnlyKeys = {"filters", "groups"};
@@ -228,6 +228,13 @@ void read_matrix(const MapReader& m, const Value& item, const KindFacts& f, Op& 
                 "): m is group query heads x the query positions");
     }
     if (auto x = m.get("causal")) op.causal = x->as_bool();
+    if (auto x = m.get("window")) {
+      op.window = x->as_uint(1, uint64_t{1} << 56);
+      if (!op.causal)
+        x->fail(
+            "a sliding window needs causal: true (each query sees the latest window keys "
+            "up to its own position)");
+    }
     const uint64_t positions = op.m / op.group;
     if (op.causal && positions > op.n)
       m.require("n").fail("with causal: true, n (" + std::to_string(op.n) +
