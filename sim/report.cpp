@@ -11,7 +11,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "output_set.h"
 #include "run_totals.h"
@@ -53,6 +52,12 @@ std::string csv_field(const std::string& s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
+}
+
+/// A CSV header: the columns' names, comma-separated, and a line break.
+void put_header(std::string& out, const std::vector<ReportColumn>& columns) {
+  for (size_t i = 0; i < columns.size(); ++i) out += (i > 0 ? "," : "") + columns[i].name;
+  out += '\n';
 }
 
 Json energy_json(const EnergyBreakdown& e) {
@@ -186,13 +191,7 @@ std::vector<ReportColumn> ops_csv_columns(bool compiled) {
 void write_ops_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
   std::string& out = sink.buf();
   const bool compiled = r.graph != nullptr;
-  bool first = true;
-  for (const ReportColumn& c : ops_csv_columns(compiled)) {
-    if (!first) out += ',';
-    out += c.name;
-    first = false;
-  }
-  out += '\n';
+  put_header(out, ops_csv_columns(compiled));
   for (size_t i = 0; i < r.ops.size(); ++i) {
     const OpRow row(chip, i, r.ops[i], compiled ? &r.graph->info[i] : nullptr);
     for (const OpsColumn& c : kOpsColumns) {
@@ -636,9 +635,7 @@ const std::vector<ReportColumn>& steps_csv_columns() {
 void write_steps_csv(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
                      const Workload* w) {
   std::string& out = sink.buf();
-  for (const ReportColumn& c : steps_csv_columns())
-    out += (&c == &steps_csv_columns().front() ? "" : ",") + c.name;
-  out += '\n';
+  put_header(out, steps_csv_columns());
   auto it = std::back_inserter(out);
   for (const StepRow& s : r.steps) {
     const double secs = seconds(chip, s.t.cycles);
@@ -680,9 +677,7 @@ const std::vector<ReportColumn>& distinct_ops_csv_columns() {
 
 void write_distinct_ops_csv(TextSink& sink, const RunTotals& r) {
   std::string& out = sink.buf();
-  for (const ReportColumn& c : distinct_ops_csv_columns())
-    out += (&c == &distinct_ops_csv_columns().front() ? "" : ",") + c.name;
-  out += '\n';
+  put_header(out, distinct_ops_csv_columns());
   auto it = std::back_inserter(out);
   for (const DistinctGroup& g : r.distinct) {
     fmt::format_to(it, "{},{},{},{},{:.1f},{},{},{:.1f},{}\n", g.first_op, g.fields, g.t.ops,
