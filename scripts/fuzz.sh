@@ -13,7 +13,9 @@
 # (tests/test_fuzz_inputs.cpp) runs it from then on. Prints executions per target and in total.
 # Environment: NPUSIM_FUZZ_BUILD (build folder, default build-fuzz), NPUSIM_FUZZ_WORK (work
 # folder, default BUILD/fuzz-work), NPUSIM_FUZZ_TIMEOUT (seconds one input may take, default 10),
-# NPUSIM_FUZZ_RSS_MB (memory limit, default 2048), NPUSIM_SKIP_APT=1 (see scripts/setup.sh).
+# NPUSIM_FUZZ_RSS_MB (memory limit, default 2048), NPUSIM_FUZZ_RUNS (stop a target after this
+# many executions, before SECONDS if it gets there first; for a campaign of a set size),
+# NPUSIM_SKIP_APT=1 (see scripts/setup.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-600}
@@ -73,6 +75,7 @@ for t in "${targets[@]}"; do
   LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
     "$bin" -max_total_time="$seconds" -timeout="${NPUSIM_FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb="${NPUSIM_FUZZ_RSS_MB:-2048}" -max_len=65536 -print_final_stats=1 \
+    ${NPUSIM_FUZZ_RUNS:+-runs="$NPUSIM_FUZZ_RUNS"} \
     -dict="$root/tests/fuzz/dict/$t.dict" -artifact_prefix="$artifacts/" \
     "$corpus" "${dirs[@]}" >"$log" 2>&1
   rc=$?
