@@ -271,6 +271,11 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
            {"kv_cache_bytes", w.footprint.kv_cache_bytes},
            {"peak_activation_bytes", w.footprint.peak_activation_bytes},
            {"peak_activation_op", w.footprint.peak_activation_op}}}};
+  if (w.moe) {
+    j["routing"] = std::string(routing_name(s.routing));
+    if (s.routing == Routing::kZipf) j["routing_skew"] = s.routing_skew;
+    j["footprint"]["active_weight_bytes"] = w.footprint.active_weight_bytes;
+  }
   if (w.prefill_tokens > 0) {
     const double secs = seconds(chip, prefill.cycles);
     Json p = totals_json(chip, prefill);
@@ -345,6 +350,11 @@ std::string summary_json(const ChipConfig& chip, const RunTotals& r, const Workl
   Json by_class = Json::object();
   for (const auto& [k, t] : r.by_class) by_class[k] = totals_json(chip, t);
   j["by_class"] = by_class;
+  if (!r.by_expert.empty()) {  // a mixture of experts: each routed expert's ops, every layer
+    Json by_expert = Json::object();
+    for (const auto& [e, t] : r.by_expert) by_expert[std::to_string(e)] = totals_json(chip, t);
+    j["by_expert"] = by_expert;
+  }
   if (r.compiled) {
     const CompiledTotals& g = *r.compiled;
     j["compiled"] = Json{{"kernels", g.kernels},
@@ -591,9 +601,13 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
                           w->decode_tokens, w->context, tokens / secs,
                           human_energy(decode.energy_pj * 1e-12 / tokens), bound_label(decode));
     }
-    text += fmt::format("  memory   weights {}, KV cache {} at its largest\n",
-                        human_binary_bytes(w->footprint.weight_bytes),
-                        human_binary_bytes(w->footprint.kv_cache_bytes));
+    text += fmt::format(
+        "  memory   weights {}{}, KV cache {} at its largest\n",
+        human_binary_bytes(w->footprint.weight_bytes),
+        w->moe
+            ? " (a token's experts: " + human_binary_bytes(w->footprint.active_weight_bytes) + ")"
+            : std::string(),
+        human_binary_bytes(w->footprint.kv_cache_bytes));
     if (auto note = activation_rate_note(chip.core.array, w->spec.activations))
       text += "  " + *note + "\n";
   }

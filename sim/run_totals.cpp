@@ -50,6 +50,7 @@ void RunTotals::add(const OpRecord& r) {
   const std::string& cls = op.op_class.empty() ? kOtherClass : op.op_class;
   if (!m_last_class || m_last_class->first != cls) m_last_class = &*by_class.try_emplace(cls).first;
   m_last_class->second.add(r);
+  if (op.expert) by_expert[*op.expert].add(r);
   if (op.phase == "prefill") prefill.add(r);
   if (op.phase == "decode") decode.add(r);
   if (steps.empty() || steps.back().phase != op.phase || steps.back().step != op.step)

@@ -80,6 +80,7 @@ struct RunTotals {
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   std::array<uint64_t, 4> bound_ops{};  ///< ops by what bound them, kAllBounds order
   std::map<std::string, Totals> by_class;
+  std::map<uint32_t, Totals> by_expert;  ///< ops of each routed expert (Op::expert)
   Totals prefill, decode;
   std::vector<StepRow> steps;
   EnergyBreakdown energy;

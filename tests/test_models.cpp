@@ -30,9 +30,10 @@ std::string shipped(const std::string& name) {
 
 TEST(ModelShipped, TheListedModelsAreShipped) {
   const std::vector<std::string> expected = {
-      "baichuan-7b",     "bert-base",  "bert-large",   "distilbert-base", "gpt2",
-      "granite-3b-code", "llama-2-7b", "llama-3.1-8b", "llama-3.2-1b",    "llama-3.2-3b",
-      "llama-3.1-70b",   "mistral-7b", "phi-3-mini",   "qwen2-7b",        "qwen2.5-0.5b"};
+      "baichuan-7b",     "bert-base",    "bert-large",   "distilbert-base", "gpt2",
+      "granite-3b-code", "llama-2-7b",   "llama-3.1-8b", "llama-3.2-1b",    "llama-3.2-3b",
+      "llama-3.1-70b",   "mistral-7b",   "phi-3-mini",   "qwen2-7b",        "qwen2.5-0.5b",
+      "mixtral-8x7b",    "qwen3-30b-a3b"};
   const auto names = shipped_config_names("models", kConfigs);
   for (const auto& name : expected)
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -562,7 +563,8 @@ TEST_F(ModelJsonLoad, KvHeadsNotDividingHeads) {
 TEST_F(ModelJsonLoad, UnknownModelType) {
   json_error(edit_once(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
              "unknown model_type 'lama'; did you mean 'llama'? (known: llama, mistral, qwen2, "
-             "phi3, baichuan, gpt2, bert, distilbert)");
+             "qwen3, phi3, baichuan, mixtral, qwen2_moe, qwen3_moe, phimoe, gpt2, bert, "
+             "distilbert)");
   json_error(edit_once(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
              "describe the model in a YAML file");
 }
@@ -607,7 +609,8 @@ TEST_F(ModelJsonLoad, FieldsThatChangeTheWorkAreModelledOrRefusedByName) {
              "11:26: quantization_config", "quantization_config",
              "is not read: npusim takes the weight format from the workload (--weights");
   json_error(with("\"num_local_experts\": 8"), "11:24: num_local_experts", "num_local_experts",
-             "mixture-of-experts layers are not modelled");
+             "mixture-of-experts layers are read for model_type mixtral, qwen2_moe, qwen3_moe and "
+             "phimoe only");
   json_error(with("\"add_cross_attention\": true"), "11:26: add_cross_attention",
              "add_cross_attention", "encoder-decoder attention is not modelled");
   // rope_scaling rescales rotary frequencies: the same ops on the same shapes.

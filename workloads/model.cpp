@@ -39,16 +39,21 @@ uint64_t ModelConfig::attention_params_per_layer() const {
   return d * q_dim() + 2 * d * kv_dim() + q_dim() * d;
 }
 
-uint64_t ModelConfig::ffn_params_per_layer() const {
-  return uint64_t{ffn_matrices()} * d_model * ffn_dim;
+uint64_t ModelConfig::ffn_params(uint32_t l, bool active) const {
+  const uint64_t d = d_model, mats = ffn_matrices();
+  if (!moe(l)) return mats * d * ffn_dim;
+  const uint64_t routed = active ? experts_per_token : experts;
+  return d * experts +
+         mats * d * (routed * expert_ffn_dim + uint64_t{shared_experts} * shared_expert_ffn_dim);
 }
 
 uint64_t ModelConfig::norm_params() const {
   return norm == NormKind::kLayerNorm ? 2 * uint64_t{d_model} : uint64_t{d_model};
 }
 
-uint64_t ModelConfig::params_per_layer() const {
-  return attention_params_per_layer() + ffn_params_per_layer() + 2 * norm_params();
+uint64_t ModelConfig::layer_params(uint32_t l, bool active) const {
+  return attention_params_per_layer() + ffn_params(l, active) + 2 * norm_params() +
+         (qk_norm ? 2 * uint64_t{head_dim} : 0);
 }
 
 uint64_t ModelConfig::embedding_params() const {
@@ -60,8 +65,20 @@ uint64_t ModelConfig::lm_head_params() const {
   return tied_embeddings ? 0 : uint64_t{vocab} * d_model;
 }
 
+namespace {
+uint64_t sum_params(const ModelConfig& m, bool active) {
+  uint64_t p = m.embedding_params() + m.norm_params() + m.lm_head_params();
+  for (uint32_t l = 0; l < m.layers; ++l) p += m.layer_params(l, active);
+  return p;
+}
+}  // namespace
+
 uint64_t ModelConfig::parameters() const {
-  return embedding_params() + layers * params_per_layer() + norm_params() + lm_head_params();
+  return sum_params(*this, false);
+}
+
+uint64_t ModelConfig::active_parameters() const {
+  return sum_params(*this, true);
 }
 
 uint64_t ModelConfig::kv_bytes_per_token(Format f) const {

@@ -3,10 +3,11 @@
 // generator derives the ops of a prefill or a decode step and the KV-cache sizes. Loaded from our
 // YAML or a Hugging Face config.json by sim/config/model_loader.h (schema: configs/SCHEMA.md).
 //
-// The shape covers dense decoder (Llama 2/3, Mistral, Phi-3, Qwen2, GPT-2) and encoder (BERT)
-// transformers: every layer has the same attention (heads x head_dim queries, kv_heads x head_dim
-// keys and values) and the same FFN. Mixture-of-experts, sliding-window attention, cross attention
-// and per-layer differences are not described.
+// The shape covers decoder (Llama 2/3, Mistral, Mixtral, Phi-3, Qwen2/3 and their MoE models,
+// GPT-2) and encoder (BERT) transformers: every layer has the same attention (heads x head_dim
+// queries, kv_heads x head_dim keys and values, sliding or not) and an FFN that is dense or, on
+// mixture-of-experts layers, a router over `experts` FFNs. Cross attention and other per-layer
+// differences are not described.
 #pragma once
 
 #include <array>
@@ -70,6 +71,27 @@ struct ModelConfig {
   /// i attending to every position when (i + 1) % N == 0 (Gemma 2: 2, Gemma 3: 6).
   uint32_t global_every = 0;
 
+  /// RMSNorm over each head's queries and keys before RoPE (Qwen3: q_norm, k_norm; head_dim
+  /// parameters each per layer).
+  bool qk_norm = false;
+
+  // Mixture of experts (Mixtral, Qwen2-MoE, Qwen3-MoE, PhiMoE). On an MoE layer the FFN is a
+  // router (a d x experts GEMM, then softmax and top-k) that sends each token to
+  // experts_per_token of `experts` FFNs of expert_ffn_dim (of ffn_kind), plus shared_experts
+  // FFNs of shared_expert_ffn_dim that every token passes through (Qwen2-MoE); the other layers'
+  // FFN is the dense one of ffn_dim. experts = 0: a dense model.
+  uint32_t experts = 0;
+  uint32_t experts_per_token = 0;
+  uint32_t expert_ffn_dim = 0;
+  uint32_t shared_experts = 0;
+  uint32_t shared_expert_ffn_dim = 0;
+  /// Which layers are MoE (Qwen2-MoE's decoder_sparse_step): layer l when (l + 1) % moe_every
+  /// == 0; 1 = every layer.
+  uint32_t moe_every = 1;
+
+  /// Whether layer `l` (0-based) has a mixture-of-experts FFN.
+  bool moe(uint32_t l) const { return experts > 0 && (l + 1) % moe_every == 0; }
+
   /// Whether layer `l` (0-based) attends through the sliding window.
   bool slides(uint32_t l) const {
     return sliding_window > 0 && (global_every == 0 || (l + 1) % global_every != 0);
@@ -91,21 +113,26 @@ struct ModelConfig {
 
   /// Q, K, V and O projections of one layer: d x q + 2 x d x kv + q x d.
   uint64_t attention_params_per_layer() const;
-  /// The FFN of one layer: ffn_matrices() x d x ffn_dim.
-  uint64_t ffn_params_per_layer() const;
+  /// The FFN of layer `l`: ffn_matrices() x d x ffn_dim when dense; on an MoE layer the router
+  /// (d x experts) and ffn_matrices() x d x (experts x expert_ffn_dim + shared_experts x
+  /// shared_expert_ffn_dim), or with `active`, only the experts_per_token experts a token uses.
+  uint64_t ffn_params(uint32_t l, bool active = false) const;
   /// One norm: 2 x d for layernorm (scale and shift), d for rmsnorm (scale).
   uint64_t norm_params() const;
-  /// One layer: attention + FFN + two norms (before attention and before the FFN; BERT's
-  /// post-norms are also two per layer).
-  uint64_t params_per_layer() const;
+  /// Layer `l`: attention + FFN + two norms (before attention and before the FFN; BERT's
+  /// post-norms are also two per layer) + the q and k norms (qk_norm).
+  uint64_t layer_params(uint32_t l, bool active = false) const;
   /// Token embeddings (vocab x d), plus the position table (max_context x d) when learned.
   uint64_t embedding_params() const;
   /// The output projection to the vocabulary: vocab x d, or 0 when tied to the embeddings.
   uint64_t lm_head_params() const;
-  /// All: embeddings + layers x per-layer + one final norm + LM head. The final norm stands for
-  /// the norm after the last block (Llama, GPT-2) or, in BERT, the embedding layernorm, which
-  /// has the same size.
+  /// All: embeddings + every layer + one final norm + LM head. The final norm stands for the
+  /// norm after the last block (Llama, GPT-2) or, in BERT, the embedding layernorm, which has
+  /// the same size.
   uint64_t parameters() const;
+  /// The parameters one token uses: parameters() with experts_per_token experts in place of all
+  /// of them (the "active parameters" of an MoE model; = parameters() for a dense one).
+  uint64_t active_parameters() const;
 
   /// Bytes of KV cache one token adds: K and V, every layer, kv_heads x head_dim elements each,
   /// in `f`: bytes_of(2 x layers x kv_dim, f).

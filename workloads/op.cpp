@@ -162,8 +162,8 @@ bool same_op(const Op& a, const Op& b) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal, o.window,
                     o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc, o.rows, o.cols,
                     o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s, o.conv.stride,
-                    o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step, o.a_from,
-                    o.b_from);
+                    o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step, o.expert,
+                    o.a_from, o.b_from);
   };
   return fields(a) == fields(b);
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,9 @@ struct Op {
   std::string op_class;
   std::string phase;  ///< "prefill", "decode" or empty
   uint32_t step = 0;  ///< decode step (0-based) within the phase
+  /// Mixture of experts: the routed expert (0-based) whose FFN the op belongs to; none for
+  /// every other op (the router, shared experts, attention, ...).
+  std::optional<uint32_t> expert;
   // Where the op was written (trace file, 1-based line/col, key path such as `ops[3]`), so errors
   // found later (a tile that cannot fit) point at it. Empty for generated ops.
   std::string src_file;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -42,6 +43,46 @@ std::optional<AttentionImpl> parse_attention_impl(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view routing_name(Routing r) {
+  switch (r) {
+    case Routing::kUniform:
+      return "uniform";
+    case Routing::kZipf:
+      return "zipf";
+  }
+  return "?";
+}
+
+std::vector<uint64_t> expert_tokens(const RunSpec& s, uint64_t rows, uint32_t experts,
+                                    uint32_t per_token, uint32_t layer, uint32_t step) {
+  const uint64_t E = experts, picks = rows * per_token;
+  std::vector<uint64_t> by_rank(E, 0);
+  if (s.routing == Routing::kUniform) {
+    for (uint64_t r = 0; r < E; ++r) by_rank[r] = picks / E + (r < picks % E ? 1 : 0);
+  } else {
+    // Rank by rank, the share of what is left that the rank's weight is of the weights left,
+    // within what it can take (one pick per token) and what the later ranks cannot.
+    std::vector<double> tail(E + 1, 0.0);  // tail[r]: the weights of ranks r and after
+    for (uint64_t r = E; r-- > 0;)
+      tail[r] = tail[r + 1] + std::pow(static_cast<double>(r + 1), -s.routing_skew);
+    uint64_t left = picks;
+    for (uint64_t r = 0; r < E; ++r) {
+      const uint64_t later = (E - r - 1) * rows;  // what the later ranks can take
+      const uint64_t least = left > later ? left - later : 0;
+      const double w = tail[r] - tail[r + 1];
+      const auto share =
+          static_cast<uint64_t>(std::llround(static_cast<double>(left) * w / tail[r]));
+      by_rank[r] = std::clamp(share, least, std::min(rows, left));
+      left -= by_rank[r];
+    }
+  }
+  const uint64_t turn = s.routing == Routing::kUniform ? uint64_t{layer} + step : layer;
+  const uint64_t offset = turn * per_token % E;
+  std::vector<uint64_t> out(E, 0);
+  for (uint64_t r = 0; r < E; ++r) out[(r + offset) % E] = by_rank[r];
+  return out;
+}
+
 std::string_view run_field_name(RunField f) {
   switch (f) {
     case RunField::kModel:
@@ -68,6 +109,10 @@ std::string_view run_field_name(RunField f) {
       return "weight_group";
     case RunField::kLmHeadAll:
       return "lm_head_all_positions";
+    case RunField::kRouting:
+      return "routing";
+    case RunField::kRoutingSkew:
+      return "routing_skew";
   }
   return "?";
 }
@@ -153,12 +198,20 @@ class Builder {
       const std::string k = from(h);
       gemm(p + "v_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
       from(h);
+      std::string k_op = k;
+      const unsigned k_act = decoder_ ? 0u : unsigned{kActA | kActC};  // K: the cache
+      if (m_.qk_norm) {  // each head's q and k normalised over head_dim
+        vec(p + "q_norm", OpKind::kRmsNorm, layer, "norm_vector", R * m_.heads, m_.head_dim);
+        q_op = from(q_op);
+        vec(p + "k_norm", OpKind::kRmsNorm, layer, "norm_vector", R * m_.kv_heads, m_.head_dim,
+            kvf_, k_act);
+        k_op = from(k_op);
+      }
       if (m_.pos == PosEncoding::kRope) {
         vec(p + "rope_q", OpKind::kRope, layer, "norm_vector", R, m_.q_dim());
         q_op = from(q_op);
-        vec(p + "rope_k", OpKind::kRope, layer, "norm_vector", R, m_.kv_dim(), kvf_,
-            decoder_ ? 0u : unsigned{kActA | kActC});
-        from(k);
+        vec(p + "rope_k", OpKind::kRope, layer, "norm_vector", R, m_.kv_dim(), kvf_, k_act);
+        from(k_op);
       }
       const std::string o =
           attention(p, layer, q_op, q, kv_len, m_.slides(l) ? m_.sliding_window : 0);
@@ -175,26 +228,10 @@ class Builder {
         norm(p + "ffn_norm", layer, R);
         h2 = from(x);
       }
-      std::string act;  // the op whose result ffn_down reads
-      if (m_.ffn_kind == FfnKind::kSwiGlu) {
-        gemm(p + "ffn_gate", layer, "ffn", R, d, m_.ffn_dim, act_);
-        const std::string gate = from(h2);
-        gemm(p + "ffn_up", layer, "ffn", R, d, m_.ffn_dim, act_);
-        const std::string up = from(h2);
-        vec(p + "ffn_silu", OpKind::kSilu, layer, "ffn", R, m_.ffn_dim);
-        const std::string silu = from(gate);
-        vec(p + "ffn_mul", OpKind::kMul, layer, "ffn", R, m_.ffn_dim);
-        act = from(silu, up);
-      } else {
-        gemm(p + "ffn_up", layer, "ffn", R, d, m_.ffn_dim, act_);
-        const std::string up = from(h2);
-        vec(p + "ffn_gelu", OpKind::kGelu, layer, "ffn", R, m_.ffn_dim);
-        act = from(up);
-      }
-      gemm(p + "ffn_down", layer, "ffn", R, m_.ffn_dim, d, act_);
-      from(act);
+      const std::string out =
+          m_.moe(l) ? moe(p, l, layer, R, h2) : ffn(p, layer, "ffn", R, m_.ffn_dim, h2);
       vec(p + "residual_ffn", OpKind::kAdd, layer, "norm_vector", R, d);
-      x = from(p + "ffn_down", x);
+      x = from(out, x);
       if (!decoder_) {
         norm(p + "ffn_norm", layer, R);
         x = from(x);
@@ -211,6 +248,68 @@ class Builder {
   }
 
  private:
+  /// An FFN of width `dim` over `rows` rows reading op `in`, named `<p>ffn_*`: gate, up, SiLU,
+  /// mul, down (swiglu) or up, GELU, down (gelu_mlp). Returns its down projection's name.
+  std::string ffn(const std::string& p, const std::string& layer, const char* op_class,
+                  uint64_t rows, uint64_t dim, const std::string& in) {
+    const uint64_t d = m_.d_model;
+    std::string act;  // the op whose result ffn_down reads
+    if (m_.ffn_kind == FfnKind::kSwiGlu) {
+      gemm(p + "ffn_gate", layer, op_class, rows, d, dim, act_);
+      const std::string gate = from(in);
+      gemm(p + "ffn_up", layer, op_class, rows, d, dim, act_);
+      const std::string up = from(in);
+      vec(p + "ffn_silu", OpKind::kSilu, layer, op_class, rows, dim);
+      const std::string silu = from(gate);
+      vec(p + "ffn_mul", OpKind::kMul, layer, op_class, rows, dim);
+      act = from(silu, up);
+    } else {
+      gemm(p + "ffn_up", layer, op_class, rows, d, dim, act_);
+      const std::string up = from(in);
+      vec(p + "ffn_gelu", OpKind::kGelu, layer, op_class, rows, dim);
+      act = from(up);
+    }
+    gemm(p + "ffn_down", layer, op_class, rows, dim, d, act_);
+    return from(act);
+  }
+
+  /// A mixture-of-experts FFN over R rows reading op `in` (layer l): the router (a d x experts
+  /// GEMM, then softmax and top-k over each row's experts), each routed expert that receives
+  /// tokens (expert_tokens) as an FFN over its tokens, named `<p>e<i>.ffn_*` (its GEMMs load
+  /// its tokens' rows of `in` directly: the permutation is folded into their loads, as fused
+  /// MoE kernels gather rows by DMA), the combine (each token's expert outputs weighted and
+  /// summed: a vector pass over the R x experts_per_token expert rows; its writes are counted at
+  /// that size, an over-count of (experts_per_token - 1) x R rows), and the shared experts as
+  /// one FFN of shared_experts x shared_expert_ffn_dim over every row, added to the combine.
+  /// Returns the op whose result the residual add reads.
+  std::string moe(const std::string& p, uint32_t l, const std::string& layer, uint64_t R,
+                  const std::string& in) {
+    const uint64_t d = m_.d_model, picks = R * m_.experts_per_token;
+    gemm(p + "router", layer, "moe_routing", R, d, m_.experts, act_);
+    from(in);
+    vec(p + "router_topk", OpKind::kSoftmax, layer, "moe_routing", R, m_.experts);
+    from(p + "router");
+    std::string last;
+    const std::vector<uint64_t> tokens =
+        expert_tokens(s_, R, m_.experts, m_.experts_per_token, l, step_);
+    for (uint32_t e = 0; e < m_.experts; ++e) {
+      if (tokens[e] == 0) continue;
+      expert_ = e;
+      last =
+          ffn(p + "e" + std::to_string(e) + ".", layer, "expert", tokens[e], m_.expert_ffn_dim, in);
+      expert_.reset();
+    }
+    vec(p + "moe_combine", OpKind::kEltwise, layer, "moe_routing", picks, d);
+    std::string out = from(last);
+    if (m_.shared_experts > 0) {
+      const std::string shared = ffn(p + "shared.", layer, "ffn", R,
+                                     uint64_t{m_.shared_experts} * m_.shared_expert_ffn_dim, in);
+      vec(p + "shared_add", OpKind::kAdd, layer, "moe_routing", R, d);
+      out = from(shared, out);
+    }
+    return out;
+  }
+
   /// Records that the op just pushed reads A (and B, if named) from the latest op of this pass
   /// with that name; returns the op's own name.
   std::string from(const std::string& a, const std::string& b = "") {
@@ -231,6 +330,7 @@ class Builder {
     op.op_class = op_class;
     op.phase = phase_;
     op.step = step_;
+    op.expert = expert_;
     op.a_loc = op.b_loc = op.c_loc = Location::kDram;
     return op;
   }
@@ -374,6 +474,7 @@ class Builder {
   uint32_t wgroup_;
   std::string phase_;
   uint32_t step_ = 0;
+  std::optional<uint32_t> expert_;                 ///< the routed expert whose ops are being made
   std::unordered_map<std::string, size_t> index_;  ///< the latest op of each name
 };
 
@@ -387,6 +488,13 @@ void check_model(const ModelConfig& m) {
   if (m.heads % m.kv_heads != 0)
     fail("kv_heads (" + std::to_string(m.kv_heads) + ") must divide heads (" +
          std::to_string(m.heads) + ")");
+  if (m.experts > 0 && (m.experts_per_token < 1 || m.experts_per_token > m.experts ||
+                        m.expert_ffn_dim == 0 || m.moe_every == 0))
+    fail("experts_per_token must be 1 to experts, and expert_ffn_dim and moe_every >= 1");
+  if (m.experts == 0 && (m.experts_per_token > 0 || m.expert_ffn_dim > 0 || m.shared_experts > 0))
+    fail("experts_per_token, expert_ffn_dim and shared_experts need experts");
+  if ((m.shared_experts > 0) != (m.shared_expert_ffn_dim > 0))
+    fail("shared_experts and shared_expert_ffn_dim go together");
 }
 
 template <size_t N>
@@ -418,6 +526,9 @@ void check_pass_size(const ModelConfig& m, const RunSpec& s, uint64_t q, uint64_
       {"q_proj", R * d * m.q_dim()},
       {"o_proj", R * m.q_dim() * d},
       {"ffn_up", R * d * m.ffn_dim},
+      {"expert ffn_up", R * d * m.expert_ffn_dim},
+      {"shared ffn_up", R * d * m.shared_experts * m.shared_expert_ffn_dim},
+      {"router", R * d * m.experts},
       {"lm_head", head_rows * d * m.vocab},
       // flash: Q x K^T and P x V; standard: the scores' elements are fewer than this
       {"attention", 2 * B * m.heads * q * kv_len * m.head_dim},
@@ -437,17 +548,35 @@ uint64_t weight_bytes(uint64_t elems, const RunSpec& s) {
   return bytes_of(elems, s.weights) + scales;
 }
 
+/// Bytes of layer l's weight matrices with their scales (with `active`, of the experts one token
+/// uses).
+uint64_t layer_weight_bytes(const ModelConfig& m, const RunSpec& s, uint32_t l, bool active) {
+  const uint64_t d = m.d_model, mats = m.ffn_matrices();
+  uint64_t b = weight_bytes(d * m.q_dim(), s) + 2 * weight_bytes(d * m.kv_dim(), s) +
+               weight_bytes(m.q_dim() * d, s);
+  if (!m.moe(l)) return b + mats * weight_bytes(d * m.ffn_dim, s);
+  const uint64_t routed = active ? m.experts_per_token : m.experts;
+  b += weight_bytes(d * m.experts, s) + routed * mats * weight_bytes(d * m.expert_ffn_dim, s);
+  if (m.shared_experts > 0)
+    b += mats * weight_bytes(d * m.shared_experts * m.shared_expert_ffn_dim, s);
+  return b;
+}
+
 Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max_kv) {
   Footprint f;
   const uint64_t d = m.d_model;
-  const uint64_t per_layer = weight_bytes(d * m.q_dim(), s) + 2 * weight_bytes(d * m.kv_dim(), s) +
-                             weight_bytes(m.q_dim() * d, s) +
-                             uint64_t{m.ffn_matrices()} * weight_bytes(d * m.ffn_dim, s);
-  f.weight_bytes = uint64_t{m.layers} * per_layer + weight_bytes(uint64_t{m.vocab} * d, s) +
-                   (m.tied_embeddings ? 0 : weight_bytes(uint64_t{m.vocab} * d, s)) +
-                   bytes_of((2 * uint64_t{m.layers} + 1) * m.norm_params(), s.activations);
-  if (m.pos == PosEncoding::kLearned)
-    f.weight_bytes += bytes_of(uint64_t{m.max_context} * d, s.activations);
+  const uint64_t tables =
+      weight_bytes(uint64_t{m.vocab} * d, s) +
+      (m.tied_embeddings ? 0 : weight_bytes(uint64_t{m.vocab} * d, s)) +
+      bytes_of((2 * uint64_t{m.layers} + 1) * m.norm_params() +
+                   (m.qk_norm ? 2 * uint64_t{m.layers} * m.head_dim : 0),
+               s.activations) +
+      (m.pos == PosEncoding::kLearned ? bytes_of(uint64_t{m.max_context} * d, s.activations) : 0);
+  f.weight_bytes = f.active_weight_bytes = tables;
+  for (uint32_t l = 0; l < m.layers; ++l) {
+    f.weight_bytes += layer_weight_bytes(m, s, l, false);
+    f.active_weight_bytes += layer_weight_bytes(m, s, l, true);
+  }
   if (m.causal) {
     // A sliding layer's cache is a ring buffer of the window's positions.
     uint64_t positions = 0;
@@ -547,8 +676,15 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
   if (prefill) check_pass_size(m, s, s.prompt, prefill_cached + s.prompt, true, RunField::kPrompt);
   if (decode) check_pass_size(m, s, 1, s.context + s.tokens, false, RunField::kTokens);
 
+  if (m.experts == 0 && s.routing != RunSpec{}.routing)
+    throw WorkloadError(RunField::kRouting, m.name + " has no experts to route tokens to");
+  if (s.routing != Routing::kZipf && s.routing_skew != RunSpec{}.routing_skew)
+    throw WorkloadError(RunField::kRoutingSkew, "a skew is for zipf routing (routing is " +
+                                                    std::string(routing_name(s.routing)) + ")");
+
   Workload w;
   w.model = m.name;
+  w.moe = m.experts > 0;
   w.context = decode ? s.context : prefill_cached;
   w.max_kv_length = decode ? s.context + s.tokens : prefill_cached + s.prompt;
   w.footprint = weights_and_cache(m, s, w.max_kv_length);

@@ -72,6 +72,21 @@ enum class AttentionImpl : uint8_t {
 std::string_view attention_impl_name(AttentionImpl a);  ///< "flash", "standard"
 std::optional<AttentionImpl> parse_attention_impl(std::string_view s);
 
+/// How a mixture-of-experts router spreads a layer's picks (rows x experts_per_token: each token
+/// picks experts_per_token distinct experts) over the experts. Deterministic: a run's every
+/// layer and step gets its counts from this rule, not from sampling.
+enum class Routing : uint8_t {
+  /// As evenly as they go: each expert gets floor or ceil of picks / experts. Which experts get
+  /// the extra picks rotates with the layer and the decode step (batch-1 decode: each step's
+  /// experts_per_token experts follow the previous step's).
+  kUniform,
+  /// Zipf: the expert of rank r (1-based) gets a share of the picks proportional to
+  /// r^-routing_skew, at most one pick per token (the overflow goes to the next ranks); the
+  /// ranks rotate with the layer only, so a layer's hot experts stay hot across steps.
+  kZipf,
+};
+std::string_view routing_name(Routing r);  ///< "uniform", "zipf"
+
 /// The settings of a run, by name. The front ends spell them (the command line's `--prompt`, an
 /// experiment's `workload.prompt`: sim/config/workload_settings.h); this layer names them so.
 enum class RunField : uint8_t {
@@ -87,6 +102,8 @@ enum class RunField : uint8_t {
   kAttention,
   kWeightGroup,
   kLmHeadAll,
+  kRouting,
+  kRoutingSkew,
 };
 /// The RunSpec member's name ("prompt", "weight_group", "lm_head_all_positions"; "model").
 std::string_view run_field_name(RunField f);
@@ -110,7 +127,15 @@ struct RunSpec {
   /// Elements per fp16 scale for int4 / int8 weights (llama.cpp Q4_0 / Q8_0: 32, i.e. 4.5 / 8.5
   /// bits per weight); 0 = no scales. Ignored for int16 and float weights.
   uint32_t weight_group = 32;
+  Routing routing = Routing::kUniform;  ///< mixture-of-experts models only
+  double routing_skew = 1.0;            ///< Zipf exponent (Routing::kZipf), 0 - 8
 };
+
+/// Tokens each routed expert of an MoE layer receives: `rows` tokens each picking `per_token`
+/// distinct experts of `experts`, spread by `s.routing` (layer `layer`, decode step `step`: the
+/// rotation). The counts add up to rows x per_token and none exceeds rows.
+std::vector<uint64_t> expert_tokens(const RunSpec& s, uint64_t rows, uint32_t experts,
+                                    uint32_t per_token, uint32_t layer, uint32_t step);
 
 /// The formats the generator takes for weights, and for activations and the KV cache.
 inline constexpr std::array<Format, 6> kWeightFormats = {
@@ -132,6 +157,10 @@ struct Footprint {
   /// above). Scores kept on chip (standard attention that fits) do not count.
   uint64_t peak_activation_bytes = 0;
   std::string peak_activation_op;  ///< name of that op ("L0.ffn_up"), with its phase
+  /// The weights one token uses: weight_bytes with experts_per_token of each MoE layer's routed
+  /// experts in place of all (= weight_bytes for a dense model). Decode at batch 1 streams about
+  /// this much per step; prefill and large batches touch every expert.
+  uint64_t active_weight_bytes = 0;
 
   /// What the run needs resident at once: weights + KV cache + peak activations.
   uint64_t total_bytes() const { return weight_bytes + kv_cache_bytes + peak_activation_bytes; }
@@ -142,6 +171,7 @@ class WorkloadStream;
 /// The generated workload.
 struct Workload {
   std::string model;  ///< ModelConfig::name
+  bool moe = false;   ///< the model has mixture-of-experts layers
   RunSpec spec;       ///< as run: `context` resolved (P when given as 0)
   /// Prefill ops first (phase "prefill", step 0), then decode step 0, 1, ... (phase "decode",
   /// step t). Names are unique within a phase and step.

@@ -87,7 +87,7 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip, bool
   RunSpec s;
   for (const auto& w : config::workload_settings()) {
     if (w.kind == config::SettingKind::kSwitch && vm.count(w.flag)) w.store(s, 1);
-    if (w.kind == config::SettingKind::kCount || w.kind == config::SettingKind::kChoice)
+    if (w.kind != config::SettingKind::kSwitch && w.kind != config::SettingKind::kName)
       config::set_from_text(s, w, vm[w.flag].as<std::string>());
   }
   return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0, streamed);

@@ -36,6 +36,7 @@ constexpr uint64_t kMaxQDim = uint64_t{1} << 20;  // heads x head_dim
 constexpr uint64_t kMaxFfnDim = uint64_t{1} << 22;
 constexpr uint64_t kMaxVocab = uint64_t{1} << 24;
 constexpr uint64_t kMaxContext = uint64_t{1} << 27;
+constexpr uint64_t kMaxExperts = 4096;
 
 std::string cap_text(uint64_t cap) {
   int bits = 0;
@@ -314,6 +315,8 @@ struct HfFamily {
   PosEncoding pos;  // when rope_theta is not given
   bool tied;        // tie_word_embeddings when absent (the config class's default)
   bool causal;      // decoder
+  bool qk_norm;     // RMSNorm on each head's q and k (Qwen3)
+  bool moe;         // mixture-of-experts FFNs (read_moe)
 };
 
 // Defaults from the transformers config classes: LlamaConfig, MistralConfig, Qwen2Config and
@@ -321,15 +324,30 @@ struct HfFamily {
 // inherit PretrainedConfig's true. Baichuan ships its config class with the model
 // (trust_remote_code): BaiChuanConfig / BaichuanConfig default it to false, and its 7B modeling
 // code uses rotary embeddings (the 13B models use ALiBi; see read_max_context).
+// MixtralConfig, Qwen2MoeConfig, Qwen3Config, Qwen3MoeConfig and PhimoeConfig default it to false
+// too. Qwen3 and Qwen3-MoE normalise each head's q and k (q_norm, k_norm in their attention).
 constexpr HfFamily kHfFamilies[] = {
-    {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
-    {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
-    {"qwen2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
-    {"phi3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
-    {"baichuan", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true},
-    {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true},
-    {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false},
-    {"distilbert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false},
+    {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
+    {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+     false},
+    {"qwen2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
+    {"qwen3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, true, false},
+    {"phi3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
+    {"baichuan", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+     false},
+    {"mixtral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, true},
+    {"qwen2_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+     true},
+    {"qwen3_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, true,
+     true},
+    {"phimoe", FfnKind::kSwiGlu, NormKind::kLayerNorm, PosEncoding::kRope, false, true, false,
+     true},
+    {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true, false,
+     false},
+    {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false, false,
+     false},
+    {"distilbert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false,
+     false, false},
 };
 
 /// The spellings of each size field. DistilBertConfig names its own (dim, n_layers, n_heads,
@@ -400,7 +418,7 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m) {
   // model's positions never bites (runs are capped at max_context): full attention. Qwen2 writes
   // a window with use_sliding_window (usually false) and slides only the layers from
   // max_window_layers on: refused when switched on.
-  if (f.has("sliding_window")) {
+  if (f.has("sliding_window") && !f.find("sliding_window")->is_null()) {  // null: no window
     const uint64_t window = f.as_uint("sliding_window", 1, UINT32_MAX);
     const bool enabled = !f.has("use_sliding_window") || f.as_bool("use_sliding_window");
     if (enabled && f.has("use_sliding_window"))
@@ -422,12 +440,47 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m) {
            "is not read: npusim takes the weight format from the workload (--weights, "
            "workload.weights; e.g. int4 for a 4-bit GPTQ or AWQ model) and the scales from "
            "--weight-group. Set it to null (or remove it) and give the format there");
-  for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"})
-    if (f.has(key))
-      f.fail(key, "mixture-of-experts layers are not modelled (every FFN is one dense FFN)");
+  if (m.experts == 0)
+    for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"})
+      if (f.has(key) && !f.find(key)->is_null())
+        f.fail(key,
+               "mixture-of-experts layers are read for model_type mixtral, qwen2_moe, "
+               "qwen3_moe and phimoe only; describe this model in a YAML file with experts "
+               "(configs/SCHEMA.md)");
   for (const char* key : {"add_cross_attention", "is_encoder_decoder"})
     if (f.has(key) && f.as_bool(key))
       f.fail(key, "encoder-decoder attention is not modelled (a decoder or an encoder only)");
+}
+
+/// The experts of an MoE family: Mixtral and PhiMoE (num_local_experts of intermediate_size, on
+/// every layer), Qwen2-MoE and Qwen3-MoE (num_experts of moe_intermediate_size on the layers
+/// decoder_sparse_step picks; Qwen2-MoE's one shared expert of shared_expert_intermediate_size).
+void read_moe(const JsonFields& f, const HfFamily& fam, ModelConfig& m) {
+  if (!fam.moe) return;
+  const std::string type = fam.model_type;
+  const bool qwen = type == "qwen2_moe" || type == "qwen3_moe";
+  const std::string experts_key = qwen ? "num_experts" : "num_local_experts";
+  m.experts = static_cast<uint32_t>(f.require_uint({experts_key}, 1, kMaxExperts));
+  m.experts_per_token =
+      static_cast<uint32_t>(f.require_uint({"num_experts_per_tok"}, 1, kMaxExperts));
+  if (m.experts_per_token > m.experts)
+    f.fail("num_experts_per_tok",
+           "must be at most " + experts_key + " (" + std::to_string(m.experts) + ")");
+  m.expert_ffn_dim =
+      qwen ? static_cast<uint32_t>(f.require_uint({"moe_intermediate_size"}, 1, kMaxFfnDim))
+           : m.ffn_dim;
+  if (qwen && f.has("decoder_sparse_step"))
+    m.moe_every = static_cast<uint32_t>(f.as_uint("decoder_sparse_step", 1, kMaxLayers));
+  if (const json* dense = f.find("mlp_only_layers"); dense && dense->is_array() && !dense->empty())
+    f.fail("mlp_only_layers",
+           "dense layers at listed places are not modelled (MoE layers are every "
+           "decoder_sparse_step-th); describe the model in a YAML file with moe_every");
+  if (type == "qwen2_moe" && f.has("shared_expert_intermediate_size") &&
+      !f.find("shared_expert_intermediate_size")->is_null()) {
+    m.shared_expert_ffn_dim =
+        static_cast<uint32_t>(f.as_uint("shared_expert_intermediate_size", 0, kMaxFfnDim));
+    m.shared_experts = m.shared_expert_ffn_dim > 0 ? 1 : 0;
+  }
 }
 
 /// The name of a model read from `path`: the folder for .../name/config.json, else the stem.
@@ -440,6 +493,32 @@ std::string name_from_path(const std::string& path) {
   return p.stem().string();
 }
 
+/// A model YAML's mixture-of-experts keys: experts with experts_per_token and expert_ffn_dim,
+/// optionally shared_experts with shared_expert_ffn_dim and moe_every.
+void read_moe_yaml(MapReader& top, ModelConfig& m) {
+  const auto experts = top.get("experts");
+  if (experts) m.experts = experts->as_u32(1, kMaxExperts);
+  const char* keys[] = {"experts_per_token", "expert_ffn_dim", "shared_experts",
+                        "shared_expert_ffn_dim", "moe_every"};
+  if (!experts) {
+    for (const char* key : keys)
+      if (auto x = top.get(key)) x->fail("a mixture-of-experts key: it needs experts");
+    return;
+  }
+  const Value k = top.require("experts_per_token");
+  m.experts_per_token = k.as_u32(1, m.experts);
+  m.expert_ffn_dim = top.require("expert_ffn_dim").as_u32(1, kMaxFfnDim);
+  const auto shared = top.get("shared_experts");
+  if (shared) m.shared_experts = shared->as_u32(0, kMaxExperts);
+  if (auto x = top.get("shared_expert_ffn_dim")) {
+    if (m.shared_experts == 0) x->fail("shared_expert_ffn_dim needs shared_experts >= 1");
+    m.shared_expert_ffn_dim = x->as_u32(1, kMaxFfnDim);
+  } else if (m.shared_experts > 0) {
+    m.shared_expert_ffn_dim = m.expert_ffn_dim;  // as wide as a routed expert
+  }
+  if (auto x = top.get("moe_every")) m.moe_every = x->as_u32(1, kMaxLayers);
+}
+
 }  // namespace
 
 ModelConfig load_model_yaml(const std::string& path) {
@@ -447,10 +526,31 @@ ModelConfig load_model_yaml(const std::string& path) {
 }
 
 ModelConfig load_model_yaml(const config::Value& root) {
-  MapReader top =
-      root.as_map({"name", "family", "description", "layers", "d_model", "heads", "kv_heads",
-                   "head_dim", "ffn_dim", "ffn_kind", "vocab", "norm", "pos", "tied_embeddings",
-                   "max_context", "causal", "sliding_window", "global_every"});
+  MapReader top = root.as_map({"name",
+                               "family",
+                               "description",
+                               "layers",
+                               "d_model",
+                               "heads",
+                               "kv_heads",
+                               "head_dim",
+                               "ffn_dim",
+                               "ffn_kind",
+                               "vocab",
+                               "norm",
+                               "pos",
+                               "tied_embeddings",
+                               "max_context",
+                               "causal",
+                               "sliding_window",
+                               "global_every",
+                               "qk_norm",
+                               "experts",
+                               "experts_per_token",
+                               "expert_ffn_dim",
+                               "shared_experts",
+                               "shared_expert_ffn_dim",
+                               "moe_every"});
   ModelConfig m;
   m.name = top.require("name").as_string();
   if (auto x = top.get("family")) m.family = x->as_string();
@@ -479,6 +579,9 @@ ModelConfig load_model_yaml(const config::Value& root) {
     if (m.sliding_window == 0)
       x->fail("global_every says which layers do not slide: it needs sliding_window");
   }
+
+  if (auto x = top.get("qk_norm")) m.qk_norm = x->as_bool();
+  read_moe_yaml(top, m);
 
   complete_shape(m, head_dim.has_value(), kv.has_value(), {"heads", "kv_heads", "head_dim"},
                  [&](const std::string& key, const std::string& message) {
@@ -554,7 +657,10 @@ ModelConfig load_hf_config(const std::string& path) {
   check_activation(f, fam, spell.activation);
   m.vocab = static_cast<uint32_t>(f.require_uint({"vocab_size"}, 1, kMaxVocab));
 
-  if (f.has("rms_norm_eps")) {
+  if (std::string(fam.model_type) == "phimoe") {
+    // PhiMoE writes rms_norm_eps but its decoder layers use nn.LayerNorm with that epsilon.
+    m.norm = NormKind::kLayerNorm;
+  } else if (f.has("rms_norm_eps")) {
     f.expect_number("rms_norm_eps");
     m.norm = NormKind::kRmsNorm;
   } else if (const auto key = f.pick({"layer_norm_eps", "layer_norm_epsilon"})) {
@@ -594,6 +700,8 @@ ModelConfig load_hf_config(const std::string& path) {
   m.max_context = static_cast<uint32_t>(
       f.require_uint({"max_position_embeddings", "n_positions"}, 1, kMaxContext));
   m.causal = fam.causal;
+  m.qk_norm = fam.qk_norm;
+  read_moe(f, fam, m);
 
   complete_shape(m, head_dim_given, kv_given, {*heads_key, "num_key_value_heads", "head_dim"},
                  [&](const std::string& key, const std::string& message) { f.fail(key, message); });

@@ -30,9 +30,9 @@ constexpr uint32_t kMaxStep = 0xFFFFFFFFu;          ///< Op::step is 32 bits
 constexpr Location kLocations[] = {Location::kDram, Location::kSram};
 
 // Keys by the ops they belong to.
-const std::vector<std::string> kCommonKeys = {"name",   "kind",     "a",        "c",
-                                              "format", "a_format", "c_format", "layer",
-                                              "class",  "phase",    "step",     "a_from"};
+const std::vector<std::string> kCommonKeys = {"name",     "kind",     "a",     "c",     "format",
+                                              "a_format", "c_format", "layer", "class", "phase",
+                                              "step",     "a_from",   "expert"};
 const std::vector<std::string> kMatrixKeys = {"m", "k", "n", "batch"};  // gemm and attention
 const std::vector<std::string> kVectorKeys = {"rows", "cols"};
 const std::vector<std::string> kSecondInputKeys = {"b", "b_format", "b_from"};
@@ -194,6 +194,7 @@ void read_tags_and_name(MapReader& m, Op& op, std::map<NameScope, int>& first_li
   if (auto x = m.get("class")) op.op_class = x->as_string();
   if (auto x = m.get("phase")) op.phase = x->as_enum(phases);
   if (auto x = m.get("step")) op.step = x->as_u32(0, kMaxStep);
+  if (auto x = m.get("expert")) op.expert = x->as_u32(0, kMaxStep);
 
   const Value name = m.require("name");
   op.name = name.as_string();

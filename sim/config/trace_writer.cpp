@@ -200,6 +200,7 @@ void write_op(std::string& out, const std::vector<Op>& ops, size_t i) {
   if (!op.op_class.empty()) line.text("class", op.op_class);
   if (!op.phase.empty()) line.text("phase", op.phase);
   if (op.step != d.step) line.number("step", op.step);
+  if (op.expert) line.number("expert", *op.expert);
   out += "}\n";
 }
 

@@ -1,6 +1,8 @@
 #include "workload_settings.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +24,7 @@ std::string format_text(Format f) {
 
 const Phase kPhases[] = {Phase::kPrefill, Phase::kDecode, Phase::kBoth};
 const AttentionImpl kAttention[] = {AttentionImpl::kFlash, AttentionImpl::kStandard};
+const Routing kRoutings[] = {Routing::kUniform, Routing::kZipf};
 
 std::vector<WorkloadSetting> make_table() {
   using K = SettingKind;
@@ -125,6 +128,23 @@ std::vector<WorkloadSetting> make_table() {
        {},
        [](const RunSpec& s) { return std::string(s.lm_head_all_positions ? "true" : "false"); },
        [](RunSpec& s, uint64_t v) { s.lm_head_all_positions = v != 0; }},
+      {R::kRouting, "routing", "routing", "routing",
+       "mixture-of-experts models: how the router spreads tokens over experts: uniform or zipf",
+       K::kChoice, 0, 0, names_of(kRoutings, routing_name),
+       [](const RunSpec& s) { return std::string(routing_name(s.routing)); },
+       [](RunSpec& s, uint64_t i) { s.routing = kRoutings[i]; }},
+      {R::kRoutingSkew,
+       "routing_skew",
+       "routing-skew",
+       "routing skew",
+       "--routing zipf: the exponent s (expert of rank r gets a share ~ r^-s), 0 to 8",
+       K::kReal,
+       0,
+       8,
+       {},
+       [](const RunSpec& s) { return number_text(s.routing_skew); },
+       nullptr,
+       [](RunSpec& s, double v) { s.routing_skew = v; }},
   };
   return t;
 }
@@ -173,6 +193,17 @@ std::string default_text(const WorkloadSetting& w) {
 }
 
 void set_from_text(RunSpec& s, const WorkloadSetting& w, const std::string& text) {
+  if (w.kind == SettingKind::kReal) {
+    char* end = nullptr;
+    const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+      throw WorkloadError(w.field, "expected a number, got '" + text + "'");
+    if (v < static_cast<double>(w.min) || v > static_cast<double>(w.max))
+      throw WorkloadError(w.field, std::string(w.noun) + " must be " + std::to_string(w.min) +
+                                       " to " + std::to_string(w.max) + ", got " + text);
+    w.store_real(s, v);
+    return;
+  }
   if (w.kind == SettingKind::kChoice) {
     const auto it = std::find(w.choices.begin(), w.choices.end(), text);
     if (it == w.choices.end())
@@ -206,6 +237,10 @@ RunSpec read_run_spec(const MapReader& workload) {
       }
       case SettingKind::kSwitch:
         w.store(s, x->as_bool() ? 1 : 0);
+        break;
+      case SettingKind::kReal:
+        w.store_real(s,
+                     x->as_number(static_cast<double>(w.min), false, static_cast<double>(w.max)));
         break;
       case SettingKind::kName:
         break;

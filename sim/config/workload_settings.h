@@ -20,6 +20,7 @@ enum class SettingKind : uint8_t {
   kCount,   ///< an integer in [min, max]
   kChoice,  ///< one of `choices`
   kSwitch,  ///< on or off (a bare option; true/false in YAML)
+  kReal,    ///< a finite decimal number in [min, max]
 };
 
 struct WorkloadSetting {
@@ -29,12 +30,14 @@ struct WorkloadSetting {
   const char* noun;  ///< what messages call the value: "prompt must be 1 to ..."
   const char* help;  ///< the option's help line
   SettingKind kind;
-  uint64_t min = 0, max = 0;         ///< kCount
+  uint64_t min = 0, max = 0;         ///< kCount and kReal
   std::vector<std::string> choices;  ///< kChoice: the accepted names, in order
   /// The value's text in `s` (the default is its text in RunSpec{}); null for kName.
   std::string (*text)(const RunSpec& s) = nullptr;
   /// Stores an accepted value: the count, the index in `choices`, or 0/1 (kSwitch).
   void (*store)(RunSpec& s, uint64_t v) = nullptr;
+  /// Stores an accepted kReal value.
+  void (*store_real)(RunSpec& s, double v) = nullptr;
 };
 
 /// Every setting, in the order the command line's help lists them.
@@ -43,8 +46,8 @@ const WorkloadSetting& workload_setting(RunField f);
 /// RunSpec{}'s value of a setting, as text ("128", "flash").
 std::string default_text(const WorkloadSetting& w);
 
-/// Stores the command line's value of a kCount or kChoice setting. Throws WorkloadError (the
-/// setting, and what is wrong) for text that is not a number, out of range or not a choice.
+/// Stores the command line's value of a kCount, kChoice or kReal setting. Throws WorkloadError
+/// (the setting, and what is wrong) for text that is not a number, out of range or not a choice.
 void set_from_text(RunSpec& s, const WorkloadSetting& w, const std::string& text);
 
 /// The settings present in an experiment's workload mapping (its other keys are left alone),
