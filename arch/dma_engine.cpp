@@ -63,7 +63,8 @@ void DmaEngine::channel_thread(Channel* ch) {
     m_queue.pop_front();
     if (!m_queue.empty()) m_work.notify(sc_core::SC_ZERO_TIME);  // wake a sibling channel
     const uint64_t start = sc_core::sc_time_stamp().value();
-    const uint64_t descriptors = m_cfg.strides_2d && !job.desc.gather ? 1 : job.desc.rows;
+    const uint64_t descriptors =
+        m_cfg.strides_2d && !job.desc.gather ? job.desc.pieces : job.desc.rows;
     m_counters.descriptors += descriptors;
     // The setup rides on the first grant request as a loosely-timed delay annotation: the memory
     // interface honours it before queueing the request (one context switch instead of two).

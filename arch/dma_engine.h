@@ -39,6 +39,9 @@ struct DmaDescriptor {
   uint64_t row_bytes = 0;
   bool write = false;   ///< SRAM -> memory
   bool gather = false;  ///< rows from scattered addresses (an index list): one descriptor per row
+  /// Separately addressed runs of the rows (the pages of a paged KV cache): a 2-D descriptor
+  /// each.
+  uint64_t pieces = 1;
   uint64_t bytes() const { return rows * row_bytes; }
 };
 

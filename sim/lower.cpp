@@ -299,6 +299,22 @@ namespace {
 uint64_t visible_keys(const Op& op, uint64_t r0, uint64_t r1) {
   return attention_keys(op, r0 / op.group, (r1 - 1) / op.group + 1);
 }
+
+/// The first key query rows from r0 on read: the window's start (0 without a window).
+uint64_t first_key(const Op& op, uint64_t r0) {
+  if (!op.causal || op.window == 0) return 0;
+  const uint64_t first = op.n - op.m / op.group + r0 / op.group + 1;  // keys position r0 sees
+  return first > op.window ? first - op.window : 0;
+}
+
+/// Loads keys [k0, k0 + count) of K or of V (`row_bytes` a key): one transfer, in as many pieces
+/// as the pages of a paged cache (op.kv_block) it touches, the first and last possibly partial.
+void load_keys(TileStep& s, const Op& op, uint64_t k0, uint64_t count, uint64_t row_bytes) {
+  DmaDescriptor d{count, row_bytes};
+  if (op.kv_block > 0 && count > 0)
+    d.pieces = (k0 + count - 1) / op.kv_block - k0 / op.kv_block + 1;
+  s.loads.push_back(d);
+}
 }  // namespace
 
 TilePlan Lowering::plan_attention(const Op& op) const {
@@ -550,7 +566,7 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t qi = t % tq;
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
-      const uint64_t vis = visible_keys(op, r0, r1);
+      const uint64_t vis = visible_keys(op, r0, r1), k_first = first_key(op, r0);
       const uint64_t tk = ceil_div(vis, p.nt);
       for (uint64_t kj = 0; kj < tk; ++kj) {
         const uint64_t bc = std::min(p.nt, vis - kj * p.nt);
@@ -558,8 +574,8 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
         if (kj == 0 && op.a_loc == Location::kDram)
           s.loads.push_back({br, bytes_of(hd, op.a_format)});
         if (op.b_loc == Location::kDram) {  // this block of K and of V
-          s.loads.push_back({bc, bytes_of(hd, op.b_format)});
-          s.loads.push_back({bc, bytes_of(hd, op.b_format)});
+          load_keys(s, op, k_first + kj * p.nt, bc, bytes_of(hd, op.b_format));
+          load_keys(s, op, k_first + kj * p.nt, bc, bytes_of(hd, op.b_format));
         }
         if (p.dequant_b)
           s.commands.push_back(

@@ -271,6 +271,7 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
            {"kv_cache_bytes", w.footprint.kv_cache_bytes},
            {"peak_activation_bytes", w.footprint.peak_activation_bytes},
            {"peak_activation_op", w.footprint.peak_activation_op}}}};
+  if (s.kv_block != 0) j["kv_block"] = s.kv_block;
   if (w.moe) {
     j["routing"] = std::string(routing_name(s.routing));
     if (s.routing == Routing::kZipf) j["routing_skew"] = s.routing_skew;
@@ -280,6 +281,10 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
     const double secs = seconds(chip, prefill.cycles);
     Json p = totals_json(chip, prefill);
     p["tokens"] = w.prefill_tokens;
+    if (s.chunk != 0) {
+      p["chunk"] = s.chunk;
+      p["steps"] = w.prefill_steps;
+    }
     p["tokens_per_s"] = secs > 0 ? static_cast<double>(w.prefill_tokens) / secs : 0.0;
     p["joules_per_token"] = prefill.energy_pj * 1e-12 / static_cast<double>(w.prefill_tokens);
     j["time_to_first_token_s"] = secs;
@@ -616,10 +621,11 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
 
 namespace {
 
-/// Tokens a step produces: a prefill's B x P, a decode step's B; 0 for a trace's ops.
+/// Tokens a step produces: a prefill's (or a prefill chunk's) B x its tokens, a decode step's B;
+/// 0 for a trace's ops.
 uint64_t step_tokens(const StepRow& s, const Workload* w) {
   if (!w) return 0;
-  if (s.phase == "prefill") return w->prefill_tokens;
+  if (s.phase == "prefill") return w->spec.batch * chunk_tokens(w->spec, s.step);
   return s.phase == "decode" ? w->spec.batch : 0;
 }
 

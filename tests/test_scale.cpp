@@ -89,10 +89,14 @@ TEST(WorkloadStream, MakesTheWholeWorkloadCallByCall) {
   growing.phase = Phase::kDecode;
   growing.context = 100;
   growing.tokens = 40;
+  RunSpec chunked = both;  // the prompt in chunks of 7, 7 and 6 tokens, over a paged cache
+  chunked.chunk = 7;
+  chunked.kv_block = 16;
   const StreamCase cases[] = {
       {"llama-3.2-1b", both, 0},        {"gpt2", standard, 1 << 20},
       {"qwen2.5-0.5b", decode_only, 0}, {"llama-3.2-1b", prefill_after_cache, 0},
-      {"gpt2", growing, 12 * 120 * 2},  {"qwen3-30b-a3b", both, 0}};
+      {"gpt2", growing, 12 * 120 * 2},  {"qwen3-30b-a3b", both, 0},
+      {"llama-3.2-1b", chunked, 0}};
   for (const StreamCase& c : cases) {
     SCOPED_TRACE(c.model);
     const ModelConfig m = shipped_model(c.model);

@@ -140,7 +140,7 @@ OpSignature op_signature(const Op& op) {
                          uint64_t{static_cast<uint8_t>(op.c_loc)} << 56;
   return {{small, op.batch, op.m, op.k, op.n, op.rows, op.cols,
            uint64_t{op.b_group} << 32 | op.group, c.h, c.w, c.c, c.f, c.r, c.s, c.stride, c.pad,
-           c.groups, op.window}};
+           c.groups, op.window, op.kv_block}};
 }
 
 size_t OpSignatureHash::operator()(const OpSignature& s) const {
@@ -160,10 +160,10 @@ size_t OpSignatureHash::operator()(const OpSignature& s) const {
 bool same_op(const Op& a, const Op& b) {
   auto fields = [](const Op& o) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal, o.window,
-                    o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc, o.rows, o.cols,
-                    o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s, o.conv.stride,
-                    o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step, o.expert,
-                    o.a_from, o.b_from);
+                    o.kv_block, o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc,
+                    o.rows, o.cols, o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s,
+                    o.conv.stride, o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step,
+                    o.expert, o.a_from, o.b_from);
   };
   return fields(a) == fields(b);
 }

@@ -149,6 +149,9 @@ struct Op {
   /// Attention with a causal mask: a sliding window, each query sees only the latest `window`
   /// keys up to its own position (Mistral, Gemma's local layers); 0 = every key up to it.
   uint64_t window = 0;
+  /// Attention: a paged KV cache of `kv_block` positions a page (vLLM's block size): K and V are
+  /// read page by page, one DMA transfer per page a block of keys touches; 0 = contiguous.
+  uint64_t kv_block = 0;
   Format a_format = Format::kInt8, b_format = Format::kInt8, c_format = Format::kInt8;
   Location a_loc = Location::kDram, b_loc = Location::kDram, c_loc = Location::kDram;
   /// The graph: how many ops back the op that produced A (B) is, 1 = the previous op; 0 = not an
@@ -196,7 +199,7 @@ bool reads_previous_by_default(const Op& prev, const Op& op);
 /// are left out: ops with equal signatures cost the same on an idle chip, which is what the
 /// lowering's plan cache and the scheduler's replay key on.
 struct OpSignature {
-  std::array<uint64_t, 18> words{};
+  std::array<uint64_t, 19> words{};
   bool operator==(const OpSignature& o) const { return words == o.words; }
   bool operator!=(const OpSignature& o) const { return words != o.words; }
 };

@@ -83,6 +83,15 @@ std::vector<uint64_t> expert_tokens(const RunSpec& s, uint64_t rows, uint32_t ex
   return out;
 }
 
+uint64_t prefill_chunks(const RunSpec& s) {
+  return s.chunk == 0 || s.chunk >= s.prompt ? 1 : ceil_div(s.prompt, s.chunk);
+}
+
+uint64_t chunk_tokens(const RunSpec& s, uint64_t i) {
+  if (prefill_chunks(s) == 1) return s.prompt;
+  return std::min(s.chunk, s.prompt - i * s.chunk);
+}
+
 std::string_view run_field_name(RunField f) {
   switch (f) {
     case RunField::kModel:
@@ -113,6 +122,10 @@ std::string_view run_field_name(RunField f) {
       return "routing";
     case RunField::kRoutingSkew:
       return "routing_skew";
+    case RunField::kChunk:
+      return "chunk";
+    case RunField::kKvBlock:
+      return "kv_block";
   }
   return "?";
 }
@@ -160,8 +173,10 @@ class Builder {
         kvf_(m.causal ? s.kv : s.activations),
         wgroup_(is_int(s.weights) ? s.weight_group : 0) {}
 
-  /// Emits one pass: q query positions per sequence over kv_len keys.
-  void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len) {
+  /// Emits one pass: q query positions per sequence over kv_len keys. `logits`: the pass ends
+  /// with the final norm and the LM head (a decoder's; not after a prefill chunk but the last).
+  void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len,
+            bool logits = true) {
     phase_ = phase;
     step_ = step;
     const bool prefill = phase == "prefill";
@@ -238,7 +253,7 @@ class Builder {
       }
     }
 
-    if (decoder_) {
+    if (decoder_ && (logits || (prefill && s_.lm_head_all_positions))) {
       norm("final_norm", "", R);
       from(x);
       const uint64_t rows = prefill && s_.lm_head_all_positions ? R : B;
@@ -386,6 +401,7 @@ class Builder {
       op.k = m_.head_dim;
       op.causal = m_.causal;
       if (window > 0 && kv_len > window) op.window = window;
+      if (decoder_) op.kv_block = s_.kv_block;  // the cache's pages
       op.a_format = act_;
       op.b_format = kvf_;
       op.c_format = act_;
@@ -477,6 +493,12 @@ class Builder {
   std::optional<uint32_t> expert_;                 ///< the routed expert whose ops are being made
   std::unordered_map<std::string, size_t> index_;  ///< the latest op of each name
 };
+
+/// Emits prefill chunk i of `s` (its tokens after `cached` positions and the chunks before).
+void prefill_chunk(Builder& b, const RunSpec& s, uint64_t cached, uint64_t i) {
+  const uint64_t q = chunk_tokens(s, i), before = i * s.chunk;
+  b.pass("prefill", static_cast<uint32_t>(i), q, cached + before + q, i + 1 == prefill_chunks(s));
+}
 
 void check_model(const ModelConfig& m) {
   const auto fail = [&](const std::string& what) {
@@ -579,9 +601,13 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
   }
   if (m.causal) {
     // A sliding layer's cache is a ring buffer of the window's positions.
+    // A paged cache takes whole pages (per sequence and layer).
+    const auto paged = [&](uint64_t n) {
+      return s.kv_block == 0 ? n : ceil_div(n, s.kv_block) * s.kv_block;
+    };
     uint64_t positions = 0;
     for (uint32_t l = 0; l < m.layers; ++l)
-      positions += m.slides(l) ? std::min<uint64_t>(max_kv, m.sliding_window) : max_kv;
+      positions += paged(m.slides(l) ? std::min<uint64_t>(max_kv, m.sliding_window) : max_kv);
     f.kv_cache_bytes = bytes_of(2 * m.kv_dim() * s.batch * positions, s.kv);
   }
   return f;
@@ -593,19 +619,19 @@ WorkloadStream::WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t 
     : m_model(m),
       m_spec(s),
       m_onchip(onchip_bytes),
-      m_prefill(s.phase != Phase::kDecode),
+      m_chunks(s.phase != Phase::kDecode ? prefill_chunks(s) : 0),
       m_decode(s.phase != Phase::kPrefill),
-      m_calls((m_prefill ? 1 : 0) + (m_decode ? s.tokens : 0)) {}
+      m_calls(m_chunks + (m_decode ? s.tokens : 0)) {}
 
 void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
   Workload scratch;
   scratch.ops = std::move(out);
   scratch.ops.clear();
   Builder b(m_model, m_spec, m_onchip, scratch);
-  if (m_prefill && c == 0) {
-    b.pass("prefill", 0, m_spec.prompt, (m_decode ? 0 : m_spec.context) + m_spec.prompt);
+  if (c < m_chunks) {
+    prefill_chunk(b, m_spec, m_decode ? 0 : m_spec.context, c);
   } else {
-    const uint64_t t = c - (m_prefill ? 1 : 0);
+    const uint64_t t = c - m_chunks;
     b.pass("decode", static_cast<uint32_t>(t), 1, m_spec.context + t + 1);
   }
   out = std::move(scratch.ops);
@@ -673,9 +699,29 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
 
   // Prefill-only runs may follow C cached positions; with decode, prefill starts empty.
   const uint64_t prefill_cached = decode ? 0 : s.context;
-  if (prefill) check_pass_size(m, s, s.prompt, prefill_cached + s.prompt, true, RunField::kPrompt);
+  if (prefill)
+    check_pass_size(m, s, chunk_tokens(s, 0), prefill_cached + s.prompt, true, RunField::kPrompt);
   if (decode) check_pass_size(m, s, 1, s.context + s.tokens, false, RunField::kTokens);
 
+  if (s.chunk != 0) {
+    check_count(RunField::kChunk, "chunk", s.chunk, 0, kMaxPositions);
+    if (!prefill)
+      throw WorkloadError(RunField::kChunk, "chunks split a prefill; this run has none");
+    if (!m.causal && prefill_chunks(s) > 1)
+      throw WorkloadError(RunField::kChunk,
+                          m.name +
+                              " is an encoder (no KV cache): a chunk cannot attend to the "
+                              "chunks before it; leave chunk at 0");
+  }
+  if (s.kv_block != 0) {
+    check_count(RunField::kKvBlock, "kv block", s.kv_block, 0, kMaxPositions);
+    if (!m.causal)
+      throw WorkloadError(RunField::kKvBlock, m.name + " is an encoder: it keeps no KV cache");
+    if (s.attention != AttentionImpl::kFlash)
+      throw WorkloadError(RunField::kKvBlock,
+                          "a paged cache is read by flash attention (--attention flash); "
+                          "standard attention's K and V GEMMs read a contiguous cache");
+  }
   if (m.experts == 0 && s.routing != RunSpec{}.routing)
     throw WorkloadError(RunField::kRouting, m.name + " has no experts to route tokens to");
   if (s.routing != Routing::kZipf && s.routing_skew != RunSpec{}.routing_skew)
@@ -692,7 +738,8 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
 
   Builder b(m, s, onchip_bytes, w);
   if (prefill) {
-    b.pass("prefill", 0, s.prompt, prefill_cached + s.prompt);
+    w.prefill_steps = prefill_chunks(s);
+    for (uint64_t i = 0; i < w.prefill_steps; ++i) prefill_chunk(b, s, prefill_cached, i);
     w.prefill_ops = w.ops.size();
     w.prefill_tokens = s.batch * s.prompt;
   }

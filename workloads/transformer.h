@@ -104,6 +104,8 @@ enum class RunField : uint8_t {
   kLmHeadAll,
   kRouting,
   kRoutingSkew,
+  kChunk,
+  kKvBlock,
 };
 /// The RunSpec member's name ("prompt", "weight_group", "lm_head_all_positions"; "model").
 std::string_view run_field_name(RunField f);
@@ -127,9 +129,23 @@ struct RunSpec {
   /// Elements per fp16 scale for int4 / int8 weights (llama.cpp Q4_0 / Q8_0: 32, i.e. 4.5 / 8.5
   /// bits per weight); 0 = no scales. Ignored for int16 and float weights.
   uint32_t weight_group = 32;
+  /// Chunked prefill: the prompt in passes of at most `chunk` tokens per sequence, each
+  /// attending to the cache so far (the cached positions, the chunks before and its own), each
+  /// a step of the prefill phase (step i: chunk i) and a graph call; the LM head runs after the
+  /// last chunk only (every chunk with lm_head_all_positions). 0: the whole prompt in one pass.
+  uint64_t chunk = 0;
+  /// Paged KV cache: K and V stored in pages of `kv_block` positions per sequence (vLLM's block
+  /// size). Flash attention reads them page by page (a DMA transfer per page a block of keys
+  /// touches, the last page partial) and the cache takes whole pages. 0: one contiguous cache.
+  uint64_t kv_block = 0;
   Routing routing = Routing::kUniform;  ///< mixture-of-experts models only
   double routing_skew = 1.0;            ///< Zipf exponent (Routing::kZipf), 0 - 8
 };
+
+/// Tokens per sequence of prefill chunk `i` of `s` (s.chunk, or the whole prompt when 0).
+uint64_t chunk_tokens(const RunSpec& s, uint64_t i);
+/// Prefill chunks of `s`: ceil(prompt / chunk), 1 when not chunked.
+uint64_t prefill_chunks(const RunSpec& s);
 
 /// Tokens each routed expert of an MoE layer receives: `rows` tokens each picking `per_token`
 /// distinct experts of `experts`, spread by `s.routing` (layer `layer`, decode step `step`: the
@@ -178,6 +194,7 @@ struct Workload {
   std::vector<Op> ops;
   Footprint footprint;
   uint64_t prefill_tokens = 0;       ///< B x P when prefill runs, else 0
+  uint64_t prefill_steps = 0;        ///< prefill chunks (1 unless chunked), 0 without prefill
   uint64_t decode_steps = 0;         ///< T when decode runs, else 0
   uint64_t decode_tokens = 0;        ///< B x T tokens generated, when decode runs, else 0
   uint64_t prefill_ops = 0;          ///< ops[0, prefill_ops) are the prefill
@@ -192,7 +209,8 @@ struct Workload {
 };
 
 /// The ops of a workload one graph call at a time, so a run of millions of ops never holds them
-/// all: call 0 is the prefill when it runs, then one call per decode step. The ops of call c are
+/// all: the prefill's chunks (one call unless chunked) when it runs, then one call per decode
+/// step. The ops of call c are
 /// exactly those of the same call in the workload built whole (the same names, shapes, formats
 /// and edges: no edge crosses a call).
 class WorkloadStream {
@@ -206,7 +224,8 @@ class WorkloadStream {
   ModelConfig m_model;
   RunSpec m_spec;  ///< as run (`context` resolved)
   uint64_t m_onchip;
-  bool m_prefill, m_decode;
+  uint64_t m_chunks;  ///< prefill calls
+  bool m_decode;
   uint64_t m_calls;
 };
 

@@ -37,7 +37,7 @@ const std::vector<std::string> kMatrixKeys = {"m", "k", "n", "batch"};  // gemm 
 const std::vector<std::string> kVectorKeys = {"rows", "cols"};
 const std::vector<std::string> kSecondInputKeys = {"b", "b_format", "b_from"};
 const std::vector<std::string> kGemmOnlyKeys = {"b_group"};
-const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal", "window"};
+const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal", "window", "kv_block"};
 // Spatial ops (conv2d, maxpool, avgpool) have `batch` and these; a conv also filters and groups.
 const std::vector<std::string> kSpatialKeys = {"h", "w", "channels", "r", "s", "stride", "pad"};
 const std::vector<std::string> kConvOnlyKeys = {"filters", "groups"};
@@ -168,8 +168,9 @@ void check_keys(MapReader& m, const KindFacts& f) {
   if (!gemm)
     reject_keys(m, kGemmOnlyKeys, a_kind_op + " (only a gemm's B carries group-wise scales)");
   if (!attention)
-    reject_keys(m, kAttentionOnlyKeys,
-                a_kind_op + " (only attention has query groups and a causal mask)");
+    reject_keys(
+        m, kAttentionOnlyKeys,
+        a_kind_op + " (only attention has query groups, a causal mask, a window and KV pages)");
   if (!second)
     reject_keys(m, kSecondInputKeys,
                 a_kind_op + ": it has one input, 'a' (only gemm, attention, add and mul take 'b')");
@@ -236,6 +237,7 @@ void read_matrix(const MapReader& m, const Value& item, const KindFacts& f, Op& 
             "a sliding window needs causal: true (each query sees the latest window keys "
             "up to its own position)");
     }
+    if (auto x = m.get("kv_block")) op.kv_block = x->as_uint(1, uint64_t{1} << 32);
     const uint64_t positions = op.m / op.group;
     if (op.causal && positions > op.n)
       m.require("n").fail("with causal: true, n (" + std::to_string(op.n) +

@@ -106,8 +106,9 @@ void check_expressible(size_t i, const Op& op) {
     cannot_write(i, op, "m, k, n or batch is set");
   }
   if (!gemm && op.b_group != d.b_group) cannot_write(i, op, "b_group is set (gemm only)");
-  if (!attention && (op.group != d.group || op.causal != d.causal || op.window != d.window))
-    cannot_write(i, op, "group, causal or window is set (attention only)");
+  if (!attention && (op.group != d.group || op.causal != d.causal || op.window != d.window ||
+                     op.kv_block != d.kv_block))
+    cannot_write(i, op, "group, causal, window or kv_block is set (attention only)");
   if (!takes_b(op.kind) && op.b_format != op.a_format)
     cannot_write(i, op, "b_format differs from a_format on a single-input kind");
   if (!takes_b(op.kind) && op.b_loc != Location::kDram)
@@ -170,6 +171,7 @@ void write_op(std::string& out, const std::vector<Op>& ops, size_t i) {
     if (op.group != d.group) line.number("group", op.group);
     if (op.causal) line.word("causal", "true");
     if (op.window != d.window) line.number("window", op.window);
+    if (op.kv_block != d.kv_block) line.number("kv_block", op.kv_block);
   } else if (is_spatial_kind(op.kind)) {
     const ConvShape& c = op.conv;
     if (op.batch != d.batch) line.number("batch", op.batch);
