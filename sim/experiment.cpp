@@ -32,7 +32,7 @@ using config::Value;
 
 /// The workload mapping of an experiment, read.
 struct WorkloadSpec {
-  std::optional<Value> model, trace;
+  std::optional<Value> model, trace, draft;
   RunSpec run;
   Schedule schedule = Schedule::kCompiled;
 };
@@ -45,6 +45,7 @@ WorkloadSpec read_workload(const Value& v) {
   WorkloadSpec w;
   w.model = m.get("model");
   w.trace = m.get("trace");
+  w.draft = m.get("draft");
   if (auto x = m.get("schedule"))
     w.schedule = x->as_enum(config::enum_table(kAllSchedules, schedule_name));
   if (w.model.has_value() == w.trace.has_value())
@@ -58,6 +59,7 @@ WorkloadSpec read_workload(const Value& v) {
     return w;
   }
   w.model->as_string();
+  if (w.draft) w.draft->as_string();
   w.run = config::read_run_spec(m);
   return w;
 }
@@ -242,8 +244,11 @@ PointSetup PointResolver::setup(const std::vector<Override>& applied, bool strea
         throw config::relocate(err, model_sets, "model.");
       }
     }
+    std::optional<ModelConfig> draft;
+    if (spec.draft) draft = load_model(model_path(*spec.draft));
     try {
-      p.workload = build_workload(model, spec.run, onchip_score_bytes(p.chip), streamed);
+      p.workload = build_workload(model, spec.run, onchip_score_bytes(p.chip), streamed,
+                                  draft ? &*draft : nullptr);
     } catch (const WorkloadError& err) {
       config::fail_at_setting(w, err);
     }

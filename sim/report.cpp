@@ -255,7 +255,8 @@ Json area_json(const ChipConfig& chip) {
 Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w) {
   const RunSpec& s = w.spec;
   const Totals& prefill = r.prefill;
-  const Totals& decode = r.decode;
+  Totals decode = r.decode;  // speculating: the draft's passes and the verifications
+  decode += r.draft;
   Json j{{"model", w.model},
          {"phase", std::string(phase_name(s.phase))},
          {"prompt", s.prompt},
@@ -298,15 +299,30 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
     d["tokens_per_s"] = secs > 0 ? static_cast<double>(w.decode_tokens) / secs : 0.0;
     d["joules_per_token"] = decode.energy_pj * 1e-12 / static_cast<double>(w.decode_tokens);
     std::vector<uint64_t> step_cycles(w.decode_steps);  // from the step rows
-    for (const StepRow& row : r.steps)
-      if (row.phase == "decode" && row.step < step_cycles.size())
-        step_cycles[row.step] += row.t.cycles;
+    for (const StepRow& row : r.steps) {
+      // A draft pass belongs to the decode step whose verification follows it.
+      const uint64_t step = row.phase == "draft" ? row.step / s.draft_tokens : row.step;
+      if ((row.phase == "decode" || row.phase == "draft") && step < step_cycles.size())
+        step_cycles[step] += row.t.cycles;
+    }
     Json step_tps = Json::array();
+    const double step_tokens = static_cast<double>(s.batch) * w.tokens_per_step;
     for (const uint64_t cycles : step_cycles) {
       const double ss = seconds(chip, cycles);
-      step_tps.push_back(ss > 0 ? static_cast<double>(s.batch) / ss : 0.0);
+      step_tps.push_back(ss > 0 ? step_tokens / ss : 0.0);
     }
-    d["step_tokens_per_s"] = step_tps;  // per decode step: batch / step time
+    d["step_tokens_per_s"] = step_tps;  // per decode step: its tokens / its time
+    if (!w.draft_model.empty()) {
+      const double draft_s = seconds(chip, r.draft.cycles);
+      d["speculative"] = Json{{"draft_model", w.draft_model},
+                              {"draft_tokens", s.draft_tokens},
+                              {"acceptance", s.acceptance},
+                              {"tokens_per_step", w.tokens_per_step},
+                              {"draft_seconds", draft_s},
+                              {"verify_seconds", seconds(chip, r.decode.cycles)},
+                              {"draft_energy_j", r.draft.energy_pj * 1e-12},
+                              {"verify_energy_j", r.decode.energy_pj * 1e-12}};
+    }
     j["decode"] = d;
   }
   return j;
@@ -586,7 +602,8 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
       secs > 0 ? energy_j / secs : 0.0, bound_label(all), ops_by_bound);
   if (w) {
     const Totals& prefill = r.prefill;
-    const Totals& decode = r.decode;
+    Totals decode = r.decode;  // speculating: the draft's passes and the verifications
+    decode += r.draft;
     text += fmt::format(
         "  model    {}, batch {}, weights {}, activations {}, KV {}, {} attention\n", w->model,
         w->spec.batch, format_name(w->spec.weights), format_name(w->spec.activations),
@@ -605,6 +622,14 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
       text += fmt::format("  decode   {} tokens from context {}: {:.2f} tokens/s, {}/token; {}\n",
                           w->decode_tokens, w->context, tokens / secs,
                           human_energy(decode.energy_pj * 1e-12 / tokens), bound_label(decode));
+      if (!w->draft_model.empty())
+        text += fmt::format(
+            "  draft    {}: {} tokens a step at acceptance {:.2f}, {:.2f} accepted a step; the "
+            "draft {:.0f} % of the decode time\n",
+            w->draft_model, w->spec.draft_tokens, w->spec.acceptance, w->tokens_per_step,
+            decode.cycles > 0
+                ? 100.0 * static_cast<double>(r.draft.cycles) / static_cast<double>(decode.cycles)
+                : 0.0);
     }
     text += fmt::format(
         "  memory   weights {}{}, KV cache {} at its largest\n",

@@ -17,6 +17,16 @@ void Totals::add(const OpRecord& o) {
   bound_cycles[static_cast<size_t>(o.bound)] += o.cycles();
 }
 
+Totals& Totals::operator+=(const Totals& o) {
+  ops += o.ops;
+  cycles += o.cycles;
+  macs += o.macs;
+  dram_bytes += o.dram_bytes;
+  energy_pj += o.energy_pj;
+  for (size_t b = 0; b < bound_cycles.size(); ++b) bound_cycles[b] += o.bound_cycles[b];
+  return *this;
+}
+
 Bound Totals::dominant() const {
   size_t top = 0;
   for (size_t b = 1; b < bound_cycles.size(); ++b)
@@ -51,8 +61,9 @@ void RunTotals::add(const OpRecord& r) {
   if (!m_last_class || m_last_class->first != cls) m_last_class = &*by_class.try_emplace(cls).first;
   m_last_class->second.add(r);
   if (op.expert) by_expert[*op.expert].add(r);
-  if (op.phase == "prefill") prefill.add(r);
+  if (op.phase == "prefill" || op.phase == "draft_prefill") prefill.add(r);
   if (op.phase == "decode") decode.add(r);
+  if (op.phase == "draft") draft.add(r);
   if (steps.empty() || steps.back().phase != op.phase || steps.back().step != op.step)
     steps.push_back(StepRow{op.phase, op.step, id, r.start_cycle, r.start_cycle, {}});
   steps.back().t.add(r);

@@ -26,6 +26,7 @@ struct Totals {
   double energy_pj = 0;
   std::array<uint64_t, 4> bound_cycles{};  ///< in kAllBounds order
   void add(const OpRecord& o);
+  Totals& operator+=(const Totals& o);
   /// What bound most of the cycles (ties: the first of compute, memory, vector, latency).
   Bound dominant() const;
   /// The share of the cycles the dominant bound took, 0-1.
@@ -81,7 +82,9 @@ struct RunTotals {
   std::array<uint64_t, 4> bound_ops{};  ///< ops by what bound them, kAllBounds order
   std::map<std::string, Totals> by_class;
   std::map<uint32_t, Totals> by_expert;  ///< ops of each routed expert (Op::expert)
-  Totals prefill, decode;
+  /// By phase: the prefill (a draft model's prefill with it), the decode steps (speculating:
+  /// the target's verifications) and a draft model's decode passes.
+  Totals prefill, decode, draft;
   std::vector<StepRow> steps;
   EnergyBreakdown energy;
   ActionCounts actions;

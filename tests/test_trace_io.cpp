@@ -383,12 +383,13 @@ TEST_F(TraceIoErrors, BGroupOverTheCap) {
 
 TEST_F(TraceIoErrors, UnknownPhaseListsThePhases) {
   expect_trace_error(edit_once(kTrace, "phase: decode", "phase: foo"), "23:12: ops[3].phase",
-                     "unknown value 'foo' (accepted: prefill, decode)");
+                     "unknown value 'foo' (accepted: prefill, decode, draft_prefill, draft)");
 }
 
 TEST_F(TraceIoErrors, MisspeltPhaseIsSuggested) {
   expect_trace_error(edit_once(kTrace, "phase: decode", "phase: decdoe"), "23:12: ops[3].phase",
-                     "unknown value 'decdoe'; did you mean 'decode'? (accepted: prefill, decode)");
+                     "unknown value 'decdoe'; did you mean 'decode'? (accepted: prefill, decode, "
+                     "draft_prefill, draft)");
 }
 
 TEST_F(TraceIoErrors, NegativeStep) {

@@ -83,6 +83,11 @@ std::vector<uint64_t> expert_tokens(const RunSpec& s, uint64_t rows, uint32_t ex
   return out;
 }
 
+double speculative_tokens_per_step(uint32_t k, double acceptance) {
+  if (acceptance >= 1.0) return k + 1.0;
+  return (1.0 - std::pow(acceptance, k + 1.0)) / (1.0 - acceptance);
+}
+
 uint64_t prefill_chunks(const RunSpec& s) {
   return s.chunk == 0 || s.chunk >= s.prompt ? 1 : ceil_div(s.prompt, s.chunk);
 }
@@ -126,6 +131,12 @@ std::string_view run_field_name(RunField f) {
       return "chunk";
     case RunField::kKvBlock:
       return "kv_block";
+    case RunField::kDraft:
+      return "draft";
+    case RunField::kDraftTokens:
+      return "draft_tokens";
+    case RunField::kAcceptance:
+      return "acceptance";
   }
   return "?";
 }
@@ -158,11 +169,21 @@ bool is_int(Format f) {
 // not the KV cache.
 enum ActBits : unsigned { kActA = 1, kActB = 2, kActC = 4 };
 
+/// Which positions of a pass get logits (the final norm and the LM head).
+enum class Logits : uint8_t {
+  kNone,  ///< a prefill chunk before the last
+  kLast,  ///< each sequence's last position: the next token
+  kAll,   ///< every position (lm_head_all_positions; a speculative verification)
+};
+
 /// Builds the ops of one pass (the prefill, or one decode step) into a Workload.
 class Builder {
  public:
-  Builder(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes, Workload& w)
-      : m_(m),
+  /// `prefix` goes before every op name (a draft model's "draft.").
+  Builder(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes, Workload& w,
+          std::string prefix = "")
+      : prefix_(std::move(prefix)),
+        m_(m),
         s_(s),
         onchip_bytes_(onchip_bytes),
         w_(w),
@@ -173,13 +194,11 @@ class Builder {
         kvf_(m.causal ? s.kv : s.activations),
         wgroup_(is_int(s.weights) ? s.weight_group : 0) {}
 
-  /// Emits one pass: q query positions per sequence over kv_len keys. `logits`: the pass ends
-  /// with the final norm and the LM head (a decoder's; not after a prefill chunk but the last).
-  void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len,
-            bool logits = true) {
+  /// Emits one pass: q query positions per sequence over kv_len keys, ending with the logits of
+  /// `logits` positions (a decoder's).
+  void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len, Logits logits) {
     phase_ = phase;
     step_ = step;
-    const bool prefill = phase == "prefill";
     const uint64_t d = m_.d_model, B = s_.batch, R = B * q;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActC};  // a K/V result: cache or activation
 
@@ -253,11 +272,10 @@ class Builder {
       }
     }
 
-    if (decoder_ && (logits || (prefill && s_.lm_head_all_positions))) {
+    if (decoder_ && logits != Logits::kNone) {
       norm("final_norm", "", R);
       from(x);
-      const uint64_t rows = prefill && s_.lm_head_all_positions ? R : B;
-      gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
+      gemm("lm_head", "", "projection", logits == Logits::kAll ? R : B, d, m_.vocab, act_);
       from("final_norm");
     }
   }
@@ -326,20 +344,20 @@ class Builder {
   }
 
   /// Records that the op just pushed reads A (and B, if named) from the latest op of this pass
-  /// with that name; returns the op's own name.
+  /// with that name; returns the op's own name (without the prefix, as the callers name ops).
   std::string from(const std::string& a, const std::string& b = "") {
     Op& op = w_.ops.back();
     auto back = [&](const std::string& name) {
-      return static_cast<uint32_t>(w_.ops.size() - 1 - index_.at(name));
+      return static_cast<uint32_t>(w_.ops.size() - 1 - index_.at(prefix_ + name));
     };
     op.a_from = back(a);
     if (!b.empty()) op.b_from = back(b);
-    return op.name;
+    return op.name.substr(prefix_.size());
   }
 
   Op make(std::string name, OpKind kind, const std::string& layer, const char* op_class) const {
     Op op;
-    op.name = std::move(name);
+    op.name = prefix_ + name;
     op.kind = kind;
     op.layer = layer;
     op.op_class = op_class;
@@ -481,6 +499,7 @@ class Builder {
     w_.ops.push_back(std::move(op));
   }
 
+  std::string prefix_;
   const ModelConfig& m_;
   const RunSpec& s_;
   uint64_t onchip_bytes_;
@@ -494,11 +513,84 @@ class Builder {
   std::unordered_map<std::string, size_t> index_;  ///< the latest op of each name
 };
 
-/// Emits prefill chunk i of `s` (its tokens after `cached` positions and the chunks before).
-void prefill_chunk(Builder& b, const RunSpec& s, uint64_t cached, uint64_t i) {
-  const uint64_t q = chunk_tokens(s, i), before = i * s.chunk;
-  b.pass("prefill", static_cast<uint32_t>(i), q, cached + before + q, i + 1 == prefill_chunks(s));
-}
+/// The graph calls of a run, in order: the prefill's chunks and, speculating, the draft model's
+/// prefill; then each decode step: one call, or the draft's K passes and the target's
+/// verification of K + 1 positions. `s` is the run as built (`context` resolved).
+class Calls {
+ public:
+  Calls(const RunSpec& s, bool speculative)
+      : m_s(s),
+        m_spec(speculative),
+        m_decode(s.phase != Phase::kPrefill),
+        m_chunks(s.phase != Phase::kDecode ? prefill_chunks(s) : 0),
+        m_prefill_calls(m_chunks + (speculative && m_chunks > 0 ? 1 : 0)),
+        m_per_step(speculative ? s.draft_tokens + 1 : 1),
+        m_tokens_per_step(speculative ? speculative_tokens_per_step(s.draft_tokens, s.acceptance)
+                                      : 1.0) {
+    m_steps = 0;
+    if (!m_decode) return;
+    // Steps until the expected accepted tokens reach T.
+    m_steps = static_cast<uint64_t>(std::ceil(static_cast<double>(s.tokens) / m_tokens_per_step));
+    while (m_steps > 1 && accepted(m_steps - 1) >= s.tokens) --m_steps;
+    while (accepted(m_steps) < s.tokens) ++m_steps;
+  }
+
+  uint64_t chunks() const { return m_chunks; }
+  uint64_t prefill_calls() const { return m_prefill_calls; }
+  uint64_t decode_steps() const { return m_steps; }
+  uint64_t per_step() const { return m_per_step; }
+  uint64_t count() const { return m_prefill_calls + m_steps * m_per_step; }
+  double tokens_per_step() const { return m_tokens_per_step; }
+  /// The KV length at its largest: the last step's verification (or decode) end.
+  uint64_t max_kv() const {
+    if (!m_decode) return (m_s.phase == Phase::kPrefill ? m_s.context : 0) + m_s.prompt;
+    if (!m_spec) return m_s.context + m_s.tokens;
+    return m_s.context + accepted(m_steps - 1) + m_s.draft_tokens + 1;
+  }
+
+  /// Emits call `c` of the run: the target's ops through `target`, the draft's through `draft`.
+  void emit(uint64_t c, Builder& target, Builder* draft) const {
+    const RunSpec& s = m_s;
+    const uint64_t cached = m_decode ? 0 : s.context;  // a prefill alone may follow a cache
+    if (c < m_chunks) {
+      const uint64_t q = chunk_tokens(s, c), before = c * s.chunk;
+      const bool last = c + 1 == m_chunks;
+      target.pass("prefill", static_cast<uint32_t>(c), q, cached + before + q,
+                  s.lm_head_all_positions ? Logits::kAll
+                  : last                  ? Logits::kLast
+                                          : Logits::kNone);
+      return;
+    }
+    if (c < m_prefill_calls) {  // the draft reads the prompt too
+      draft->pass("draft_prefill", 0, s.prompt, s.prompt, Logits::kLast);
+      return;
+    }
+    const uint64_t k = c - m_prefill_calls, j = k / m_per_step, i = k % m_per_step;
+    if (!m_spec) {
+      target.pass("decode", static_cast<uint32_t>(j), 1, s.context + j + 1, Logits::kLast);
+      return;
+    }
+    const uint64_t before = s.context + accepted(j);
+    if (i < s.draft_tokens)
+      draft->pass("draft", static_cast<uint32_t>(j * s.draft_tokens + i), 1, before + i + 1,
+                  Logits::kLast);
+    else
+      target.pass("decode", static_cast<uint32_t>(j), s.draft_tokens + 1,
+                  before + s.draft_tokens + 1, Logits::kAll);
+  }
+
+ private:
+  /// Tokens accepted before step j (the expectation, rounded down), at most T.
+  uint64_t accepted(uint64_t j) const {
+    return std::min<uint64_t>(
+        m_s.tokens, static_cast<uint64_t>(std::floor(static_cast<double>(j) * m_tokens_per_step)));
+  }
+
+  const RunSpec& m_s;
+  bool m_spec, m_decode;
+  uint64_t m_chunks, m_prefill_calls, m_per_step, m_steps;
+  double m_tokens_per_step;
+};
 
 void check_model(const ModelConfig& m) {
   const auto fail = [&](const std::string& what) {
@@ -615,31 +707,29 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
 
 }  // namespace
 
-WorkloadStream::WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes)
+WorkloadStream::WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes,
+                               const ModelConfig* draft)
     : m_model(m),
+      m_draft(draft ? std::optional<ModelConfig>(*draft) : std::nullopt),
       m_spec(s),
       m_onchip(onchip_bytes),
-      m_chunks(s.phase != Phase::kDecode ? prefill_chunks(s) : 0),
-      m_decode(s.phase != Phase::kPrefill),
-      m_calls(m_chunks + (m_decode ? s.tokens : 0)) {}
+      m_calls(Calls(s, draft != nullptr).count()) {}
 
 void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
   Workload scratch;
   scratch.ops = std::move(out);
   scratch.ops.clear();
   Builder b(m_model, m_spec, m_onchip, scratch);
-  if (c < m_chunks) {
-    prefill_chunk(b, m_spec, m_decode ? 0 : m_spec.context, c);
-  } else {
-    const uint64_t t = c - m_chunks;
-    b.pass("decode", static_cast<uint32_t>(t), 1, m_spec.context + t + 1);
-  }
+  std::optional<Builder> d;
+  if (m_draft) d.emplace(*m_draft, m_spec, m_onchip, scratch, "draft.");
+  Calls(m_spec, m_draft.has_value()).emit(c, b, d ? &*d : nullptr);
   out = std::move(scratch.ops);
 }
 
 Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onchip_bytes,
-                        bool streamed) {
+                        bool streamed, const ModelConfig* draft) {
   check_model(m);
+  if (draft) check_model(*draft);
   check_format(RunField::kWeights, spec.weights, kWeightFormats);
   check_format(RunField::kActivations, spec.activations, kActivationFormats);
   check_format(RunField::kKv, spec.kv, kActivationFormats);
@@ -728,53 +818,90 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
     throw WorkloadError(RunField::kRoutingSkew, "a skew is for zipf routing (routing is " +
                                                     std::string(routing_name(s.routing)) + ")");
 
+  if (draft) {
+    if (!decode) throw WorkloadError(RunField::kDraft, "speculative decoding needs a decode phase");
+    if (!draft->causal)
+      throw WorkloadError(RunField::kDraft, draft->name + " is an encoder: it cannot draft tokens");
+    if (draft->vocab != m.vocab)
+      throw WorkloadError(RunField::kDraft, draft->name + "'s vocabulary (" +
+                                                std::to_string(draft->vocab) + ") is not " +
+                                                m.name + "'s (" + std::to_string(m.vocab) +
+                                                "): a draft model shares the target's tokenizer");
+    check_count(RunField::kDraftTokens, "draft tokens", s.draft_tokens, 1, kMaxDraftTokens);
+  } else if (s.draft_tokens != RunSpec{}.draft_tokens || s.acceptance != RunSpec{}.acceptance) {
+    throw WorkloadError(
+        s.draft_tokens != RunSpec{}.draft_tokens ? RunField::kDraftTokens : RunField::kAcceptance,
+        "is for speculative decoding: give a draft model (draft)");
+  }
+
   Workload w;
   w.model = m.name;
   w.moe = m.experts > 0;
+  const Calls calls(s, draft != nullptr);
   w.context = decode ? s.context : prefill_cached;
-  w.max_kv_length = decode ? s.context + s.tokens : prefill_cached + s.prompt;
+  w.max_kv_length = calls.max_kv();
+  if (draft) {
+    w.draft_model = draft->name;
+    w.tokens_per_step = calls.tokens_per_step();
+    for (const ModelConfig* x : {&m, draft})
+      if (w.max_kv_length > x->max_context)
+        throw WorkloadError(
+            RunField::kTokens,
+            "speculative decoding reaches " + std::to_string(w.max_kv_length) +
+                " positions (context C + T + the last step's K + 1 drafted), over " + x->name +
+                "'s maximum of " + std::to_string(x->max_context));
+  }
   w.footprint = weights_and_cache(m, s, w.max_kv_length);
+  if (draft) {  // both models on the chip: its weights and its cache too
+    const Footprint f = weights_and_cache(*draft, s, w.max_kv_length);
+    w.footprint.weight_bytes += f.weight_bytes;
+    w.footprint.active_weight_bytes += f.active_weight_bytes;
+    w.footprint.kv_cache_bytes += f.kv_cache_bytes;
+  }
   w.spec = s;
 
   Builder b(m, s, onchip_bytes, w);
+  std::optional<Builder> db;
+  if (draft) db.emplace(*draft, s, onchip_bytes, w, "draft.");
+  const auto emit = [&](uint64_t c) { calls.emit(c, b, db ? &*db : nullptr); };
+  for (uint64_t c = 0; c < calls.prefill_calls(); ++c) emit(c);
   if (prefill) {
-    w.prefill_steps = prefill_chunks(s);
-    for (uint64_t i = 0; i < w.prefill_steps; ++i) prefill_chunk(b, s, prefill_cached, i);
     w.prefill_ops = w.ops.size();
+    w.prefill_steps = calls.chunks();
     w.prefill_tokens = s.batch * s.prompt;
   }
-  if (decode && streamed) {
-    // The counts and the footprint from the calls that decide them: decode step 0 (the step
-    // count) and the last step (the largest attention); the peak activation is the first op
-    // that reaches it in run order, as the whole build finds it.
-    b.pass("decode", 0, 1, s.context + 1);
+  if (decode) {
+    const uint64_t first = calls.prefill_calls(), per = calls.per_step();
+    const uint64_t steps = calls.decode_steps();
+    for (uint64_t c = first; c < first + per; ++c) emit(c);
     w.ops_per_decode_step = w.ops.size() - w.prefill_ops;
-    if (s.tokens > 1)
-      b.pass("decode", static_cast<uint32_t>(s.tokens - 1), 1, s.context + s.tokens);
-    w.decode_steps = s.tokens;
-    w.decode_tokens = s.batch * s.tokens;
-  } else if (decode) {
-    b.pass("decode", 0, 1, s.context + 1);
-    w.ops_per_decode_step = w.ops.size() - w.prefill_ops;
-    const u128 total = u128{w.prefill_ops} + u128{w.ops_per_decode_step} * s.tokens;
-    if (total > kMaxOps)
-      throw WorkloadError(
-          RunField::kTokens,
-          std::to_string(s.tokens) + " decode steps of " + std::to_string(w.ops_per_decode_step) +
-              " ops make " + u128_text(total) + " ops, over the cap of " + std::to_string(kMaxOps) +
-              " a run keeps records of; decode fewer tokens, "
-              "or report the run's steps rather than each op "
-              "(npusim run --report steps)");
-    w.ops.reserve(static_cast<size_t>(total));
-    for (uint64_t t = 1; t < s.tokens; ++t)
-      b.pass("decode", static_cast<uint32_t>(t), 1, s.context + t + 1);
-    w.decode_steps = s.tokens;
+    if (streamed) {
+      // The counts and the footprint from the calls that decide them: decode step 0 (the step
+      // count) and the last step (the largest attention); the peak activation is the first op
+      // that reaches it in run order, as the whole build finds it.
+      if (steps > 1)
+        for (uint64_t c = first + (steps - 1) * per; c < calls.count(); ++c) emit(c);
+    } else {
+      const u128 total = u128{w.prefill_ops} + u128{w.ops_per_decode_step} * steps;
+      if (total > kMaxOps)
+        throw WorkloadError(RunField::kTokens, std::to_string(steps) + " decode steps of " +
+                                                   std::to_string(w.ops_per_decode_step) +
+                                                   " ops make " + u128_text(total) +
+                                                   " ops, over the cap of " +
+                                                   std::to_string(kMaxOps) +
+                                                   " a run keeps records of; decode fewer tokens, "
+                                                   "or report the run's steps rather than each op "
+                                                   "(npusim run --report steps)");
+      w.ops.reserve(static_cast<size_t>(total));
+      for (uint64_t c = first + per; c < calls.count(); ++c) emit(c);
+    }
+    w.decode_steps = steps;
     w.decode_tokens = s.batch * s.tokens;
   }
   if (streamed) {
     w.ops.clear();
     w.ops.shrink_to_fit();
-    w.stream = std::make_shared<const WorkloadStream>(m, s, onchip_bytes);
+    w.stream = std::make_shared<const WorkloadStream>(m, s, onchip_bytes, draft);
   }
   return w;
 }

@@ -106,6 +106,9 @@ enum class RunField : uint8_t {
   kRoutingSkew,
   kChunk,
   kKvBlock,
+  kDraft,  ///< the draft model of speculative decoding (a ModelConfig, as kModel)
+  kDraftTokens,
+  kAcceptance,
 };
 /// The RunSpec member's name ("prompt", "weight_group", "lm_head_all_positions"; "model").
 std::string_view run_field_name(RunField f);
@@ -138,6 +141,12 @@ struct RunSpec {
   /// size). Flash attention reads them page by page (a DMA transfer per page a block of keys
   /// touches, the last page partial) and the cache takes whole pages. 0: one contiguous cache.
   uint64_t kv_block = 0;
+  /// Speculative decoding (with a draft model, build_workload's `draft`): each step the draft
+  /// decodes draft_tokens (K) tokens one at a time, then the target verifies the K + 1
+  /// positions in one pass; each drafted token is accepted with probability `acceptance` (A),
+  /// so a step yields (1 - A^(K+1)) / (1 - A) tokens on average (K + 1 when A = 1).
+  uint32_t draft_tokens = 4;
+  double acceptance = 0.8;
   Routing routing = Routing::kUniform;  ///< mixture-of-experts models only
   double routing_skew = 1.0;            ///< Zipf exponent (Routing::kZipf), 0 - 8
 };
@@ -199,8 +208,14 @@ struct Workload {
   uint64_t decode_tokens = 0;        ///< B x T tokens generated, when decode runs, else 0
   uint64_t prefill_ops = 0;          ///< ops[0, prefill_ops) are the prefill
   uint64_t ops_per_decode_step = 0;  ///< every decode step has the same ops
-  uint64_t context = 0;              ///< C, KV length cached before decode step 0 (or the prompt)
-  uint64_t max_kv_length = 0;        ///< C + P (prefill only) or C + T
+  /// Speculative decoding: the draft model's name (its ops are named "draft.*", in phases
+  /// "draft_prefill" and "draft"), and the tokens a step yields on average; a decode step is
+  /// then the draft's K passes (draft steps j x K ... j x K + K - 1) and the verification
+  /// (decode step j). Empty and 1 otherwise.
+  std::string draft_model;
+  double tokens_per_step = 1;
+  uint64_t context = 0;        ///< C, KV length cached before decode step 0 (or the prompt)
+  uint64_t max_kv_length = 0;  ///< C + P (prefill only) or C + T
   /// Built streamed: `ops` is empty and this makes them one graph call at a time.
   std::shared_ptr<const WorkloadStream> stream;
 
@@ -215,17 +230,17 @@ struct Workload {
 /// and edges: no edge crosses a call).
 class WorkloadStream {
  public:
-  WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes);
+  WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes,
+                 const ModelConfig* draft = nullptr);
   uint64_t calls() const { return m_calls; }
   /// Replaces `out` with the ops of call `c` (< calls()).
   void ops(uint64_t c, std::vector<Op>& out) const;
 
  private:
   ModelConfig m_model;
+  std::optional<ModelConfig> m_draft;
   RunSpec m_spec;  ///< as run (`context` resolved)
   uint64_t m_onchip;
-  uint64_t m_chunks;  ///< prefill calls
-  bool m_decode;
   uint64_t m_calls;
 };
 
@@ -246,6 +261,7 @@ class WorkloadError : public std::runtime_error {
 inline constexpr uint64_t kMaxBatch = 4096;
 inline constexpr uint64_t kMaxPositions = uint64_t{1} << 24;  ///< P, T and C each
 inline constexpr uint32_t kMaxWeightGroup = 1u << 16;
+inline constexpr uint32_t kMaxDraftTokens = 64;  ///< K of speculative decoding
 /// Ops of one workload built whole (about 1 KB each with their records); a streamed workload
 /// (build_workload's `streamed`) has no such cap.
 inline constexpr uint64_t kMaxOps = 2'000'000;
@@ -258,7 +274,12 @@ inline constexpr uint64_t kMaxOpMacs = uint64_t{1} << 56;  ///< MACs (or element
 /// an encoder, an unsupported format, a value over the caps above.
 /// `streamed`: the ops are not built (Workload::stream makes them a call at a time); the counts
 /// and the footprint are the same, and the op cap does not apply.
+/// `draft`: speculative decoding with this draft model on the same chip (its weights and cache
+/// count in the footprint).
 Workload build_workload(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes = 0,
-                        bool streamed = false);
+                        bool streamed = false, const ModelConfig* draft = nullptr);
+
+/// The tokens a speculative step yields on average: (1 - A^(K+1)) / (1 - A), K + 1 when A = 1.
+double speculative_tokens_per_step(uint32_t k, double acceptance);
 
 }  // namespace npu

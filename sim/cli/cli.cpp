@@ -66,8 +66,8 @@ void use_configs_dir(const std::string& dir) {
 void add_workload_options(po::options_description& d) {
   for (const auto& w : config::workload_settings()) {
     switch (w.kind) {
-      case config::SettingKind::kName:  // the model: -m MODEL
-        d.add_options()((std::string(w.flag) + ",m").c_str(),
+      case config::SettingKind::kName:  // the model: -m MODEL; the draft model
+        d.add_options()((std::string(w.flag) + (w.field == RunField::kModel ? ",m" : "")).c_str(),
                         po::value<std::string>()->value_name("MODEL"), w.help);
         break;
       case config::SettingKind::kSwitch:
@@ -84,13 +84,18 @@ void add_workload_options(po::options_description& d) {
 Workload workload_from(const po::variables_map& vm, const ChipConfig* chip, bool streamed) {
   const ModelConfig model =
       load_model(resolve_config_path(vm["model"].as<std::string>(), "models", configs_root()));
+  std::optional<ModelConfig> draft;
+  if (vm.count("draft"))
+    draft =
+        load_model(resolve_config_path(vm["draft"].as<std::string>(), "models", configs_root()));
   RunSpec s;
   for (const auto& w : config::workload_settings()) {
     if (w.kind == config::SettingKind::kSwitch && vm.count(w.flag)) w.store(s, 1);
     if (w.kind != config::SettingKind::kSwitch && w.kind != config::SettingKind::kName)
       config::set_from_text(s, w, vm[w.flag].as<std::string>());
   }
-  return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0, streamed);
+  return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0, streamed,
+                        draft ? &*draft : nullptr);
 }
 
 void add_onnx_options(po::options_description& d, bool formats) {

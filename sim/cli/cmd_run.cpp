@@ -103,7 +103,7 @@ int cmd_run(const std::vector<std::string>& args) {
     for (const auto& ws : config::workload_settings()) {
       const std::string flag = ws.flag;
       const bool onnx_format = source == "--onnx" && (flag == "weights" || flag == "activations");
-      if (ws.kind != config::SettingKind::kName && given(flag) && !onnx_format)
+      if (ws.field != RunField::kModel && given(flag) && !onnx_format)
         throw UsageError("--" + flag + " describes a --model workload; " + source +
                          " gives its ops' shapes and formats itself");
     }

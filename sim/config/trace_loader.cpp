@@ -190,7 +190,10 @@ void check_keys(MapReader& m, const KindFacts& f) {
 
 /// The tags (they scope the name's uniqueness), then the name.
 void read_tags_and_name(MapReader& m, Op& op, std::map<NameScope, int>& first_line_of_name) {
-  static const EnumTable<std::string> phases = {{"prefill", "prefill"}, {"decode", "decode"}};
+  static const EnumTable<std::string> phases = {{"prefill", "prefill"},
+                                                {"decode", "decode"},
+                                                {"draft_prefill", "draft_prefill"},
+                                                {"draft", "draft"}};
   if (auto x = m.get("layer")) op.layer = x->as_string();
   if (auto x = m.get("class")) op.op_class = x->as_string();
   if (auto x = m.get("phase")) op.phase = x->as_enum(phases);
