@@ -563,8 +563,8 @@ TEST_F(ModelJsonLoad, KvHeadsNotDividingHeads) {
 TEST_F(ModelJsonLoad, UnknownModelType) {
   json_error(edit_once(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
              "unknown model_type 'lama'; did you mean 'llama'? (known: llama, mistral, qwen2, "
-             "qwen3, phi3, baichuan, mixtral, qwen2_moe, qwen3_moe, phimoe, gpt2, bert, "
-             "distilbert)");
+             "qwen3, phi3, baichuan, mixtral, granite, granitemoe, qwen2_moe, qwen3_moe, phimoe, "
+             "gpt2, bert, distilbert)");
   json_error(edit_once(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
              "describe the model in a YAML file");
 }
@@ -609,8 +609,8 @@ TEST_F(ModelJsonLoad, FieldsThatChangeTheWorkAreModelledOrRefusedByName) {
              "11:26: quantization_config", "quantization_config",
              "is not read: npusim takes the weight format from the workload (--weights");
   json_error(with("\"num_local_experts\": 8"), "11:24: num_local_experts", "num_local_experts",
-             "mixture-of-experts layers are read for model_type mixtral, qwen2_moe, qwen3_moe and "
-             "phimoe only");
+             "mixture-of-experts layers are read for model_type mixtral, qwen2_moe, qwen3_moe, "
+             "phimoe and granitemoe only");
   json_error(with("\"add_cross_attention\": true"), "11:26: add_cross_attention",
              "add_cross_attention", "encoder-decoder attention is not modelled");
   // rope_scaling rescales rotary frequencies: the same ops on the same shapes.

@@ -280,6 +280,24 @@ TEST_F(MoeFiles, TheConfigJsonOfEachFamilyIsReadAsItsYaml) {
   EXPECT_EQ(phi.experts, 16u);
   EXPECT_EQ(phi.expert_ffn_dim, 96u);
   EXPECT_EQ(phi.norm, NormKind::kLayerNorm);
+  // Granite 3 (dense) and Granite-MoE: Llama's structure; their multipliers scale values inside
+  // the ops they multiply (the gather, the scores, the residual add, the logits): no op changes.
+  const std::string granite = R"("hidden_size": 64, "num_hidden_layers": 2,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96,
+    "vocab_size": 100, "max_position_embeddings": 512, "rms_norm_eps": 1e-5,
+    "embedding_multiplier": 12.0, "logits_scaling": 8.0, "residual_multiplier": 0.22,
+    "attention_multiplier": 0.0078125, "tie_word_embeddings": true)";
+  const ModelConfig g = load_model(write(R"({"model_type": "granite", )" + granite + "}", ".json"));
+  EXPECT_EQ(g.experts, 0u);
+  EXPECT_TRUE(g.tied_embeddings);
+  EXPECT_EQ(g.ffn_kind, FfnKind::kSwiGlu);
+  const ModelConfig gm =
+      load_model(write(R"({"model_type": "granitemoe", )" + granite +
+                           R"(, "num_local_experts": 32, "num_experts_per_tok": 8})",
+                       ".json"));
+  EXPECT_EQ(gm.experts, 32u);
+  EXPECT_EQ(gm.experts_per_token, 8u);
+  EXPECT_EQ(gm.expert_ffn_dim, 96u);
 }
 
 TEST_F(MoeFiles, WhatIsNotModelledIsRefusedByName) {

@@ -324,8 +324,9 @@ struct HfFamily {
 // inherit PretrainedConfig's true. Baichuan ships its config class with the model
 // (trust_remote_code): BaiChuanConfig / BaichuanConfig default it to false, and its 7B modeling
 // code uses rotary embeddings (the 13B models use ALiBi; see read_max_context).
-// MixtralConfig, Qwen2MoeConfig, Qwen3Config, Qwen3MoeConfig and PhimoeConfig default it to false
-// too. Qwen3 and Qwen3-MoE normalise each head's q and k (q_norm, k_norm in their attention).
+// MixtralConfig, Qwen2MoeConfig, Qwen3Config, Qwen3MoeConfig, PhimoeConfig, GraniteConfig and
+// GraniteMoeConfig default it to false too (Granite 3 configs write true). Qwen3 and Qwen3-MoE
+// normalise each head's q and k (q_norm, k_norm in their attention).
 constexpr HfFamily kHfFamilies[] = {
     {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
     {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
@@ -336,6 +337,10 @@ constexpr HfFamily kHfFamilies[] = {
     {"baichuan", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
      false},
     {"mixtral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, true},
+    {"granite", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+     false},
+    {"granitemoe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+     true},
     {"qwen2_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
      true},
     {"qwen3_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, true,
@@ -445,16 +450,17 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m) {
       if (f.has(key) && !f.find(key)->is_null())
         f.fail(key,
                "mixture-of-experts layers are read for model_type mixtral, qwen2_moe, "
-               "qwen3_moe and phimoe only; describe this model in a YAML file with experts "
-               "(configs/SCHEMA.md)");
+               "qwen3_moe, phimoe and granitemoe only; describe this model in a YAML file with "
+               "experts (configs/SCHEMA.md)");
   for (const char* key : {"add_cross_attention", "is_encoder_decoder"})
     if (f.has(key) && f.as_bool(key))
       f.fail(key, "encoder-decoder attention is not modelled (a decoder or an encoder only)");
 }
 
-/// The experts of an MoE family: Mixtral and PhiMoE (num_local_experts of intermediate_size, on
-/// every layer), Qwen2-MoE and Qwen3-MoE (num_experts of moe_intermediate_size on the layers
-/// decoder_sparse_step picks; Qwen2-MoE's one shared expert of shared_expert_intermediate_size).
+/// The experts of an MoE family: Mixtral, PhiMoE and Granite-MoE (num_local_experts of
+/// intermediate_size, on every layer), Qwen2-MoE and Qwen3-MoE (num_experts of
+/// moe_intermediate_size on the layers decoder_sparse_step picks; Qwen2-MoE's one shared expert of
+/// shared_expert_intermediate_size).
 void read_moe(const JsonFields& f, const HfFamily& fam, ModelConfig& m) {
   if (!fam.moe) return;
   const std::string type = fam.model_type;
