@@ -580,8 +580,11 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
         if (p.dequant_b)
           s.commands.push_back(
               vector_command({VectorKind::kCopy, 2 * bc, hd, op.b_format, p.compute, op.b_format}));
-        // S = Q K^T, the online softmax (running max and sum, rescale), O += P V.
+        // S = Q K^T, (the soft-cap,) the online softmax (running max and sum, rescale), O += P V.
         s.commands.push_back(array_command({br, hd, bc, p.compute, op.a_format, kv_in}));
+        if (op.softcap)
+          s.commands.push_back(
+              vector_command({VectorKind::kGelu, br, bc, op.a_format, op.a_format, op.a_format}));
         s.commands.push_back(
             vector_command({VectorKind::kSoftmax, br, bc, op.a_format, op.a_format, op.a_format}));
         s.commands.push_back(array_command({br, bc, hd, p.compute, op.a_format, kv_in}));

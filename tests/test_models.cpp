@@ -404,7 +404,7 @@ TEST_F(ModelYamlLoad, UnknownKeyWithSuggestion) {
 TEST_F(ModelYamlLoad, UnknownEnumValueWithSuggestion) {
   yaml_error(edit_once(kYaml, "ffn_kind: swiglu", "ffn_kind: swiglue"), "7:11: ffn_kind",
              "ffn_kind",
-             "unknown value 'swiglue'; did you mean 'swiglu'? (accepted: gelu_mlp, swiglu)");
+             "unknown value 'swiglue'; did you mean 'swiglu'? (accepted: gelu_mlp, swiglu, geglu)");
   yaml_error(edit_once(kYaml, "pos: rope", "pos: alibi"), "10:6: pos", "pos",
              "(accepted: rope, learned, none)");
 }
@@ -564,7 +564,7 @@ TEST_F(ModelJsonLoad, UnknownModelType) {
   json_error(edit_once(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
              "unknown model_type 'lama'; did you mean 'llama'? (known: llama, mistral, qwen2, "
              "qwen3, phi3, baichuan, mixtral, granite, granitemoe, qwen2_moe, qwen3_moe, phimoe, "
-             "gpt2, bert, distilbert)");
+             "gemma, gemma2, gemma3_text, gpt2, bert, distilbert)");
   json_error(edit_once(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
              "describe the model in a YAML file");
 }
@@ -604,7 +604,7 @@ TEST_F(ModelJsonLoad, FieldsThatChangeTheWorkAreModelledOrRefusedByName) {
     EXPECT_EQ(m.sliding_window, 0u) << off;
   }
   json_error(with("\"layer_types\": [\"full_attention\", \"sliding_attention\"]"),
-             "11:18: layer_types", "layer_types", "\"sliding_attention\" are not modelled");
+             "11:18: layer_types", "layer_types", "\"sliding_attention\" is not modelled");
   json_error(with("\"quantization_config\": {\"bits\": 4, \"quant_method\": \"gptq\"}"),
              "11:26: quantization_config", "quantization_config",
              "is not read: npusim takes the weight format from the workload (--weights");

@@ -265,7 +265,7 @@ TEST_F(TraceIo, RejectsOpsTheFormatCannotExpress) {
   expect_rejected(x, "ops[0] 'g' (gemm): rows or cols is set");
   x = g;
   x.group = 2;
-  expect_rejected(x, "group, causal, window or kv_block is set");
+  expect_rejected(x, "group, causal, window, kv_block or softcap is set");
   x = v;
   x.batch = 2;
   expect_rejected(x, "m, k, n or batch is set");

@@ -8,6 +8,8 @@ std::string_view ffn_kind_name(FfnKind k) {
       return "gelu_mlp";
     case FfnKind::kSwiGlu:
       return "swiglu";
+    case FfnKind::kGeGlu:
+      return "geglu";
   }
   return "?";
 }
@@ -52,8 +54,8 @@ uint64_t ModelConfig::norm_params() const {
 }
 
 uint64_t ModelConfig::layer_params(uint32_t l, bool active) const {
-  return attention_params_per_layer() + ffn_params(l, active) + 2 * norm_params() +
-         (qk_norm ? 2 * uint64_t{head_dim} : 0);
+  return attention_params_per_layer() + ffn_params(l, active) +
+         (post_norms ? 4 : 2) * norm_params() + (qk_norm ? 2 * uint64_t{head_dim} : 0);
 }
 
 uint64_t ModelConfig::embedding_params() const {

@@ -23,9 +23,11 @@ namespace npu {
 enum class FfnKind : uint8_t {
   kGeluMlp,  ///< `gelu_mlp`: up [d, ffn], GELU, down [ffn, d] (GPT-2, BERT): 2 matrices
   kSwiGlu,   ///< `swiglu`: gate and up [d, ffn], SiLU(gate) * up, down [ffn, d] (Llama): 3
+  kGeGlu,    ///< `geglu`: gate and up [d, ffn], GELU(gate) * up, down [ffn, d] (Gemma): 3
 };
-inline constexpr std::array<FfnKind, 2> kAllFfnKinds = {FfnKind::kGeluMlp, FfnKind::kSwiGlu};
-std::string_view ffn_kind_name(FfnKind k);  ///< "gelu_mlp", "swiglu"
+inline constexpr std::array<FfnKind, 3> kAllFfnKinds = {FfnKind::kGeluMlp, FfnKind::kSwiGlu,
+                                                        FfnKind::kGeGlu};
+std::string_view ffn_kind_name(FfnKind k);  ///< "gelu_mlp", "swiglu", "geglu"
 
 /// The normalisation before (or after) each block.
 enum class NormKind : uint8_t {
@@ -74,6 +76,13 @@ struct ModelConfig {
   /// RMSNorm over each head's queries and keys before RoPE (Qwen3: q_norm, k_norm; head_dim
   /// parameters each per layer).
   bool qk_norm = false;
+  /// Gemma 2/3: a norm after the attention's output projection and after the FFN, before each
+  /// residual add (post_attention_layernorm, post_feedforward_layernorm): 4 norms a layer.
+  bool post_norms = false;
+  /// Gemma 2: the attention scores pass through c x tanh(x / c) before the softmax
+  /// (attn_logit_softcapping), and the logits after the LM head (final_logit_softcapping).
+  bool attn_softcap = false;
+  bool logit_softcap = false;
 
   // Mixture of experts (Mixtral, Qwen2-MoE, Qwen3-MoE, PhiMoE). On an MoE layer the FFN is a
   // router (a d x experts GEMM, then softmax and top-k) that sends each token to
@@ -103,8 +112,8 @@ struct ModelConfig {
   uint64_t kv_dim() const { return uint64_t{kv_heads} * head_dim; }
   /// Query heads sharing one KV head (1 for MHA).
   uint32_t group_size() const { return kv_heads == 0 ? 0 : heads / kv_heads; }
-  /// Weight matrices of the FFN: 2 (gelu_mlp) or 3 (swiglu).
-  uint32_t ffn_matrices() const { return ffn_kind == FfnKind::kSwiGlu ? 3 : 2; }
+  /// Weight matrices of the FFN: 2 (gelu_mlp) or 3 (swiglu, geglu).
+  uint32_t ffn_matrices() const { return ffn_kind == FfnKind::kGeluMlp ? 2 : 3; }
 
   // Parameter counts. Weight matrices and norm parameters only: biases are left out (GPT-2's
   // are 82,944 of 124.4 M, 0.07 %; Qwen2's QKV biases 27,648 of 494 M), as are BERT's

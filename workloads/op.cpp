@@ -132,6 +132,7 @@ OpSignature op_signature(const Op& op) {
   const ConvShape& c = op.conv;
   // The small fields share one word: kind, causal, three formats and three locations.
   const uint64_t small = static_cast<uint64_t>(op.kind) | uint64_t{op.causal} << 8 |
+                         uint64_t{op.softcap} << 9 |
                          uint64_t{static_cast<uint8_t>(op.a_format)} << 16 |
                          uint64_t{static_cast<uint8_t>(op.b_format)} << 24 |
                          uint64_t{static_cast<uint8_t>(op.c_format)} << 32 |
@@ -160,10 +161,10 @@ size_t OpSignatureHash::operator()(const OpSignature& s) const {
 bool same_op(const Op& a, const Op& b) {
   auto fields = [](const Op& o) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal, o.window,
-                    o.kv_block, o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc, o.c_loc,
-                    o.rows, o.cols, o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r, o.conv.s,
-                    o.conv.stride, o.conv.pad, o.conv.groups, o.layer, o.op_class, o.phase, o.step,
-                    o.expert, o.a_from, o.b_from);
+                    o.kv_block, o.softcap, o.a_format, o.b_format, o.c_format, o.a_loc, o.b_loc,
+                    o.c_loc, o.rows, o.cols, o.conv.h, o.conv.w, o.conv.c, o.conv.f, o.conv.r,
+                    o.conv.s, o.conv.stride, o.conv.pad, o.conv.groups, o.layer, o.op_class,
+                    o.phase, o.step, o.expert, o.a_from, o.b_from);
   };
   return fields(a) == fields(b);
 }

@@ -152,6 +152,9 @@ struct Op {
   /// Attention: a paged KV cache of `kv_block` positions a page (vLLM's block size): K and V are
   /// read page by page, one DMA transfer per page a block of keys touches; 0 = contiguous.
   uint64_t kv_block = 0;
+  /// Attention: the scores pass through c x tanh(x / c) before the softmax (Gemma 2's logit
+  /// soft-capping), costed as a GELU pass over them (a tanh and a few multiplies each).
+  bool softcap = false;
   Format a_format = Format::kInt8, b_format = Format::kInt8, c_format = Format::kInt8;
   Location a_loc = Location::kDram, b_loc = Location::kDram, c_loc = Location::kDram;
   /// The graph: how many ops back the op that produced A (B) is, 1 = the previous op; 0 = not an

@@ -250,9 +250,13 @@ class Builder {
       const std::string o =
           attention(p, layer, q_op, q, kv_len, m_.slides(l) ? m_.sliding_window : 0);
       gemm(p + "o_proj", layer, "projection", R, m_.q_dim(), d, act_);
-      from(o);
+      std::string attn_out = from(o);
+      if (m_.post_norms) {
+        norm(p + "attn_post_norm", layer, R);
+        attn_out = from(attn_out);
+      }
       vec(p + "residual_attn", OpKind::kAdd, layer, "norm_vector", R, d);
-      x = from(p + "o_proj", x);
+      x = from(attn_out, x);
       if (!decoder_) {
         norm(p + "attn_norm", layer, R);
         x = from(x);
@@ -262,8 +266,12 @@ class Builder {
         norm(p + "ffn_norm", layer, R);
         h2 = from(x);
       }
-      const std::string out =
+      std::string out =
           m_.moe(l) ? moe(p, l, layer, R, h2) : ffn(p, layer, "ffn", R, m_.ffn_dim, h2);
+      if (m_.post_norms) {
+        norm(p + "ffn_post_norm", layer, R);
+        out = from(out);
+      }
       vec(p + "residual_ffn", OpKind::kAdd, layer, "norm_vector", R, d);
       x = from(out, x);
       if (!decoder_) {
@@ -275,8 +283,13 @@ class Builder {
     if (decoder_ && logits != Logits::kNone) {
       norm("final_norm", "", R);
       from(x);
-      gemm("lm_head", "", "projection", logits == Logits::kAll ? R : B, d, m_.vocab, act_);
+      const uint64_t rows = logits == Logits::kAll ? R : B;
+      gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
       from("final_norm");
+      if (m_.logit_softcap) {  // c x tanh(x / c) over the logits, costed as a GELU pass
+        vec("logit_softcap", OpKind::kGelu, "", "projection", rows, m_.vocab);
+        from("lm_head");
+      }
     }
   }
 
@@ -286,16 +299,18 @@ class Builder {
   std::string ffn(const std::string& p, const std::string& layer, const char* op_class,
                   uint64_t rows, uint64_t dim, const std::string& in) {
     const uint64_t d = m_.d_model;
-    std::string act;  // the op whose result ffn_down reads
-    if (m_.ffn_kind == FfnKind::kSwiGlu) {
+    std::string act;                         // the op whose result ffn_down reads
+    if (m_.ffn_kind != FfnKind::kGeluMlp) {  // gated: SiLU (swiglu) or GELU (geglu)
+      const bool silu = m_.ffn_kind == FfnKind::kSwiGlu;
       gemm(p + "ffn_gate", layer, op_class, rows, d, dim, act_);
       const std::string gate = from(in);
       gemm(p + "ffn_up", layer, op_class, rows, d, dim, act_);
       const std::string up = from(in);
-      vec(p + "ffn_silu", OpKind::kSilu, layer, op_class, rows, dim);
-      const std::string silu = from(gate);
+      vec(p + (silu ? "ffn_silu" : "ffn_gelu"), silu ? OpKind::kSilu : OpKind::kGelu, layer,
+          op_class, rows, dim);
+      const std::string gated = from(gate);
       vec(p + "ffn_mul", OpKind::kMul, layer, op_class, rows, dim);
-      act = from(silu, up);
+      act = from(gated, up);
     } else {
       gemm(p + "ffn_up", layer, op_class, rows, d, dim, act_);
       const std::string up = from(in);
@@ -420,6 +435,7 @@ class Builder {
       op.causal = m_.causal;
       if (window > 0 && kv_len > window) op.window = window;
       if (decoder_) op.kv_block = s_.kv_block;  // the cache's pages
+      op.softcap = m_.attn_softcap;
       op.a_format = act_;
       op.b_format = kvf_;
       op.c_format = act_;
@@ -441,7 +457,16 @@ class Builder {
     sc.c_format = act_;
     sc.c_loc = loc;
     push(std::move(sc), kActA | kActC | kv_act);
-    const std::string scores = from(q_op);
+    std::string scores = from(q_op);
+    if (m_.attn_softcap) {  // c x tanh(x / c) over the scores, costed as a GELU pass
+      Op cap = make(p + "scores_softcap", OpKind::kGelu, layer, "attention");
+      cap.rows = B * m_.heads * q;
+      cap.cols = kv_len;
+      cap.a_format = cap.b_format = cap.c_format = act_;
+      cap.a_loc = cap.c_loc = loc;
+      push(std::move(cap), kActA | kActC);
+      scores = from(scores);
+    }
 
     Op sm = make(p + "softmax", OpKind::kSoftmax, layer, "attention");
     sm.rows = B * m_.heads * q;

@@ -311,12 +311,14 @@ class JsonFields {
 struct HfFamily {
   const char* model_type;
   FfnKind ffn;
-  NormKind norm;    // when neither rms_norm_eps nor layer_norm_eps(ilon) is given
-  PosEncoding pos;  // when rope_theta is not given
-  bool tied;        // tie_word_embeddings when absent (the config class's default)
-  bool causal;      // decoder
-  bool qk_norm;     // RMSNorm on each head's q and k (Qwen3)
-  bool moe;         // mixture-of-experts FFNs (read_moe)
+  NormKind norm;              // when neither rms_norm_eps nor layer_norm_eps(ilon) is given
+  PosEncoding pos;            // when rope_theta is not given
+  bool tied;                  // tie_word_embeddings when absent (the config class's default)
+  bool causal;                // decoder
+  bool qk_norm;               // RMSNorm on each head's q and k (Qwen3)
+  bool moe;                   // mixture-of-experts FFNs (read_moe)
+  bool post_norms = false;    // norms after attention and after the FFN too (Gemma 2, 3)
+  uint32_t global_every = 0;  // sliding layers but every Nth (Gemma 2: 2; Gemma 3: 6, its default)
 };
 
 // Defaults from the transformers config classes: LlamaConfig, MistralConfig, Qwen2Config and
@@ -347,6 +349,14 @@ constexpr HfFamily kHfFamilies[] = {
      true},
     {"phimoe", FfnKind::kSwiGlu, NormKind::kLayerNorm, PosEncoding::kRope, false, true, false,
      true},
+    // Gemma (GemmaConfig, Gemma2Config, Gemma3TextConfig tie the embeddings): gated GELU FFNs,
+    // head_dim 256; Gemma 2 and 3 norm after attention and the FFN too and alternate sliding and
+    // global layers.
+    {"gemma", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, false, false},
+    {"gemma2", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, false, false,
+     true, 2},
+    {"gemma3_text", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, true,
+     false, true, 6},
     {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true, false,
      false},
     {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false, false,
@@ -417,7 +427,7 @@ void check_activation(const JsonFields& f, const HfFamily& fam,
 /// them would report another model's figures. (Fields that change no work are listed in
 /// configs/SCHEMA.md: rope_scaling rescales rotary frequencies, the same ops on the same shapes;
 /// norm epsilons, dropout, dtype.)
-void refuse_unmodelled(const JsonFields& f, ModelConfig& m) {
+void refuse_unmodelled(const JsonFields& f, ModelConfig& m, uint32_t global_every) {
   // Sliding-window attention (Mistral v0.1, Phi-3): beyond the window a step attends to, and
   // caches, only the last W positions; every layer slides. A window at least as long as the
   // model's positions never bites (runs are capped at max_context): full attention. Qwen2 writes
@@ -433,12 +443,32 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m) {
              "describe the model in a YAML file with sliding_window)");
     if (enabled && window < m.max_context) m.sliding_window = static_cast<uint32_t>(window);
   }
-  if (const json* types = f.find("layer_types"); types && types->is_array())
-    for (const json& t : *types)
-      if (t.is_string() && t.get<std::string>() != "full_attention")
-        f.fail("layer_types", "layers of type " + t.dump() +
-                                  " are not modelled (only full_attention: every layer attends "
-                                  "to every position)");
+  if (m.sliding_window > 0 && global_every > 0) {
+    // Gemma 3 writes its pattern (sliding_window_pattern), Gemma 2's is fixed.
+    m.global_every = f.has("sliding_window_pattern")
+                         ? static_cast<uint32_t>(f.as_uint("sliding_window_pattern", 1, kMaxLayers))
+                         : global_every;
+  }
+  if (const json* types = f.find("layer_types"); types && types->is_array()) {
+    // Layer i slides unless (i + 1) % global_every == 0 (Gemma's pattern); else all are global.
+    for (size_t i = 0; i < types->size(); ++i) {
+      const json& t = (*types)[i];
+      const bool global = !m.slides(static_cast<uint32_t>(i));
+      const std::string want = global ? "full_attention" : "sliding_attention";
+      if (t.is_string() && t.get<std::string>() != want)
+        f.fail("layer_types",
+               "layer " + std::to_string(i) + " of type " + t.dump() + " is not modelled: " +
+                   (m.sliding_window == 0
+                        ? std::string("every layer attends to every position")
+                        : "every " + std::to_string(m.global_every) +
+                              "th layer attends to every position, the others slide") +
+                   " (describe other patterns in a YAML file)");
+    }
+  }
+  // Gemma 2's soft-capping of the attention scores and of the logits.
+  m.attn_softcap = f.has("attn_logit_softcapping") && !f.find("attn_logit_softcapping")->is_null();
+  m.logit_softcap =
+      f.has("final_logit_softcapping") && !f.find("final_logit_softcapping")->is_null();
   // Quantized checkpoints (GPTQ, AWQ, bitsandbytes): the weight format is the workload's.
   if (f.has("quantization_config"))
     f.fail("quantization_config",
@@ -551,6 +581,9 @@ ModelConfig load_model_yaml(const config::Value& root) {
                                "sliding_window",
                                "global_every",
                                "qk_norm",
+                               "post_norms",
+                               "attn_softcap",
+                               "logit_softcap",
                                "experts",
                                "experts_per_token",
                                "expert_ffn_dim",
@@ -587,6 +620,9 @@ ModelConfig load_model_yaml(const config::Value& root) {
   }
 
   if (auto x = top.get("qk_norm")) m.qk_norm = x->as_bool();
+  if (auto x = top.get("post_norms")) m.post_norms = x->as_bool();
+  if (auto x = top.get("attn_softcap")) m.attn_softcap = x->as_bool();
+  if (auto x = top.get("logit_softcap")) m.logit_softcap = x->as_bool();
   read_moe_yaml(top, m);
 
   complete_shape(m, head_dim.has_value(), kv.has_value(), {"heads", "kv_heads", "head_dim"},
@@ -661,6 +697,8 @@ ModelConfig load_hf_config(const std::string& path) {
   }
   m.ffn_kind = fam.ffn;
   check_activation(f, fam, spell.activation);
+  // Gemma writes hidden_activation beside hidden_act (tanh-approximate or exact GELU: one cost).
+  check_activation(f, fam, {"hidden_activation"});
   m.vocab = static_cast<uint32_t>(f.require_uint({"vocab_size"}, 1, kMaxVocab));
 
   if (std::string(fam.model_type) == "phimoe") {
@@ -707,11 +745,12 @@ ModelConfig load_hf_config(const std::string& path) {
       f.require_uint({"max_position_embeddings", "n_positions"}, 1, kMaxContext));
   m.causal = fam.causal;
   m.qk_norm = fam.qk_norm;
+  m.post_norms = fam.post_norms;
   read_moe(f, fam, m);
 
   complete_shape(m, head_dim_given, kv_given, {*heads_key, "num_key_value_heads", "head_dim"},
                  [&](const std::string& key, const std::string& message) { f.fail(key, message); });
-  refuse_unmodelled(f, m);
+  refuse_unmodelled(f, m, fam.global_every);
   return m;
 }
 

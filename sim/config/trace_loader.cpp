@@ -37,7 +37,8 @@ const std::vector<std::string> kMatrixKeys = {"m", "k", "n", "batch"};  // gemm 
 const std::vector<std::string> kVectorKeys = {"rows", "cols"};
 const std::vector<std::string> kSecondInputKeys = {"b", "b_format", "b_from"};
 const std::vector<std::string> kGemmOnlyKeys = {"b_group"};
-const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal", "window", "kv_block"};
+const std::vector<std::string> kAttentionOnlyKeys = {"group", "causal", "window", "kv_block",
+                                                     "softcap"};
 // Spatial ops (conv2d, maxpool, avgpool) have `batch` and these; a conv also filters and groups.
 const std::vector<std::string> kSpatialKeys = {"h", "w", "channels", "r", "s", "stride", "pad"};
 const std::vector<std::string> kConvOnlyKeys = {"filters", "groups"};
@@ -241,6 +242,7 @@ void read_matrix(const MapReader& m, const Value& item, const KindFacts& f, Op& 
             "up to its own position)");
     }
     if (auto x = m.get("kv_block")) op.kv_block = x->as_uint(1, uint64_t{1} << 32);
+    if (auto x = m.get("softcap")) op.softcap = x->as_bool();
     const uint64_t positions = op.m / op.group;
     if (op.causal && positions > op.n)
       m.require("n").fail("with causal: true, n (" + std::to_string(op.n) +

@@ -107,8 +107,8 @@ void check_expressible(size_t i, const Op& op) {
   }
   if (!gemm && op.b_group != d.b_group) cannot_write(i, op, "b_group is set (gemm only)");
   if (!attention && (op.group != d.group || op.causal != d.causal || op.window != d.window ||
-                     op.kv_block != d.kv_block))
-    cannot_write(i, op, "group, causal, window or kv_block is set (attention only)");
+                     op.kv_block != d.kv_block || op.softcap != d.softcap))
+    cannot_write(i, op, "group, causal, window, kv_block or softcap is set (attention only)");
   if (!takes_b(op.kind) && op.b_format != op.a_format)
     cannot_write(i, op, "b_format differs from a_format on a single-input kind");
   if (!takes_b(op.kind) && op.b_loc != Location::kDram)
@@ -172,6 +172,7 @@ void write_op(std::string& out, const std::vector<Op>& ops, size_t i) {
     if (op.causal) line.word("causal", "true");
     if (op.window != d.window) line.number("window", op.window);
     if (op.kv_block != d.kv_block) line.number("kv_block", op.kv_block);
+    if (op.softcap) line.word("softcap", "true");
   } else if (is_spatial_kind(op.kind)) {
     const ConvShape& c = op.conv;
     if (op.batch != d.batch) line.number("batch", op.batch);
