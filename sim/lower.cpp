@@ -563,6 +563,8 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
   const uint64_t out_tiles = op.batch * tq;  // (group, query block) pairs
   for (uint64_t c = 0; c < out.size(); ++c) {
     const auto [begin, end] = block_of(out_tiles, out.size(), c);
+    // At most every key block per (group, query block): no reallocation while the steps come.
+    out[c].steps.reserve((end - begin) * ceil_div(op.n, p.nt));
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t qi = t % tq;
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
@@ -603,6 +605,7 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CorePro
   const bool two_inputs = vector_kind_inputs(kind) > 1;
   for (uint64_t c = 0; c < out.size(); ++c) {
     const auto [begin, end] = block_of(op.rows, out.size(), c);
+    out[c].steps.reserve(ceil_div(end - begin, p.mt));
     for (uint64_t r = begin; r < end; r += p.mt) {
       const uint64_t rows = std::min(p.mt, end - r);
       TileStep s;
