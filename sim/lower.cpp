@@ -501,8 +501,18 @@ CostBound Lowering::bound(const Op& op, const TilePlan& p) const {
 }
 
 std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label) const {
-  std::vector<CoreProgram> programs(m_chip.cores);
-  for (auto& p : programs) p.label = label;
+  std::vector<CoreProgram> programs;
+  lower(op, plan, label, programs);
+  return programs;
+}
+
+void Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label,
+                     std::vector<CoreProgram>& programs) const {
+  programs.resize(m_chip.cores);
+  for (auto& p : programs) {
+    p.steps.clear();  // keeps its capacity
+    p.label = label;
+  }
   if (op.kind == OpKind::kGemm)
     lower_gemm(op, plan, programs);
   else if (op.kind == OpKind::kAttention)
@@ -511,7 +521,6 @@ std::vector<CoreProgram> Lowering::lower(const Op& op, const TilePlan& plan, uin
     lower_spatial(op, plan, programs);
   else
     lower_vector(op, plan, programs);
-  return programs;
 }
 
 void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {

@@ -108,6 +108,10 @@ class Lowering {
   std::optional<TilePlan> alternative(const OpSignature& signature) const;
   /// Per-core programs for `op` under `plan`; `label` tags the timeline.
   std::vector<CoreProgram> lower(const Op& op, const TilePlan& plan, uint32_t label) const;
+  /// The same into `programs`, whose steps' memory is reused (a run lowers op after op into one
+  /// set: no allocation, no fresh pages, once the largest program has been made).
+  void lower(const Op& op, const TilePlan& plan, uint32_t label,
+             std::vector<CoreProgram>& programs) const;
   /// What simulating `op` under `plan` costs at most (see CostBound), without lowering it.
   CostBound bound(const Op& op, const TilePlan& plan) const;
   const ChipConfig& chip() const { return m_chip; }

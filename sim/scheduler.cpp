@@ -165,7 +165,8 @@ class Driver : public sc_core::sc_module {
     // The dispatch overhead: the cores start this long after the op (whole cycles, so they
     // still start on a clock edge); the op's cycles and static energy include it.
     if (dispatch_ps > 0) sc_core::wait(sc_core::sc_time::from_value(dispatch_ps));
-    const std::vector<CoreProgram> programs = m_lowering.lower(op, plan, label);
+    std::vector<CoreProgram>& programs = m_programs;  // the last op's, done with: reused
+    m_lowering.lower(op, plan, label, programs);
     const Snapshot before = snapshot();
     const size_t first_event = tl.events().size();
     sc_core::sc_event_and_list all_done;
@@ -270,6 +271,7 @@ class Driver : public sc_core::sc_module {
 
   NpuTop& m_top;
   const Lowering& m_lowering;
+  std::vector<CoreProgram> m_programs;  ///< the op being simulated's, one per core
   bool m_memoize;
   uint64_t m_dispatch_overhead_ps;
   std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
