@@ -255,8 +255,7 @@ Json area_json(const ChipConfig& chip) {
 Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w) {
   const RunSpec& s = w.spec;
   const Totals& prefill = r.prefill;
-  Totals decode = r.decode;  // speculating: the draft's passes and the verifications
-  decode += r.draft;
+  const Totals decode = r.decode_with_draft();
   Json j{{"model", w.model},
          {"phase", std::string(phase_name(s.phase))},
          {"prompt", s.prompt},
@@ -602,8 +601,7 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
       secs > 0 ? energy_j / secs : 0.0, bound_label(all), ops_by_bound);
   if (w) {
     const Totals& prefill = r.prefill;
-    Totals decode = r.decode;  // speculating: the draft's passes and the verifications
-    decode += r.draft;
+    const Totals decode = r.decode_with_draft();
     text += fmt::format(
         "  model    {}, batch {}, weights {}, activations {}, KV {}, {} attention\n", w->model,
         w->spec.batch, format_name(w->spec.weights), format_name(w->spec.activations),

@@ -85,6 +85,12 @@ struct RunTotals {
   /// By phase: the prefill (a draft model's prefill with it), the decode steps (speculating:
   /// the target's verifications) and a draft model's decode passes.
   Totals prefill, decode, draft;
+  /// The decode's figures: its steps and, speculating, the draft's passes they verify.
+  Totals decode_with_draft() const {
+    Totals t = decode;
+    t += draft;
+    return t;
+  }
   std::vector<StepRow> steps;
   EnergyBreakdown energy;
   ActionCounts actions;

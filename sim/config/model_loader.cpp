@@ -433,7 +433,7 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m, uint32_t global_ever
   // model's positions never bites (runs are capped at max_context): full attention. Qwen2 writes
   // a window with use_sliding_window (usually false) and slides only the layers from
   // max_window_layers on: refused when switched on.
-  if (f.has("sliding_window") && !f.find("sliding_window")->is_null()) {  // null: no window
+  if (f.has("sliding_window")) {  // null (absent): no window
     const uint64_t window = f.as_uint("sliding_window", 1, UINT32_MAX);
     const bool enabled = !f.has("use_sliding_window") || f.as_bool("use_sliding_window");
     if (enabled && f.has("use_sliding_window"))
@@ -466,9 +466,8 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m, uint32_t global_ever
     }
   }
   // Gemma 2's soft-capping of the attention scores and of the logits.
-  m.attn_softcap = f.has("attn_logit_softcapping") && !f.find("attn_logit_softcapping")->is_null();
-  m.logit_softcap =
-      f.has("final_logit_softcapping") && !f.find("final_logit_softcapping")->is_null();
+  m.attn_softcap = f.has("attn_logit_softcapping");
+  m.logit_softcap = f.has("final_logit_softcapping");
   // Quantized checkpoints (GPTQ, AWQ, bitsandbytes): the weight format is the workload's.
   if (f.has("quantization_config"))
     f.fail("quantization_config",
@@ -477,7 +476,7 @@ void refuse_unmodelled(const JsonFields& f, ModelConfig& m, uint32_t global_ever
            "--weight-group. Set it to null (or remove it) and give the format there");
   if (m.experts == 0)
     for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"})
-      if (f.has(key) && !f.find(key)->is_null())
+      if (f.has(key))
         f.fail(key,
                "mixture-of-experts layers are read for model_type mixtral, qwen2_moe, "
                "qwen3_moe, phimoe and granitemoe only; describe this model in a YAML file with "
@@ -511,8 +510,7 @@ void read_moe(const JsonFields& f, const HfFamily& fam, ModelConfig& m) {
     f.fail("mlp_only_layers",
            "dense layers at listed places are not modelled (MoE layers are every "
            "decoder_sparse_step-th); describe the model in a YAML file with moe_every");
-  if (type == "qwen2_moe" && f.has("shared_expert_intermediate_size") &&
-      !f.find("shared_expert_intermediate_size")->is_null()) {
+  if (type == "qwen2_moe" && f.has("shared_expert_intermediate_size")) {
     m.shared_expert_ffn_dim =
         static_cast<uint32_t>(f.as_uint("shared_expert_intermediate_size", 0, kMaxFfnDim));
     m.shared_experts = m.shared_expert_ffn_dim > 0 ? 1 : 0;
