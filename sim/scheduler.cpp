@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -84,7 +85,10 @@ class Driver : public sc_core::sc_module {
       // only on its signature: a repeat is replayed from the first simulation, exactly.
       const uint32_t d = of[i];
       // The last op of a signature frees its replay (a long decode's attention is new each step).
-      const bool last_of_its_kind = --m_remaining[d] == 0;
+      // An online run's table grows as it goes (simulate_online): its ops' counts are unknown,
+      // so its replays are all kept.
+      if (d >= m_memo.size()) m_memo.resize(d + 1);
+      const bool last_of_its_kind = d < m_remaining.size() && --m_remaining[d] == 0;
       if (m_memoize && m_memo[d]) {
         const Memo& memo = *m_memo[d];
         for (size_t e = memo.first_event; e < memo.last_event; ++e) {
@@ -528,38 +532,72 @@ RunResult simulate(const ChipConfig& chip, std::vector<Op>&& ops, const SimOptio
   return run(chip, *owned, options, nullptr, owned);
 }
 
+namespace {
+
+/// Makes a run's graph calls one at a time: compiled when the schedule is (kernel and call
+/// numbers continuing the run's), else as the source makes them. Holds the last call's ops.
+class CallMaker {
+ public:
+  CallMaker(const ChipConfig& chip, bool compiled) : m_chip(chip), m_compiled(compiled) {}
+  /// The ops of the next call, which `make` writes into the vector it is given; the first call
+  /// of a run restarts the numbering.
+  template <class Make>
+  const std::vector<Op>& next(bool first, Make&& make) {
+    if (m_compiled) m_buffer = std::move(m_graph.ops);  // the previous call's: its capacity
+    make(m_buffer);
+    if (first) m_kernels = m_calls = 0;
+    if (!m_compiled) return m_buffer;
+    m_graph = compile(m_chip, std::move(m_buffer));
+    for (CompiledOp& info : m_graph.info) {
+      info.kernel += static_cast<uint32_t>(m_kernels);
+      info.call += static_cast<uint32_t>(m_calls);
+    }
+    m_kernels += m_graph.kernels;
+    m_calls += m_graph.calls;
+    return m_graph.ops;
+  }
+  /// The last call's compiled graph (null when isolated).
+  const CompiledGraph* graph() const { return m_compiled ? &m_graph : nullptr; }
+
+ private:
+  const ChipConfig& m_chip;
+  bool m_compiled;
+  std::vector<Op> m_buffer;
+  CompiledGraph m_graph;
+  uint64_t m_kernels = 0, m_calls = 0;
+};
+
+/// Simulates one call's ops (op i is distinct op of[i]) after those before, composes them and
+/// hands the records to the sink.
+void run_call(Driver& d, Composer& composer, const CallMaker& maker, const std::vector<Op>& ops,
+              const std::vector<uint32_t>& of, std::vector<size_t>& event_starts, RunResult& result,
+              const CallSink& sink) {
+  result.ops.clear();
+  result.prefetch_hidden_cycles = result.pipeline_hidden_cycles = 0;
+  event_starts.clear();
+  d.run_ops(ops, of);
+  if (maker.graph()) composer.compose(*maker.graph(), event_starts, result);
+  sink(result, maker.graph());
+}
+
+}  // namespace
+
 uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource& source,
                          const SimOptions& options, const CallSink& sink) {
   if (options.timeline != TimelineDetail::kNone)
     throw std::logic_error("simulate_stream: a streamed run records no timeline");
   const bool compiled = options.schedule == Schedule::kCompiled;
   const bool search = compiled && chip.compiler.mapping_search;
-  // The ops of call c as they run: compiled (kernel and call numbers continue the run's), or
-  // as the source makes them.
-  uint64_t kernels = 0, calls_before = 0;
-  const auto call_ops = [&](uint64_t c, std::vector<Op>& buffer,
-                            CompiledGraph& g) -> const std::vector<Op>& {
-    if (compiled) buffer = std::move(g.ops);  // the previous call's, done with: its capacity
-    source(c, buffer);
-    if (c == 0) kernels = calls_before = 0;
-    if (!compiled) return buffer;
-    g = compile(chip, std::move(buffer));
-    for (CompiledOp& info : g.info) {
-      info.kernel += static_cast<uint32_t>(kernels);
-      info.call += static_cast<uint32_t>(calls_before);
-    }
-    kernels += g.kernels;
-    calls_before += g.calls;
-    return g.ops;
+  CallMaker maker(chip, compiled);
+  const auto call_ops = [&](uint64_t c) -> const std::vector<Op>& {
+    return maker.next(c == 0, [&](std::vector<Op>& out) { source(c, out); });
   };
 
   // First pass: every distinct op planned and the run's limits checked, before any simulation.
   Lowering lowering(chip, search);
   DistinctIndex index(lowering, search, options.memoize);
-  std::vector<Op> buffer;
-  CompiledGraph g;
   for (uint64_t c = 0; c < calls; ++c) {
-    for (const Op& op : call_ops(c, buffer, g)) index.add(op);
+    for (const Op& op : call_ops(c)) index.add(op);
     if (index.work() > kMaxRunWork && c + 1 < calls) {  // refused below; the rest need not count
       index.mark_incomplete();
       break;
@@ -579,18 +617,55 @@ uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource&
   elaborate_and_run(chip, lowering, opts, index.table(), result, compiled ? &event_starts : nullptr,
                     [&](Driver& d) {
                       for (uint64_t c = 0; c < calls; ++c) {
-                        const std::vector<Op>& ops = call_ops(c, buffer, g);
+                        const std::vector<Op>& ops = call_ops(c);
                         of.clear();
                         for (const Op& op : ops) of.push_back(index.find(op));
-                        result.ops.clear();
-                        result.prefetch_hidden_cycles = result.pipeline_hidden_cycles = 0;
-                        event_starts.clear();
-                        d.run_ops(ops, of);
-                        if (compiled) composer.compose(g, event_starts, result);
-                        sink(result, compiled ? &g : nullptr);
+                        run_call(d, composer, maker, ops, of, event_starts, result, sink);
                       }
                     });
   // Compiled: where the composed run ends (the driver's clock counts the ops one after another).
+  return compiled ? composer.end() : result.total_cycles;
+}
+
+uint64_t simulate_online(const ChipConfig& chip, const OnlineSource& source,
+                         const SimOptions& options, const CallSink& sink) {
+  if (options.timeline != TimelineDetail::kNone)
+    throw std::logic_error("simulate_online: an online run records no timeline");
+  const bool compiled = options.schedule == Schedule::kCompiled;
+  const bool search = compiled && chip.compiler.mapping_search;
+  CallMaker maker(chip, compiled);
+  Lowering lowering(chip, search);
+  DistinctIndex index(lowering, search, options.memoize);
+  SimOptions opts = options;
+  RunResult result;
+  result.timeline = Timeline(false);
+  Composer composer(chip);
+  std::vector<size_t> event_starts;
+  std::vector<uint32_t> of;
+  // An error inside the simulation's thread (a plan that cannot be made, the run's limits) ends
+  // the simulation and is thrown from here.
+  std::exception_ptr error;
+  elaborate_and_run(chip, lowering, opts, index.table(), result, compiled ? &event_starts : nullptr,
+                    [&](Driver& d) {
+                      try {
+                        for (uint64_t c = 0;; ++c) {
+                          bool more = false;
+                          const std::vector<Op>& ops = maker.next(
+                              c == 0, [&](std::vector<Op>& out) { more = source(c, out); });
+                          if (!more) break;
+                          of.clear();
+                          for (const Op& op : ops) of.push_back(index.add(op));
+                          // The limits of the run so far: all of them at the first call, then its
+                          // work.
+                          if (c == 0 || index.work() > kMaxRunWork)
+                            check_run_limits(lowering, index.table(), opts);
+                          run_call(d, composer, maker, ops, of, event_starts, result, sink);
+                        }
+                      } catch (...) {
+                        error = std::current_exception();
+                      }
+                    });
+  if (error) std::rethrow_exception(error);
   return compiled ? composer.end() : result.total_cycles;
 }
 

@@ -95,4 +95,16 @@ using CallSink = std::function<void(const RunResult& call, const CompiledGraph* 
 uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource& source,
                          const SimOptions& opts, const CallSink& sink);
 
+/// Makes into `out` the ops of graph call `c` (replacing what it held); false when the run has
+/// no more calls.
+using OnlineSource = std::function<bool(uint64_t c, std::vector<Op>& out)>;
+/// A run whose calls are decided as it goes (npusim serve: which requests the next step runs
+/// depends on when this one ends): as simulate_stream, except that `source` is asked for call
+/// c + 1 only after `sink` has taken call c, each call's new distinct ops are planned when it
+/// comes, and the run limits are checked at the first call and whenever the work grows past
+/// its limit (a ConfigError thrown from here, with no more calls simulated). Every distinct op's
+/// replay is kept (memory grows with the distinct ops). Returns the run's total cycles.
+uint64_t simulate_online(const ChipConfig& chip, const OnlineSource& source, const SimOptions& opts,
+                         const CallSink& sink);
+
 }  // namespace npu

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -197,9 +198,26 @@ class Builder {
   /// Emits one pass: q query positions per sequence over kv_len keys, ending with the logits of
   /// `logits` positions (a decoder's).
   void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len, Logits logits) {
+    const uint64_t B = s_.batch;
+    const uint64_t rows = logits == Logits::kNone ? 0 : logits == Logits::kAll ? B * q : B;
+    const AttentionGroup all{B, q, kv_len};
+    pass(phase, step, B * q, &all, 1, rows);
+  }
+
+  /// Sequences of one pass alike in their queries and keys: one attention op.
+  struct AttentionGroup {
+    uint64_t batch, q, kv_len;
+  };
+
+  /// Emits one pass over R rows (the tokens of every sequence together): the projections, norms
+  /// and FFN over all R, the attention of each of the `n` groups (named `attention` when there
+  /// is one, `attention.<g>` otherwise), and the final norm and LM head over `logit_rows` rows
+  /// (none when 0; a decoder's).
+  void pass(const std::string& phase, uint32_t step, uint64_t R, const AttentionGroup* groups,
+            size_t n, uint64_t logit_rows) {
     phase_ = phase;
     step_ = step;
-    const uint64_t d = m_.d_model, B = s_.batch, R = B * q;
+    const uint64_t d = m_.d_model;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActC};  // a K/V result: cache or activation
 
     Op e = make("embed", OpKind::kGather, "", "data_movement");
@@ -247,8 +265,10 @@ class Builder {
         vec(p + "rope_k", OpKind::kRope, layer, "norm_vector", R, m_.kv_dim(), kvf_, k_act);
         from(k_op);
       }
-      const std::string o =
-          attention(p, layer, q_op, q, kv_len, m_.slides(l) ? m_.sliding_window : 0);
+      std::string o;
+      for (size_t g = 0; g < n; ++g)
+        o = attention(p, layer, q_op, groups[g], m_.slides(l) ? m_.sliding_window : 0,
+                      n == 1 ? "" : "." + std::to_string(g));
       gemm(p + "o_proj", layer, "projection", R, m_.q_dim(), d, act_);
       std::string attn_out = from(o);
       if (m_.post_norms) {
@@ -280,10 +300,10 @@ class Builder {
       }
     }
 
-    if (decoder_ && logits != Logits::kNone) {
+    if (decoder_ && logit_rows > 0) {
       norm("final_norm", "", R);
       from(x);
-      const uint64_t rows = logits == Logits::kAll ? R : B;
+      const uint64_t rows = logit_rows;
       gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
       from("final_norm");
       if (m_.logit_softcap) {  // c x tanh(x / c) over the logits, costed as a GELU pass
@@ -420,13 +440,15 @@ class Builder {
   /// the context passes the window every step's attention is the same op. A prefill's queries
   /// each see the latest `window` of their keys: flash attention reads only those (Op::window);
   /// standard attention computes every score and masks, so its work is the full one.
+  /// `suffix` follows the names of its ops (one of several groups).
   std::string attention(const std::string& p, const std::string& layer, const std::string& q_op,
-                        uint64_t q, uint64_t kv_len, uint64_t window) {
-    const uint64_t B = s_.batch, g = m_.group_size(), batch = B * m_.kv_heads;
+                        const AttentionGroup& group, uint64_t window, const std::string& suffix) {
+    const uint64_t B = group.batch, q = group.q, g = m_.group_size(), batch = B * m_.kv_heads;
+    uint64_t kv_len = group.kv_len;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
     if (window > 0 && q == 1) kv_len = std::min(kv_len, window);
     if (s_.attention == AttentionImpl::kFlash) {
-      Op op = make(p + "attention", OpKind::kAttention, layer, "attention");
+      Op op = make(p + "attention" + suffix, OpKind::kAttention, layer, "attention");
       op.batch = batch;
       op.group = m_.group_size();
       op.m = g * q;
@@ -446,7 +468,7 @@ class Builder {
     const uint64_t score_elems = B * m_.heads * q * kv_len;
     const Location loc =
         bytes_of(score_elems, act_) <= onchip_bytes_ ? Location::kSram : Location::kDram;
-    Op sc = make(p + "scores", OpKind::kGemm, layer, "attention");
+    Op sc = make(p + "scores" + suffix, OpKind::kGemm, layer, "attention");
     sc.batch = batch;
     sc.m = g * q;
     sc.k = m_.head_dim;
@@ -459,7 +481,7 @@ class Builder {
     push(std::move(sc), kActA | kActC | kv_act);
     std::string scores = from(q_op);
     if (m_.attn_softcap) {  // c x tanh(x / c) over the scores, costed as a GELU pass
-      Op cap = make(p + "scores_softcap", OpKind::kGelu, layer, "attention");
+      Op cap = make(p + "scores_softcap" + suffix, OpKind::kGelu, layer, "attention");
       cap.rows = B * m_.heads * q;
       cap.cols = kv_len;
       cap.a_format = cap.b_format = cap.c_format = act_;
@@ -468,7 +490,7 @@ class Builder {
       scores = from(scores);
     }
 
-    Op sm = make(p + "softmax", OpKind::kSoftmax, layer, "attention");
+    Op sm = make(p + "softmax" + suffix, OpKind::kSoftmax, layer, "attention");
     sm.rows = B * m_.heads * q;
     sm.cols = kv_len;
     sm.a_format = sm.b_format = sm.c_format = act_;
@@ -476,7 +498,7 @@ class Builder {
     push(std::move(sm), kActA | kActC);
     const std::string probs = from(scores);
 
-    Op av = make(p + "attn_v", OpKind::kGemm, layer, "attention");
+    Op av = make(p + "attn_v" + suffix, OpKind::kGemm, layer, "attention");
     av.batch = batch;
     av.m = g * q;
     av.k = kv_len;
@@ -748,6 +770,26 @@ void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
   std::optional<Builder> d;
   if (m_draft) d.emplace(*m_draft, m_spec, m_onchip, scratch, "draft.");
   Calls(m_spec, m_draft.has_value()).emit(c, b, d ? &*d : nullptr);
+  out = std::move(scratch.ops);
+}
+
+void serve_step_ops(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes,
+                    const std::vector<SeqPass>& seqs, uint32_t step, std::vector<Op>& out) {
+  // Sequences alike in queries and keys share an attention op: in the order of (q, keys).
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> alike;
+  uint64_t rows = 0, logit_rows = 0;
+  for (const SeqPass& p : seqs) {
+    ++alike[{p.q, p.kv_len}];
+    rows += p.q;
+    logit_rows += p.logits ? 1 : 0;
+  }
+  std::vector<Builder::AttentionGroup> groups;
+  for (const auto& [shape, count] : alike) groups.push_back({count, shape.first, shape.second});
+  Workload scratch;
+  scratch.ops = std::move(out);
+  scratch.ops.clear();
+  Builder(m, s, onchip_bytes, scratch)
+      .pass("serve", step, rows, groups.data(), groups.size(), logit_rows);
   out = std::move(scratch.ops);
 }
 

@@ -279,6 +279,23 @@ inline constexpr uint64_t kMaxOpMacs = uint64_t{1} << 56;  ///< MACs (or element
 Workload build_workload(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes = 0,
                         bool streamed = false, const ModelConfig* draft = nullptr);
 
+/// One sequence's part of an iteration of continuous batching (npusim serve).
+struct SeqPass {
+  uint64_t q = 1;       ///< new positions it computes: a prefill chunk, or 1 when decoding
+  uint64_t kv_len = 1;  ///< keys they attend to: its cached positions + q
+  bool logits = true;   ///< it emits a token (decoding, or its prompt's last chunk)
+};
+
+/// Makes into `out` the ops of one iteration of continuous batching, phase "serve", step `step`:
+/// every sequence's new positions in one pass, as vLLM batches them: the projections, norms and
+/// FFN over all their rows together (Σ q), one attention per set of sequences alike in q and
+/// keys (`L<l>.attention`, or `L<l>.attention.<g>` in the order of (q, keys) when they differ),
+/// and the final norm and LM head over the sequences that emit a token. From `s` it takes the
+/// formats, the attention, kv_block, weight_group and routing (its batch and lengths are the
+/// sequences'). `seqs` must not be empty; the caller checks the lengths (build_workload's checks).
+void serve_step_ops(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes,
+                    const std::vector<SeqPass>& seqs, uint32_t step, std::vector<Op>& out);
+
 /// The tokens a speculative step yields on average: (1 - A^(K+1)) / (1 - A), K + 1 when A = 1.
 double speculative_tokens_per_step(uint32_t k, double acceptance);
 
