@@ -324,6 +324,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
   const bool q_dram = op.a_loc == Location::kDram, kv_dram = op.b_loc == Location::kDram;
   std::vector<std::pair<double, TilePlan>> fits;
   bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
+  std::vector<uint64_t> before;  // causal: the steps of query blocks [0, i) of a group
   for (uint64_t br : candidates(op.m)) {
     // Q block (double-buffered) in the input buffer.
     if (2 * bytes_of(br * hd, op.a_format) > sram.input_bytes) break;
@@ -338,6 +339,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
       const uint64_t tq = ceil_div(op.m, br);
       const uint64_t max_steps = kMaxPlanSteps / op.batch;  // per group
       uint64_t steps = 0, kv_rows = 0;
+      before.assign(1, 0);
       if (tq > max_steps) {
         steps = max_steps + 1;
       } else if (!op.causal) {  // every query block sees all n keys
@@ -348,6 +350,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
           const uint64_t vis = visible_keys(op, qi * br, std::min(op.m, (qi + 1) * br));
           steps += ceil_div(vis, bc);
           kv_rows += vis;
+          before.push_back(steps);
         }
       }
       if (steps > max_steps) {
@@ -362,12 +365,12 @@ TilePlan Lowering::plan_attention(const Op& op) const {
         busiest =
             ceil_div(out_tiles, m_chip.cores) * (op.causal ? ceil_div(steps, tq) : steps / tq);
       } else {
+        // Tile t is query block t % tq of its group: the steps of tiles [0, t) are whole
+        // groups' and the first t % tq blocks of the next.
+        const auto steps_to = [&](uint64_t t) { return t / tq * steps + before[t % tq]; };
         for (uint64_t c = 0; c < cores; ++c) {
           const auto [b, e] = block_of(out_tiles, m_chip.cores, c);
-          uint64_t n = 0;
-          for (uint64_t t = b; t < e; ++t)
-            n += ceil_div(visible_keys(op, t % tq * br, std::min(op.m, (t % tq + 1) * br)), bc);
-          busiest = std::max(busiest, n);
+          busiest = std::max(busiest, steps_to(e) - steps_to(b));
         }
       }
       steps *= op.batch;

@@ -217,6 +217,7 @@ class Builder {
             size_t n, uint64_t logit_rows) {
     phase_ = phase;
     step_ = step;
+    index_.reserve(index_.size() + m_.layers * (16 + n));  // about the ops a layer makes
     const uint64_t d = m_.d_model;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActC};  // a K/V result: cache or activation
 
