@@ -59,7 +59,8 @@ WorkloadSpec read_workload(const Value& v) {
     return w;
   }
   w.model->as_string();
-  if (w.draft) w.draft->as_string();
+  // `draft: none`: no draft model (so a sweep can set speculative decoding off and on).
+  if (w.draft && w.draft->as_string() == "none") w.draft.reset();
   w.run = config::read_run_spec(m);
   return w;
 }

@@ -33,7 +33,7 @@ TEST(ModelShipped, TheListedModelsAreShipped) {
       "baichuan-7b",     "bert-base",    "bert-large",   "distilbert-base", "gpt2",
       "granite-3b-code", "llama-2-7b",   "llama-3.1-8b", "llama-3.2-1b",    "llama-3.2-3b",
       "llama-3.1-70b",   "mistral-7b",   "phi-3-mini",   "qwen2-7b",        "qwen2.5-0.5b",
-      "mixtral-8x7b",    "qwen3-30b-a3b"};
+      "mixtral-8x7b",    "qwen3-30b-a3b", "mistral-7b-v0.3", "phi-3.5-mini"};
   const auto names = shipped_config_names("models", kConfigs);
   for (const auto& name : expected)
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -78,7 +78,9 @@ const Published kPublished[] = {
     {"llama-3.2-1b", 16, 2048, 32, 8, 64, 8192, 128256, 131072, kSwi, kRms, kRope, true, true},
     {"llama-3.2-3b", 28, 3072, 24, 8, 128, 8192, 128256, 131072, kSwi, kRms, kRope, true, true},
     {"mistral-7b", 32, 4096, 32, 8, 128, 14336, 32000, 32768, kSwi, kRms, kRope, false, true},
+    {"mistral-7b-v0.3", 32, 4096, 32, 8, 128, 14336, 32768, 32768, kSwi, kRms, kRope, false, true},
     {"phi-3-mini", 32, 3072, 32, 32, 96, 8192, 32064, 4096, kSwi, kRms, kRope, false, true},
+    {"phi-3.5-mini", 32, 3072, 32, 32, 96, 8192, 32064, 131072, kSwi, kRms, kRope, false, true},
     {"qwen2.5-0.5b", 24, 896, 14, 2, 64, 4864, 151936, 32768, kSwi, kRms, kRope, true, true},
     {"gpt2", 12, 768, 12, 12, 64, 3072, 50257, 1024, kGelu, kLn, kLearned, true, true},
     {"bert-base", 12, 768, 12, 12, 64, 3072, 30522, 512, kGelu, kLn, kLearned, true, false},
@@ -170,6 +172,22 @@ TEST(ModelParams, Mistral7B) {
   const uint64_t layer = 2ull * 4096 * 4096 + 2ull * 4096 * 1024 + 3ull * 4096 * 14336 + 2 * 4096;
   const uint64_t n = 32000ull * 4096 + 32 * layer + 4096 + 32000ull * 4096;
   expect_params("mistral-7b", n, 7.24e9);
+}
+
+TEST(ModelParams, Mistral7BV03) {
+  // v0.1's layers; the token table and the LM head 32,768 x 4096 each. Published 7.25 B.
+  const uint64_t layer = 2ull * 4096 * 4096 + 2ull * 4096 * 1024 + 3ull * 4096 * 14336 + 2 * 4096;
+  const uint64_t n = 32768ull * 4096 + 32 * layer + 4096 + 32768ull * 4096;
+  expect_params("mistral-7b-v0.3", n, 7.25e9);
+}
+
+TEST(ModelParams, SlidingWindowsOfTheShippedFiles) {
+  // Mistral v0.1 and Phi-3-mini-4k slide (their config.json's sliding_window is shorter than
+  // max_position_embeddings); v0.3 (null) and Phi-3.5-mini (262144 of 131072) do not.
+  EXPECT_EQ(load_model(shipped("mistral-7b")).sliding_window, 4096u);
+  EXPECT_EQ(load_model(shipped("phi-3-mini")).sliding_window, 2047u);
+  EXPECT_EQ(load_model(shipped("mistral-7b-v0.3")).sliding_window, 0u);
+  EXPECT_EQ(load_model(shipped("phi-3.5-mini")).sliding_window, 0u);
 }
 
 TEST(ModelParams, Phi3Mini) {
