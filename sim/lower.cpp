@@ -323,7 +323,7 @@ TilePlan Lowering::plan_attention(const Op& op) const {
   const uint64_t hd = op.k;
   const bool q_dram = op.a_loc == Location::kDram, kv_dram = op.b_loc == Location::kDram;
   std::vector<std::pair<double, TilePlan>> fits;
-  bool too_many_steps = false;  // a tiling fitted the SRAM but had more than kMaxPlanSteps
+  bool too_many_steps = false;   // a tiling fitted the SRAM but had more than kMaxPlanSteps
   std::vector<uint64_t> before;  // causal: the steps of query blocks [0, i) of a group
   for (uint64_t br : candidates(op.m)) {
     // Q block (double-buffered) in the input buffer.
