@@ -275,6 +275,7 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
   if (w.moe) {
     j["routing"] = std::string(routing_name(s.routing));
     if (s.routing == Routing::kZipf) j["routing_skew"] = s.routing_skew;
+    if (s.routing == Routing::kFile) j["routing_file"] = s.routing_weights->file;
     j["footprint"]["active_weight_bytes"] = w.footprint.active_weight_bytes;
   }
   if (w.prefill_tokens > 0) {

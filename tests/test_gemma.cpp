@@ -43,7 +43,7 @@ TEST_F(Gemma, Gemma2ParametersAndLayers) {
   EXPECT_TRUE(m.post_norms);
   EXPECT_TRUE(m.attn_softcap);
   EXPECT_TRUE(m.logit_softcap);
-  EXPECT_FALSE(m.qk_norm);
+  EXPECT_EQ(m.qk_norm, QkNorm::kNone);
   EXPECT_EQ(m.sliding_window, 4096u);
   EXPECT_EQ(m.global_every, 2u);
   EXPECT_TRUE(m.slides(0));
@@ -88,7 +88,7 @@ TEST_F(Gemma, Gemma2ParametersAndLayers) {
 
 TEST_F(Gemma, Gemma3ParametersAndItsPatternOfGlobalLayers) {
   const ModelConfig m = load_model(write(kGemma3, ".json"));
-  EXPECT_TRUE(m.qk_norm);
+  EXPECT_EQ(m.qk_norm, QkNorm::kPerHead);
   EXPECT_FALSE(m.attn_softcap);
   EXPECT_EQ(m.sliding_window, 512u);
   EXPECT_EQ(m.global_every, 6u);

@@ -582,7 +582,7 @@ TEST_F(ModelJsonLoad, UnknownModelType) {
   json_error(edit_once(kJson, "\"llama\"", "\"lama\""), "2:17: model_type", "model_type",
              "unknown model_type 'lama'; did you mean 'llama'? (known: llama, mistral, qwen2, "
              "qwen3, phi3, baichuan, mixtral, granite, granitemoe, qwen2_moe, qwen3_moe, phimoe, "
-             "gemma, gemma2, gemma3_text, gpt2, bert, distilbert)");
+             "gemma, gemma2, gemma3_text, olmo2, gpt2, bert, distilbert)");
   json_error(edit_once(kJson, "\"llama\"", "\"falcon\""), "2:17: model_type", "model_type",
              "describe the model in a YAML file");
 }

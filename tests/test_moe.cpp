@@ -362,5 +362,73 @@ TEST_F(MoeFiles, RoutingIsForExpertsAndTheSummaryBreaksTheRunDownByExpert) {
             w["footprint"]["active_weight_bytes"].get<uint64_t>() * 11 / 10);
 }
 
+TEST(MoeRouting, AFilesWeightsShareThePicksAtMostOnePickPerToken) {
+  // 10 tokens x 2 experts each = 20 picks over 8 experts.
+  RunSpec s;
+  s.routing = Routing::kFile;
+  auto w = std::make_shared<RoutingWeights>();
+  w->file = "r.csv";
+  w->layers.resize(2);
+  // Layer 0: experts 3, 1, 6 weighing 5, 3, 2: rank by rank, 20 x 5/10 = 10 (e3), then the 10
+  // left x 3/5 = 6 (e1), then 4 (e6).
+  w->layers[0] = {{3, 5, 2}, {1, 3, 3}, {6, 2, 4}};
+  // Layer 1: expert 0 weighs 9, expert 1 weighs 1: e0 would take 18 but a token picks an expert
+  // once, so 10; e1 the other 10.
+  w->layers[1] = {{0, 9, 5}, {1, 1, 6}};
+  // Every other layer: only expert 5 listed: it takes 10, and the overflow goes to the next in
+  // rank order, the unlisted ones by index (expert 0).
+  w->every = {{5, 1, 7}};
+  s.routing_weights = w;
+  EXPECT_EQ(expert_tokens(s, 10, 8, 2, 0, 3), (std::vector<uint64_t>{0, 6, 0, 10, 0, 0, 4, 0}));
+  EXPECT_EQ(expert_tokens(s, 10, 8, 2, 1, 3), (std::vector<uint64_t>{10, 10, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(expert_tokens(s, 10, 8, 2, 7, 0), (std::vector<uint64_t>{10, 0, 0, 0, 0, 10, 0, 0}));
+  // No rotation: the same counts at every step.
+  EXPECT_EQ(expert_tokens(s, 10, 8, 2, 0, 0), expert_tokens(s, 10, 8, 2, 0, 9));
+}
+
+TEST_F(MoeFiles, ARoutingFileRoutesEachLayersTokensAndIsCheckedAgainstTheModel) {
+  const std::string out = path("o");
+  // Mixtral, one decode step at batch 1: every layer sends its token to experts 2 and 5.
+  const std::string file = write_file("r.csv", "layer,expert,weight\n*,2,0.6\n*,5,0.4\n");
+  auto r = testing::npusim({"run", "--arch", "example-npu", "--model", "mixtral-8x7b", "--phase",
+                            "decode", "--prompt", "8", "--tokens", "1", "--routing-file", file,
+                            "--out", out, "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(testing::read_text(out + "/summary.json"));
+  EXPECT_EQ(j["workload"]["routing"], "file");
+  EXPECT_EQ(j["workload"]["routing_file"], file);
+  ASSERT_EQ(j["by_expert"].size(), 2u);
+  EXPECT_EQ(j["by_expert"]["2"]["ops"], 32 * 5);  // 32 layers x the expert's 5 FFN ops
+  EXPECT_EQ(j["by_expert"]["5"]["ops"], 32 * 5);
+  // An expert the model does not have, at its line; a layer with nothing; a bad field; a dense
+  // model; beside --routing; with a trace.
+  const std::string bad = write_file("b.csv", "layer,expert,weight\n*,2,1\n*,8,1\n");
+  r = testing::npusim({"run", "--arch", "example-npu", "--model", "mixtral-8x7b", "--routing-file",
+                       bad, "--out", out});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(bad + ":3: expert 8: mixtral-8x7b has 8 experts"), std::string::npos)
+      << r.err;
+  const std::string gap = write_file("g.csv", "layer,expert,weight\n0,2,1\n");
+  r = testing::npusim({"run", "--arch", "example-npu", "--model", "mixtral-8x7b", "--routing-file",
+                       gap, "--out", out});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("no weights for layer 1"), std::string::npos) << r.err;
+  const std::string field = write_file("f.csv", "expert,layer,weight\n1,0,-2\n");
+  r = testing::npusim({"run", "--arch", "example-npu", "--model", "mixtral-8x7b", "--routing-file",
+                       field, "--out", out});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(field + ":2:5: weight: '-2' is not a weight"), std::string::npos) << r.err;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--model", "llama-3.2-1b", "--routing-file", file},
+        std::vector<std::string>{"--model", "mixtral-8x7b", "--routing", "zipf", "--routing-file",
+                                 file},
+        std::vector<std::string>{"--trace", "example", "--routing-file", file}}) {
+    std::vector<std::string> a = {"run", "--arch", "example-npu", "--out", out};
+    a.insert(a.end(), args.begin(), args.end());
+    r = testing::npusim(a);
+    EXPECT_EQ(r.status, 2) << args[1] << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace npu

@@ -190,7 +190,7 @@ class ServeFile : public testing::TempFileTest {};
 TEST_F(ServeFile, BadRequestFilesFailAtTheirField) {
   const auto load = [](const std::string& f) { read_requests(f); };
   expect_config_error(load, "arrival_s,prompt_tokens,output_tokens\n0,12,x4\n",
-                      "2:6: output_tokens", "'x4' is not a token count", ".csv");
+                      "2:6: output_tokens", "'x4' is not a whole number from 1", ".csv");
   expect_config_error(load, "prompt_tokens,arrival_s,output_tokens\n7,-1,4\n", "2:3: arrival_s",
                       "is not a time", ".csv");
   expect_config_error(load, "arrival_s,prompt,output_tokens\n", "1:11", "'prompt' is not a column",

@@ -53,9 +53,16 @@ uint64_t ModelConfig::norm_params() const {
   return norm == NormKind::kLayerNorm ? 2 * uint64_t{d_model} : uint64_t{d_model};
 }
 
+uint64_t ModelConfig::layer_norm_params() const {
+  const uint64_t norms = (pre_norms ? 2 : 0) + (post_norms ? 2 : 0);
+  const uint64_t qk = qk_norm == QkNorm::kPerHead ? 2 * uint64_t{head_dim}
+                      : qk_norm == QkNorm::kWhole ? uint64_t{q_dim()} + kv_dim()
+                                                  : 0;
+  return norms * norm_params() + qk;
+}
+
 uint64_t ModelConfig::layer_params(uint32_t l, bool active) const {
-  return attention_params_per_layer() + ffn_params(l, active) +
-         (post_norms ? 4 : 2) * norm_params() + (qk_norm ? 2 * uint64_t{head_dim} : 0);
+  return attention_params_per_layer() + ffn_params(l, active) + layer_norm_params();
 }
 
 uint64_t ModelConfig::embedding_params() const {

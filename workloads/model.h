@@ -47,6 +47,9 @@ inline constexpr std::array<PosEncoding, 3> kAllPosEncodings = {
     PosEncoding::kRope, PosEncoding::kLearned, PosEncoding::kNone};
 std::string_view pos_encoding_name(PosEncoding p);  ///< "rope", "learned", "none"
 
+/// Normalisation of the queries and keys before RoPE (ModelConfig::qk_norm).
+enum class QkNorm : uint8_t { kNone, kPerHead, kWhole };
+
 struct ModelConfig {
   std::string name;         ///< e.g. "llama-3.1-8b"; used in reports
   std::string family;       ///< optional; the Hugging Face model_type ("llama", "gpt2", ...)
@@ -73,12 +76,17 @@ struct ModelConfig {
   /// i attending to every position when (i + 1) % N == 0 (Gemma 2: 2, Gemma 3: 6).
   uint32_t global_every = 0;
 
-  /// RMSNorm over each head's queries and keys before RoPE (Qwen3: q_norm, k_norm; head_dim
-  /// parameters each per layer).
-  bool qk_norm = false;
+  /// RMSNorm over the queries and keys before RoPE: over each head's (Qwen3, Gemma 3: q_norm,
+  /// k_norm of head_dim parameters each per layer), or over the whole projection (OLMo 2: of
+  /// q_dim and kv_dim parameters).
+  QkNorm qk_norm = QkNorm::kNone;
   /// Gemma 2/3: a norm after the attention's output projection and after the FFN, before each
   /// residual add (post_attention_layernorm, post_feedforward_layernorm): 4 norms a layer.
   bool post_norms = false;
+  /// A decoder's norms before the attention and before the FFN (input_layernorm,
+  /// post_attention_layernorm in Llama's naming). OLMo 2 has none: its only norms are the
+  /// post_norms.
+  bool pre_norms = true;
   /// Gemma 2: the attention scores pass through c x tanh(x / c) before the softmax
   /// (attn_logit_softcapping), and the logits after the LM head (final_logit_softcapping).
   bool attn_softcap = false;
@@ -128,8 +136,11 @@ struct ModelConfig {
   uint64_t ffn_params(uint32_t l, bool active = false) const;
   /// One norm: 2 x d for layernorm (scale and shift), d for rmsnorm (scale).
   uint64_t norm_params() const;
-  /// Layer `l`: attention + FFN + two norms (before attention and before the FFN; BERT's
-  /// post-norms are also two per layer) + the q and k norms (qk_norm).
+  /// The norms of a layer: two before the attention and the FFN when pre_norms (BERT's two
+  /// after them), two more with post_norms, and the q and k norms (qk_norm).
+  uint64_t layer_norm_params() const;
+  /// Layer `l`: attention + FFN + its norms (two before the attention and the FFN when
+  /// pre_norms, BERT's two after them; two more with post_norms) + the q and k norms (qk_norm).
   uint64_t layer_params(uint32_t l, bool active = false) const;
   /// Token embeddings (vocab x d), plus the position table (max_context x d) when learned.
   uint64_t embedding_params() const;

@@ -50,6 +50,8 @@ std::string_view routing_name(Routing r) {
       return "uniform";
     case Routing::kZipf:
       return "zipf";
+    case Routing::kFile:
+      return "file";
   }
   return "?";
 }
@@ -61,20 +63,41 @@ std::vector<uint64_t> expert_tokens(const RunSpec& s, uint64_t rows, uint32_t ex
   if (s.routing == Routing::kUniform) {
     for (uint64_t r = 0; r < E; ++r) by_rank[r] = picks / E + (r < picks % E ? 1 : 0);
   } else {
+    // The experts by rank and their weights: Zipf's r^-s, or a file's, heaviest first.
+    std::vector<double> weight(E, 0.0);
+    std::vector<uint32_t> expert(E);
+    for (uint32_t r = 0; r < E; ++r) expert[r] = r;
+    if (s.routing == Routing::kZipf) {
+      for (uint64_t r = 0; r < E; ++r)
+        weight[r] = std::pow(static_cast<double>(r + 1), -s.routing_skew);
+    } else {
+      std::vector<double> of_expert(E, 0.0);
+      for (const RoutingWeights::Row& row : *s.routing_weights->of(layer))
+        of_expert[row.expert] += row.weight;
+      std::stable_sort(expert.begin(), expert.end(),
+                       [&](uint32_t a, uint32_t b) { return of_expert[a] > of_expert[b]; });
+      for (uint64_t r = 0; r < E; ++r) weight[r] = of_expert[expert[r]];
+    }
     // Rank by rank, the share of what is left that the rank's weight is of the weights left,
     // within what it can take (one pick per token) and what the later ranks cannot.
     std::vector<double> tail(E + 1, 0.0);  // tail[r]: the weights of ranks r and after
-    for (uint64_t r = E; r-- > 0;)
-      tail[r] = tail[r + 1] + std::pow(static_cast<double>(r + 1), -s.routing_skew);
+    for (uint64_t r = E; r-- > 0;) tail[r] = tail[r + 1] + weight[r];
     uint64_t left = picks;
     for (uint64_t r = 0; r < E; ++r) {
       const uint64_t later = (E - r - 1) * rows;  // what the later ranks can take
       const uint64_t least = left > later ? left - later : 0;
       const double w = tail[r] - tail[r + 1];
+      // No weight left (a file's unlisted experts): the next ranks take what they can.
       const auto share =
-          static_cast<uint64_t>(std::llround(static_cast<double>(left) * w / tail[r]));
+          tail[r] > 0 ? static_cast<uint64_t>(std::llround(static_cast<double>(left) * w / tail[r]))
+                      : left;
       by_rank[r] = std::clamp(share, least, std::min(rows, left));
       left -= by_rank[r];
+    }
+    if (s.routing == Routing::kFile) {  // no rotation
+      std::vector<uint64_t> out(E, 0);
+      for (uint64_t r = 0; r < E; ++r) out[expert[r]] = by_rank[r];
+      return out;
     }
   }
   const uint64_t turn = s.routing == Routing::kUniform ? uint64_t{layer} + step : layer;
@@ -241,7 +264,7 @@ class Builder {
     for (uint32_t l = 0; l < m_.layers; ++l) {
       const std::string layer = std::to_string(l), p = "L" + layer + ".";
       std::string h = x;  // the projections' input
-      if (decoder_) {
+      if (decoder_ && m_.pre_norms) {
         norm(p + "attn_norm", layer, R);
         h = from(x);
       }
@@ -253,11 +276,13 @@ class Builder {
       from(h);
       std::string k_op = k;
       const unsigned k_act = decoder_ ? 0u : unsigned{kActA | kActC};  // K: the cache
-      if (m_.qk_norm) {  // each head's q and k normalised over head_dim
-        vec(p + "q_norm", OpKind::kRmsNorm, layer, "norm_vector", R * m_.heads, m_.head_dim);
+      if (m_.qk_norm != QkNorm::kNone) {  // over each head's head_dim, or each whole row
+        const bool per_head = m_.qk_norm == QkNorm::kPerHead;
+        vec(p + "q_norm", OpKind::kRmsNorm, layer, "norm_vector", per_head ? R * m_.heads : R,
+            per_head ? m_.head_dim : m_.q_dim());
         q_op = from(q_op);
-        vec(p + "k_norm", OpKind::kRmsNorm, layer, "norm_vector", R * m_.kv_heads, m_.head_dim,
-            kvf_, k_act);
+        vec(p + "k_norm", OpKind::kRmsNorm, layer, "norm_vector", per_head ? R * m_.kv_heads : R,
+            per_head ? m_.head_dim : m_.kv_dim(), kvf_, k_act);
         k_op = from(k_op);
       }
       if (m_.pos == PosEncoding::kRope) {
@@ -283,7 +308,7 @@ class Builder {
         x = from(x);
       }
       std::string h2 = x;  // the FFN's input
-      if (decoder_) {
+      if (decoder_ && m_.pre_norms) {
         norm(p + "ffn_norm", layer, R);
         h2 = from(x);
       }
@@ -730,9 +755,7 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
   const uint64_t tables =
       weight_bytes(uint64_t{m.vocab} * d, s) +
       (m.tied_embeddings ? 0 : weight_bytes(uint64_t{m.vocab} * d, s)) +
-      bytes_of((2 * uint64_t{m.layers} + 1) * m.norm_params() +
-                   (m.qk_norm ? 2 * uint64_t{m.layers} * m.head_dim : 0),
-               s.activations) +
+      bytes_of(uint64_t{m.layers} * m.layer_norm_params() + m.norm_params(), s.activations) +
       (m.pos == PosEncoding::kLearned ? bytes_of(uint64_t{m.max_context} * d, s.activations) : 0);
   f.weight_bytes = f.active_weight_bytes = tables;
   for (uint32_t l = 0; l < m.layers; ++l) {
@@ -882,6 +905,38 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
   }
   if (m.experts == 0 && s.routing != RunSpec{}.routing)
     throw WorkloadError(RunField::kRouting, m.name + " has no experts to route tokens to");
+  if (s.routing == Routing::kFile) {
+    if (!s.routing_weights) throw std::logic_error("routing file without its weights");
+    // Every layer's rows name experts the model has and layers it has, and every MoE layer
+    // has rows with some weight.
+    const RoutingWeights& rw = *s.routing_weights;
+    const auto at = [&](int line) { return rw.file + ":" + std::to_string(line) + ": "; };
+    for (size_t l = 0; l < rw.layers.size(); ++l)
+      if (!rw.layers[l].empty() && l >= m.layers)
+        throw WorkloadError(RunField::kRouting, at(rw.layers[l][0].line) + "layer " +
+                                                    std::to_string(l) + ": " + m.name + " has " +
+                                                    std::to_string(m.layers) + " layers");
+    for (uint32_t l = 0; l < m.layers; ++l) {
+      if (!m.moe(l)) continue;
+      const auto* rows = rw.of(l);
+      if (!rows)
+        throw WorkloadError(RunField::kRouting, rw.file + ": no weights for layer " +
+                                                    std::to_string(l) +
+                                                    " (give its rows, or rows for layer *)");
+      double total = 0;
+      for (const RoutingWeights::Row& row : *rows) {
+        if (row.expert >= m.experts)
+          throw WorkloadError(RunField::kRouting,
+                              at(row.line) + "expert " + std::to_string(row.expert) + ": " +
+                                  m.name + " has " + std::to_string(m.experts) + " experts (0 to " +
+                                  std::to_string(m.experts - 1) + ")");
+        total += row.weight;
+      }
+      if (total <= 0)
+        throw WorkloadError(RunField::kRouting, at(rows->front().line) + "layer " +
+                                                    std::to_string(l) + "'s weights are all 0");
+    }
+  }
   if (s.routing != Routing::kZipf && s.routing_skew != RunSpec{}.routing_skew)
     throw WorkloadError(RunField::kRoutingSkew, "a skew is for zipf routing (routing is " +
                                                     std::string(routing_name(s.routing)) + ")");

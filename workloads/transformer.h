@@ -84,8 +84,31 @@ enum class Routing : uint8_t {
   /// r^-routing_skew, at most one pick per token (the overflow goes to the next ranks); the
   /// ranks rotate with the layer only, so a layer's hot experts stay hot across steps.
   kZipf,
+  /// From a routing file (RunSpec::routing_weights): each layer's experts get shares of the picks
+  /// proportional to their weights, at most one pick per token (the overflow goes to the next
+  /// heaviest); no rotation: the file says which experts are hot in which layer.
+  kFile,
 };
-std::string_view routing_name(Routing r);  ///< "uniform", "zipf"
+std::string_view routing_name(Routing r);  ///< "uniform", "zipf", "file"
+
+/// The expert weights of a routing file (sim/config/routing_file.h), by layer: what a router's
+/// load looked like in a real run (e.g. the fraction of tokens each expert took).
+struct RoutingWeights {
+  std::string file;
+  struct Row {
+    uint32_t expert;
+    double weight;
+    int line;  ///< in the file
+  };
+  /// Rows of each layer listed (index = layer), and the rows of `*` (every layer not listed).
+  std::vector<std::vector<Row>> layers;
+  std::vector<Row> every;
+  /// The rows that apply to layer `l` (null when none do).
+  const std::vector<Row>* of(uint32_t l) const {
+    if (l < layers.size() && !layers[l].empty()) return &layers[l];
+    return every.empty() ? nullptr : &every;
+  }
+};
 
 /// The settings of a run, by name. The front ends spell them (the command line's `--prompt`, an
 /// experiment's `workload.prompt`: sim/config/workload_settings.h); this layer names them so.
@@ -149,6 +172,8 @@ struct RunSpec {
   double acceptance = 0.8;
   Routing routing = Routing::kUniform;  ///< mixture-of-experts models only
   double routing_skew = 1.0;            ///< Zipf exponent (Routing::kZipf), 0 - 8
+  /// Routing::kFile: the weights (set with routing = kFile).
+  std::shared_ptr<const RoutingWeights> routing_weights;
 };
 
 /// Tokens per sequence of prefill chunk `i` of `s` (s.chunk, or the whole prompt when 0).

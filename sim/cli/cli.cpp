@@ -10,6 +10,7 @@
 #include "sim/capacity.h"
 #include "sim/config/config_path.h"
 #include "sim/config/model_loader.h"
+#include "sim/config/routing_file.h"
 #include "sim/config/workload_settings.h"
 
 namespace npu::cli {
@@ -77,6 +78,22 @@ void add_workload_options(po::options_description& d) {
         d.add_options()(w.flag, po::value<std::string>()->default_value(default_text(w)), w.help);
     }
   }
+  add_routing_file_option(d);
+}
+
+void add_routing_file_option(po::options_description& d) {
+  d.add_options()("routing-file", po::value<std::string>()->value_name("FILE"),
+                  "mixture-of-experts models: each layer's expert weights from a CSV file "
+                  "(columns layer, expert, weight; layer * for every layer not listed): the "
+                  "router gives each expert picks in proportion, at most one per token");
+}
+
+void read_routing_file_option(const po::variables_map& vm, RunSpec& s) {
+  if (!vm.count("routing-file")) return;
+  if (!vm["routing"].defaulted())
+    throw UsageError("--routing-file sets the routing itself: leave --routing out");
+  s.routing = Routing::kFile;
+  s.routing_weights = read_routing_file(vm["routing-file"].as<std::string>());
 }
 
 /// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
@@ -94,6 +111,7 @@ Workload workload_from(const po::variables_map& vm, const ChipConfig* chip, bool
     if (w.kind != config::SettingKind::kSwitch && w.kind != config::SettingKind::kName)
       config::set_from_text(s, w, vm[w.flag].as<std::string>());
   }
+  read_routing_file_option(vm, s);
   return build_workload(model, s, chip ? onchip_score_bytes(*chip) : 0, streamed,
                         draft ? &*draft : nullptr);
 }

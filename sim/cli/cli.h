@@ -42,6 +42,12 @@ void use_configs_dir(const std::string& dir);
 /// Options that describe a model workload (shared by `run --model` and `trace export`).
 void add_workload_options(po::options_description& d);
 
+/// --routing-file FILE (part of the workload options; `serve` adds it beside its own).
+void add_routing_file_option(po::options_description& d);
+/// Reads --routing-file into `s` (routing file, with its weights); a UsageError beside an
+/// explicit --routing.
+void read_routing_file_option(const po::variables_map& vm, RunSpec& s);
+
 /// The workload the options describe; `chip`, when given, sets the SRAM standard attention may
 /// keep its scores in.
 Workload workload_from(const po::variables_map& vm, const ChipConfig* chip, bool streamed = false);

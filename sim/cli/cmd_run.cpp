@@ -107,6 +107,9 @@ int cmd_run(const std::vector<std::string>& args) {
         throw UsageError("--" + flag + " describes a --model workload; " + source +
                          " gives its ops' shapes and formats itself");
     }
+  if (!source.empty() && vm.count("routing-file"))
+    throw UsageError("--routing-file describes a --model workload; " + source +
+                     " gives its ops' shapes itself");
   if (!vm.count("onnx"))
     for (const char* flag : {"input-shape", "unsupported"})
       if (given(flag)) throw UsageError(std::string("--") + flag + " applies to --onnx models");

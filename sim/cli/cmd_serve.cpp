@@ -104,6 +104,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     if (serve_setting(w.field))
       workload.add_options()(w.flag, po::value<std::string>()->default_value(default_text(w)),
                              w.help);
+  add_routing_file_option(workload);
   add_set_option(desc);
   desc.add(workload);
   const po::variables_map vm = parse(args, desc);
@@ -145,6 +146,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   RunSpec spec;
   for (const auto& w : config::workload_settings())
     if (serve_setting(w.field)) config::set_from_text(spec, w, vm[w.flag].as<std::string>());
+  read_routing_file_option(vm, spec);
   // The model and the formats checked as a run checks them (an encoder cannot decode).
   RunSpec probe = spec;
   probe.prompt = 1;

@@ -315,11 +315,14 @@ struct HfFamily {
   PosEncoding pos;            // when rope_theta is not given
   bool tied;                  // tie_word_embeddings when absent (the config class's default)
   bool causal;                // decoder
-  bool qk_norm;               // RMSNorm on each head's q and k (Qwen3)
+  QkNorm qk_norm;             // RMSNorm on q and k: each head's (Qwen3), the whole (OLMo 2)
   bool moe;                   // mixture-of-experts FFNs (read_moe)
   bool post_norms = false;    // norms after attention and after the FFN too (Gemma 2, 3)
   uint32_t global_every = 0;  // sliding layers but every Nth (Gemma 2: 2; Gemma 3: 6, its default)
+  bool pre_norms = true;      // norms before the attention and the FFN (OLMo 2: none)
 };
+
+constexpr QkNorm kNoQk = QkNorm::kNone, kHeadQk = QkNorm::kPerHead;
 
 // Defaults from the transformers config classes: LlamaConfig, MistralConfig, Qwen2Config and
 // Phi3Config default tie_word_embeddings to false; GPT2Config, BertConfig and DistilBertConfig
@@ -330,39 +333,45 @@ struct HfFamily {
 // GraniteMoeConfig default it to false too (Granite 3 configs write true). Qwen3 and Qwen3-MoE
 // normalise each head's q and k (q_norm, k_norm in their attention).
 constexpr HfFamily kHfFamilies[] = {
-    {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
-    {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+    {"llama", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk, false},
+    {"mistral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk,
      false},
-    {"qwen2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
-    {"qwen3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, true, false},
-    {"phi3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, false},
-    {"baichuan", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+    {"qwen2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk, false},
+    {"qwen3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kHeadQk,
      false},
-    {"mixtral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false, true},
-    {"granite", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+    {"phi3", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk, false},
+    {"baichuan", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk,
      false},
-    {"granitemoe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+    {"mixtral", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk, true},
+    {"granite", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk,
+     false},
+    {"granitemoe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk,
      true},
-    {"qwen2_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, false,
+    {"qwen2_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kNoQk,
      true},
-    {"qwen3_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, true,
+    {"qwen3_moe", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, kHeadQk,
      true},
-    {"phimoe", FfnKind::kSwiGlu, NormKind::kLayerNorm, PosEncoding::kRope, false, true, false,
+    {"phimoe", FfnKind::kSwiGlu, NormKind::kLayerNorm, PosEncoding::kRope, false, true, kNoQk,
      true},
     // Gemma (GemmaConfig, Gemma2Config, Gemma3TextConfig tie the embeddings): gated GELU FFNs,
     // head_dim 256; Gemma 2 and 3 norm after attention and the FFN too and alternate sliding and
     // global layers.
-    {"gemma", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, false, false},
-    {"gemma2", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, false, false,
+    {"gemma", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, kNoQk, false},
+    {"gemma2", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, kNoQk, false,
      true, 2},
-    {"gemma3_text", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, true,
+    {"gemma3_text", FfnKind::kGeGlu, NormKind::kRmsNorm, PosEncoding::kRope, true, true, kHeadQk,
      false, true, 6},
-    {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true, false,
+    // OLMo 2 (Olmo2Config ties nothing by default): no norms before the attention and the FFN,
+    // one after each (post_attention_layernorm, post_feedforward_layernorm), and RMSNorm over the
+    // whole q and k projections (q_norm of heads x head_dim, k_norm of kv_heads x head_dim).
+    {"olmo2", FfnKind::kSwiGlu, NormKind::kRmsNorm, PosEncoding::kRope, false, true, QkNorm::kWhole,
+     false, true, 0, false},
+    {"gpt2", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, true, kNoQk,
      false},
-    {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false, false,
+    {"bert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false, kNoQk,
      false},
     {"distilbert", FfnKind::kGeluMlp, NormKind::kLayerNorm, PosEncoding::kLearned, true, false,
-     false, false},
+     kNoQk, false},
 };
 
 /// The spellings of each size field. DistilBertConfig names its own (dim, n_layers, n_heads,
@@ -391,6 +400,11 @@ HfSpellings spellings_for(const HfFamily& fam) {
 const HfFamily& read_family(const JsonFields& f) {
   if (!f.has("model_type")) f.missing({"model_type"});
   const std::string type = f.as_string("model_type");
+  if (type == "gemma3")
+    f.fail("model_type",
+           "'gemma3' is the multimodal Gemma 3 (4B, 12B, 27B): a vision tower and the language "
+           "model under text_config. npusim runs the language model: put text_config's fields "
+           "in a config.json of their own with model_type 'gemma3_text' (Gemma 3 1B's type)");
   std::vector<std::string> known;
   for (const HfFamily& fam : kHfFamilies) {
     if (type == fam.model_type) return fam;
@@ -580,6 +594,7 @@ ModelConfig load_model_yaml(const config::Value& root) {
                                "global_every",
                                "qk_norm",
                                "post_norms",
+                               "pre_norms",
                                "attn_softcap",
                                "logit_softcap",
                                "experts",
@@ -617,8 +632,24 @@ ModelConfig load_model_yaml(const config::Value& root) {
       x->fail("global_every says which layers do not slide: it needs sliding_window");
   }
 
-  if (auto x = top.get("qk_norm")) m.qk_norm = x->as_bool();
+  if (auto x = top.get("qk_norm")) {
+    // true: each head's (the common case); per_head or whole to say which.
+    const std::string v = x->as_string();
+    if (v == "per_head" || v == "true")
+      m.qk_norm = QkNorm::kPerHead;
+    else if (v == "whole")
+      m.qk_norm = QkNorm::kWhole;
+    else if (v != "false")
+      x->fail("'" + v + "' is not true, false, per_head or whole");
+  }
   if (auto x = top.get("post_norms")) m.post_norms = x->as_bool();
+  if (auto x = top.get("pre_norms")) {
+    m.pre_norms = x->as_bool();
+    if (!m.pre_norms && !m.causal)
+      x->fail("an encoder's norms follow its residual adds; pre_norms applies to a decoder");
+    if (!m.pre_norms && !m.post_norms)
+      x->fail("a layer without pre_norms needs post_norms (OLMo 2 norms after each block)");
+  }
   if (auto x = top.get("attn_softcap")) m.attn_softcap = x->as_bool();
   if (auto x = top.get("logit_softcap")) m.logit_softcap = x->as_bool();
   read_moe_yaml(top, m);
@@ -744,6 +775,7 @@ ModelConfig load_hf_config(const std::string& path) {
   m.causal = fam.causal;
   m.qk_norm = fam.qk_norm;
   m.post_norms = fam.post_norms;
+  m.pre_norms = fam.pre_norms;
   read_moe(f, fam, m);
 
   complete_shape(m, head_dim_given, kv_given, {*heads_key, "num_key_value_heads", "head_dim"},
