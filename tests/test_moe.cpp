@@ -271,6 +271,29 @@ TEST_F(MoeFiles, TheConfigJsonOfEachFamilyIsReadAsItsYaml) {
   EXPECT_EQ(m.moe_every, 2u);
   EXPECT_FALSE(m.moe(0));
   EXPECT_TRUE(m.moe(1));
+  // Its shared expert's output is gated: sigmoid(x . g) with g of d = 64 per MoE layer; an MoE
+  // layer's FFN: router 64 x 6, 6 experts of 3 x 64 x 32, the shared one 3 x 64 x 128, the gate.
+  EXPECT_TRUE(m.shared_expert_gate);
+  EXPECT_EQ(m.ffn_params(1), 64ull * 6 + 3ull * 64 * (6 * 32 + 128) + 64);
+  RunSpec s;
+  s.phase = Phase::kPrefill;
+  s.prompt = 5;
+  const Workload w = build_workload(m, s);
+  std::vector<std::string> tail;  // layer 1's ops after the shared expert's down projection
+  bool after = false;
+  for (const Op& op : w.ops) {
+    if (op.layer != "1") continue;
+    if (after && op.name != "L1.ffn_norm") tail.push_back(op.name);
+    after = after || op.name == "L1.shared.ffn_down";
+    if (op.name == "L1.shared_gate") {
+      EXPECT_EQ(op.m, 5u);  // each token's gate: a 64 x 1 GEMV
+      EXPECT_EQ(op.k, 64u);
+      EXPECT_EQ(op.n, 1u);
+    }
+  }
+  EXPECT_EQ(tail,
+            (std::vector<std::string>{"L1.shared_gate", "L1.shared_gate_sigmoid", "L1.shared_scale",
+                                      "L1.shared_add", "L1.residual_ffn"}));
   // PhiMoE: num_local_experts of intermediate_size; LayerNorm although it writes rms_norm_eps.
   const ModelConfig phi = load_model(write(R"({"model_type": "phimoe", "hidden_size": 64,
     "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,

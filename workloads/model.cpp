@@ -45,7 +45,7 @@ uint64_t ModelConfig::ffn_params(uint32_t l, bool active) const {
   const uint64_t d = d_model, mats = ffn_matrices();
   if (!moe(l)) return mats * d * ffn_dim;
   const uint64_t routed = active ? experts_per_token : experts;
-  return d * experts +
+  return d * experts + (shared_expert_gate ? d : 0) +
          mats * d * (routed * expert_ffn_dim + uint64_t{shared_experts} * shared_expert_ffn_dim);
 }
 

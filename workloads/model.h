@@ -102,6 +102,9 @@ struct ModelConfig {
   uint32_t expert_ffn_dim = 0;
   uint32_t shared_experts = 0;
   uint32_t shared_expert_ffn_dim = 0;
+  /// Qwen2-MoE: the shared experts' output is scaled by sigmoid(x . g), a d x 1 gate per layer
+  /// (shared_expert_gate), before it is added to the combine.
+  bool shared_expert_gate = false;
   /// Which layers are MoE (Qwen2-MoE's decoder_sparse_step): layer l when (l + 1) % moe_every
   /// == 0; 1 = every layer.
   uint32_t moe_every = 1;

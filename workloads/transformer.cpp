@@ -396,8 +396,17 @@ class Builder {
     vec(p + "moe_combine", OpKind::kEltwise, layer, "moe_routing", picks, d);
     std::string out = from(last);
     if (m_.shared_experts > 0) {
-      const std::string shared = ffn(p + "shared.", layer, "ffn", R,
-                                     uint64_t{m_.shared_experts} * m_.shared_expert_ffn_dim, in);
+      std::string shared = ffn(p + "shared.", layer, "ffn", R,
+                               uint64_t{m_.shared_experts} * m_.shared_expert_ffn_dim, in);
+      if (m_.shared_expert_gate) {  // sigmoid(x . g) x shared: a d x 1 GEMM, its sigmoid
+        // (costed as a SiLU pass), and the scaling of each row
+        gemm(p + "shared_gate", layer, "moe_routing", R, d, 1, act_);
+        from(in);
+        vec(p + "shared_gate_sigmoid", OpKind::kSilu, layer, "moe_routing", R, 1);
+        const std::string gate = from(p + "shared_gate");
+        vec(p + "shared_scale", OpKind::kMul, layer, "moe_routing", R, d);
+        shared = from(shared, gate);
+      }
       vec(p + "shared_add", OpKind::kAdd, layer, "moe_routing", R, d);
       out = from(shared, out);
     }

@@ -528,6 +528,7 @@ void read_moe(const JsonFields& f, const HfFamily& fam, ModelConfig& m) {
     m.shared_expert_ffn_dim =
         static_cast<uint32_t>(f.as_uint("shared_expert_intermediate_size", 0, kMaxFfnDim));
     m.shared_experts = m.shared_expert_ffn_dim > 0 ? 1 : 0;
+    m.shared_expert_gate = m.shared_experts > 0;  // Qwen2MoeSparseMoeBlock.shared_expert_gate
   }
 }
 
@@ -546,8 +547,8 @@ std::string name_from_path(const std::string& path) {
 void read_moe_yaml(MapReader& top, ModelConfig& m) {
   const auto experts = top.get("experts");
   if (experts) m.experts = experts->as_u32(1, kMaxExperts);
-  const char* keys[] = {"experts_per_token", "expert_ffn_dim", "shared_experts",
-                        "shared_expert_ffn_dim", "moe_every"};
+  const char* keys[] = {"experts_per_token",     "expert_ffn_dim",     "shared_experts",
+                        "shared_expert_ffn_dim", "shared_expert_gate", "moe_every"};
   if (!experts) {
     for (const char* key : keys)
       if (auto x = top.get(key)) x->fail("a mixture-of-experts key: it needs experts");
@@ -563,6 +564,11 @@ void read_moe_yaml(MapReader& top, ModelConfig& m) {
     m.shared_expert_ffn_dim = x->as_u32(1, kMaxFfnDim);
   } else if (m.shared_experts > 0) {
     m.shared_expert_ffn_dim = m.expert_ffn_dim;  // as wide as a routed expert
+  }
+  if (auto x = top.get("shared_expert_gate")) {
+    m.shared_expert_gate = x->as_bool();
+    if (m.shared_expert_gate && m.shared_experts == 0)
+      x->fail("shared_expert_gate scales the shared experts: it needs shared_experts >= 1");
   }
   if (auto x = top.get("moe_every")) m.moe_every = x->as_u32(1, kMaxLayers);
 }
@@ -602,6 +608,7 @@ ModelConfig load_model_yaml(const config::Value& root) {
                                "expert_ffn_dim",
                                "shared_experts",
                                "shared_expert_ffn_dim",
+                               "shared_expert_gate",
                                "moe_every"});
   ModelConfig m;
   m.name = top.require("name").as_string();
