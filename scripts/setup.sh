@@ -12,7 +12,7 @@ packages=(
   g++ clang libclang-rt-14-dev cmake make pkg-config git
   libsystemc-dev libyaml-cpp-dev libboost-program-options-dev libgtest-dev libgmock-dev
   libbenchmark-dev nlohmann-json3-dev libfmt-dev libmuparser-dev
-  libonnx-dev libprotobuf-dev
+  libonnx-dev libprotobuf-dev zlib1g-dev
   python3 python3-matplotlib python3-onnx dpkg-dev
 )
 

@@ -51,6 +51,22 @@ TilePlan Lowering::plan(const Op& op) const {
   return plan(op, op_signature(op));
 }
 
+uint64_t Lowering::tile_sram_bytes(const Op& op, const TilePlan& p) const {
+  // The same sums the planners check against the buffers (plan_gemm, plan_attention,
+  // plan_vector; the spatial kinds in lower_conv.cpp).
+  if (op.kind == OpKind::kGemm)
+    return 2 * bytes_of(p.mt * p.kt, op.a_format) + 2 * op.b_bytes(p.kt * p.nt) +
+           2 * bytes_of(p.mt * p.nt, accumulator_of(p.compute));
+  if (op.kind == OpKind::kAttention)
+    return 2 * bytes_of(p.mt * op.k, op.a_format) + 4 * bytes_of(p.nt * op.k, op.b_format) +
+           bytes_of(2 * p.mt * op.k + p.mt * p.nt, Format::kFp32);
+  if (is_spatial_kind(op.kind)) return spatial_tile_sram_bytes(op, p);
+  const bool two = vector_kind_inputs(vector_kind_of(op.kind)) > 1;
+  const uint64_t in_row =
+      bytes_of(op.cols, op.a_format) + (two ? bytes_of(op.cols, op.b_format) : 0);
+  return 2 * p.mt * (in_row + bytes_of(op.cols, op.c_format));
+}
+
 TilePlan Lowering::plan(const Op& op, const OpSignature& key) const {
   if (auto it = m_cache.find(key); it != m_cache.end()) return it->second;
   // Every estimate divides by the bandwidth, and so does the memory interface.

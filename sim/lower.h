@@ -114,6 +114,10 @@ class Lowering {
              std::vector<CoreProgram>& programs) const;
   /// What simulating `op` under `plan` costs at most (see CostBound), without lowering it.
   CostBound bound(const Op& op, const TilePlan& plan) const;
+  /// SRAM bytes one core's tile buffers take under `plan`, at their largest: what the planner
+  /// checked against the input, weight and output buffers (double-buffered tiles, the
+  /// accumulator; attention's K and V blocks and its fp32 scores and output).
+  uint64_t tile_sram_bytes(const Op& op, const TilePlan& plan) const;
   const ChipConfig& chip() const { return m_chip; }
 
  private:
@@ -127,6 +131,7 @@ class Lowering {
   void lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   void lower_attention(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   void lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  uint64_t spatial_tile_sram_bytes(const Op& op, const TilePlan& p) const;  // lower_conv.cpp
   /// A step of a spatial op with its tiles at their largest (for bound()).
   TileStep largest_spatial_step(const Op& op, const TilePlan& p) const;
   /// The planners' estimates: DRAM bytes per clock cycle that `cores` cores reach, each with

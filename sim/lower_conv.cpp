@@ -228,6 +228,20 @@ TilePlan Lowering::plan_conv(const Op& op) const {
   return fastest(fits);
 }
 
+uint64_t Lowering::spatial_tile_sram_bytes(const Op& op, const TilePlan& p) const {
+  const ConvShape& cv = op.conv;
+  const uint64_t taps = cv.r * cv.s, mt = p.images * p.out_rows * p.out_cols;
+  const uint64_t region = max_region_pixels(cv, spatial_cut(op, p.images, p.out_rows, p.out_cols));
+  if (op.kind == OpKind::kConv2d && !cv.depthwise()) {  // plan_conv's sums
+    const uint64_t ch = p.kt / taps;
+    return 2 * bytes_of(region * ch, op.a_format) + 2 * op.b_bytes(p.kt * p.nt) +
+           2 * bytes_of(mt * p.nt, accumulator_of(p.compute));
+  }
+  const uint64_t ch = p.nt;  // plan_window's
+  return 2 * bytes_of(region * ch, op.a_format) + 2 * bytes_of(mt * ch, op.c_format) +
+         (cv.depthwise() ? 2 * bytes_of(taps * ch, op.b_format) : 0);
+}
+
 TilePlan Lowering::plan_window(const Op& op) const {
   const ConvShape& cv = op.conv;
   const SramConfig& sram = m_chip.core.sram;

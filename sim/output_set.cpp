@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -49,7 +50,7 @@ void write_fd(int fd, const std::string& path, const std::function<void(TextSink
   try {
     TextSink sink(fd, path);
     produce(sink);
-    sink.flush();
+    sink.finish();
     if (sync && ::fsync(fd) != 0) fail_io("cannot sync", path, errno);
   } catch (...) {
     ::close(fd);
@@ -295,9 +296,43 @@ void write_replacing(const std::string& dir, const std::string& name, const std:
   write_replacing(dir, name, text(content), sync);
 }
 
+struct TextSink::Deflate {
+  z_stream z{};
+  std::vector<unsigned char> out = std::vector<unsigned char>(size_t{1} << 18);
+  ~Deflate() { deflateEnd(&z); }
+};
+
+TextSink::TextSink() = default;
+TextSink::TextSink(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
+TextSink::~TextSink() = default;
+
+void TextSink::gzip() {
+  if (m_fd < 0 || !m_buf.empty() || m_deflate) throw std::logic_error("TextSink::gzip: too late");
+  m_deflate = std::make_unique<Deflate>();
+  // windowBits 15 + 16: the gzip wrapper; level 6, zlib's default.
+  if (deflateInit2(&m_deflate->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error(m_path + ": cannot start gzip compression");
+}
+
+void TextSink::put(const char* data, size_t size) {
+  if (!m_deflate) return write_all(m_fd, m_path, data, size);
+  z_stream& z = m_deflate->z;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+  z.avail_in = static_cast<uInt>(size);  // at most a flush's worth: kFlushBytes-ish pieces
+  do {
+    z.next_out = m_deflate->out.data();
+    z.avail_out = static_cast<uInt>(m_deflate->out.size());
+    deflate(&z, Z_NO_FLUSH);
+    write_all(m_fd, m_path, reinterpret_cast<const char*>(m_deflate->out.data()),
+              m_deflate->out.size() - z.avail_out);
+  } while (z.avail_out == 0);
+}
+
 void TextSink::flush() {
   if (m_fd < 0 || m_buf.empty()) return;
-  write_all(m_fd, m_path, m_buf.data(), m_buf.size());
+  // In pieces zlib's 32-bit counts take.
+  for (size_t at = 0; at < m_buf.size(); at += kFlushBytes)
+    put(m_buf.data() + at, std::min(kFlushBytes, m_buf.size() - at));
   m_buf.clear();
 }
 
@@ -307,7 +342,27 @@ void TextSink::write_direct(const std::string& text) {
     return;
   }
   flush();
-  write_all(m_fd, m_path, text.data(), text.size());
+  for (size_t at = 0; at < text.size(); at += kFlushBytes)
+    put(text.data() + at, std::min(kFlushBytes, text.size() - at));
+}
+
+void TextSink::finish() {
+  flush();
+  if (!m_deflate) return;
+  z_stream& z = m_deflate->z;
+  z.next_in = nullptr;
+  z.avail_in = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    z.next_out = m_deflate->out.data();
+    z.avail_out = static_cast<uInt>(m_deflate->out.size());
+    rc = deflate(&z, Z_FINISH);
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+      throw std::runtime_error(m_path + ": gzip compression failed");
+    write_all(m_fd, m_path, reinterpret_cast<const char*>(m_deflate->out.data()),
+              m_deflate->out.size() - z.avail_out);
+  }
+  m_deflate.reset();
 }
 
 void check_output_folder(const std::string& dir, bool force) {

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,9 @@ namespace npu {
 class TextSink {
  public:
   static constexpr size_t kFlushBytes = size_t{1} << 20;
-  TextSink() = default;
-  TextSink(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
+  TextSink();
+  TextSink(int fd, std::string path);
+  ~TextSink();
   TextSink(const TextSink&) = delete;
   TextSink& operator=(const TextSink&) = delete;
 
@@ -51,11 +53,20 @@ class TextSink {
   void flush();
   /// Writes `text` after what is buffered, straight to the file (no copy in the buffer).
   void write_direct(const std::string& text);
+  /// From here on the file is gzip-compressed (zlib's gzip format, as `gzip` writes it): call
+  /// before anything is written. Only with a file.
+  void gzip();
+  /// Writes what is buffered and ends the file's compressed stream, if any.
+  void finish();
 
  private:
+  struct Deflate;
+  /// Writes `size` bytes of text to the file, compressed when gzip() was called.
+  void put(const char* data, size_t size);
   int m_fd = -1;
   std::string m_path;
   std::string m_buf;
+  std::unique_ptr<Deflate> m_deflate;
 };
 
 /// The manifest of a report folder: {"npusim": version, "files": [names]}.

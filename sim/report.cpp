@@ -413,8 +413,10 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
   // Chrome trace event format; timestamps in microseconds (fractional, ps resolution). The chip
   // is process 1 (Perfetto hides pid 0's name); each timeline track is a thread, tid = track + 1.
   // The ops come from the records, not from the ops track's intervals, so each slice carries the
-  // op's figures in its args; a counter track follows the DRAM bandwidth op by op.
+  // op's figures in its args; counter tracks follow the DRAM bandwidth and the SRAM a core's
+  // tile buffers take, op by op.
   const Timeline& tl = r.timeline;
+  const Lowering lowering(chip);
   const auto us = [](uint64_t ps) { return static_cast<double>(ps) * 1e-6; };
   std::string& out = sink.buf();
   out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
@@ -465,8 +467,11 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
           r.graph ? compiled_args(chip, i, o, r.graph->info[i]) : std::string());
       fmt::format_to(it,
                      "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/"
-                     "s\":{:.3f}}}}},\n",
-                     us(start), gbps);
+                     "s\":{:.3f}}}}},\n"
+                     "{{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},"
+                     "\"args\":{{\"tile buffers KiB\":{:.3f}}}}},\n",
+                     us(start), gbps, us(start),
+                     static_cast<double>(lowering.tile_sram_bytes(op, o.plan)) / 1024);
       sink.row_done();
     }
   }
@@ -495,10 +500,16 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
       sink.row_done();
     }
   }
+  const double end = us(chip.clock.cycles_to_ps(r.total_cycles));
+  if (ops_track != UINT32_MAX)
+    fmt::format_to(it,
+                   "{{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},"
+                   "\"args\":{{\"tile buffers KiB\":0}}}},\n",
+                   end);
   fmt::format_to(
       it,
       "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/s\":0}}}}\n]}}\n",
-      us(chip.clock.cycles_to_ps(r.total_cycles)));
+      end);
 }
 
 std::string trace_json(const ChipConfig& chip, const RunResult& r) {
@@ -793,7 +804,7 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
 
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult* r,
                    const RunTotals& t, const Workload* w, bool force, ReportLevel level,
-                   bool steps_trace) {
+                   bool steps_trace, bool gzip_trace) {
   OutputSet set(dir, force);
   const auto with = [&](auto writer) { return std::function<void(TextSink&)>(writer); };
   if (level == ReportLevel::kOps && r)
@@ -802,10 +813,20 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
     set.write("steps.csv", with([&](TextSink& s) { write_steps_csv(s, chip, t, w); }));
     set.write("distinct_ops.csv", with([&](TextSink& s) { write_distinct_ops_csv(s, t); }));
   }
+  const std::string trace = gzip_trace ? "trace.json.gz" : "trace.json";
+  const auto zipped = [&](TextSink& s) {
+    if (gzip_trace) s.gzip();
+  };
   if (r && r->timeline.enabled())
-    set.write("trace.json", with([&](TextSink& s) { write_trace_json(s, chip, *r); }));
+    set.write(trace, with([&](TextSink& s) {
+                zipped(s);
+                write_trace_json(s, chip, *r);
+              }));
   else if (steps_trace)
-    set.write("trace.json", with([&](TextSink& s) { write_steps_trace_json(s, chip, t, w); }));
+    set.write(trace, with([&](TextSink& s) {
+                zipped(s);
+                write_steps_trace_json(s, chip, t, w);
+              }));
   set.write("summary.json", summary_json(chip, t, w));
   set.commit();
 }

@@ -75,9 +75,10 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
                    const Workload* w = nullptr, bool force = false,
                    ReportLevel level = ReportLevel::kOps, bool steps_trace = false);
 /// The same from a run's totals, and its records `r` when it kept them (a streamed run does
-/// not: then ops.csv and a timeline of ops or blocks cannot be written).
+/// not: then ops.csv and a timeline of ops or blocks cannot be written). `gzip_trace`: the
+/// trace is written gzip-compressed, as trace.json.gz.
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult* r,
                    const RunTotals& t, const Workload* w, bool force, ReportLevel level,
-                   bool steps_trace);
+                   bool steps_trace, bool gzip_trace = false);
 
 }  // namespace npu

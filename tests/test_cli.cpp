@@ -225,8 +225,8 @@ TEST_F(CliRun, ExampleWritesConsistentReports) {
     }
   EXPECT_GT(complete, 0u);
   // The chip is process 1; every op is a slice whose args carry its figures, in order; the DRAM
-  // counter follows the ops and ends at 0.
-  size_t ops = 0, counters = 0;
+  // and SRAM counters follow the ops and end at 0.
+  size_t ops = 0, counters = 0, sram = 0;
   for (const auto& e : trace.at("traceEvents")) {
     EXPECT_GE(e.at("pid").get<int>(), 1);
     if (e.contains("cat") && e.at("cat") == "op") {
@@ -239,9 +239,17 @@ TEST_F(CliRun, ExampleWritesConsistentReports) {
       ++ops;
     }
     counters += e.at("ph") == "C";
+    if (e.at("ph") == "C" && e.at("name") == "SRAM per core") {
+      const double kib = e.at("args").at("tile buffers KiB").get<double>();
+      // A core's tile buffers never exceed its SRAM (2 MiB on example-npu); 0 only at the end.
+      EXPECT_LE(kib, 2048.0);
+      EXPECT_EQ(kib == 0, sram == csv.rows.size());
+      ++sram;
+    }
   }
   EXPECT_EQ(ops, csv.rows.size());
-  EXPECT_EQ(counters, csv.rows.size() + 1);
+  EXPECT_EQ(sram, csv.rows.size() + 1);
+  EXPECT_EQ(counters, 2 * (csv.rows.size() + 1));
 }
 
 TEST_F(CliRun, QuietPrintsNothing) {

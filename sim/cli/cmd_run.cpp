@@ -71,6 +71,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "steps (a slice per step), none, or auto (with --report steps: steps; summary: none; a "
       "model run: ops; an op trace: blocks up to 20,000 ops and 8 million block events, else "
       "ops)")("no-timeline", "same as --timeline none")(
+      "trace-gzip", "write the trace gzip-compressed, as DIR/trace.json.gz (Perfetto opens it)")(
       "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
       "schedule", po::value<std::string>()->default_value("compiled"),
       "compiled (as the chip's compiler runs the graph: fused kernels, tensors kept in SRAM, "
@@ -140,6 +141,7 @@ int cmd_run(const std::vector<std::string>& args) {
     level = op_count <= kAutoReportMaxOps ? ReportLevel::kOps : ReportLevel::kSteps;
   if (!level) throw UsageError("--report: '" + report + "' is not ops, steps, summary or auto");
   std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
+  const std::string tl_given = tl;
   // auto: the level's trace (its steps, or none with the summary alone); at the ops level, a
   // model run's trace.json holds its ops (a track a block would be most of the run's cost and
   // hundreds of MB for a large model), a trace's every block while it stays small.
@@ -156,6 +158,9 @@ int cmd_run(const std::vector<std::string>& args) {
     opts.timeline = TimelineDetail::kNone;
   else
     throw UsageError("--timeline: '" + tl + "' is not blocks, ops, steps, none or auto");
+  if (vm.count("trace-gzip") && !steps_trace && opts.timeline == TimelineDetail::kNone)
+    throw UsageError("--trace-gzip: this run writes no trace (--timeline " + tl_given +
+                     (tl_given == "auto" ? " with --report " + report : "") + ")");
   opts.memoize = !vm.count("no-memo");
   opts.auto_timeline = tl == "auto";
   const std::string schedule = vm["schedule"].as<std::string>();
@@ -188,8 +193,9 @@ int cmd_run(const std::vector<std::string>& args) {
     totals = totals_of(*result, describe);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const bool gzip = vm.count("trace-gzip") > 0;
   write_reports(out, chip, result ? &*result : nullptr, *totals, w ? &*w : nullptr, force, *level,
-                steps_trace);
+                steps_trace, gzip);
   if (!vm.count("quiet")) {
     const bool traced = opts.timeline != TimelineDetail::kNone || steps_trace;
     std::string files = *level == ReportLevel::kOps ? out + "/ops.csv, "
@@ -197,7 +203,8 @@ int cmd_run(const std::vector<std::string>& args) {
                             ? out + "/steps.csv, " + out + "/distinct_ops.csv, "
                             : "";
     std::cout << summary_text(chip, *totals, w ? &*w : nullptr) << "  reports  " << files << out
-              << "/summary.json" << (traced ? ", " + out + "/trace.json" : "") << "\n"
+              << "/summary.json"
+              << (traced ? ", " + out + (gzip ? "/trace.json.gz" : "/trace.json") : "") << "\n"
               << "  simulated in " << wall << " s\n";
   }
   return kExitOk;
