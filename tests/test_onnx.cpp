@@ -178,7 +178,36 @@ def decomposed(path):
     y = h.make_tensor_value_info("y", T.FLOAT, None)
     save(nodes, [x], [y], inits, path, "decomposed", opsets=(("", 13),))
 
+def qdq(path):
+    # A QDQ int8 MatMul as quantization tools export it: x quantized and dequantized, int8
+    # weights dequantized, the float result quantized and dequantized.
+    s = lambda name: nh.from_array(np.array(0.1, dtype=np.float32), name)
+    z = lambda name: nh.from_array(np.array(0, dtype=np.int8), name)
+    nodes = [n("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+             n("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+             n("DequantizeLinear", ["Wq", "sw", "zw"], ["Wd"]),
+             n("MatMul", ["xd", "Wd"], ["m"], name="mm"),
+             n("QuantizeLinear", ["m", "sy", "zy"], ["mq"]),
+             n("DequantizeLinear", ["mq", "sy", "zy"], ["y"])]
+    inits = [s("sx"), z("zx"), s("sw"), z("zw"), s("sy"), z("zy"), init("Wq", [32, 16], np.int8)]
+    x = h.make_tensor_value_info("x", T.FLOAT, [1, 8, 32])
+    y = h.make_tensor_value_info("y", T.FLOAT, None)
+    save(nodes, [x], [y], inits, path, "qdq", opsets=(("", 13),))
+
+def upsample(path):
+    # A decoder's upsampling: ConvTranspose 2x2 stride 2 (8 -> 4 channels), then Resize x2.
+    nodes = [n("ConvTranspose", ["x", "W"], ["u"], name="deconv", kernel_shape=[2, 2],
+               strides=[2, 2]),
+             n("Resize", ["u", "", "scales"], ["y"], name="resize", mode="nearest")]
+    inits = [init("W", [8, 4, 2, 2]),
+             nh.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")]
+    x = h.make_tensor_value_info("x", T.FLOAT, [1, 8, 4, 4])
+    y = h.make_tensor_value_info("y", T.FLOAT, None)
+    save(nodes, [x], [y], inits, path, "upsample", opsets=(("", 13),))
+
 d = sys.argv[1]
+qdq(d + "/qdq.onnx")
+upsample(d + "/upsample.onnx")
 decomposed(d + "/decomposed.onnx")
 edges(d + "/edges.onnx")
 embedding(d + "/embedding.onnx")
@@ -221,6 +250,39 @@ OnnxImportOptions block_shape() {
   OnnxImportOptions o;
   o.input_shapes.push_back({"x", {1, 16, 64}});
   return o;
+}
+
+TEST_F(Onnx, QdqPairsFoldIntoInt8Ops) {
+  const OnnxImport m = import_onnx(model("qdq"), {});
+  // Six nodes, one op: the MatMul reads x and the weights as int8 and writes int8 (its result
+  // is quantized); the quantize / dequantize nodes cost nothing. Nothing is unsupported (the
+  // import would refuse it).
+  ASSERT_EQ(names(m.ops), (std::vector<std::string>{"mm:gemm"}));
+  const Op& mm = m.ops[0];
+  EXPECT_EQ(mm.m, 8u);
+  EXPECT_EQ(mm.k, 32u);
+  EXPECT_EQ(mm.n, 16u);
+  EXPECT_EQ(mm.a_format, Format::kInt8);
+  EXPECT_EQ(mm.b_format, Format::kInt8);
+  EXPECT_EQ(mm.c_format, Format::kInt8);
+  EXPECT_TRUE(has_note(m, "QuantizeLinear x2"));
+  EXPECT_TRUE(has_note(m, "DequantizeLinear x3"));
+}
+
+TEST_F(Onnx, ConvTransposeIsAGemmAndResizeAVectorPass) {
+  const OnnxImport m = import_onnx(model("upsample"), {});
+  ASSERT_EQ(names(m.ops), (std::vector<std::string>{"deconv:gemm", "resize:eltwise"}));
+  // 16 input pixels x 8 channels by the weights [8, 4 x 2 x 2]: 16 x 8 x 16 = 2,048 MACs, each
+  // input pixel's 8 channels times 4 output channels x 4 taps (no zeros inserted).
+  EXPECT_EQ(m.ops[0].m, 16u);
+  EXPECT_EQ(m.ops[0].k, 8u);
+  EXPECT_EQ(m.ops[0].n, 16u);
+  EXPECT_EQ(m.ops[0].macs(), 2048u);
+  // The resize: its output [1, 4, 16, 16] as 64 rows of 16.
+  EXPECT_EQ(m.ops[1].rows, 64u);
+  EXPECT_EQ(m.ops[1].cols, 16u);
+  EXPECT_TRUE(has_note(m, "col2im"));
+  EXPECT_TRUE(has_note(m, "Resize x1"));
 }
 
 TEST_F(Onnx, TransformerBlockImportsItsOpsWithTheirShapes) {

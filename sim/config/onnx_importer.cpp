@@ -216,11 +216,40 @@ class Importer {
       for (const auto& out : n.output()) m_producer[out] = i;
       if (n.op_type() == "Constant")
         for (const auto& out : n.output()) m_const.insert(out);
+      if (n.op_type() == "DequantizeLinear" && n.input_size() >= 1 && n.output_size() >= 1)
+        m_dequantized[n.output(0)] = n.input(0);
     }
   }
 
+  /// QDQ models (QuantizeLinear / DequantizeLinear around float ops, as quantization tools
+  /// export them, which NPU compilers fuse into integer ops): the tensor a value stands for,
+  /// through DequantizeLinear nodes (its quantized source: an int8 initializer, a
+  /// QuantizeLinear's output).
+  const std::string& quantized_source(const std::string& name) const {
+    const std::string* t = &name;
+    for (auto it = m_dequantized.find(*t); it != m_dequantized.end(); it = m_dequantized.find(*t))
+      t = &it->second;
+    return *t;
+  }
+  /// The type a value takes on the chip: its quantized source's; a result every consumer of
+  /// which quantizes it, the quantized type (the op writes integers); else its own.
+  int chip_type(const std::string& name) const {
+    const std::string& src = quantized_source(name);
+    if (&src != &name) return elem_type(src);
+    auto it = m_consumer_nodes.find(name);
+    if (it != m_consumer_nodes.end() && !it->second.empty()) {
+      const onnx::GraphProto& g = m_model.graph();
+      bool all_q = true;
+      for (int c : it->second) all_q = all_q && g.node(c).op_type() == "QuantizeLinear";
+      if (all_q && g.node(it->second.front()).output_size() > 0)
+        return elem_type(g.node(it->second.front()).output(0));
+    }
+    return elem_type(name);
+  }
+
   bool is_constant(const std::string& name) const {
-    return m_init.count(name) || m_const.count(name);
+    const std::string& t = quantized_source(name);
+    return m_init.count(t) || m_const.count(t);
   }
   const onnx::NodeProto* producer(const std::string& name) const {
     auto it = m_producer.find(name);
@@ -294,10 +323,10 @@ class Importer {
     }
   }
   Format act_format(const std::string& name) {
-    return m_opt.activations ? *m_opt.activations : format_of(elem_type(name));
+    return m_opt.activations ? *m_opt.activations : format_of(chip_type(name));
   }
   Format weight_format(const std::string& name) {
-    return m_opt.weights ? *m_opt.weights : format_of(elem_type(name));
+    return m_opt.weights ? *m_opt.weights : format_of(chip_type(name));
   }
   /// A second operand: weights when constant, else an activation.
   Format operand_format(const std::string& name) {
@@ -493,6 +522,7 @@ class Importer {
         "Concat",  "Identity",  "Constant", "Shape",   "Dropout"};
     static const std::set<std::string> kFused = {"Relu", "Clip", "LeakyRelu", "BatchNormalization"};
     if (kShapeOnly.count(t)) return m_free.add(t);
+    if (t == "QuantizeLinear" || t == "DequantizeLinear") return m_qdq.add(t);
     if (kFused.count(t)) return m_fused.add(t);
     if (m_silu_sigmoid.count(index) || m_part.count(index)) return;  // costed with its pattern
     if (auto p = m_pattern_end.find(index); p != m_pattern_end.end()) {
@@ -524,6 +554,13 @@ class Importer {
     if (t == "QLinearConv") return conv(index, n, 0, 3);
     if (t == "MaxPool" || t == "AveragePool" || t == "GlobalAveragePool" || t == "GlobalMaxPool")
       return pool(index, n);
+    if (t == "ConvTranspose" && attr_int(n, "group", 1) == 1) return conv_transpose(index, n);
+    if (t == "Resize" || t == "Upsample") {  // a vector pass over the output
+      Op& op = emit(n, index, OpKind::kEltwise);
+      rows_cols(dims(n.output(0), n), op);
+      m_resized.add(t);
+      return vector_formats(op, n);
+    }
     if (t == "Softmax") {
       const Dims d = dims(n.input(0), n);
       Op& op = emit(n, index, OpKind::kSoftmax);
@@ -663,6 +700,25 @@ class Importer {
     op.a_format = act_format(n.input(ia));
     op.b_format = operand_format(n.input(ib));
     op.c_format = act_format(n.output(0));
+  }
+
+  /// ConvTranspose (group 1) as NPU compilers lower it: a GEMM of each input pixel's channels by
+  /// the weights [C_in, C_out x kh x kw] (the true MACs: no zeros inserted), whose columns are
+  /// then scattered into the output (col2im; its overlapping adds are not costed, noted).
+  void conv_transpose(int index, const onnx::NodeProto& n) {
+    const Dims x = dims(n.input(0), n), w = dims(n.input(1), n);
+    if (x.size() < 3 || w.size() != x.size())
+      fail_at(n, "ConvTranspose needs an input [N, C, spatial...] and weights of the same rank");
+    Op& op = emit(n, index, OpKind::kGemm);
+    op.m = x[0] * product(x, 2);
+    op.k = x[1];
+    op.n = product(w, 1);
+    op.batch = 1;
+    op.a_format = act_format(n.input(0));
+    op.b_format = operand_format(n.input(1));
+    op.c_format = act_format(n.output(0));
+    if (n.input_size() > 2 && !n.input(2).empty()) m_bias.add("ConvTranspose's bias");
+    m_col2im.add("ConvTranspose");
   }
 
   void gemm(int index, const onnx::NodeProto& n) {
@@ -816,6 +872,22 @@ class Importer {
       notes.push_back("biases added in the array's output stage, no cost: " + m_bias.text());
     if (!m_pattern.empty())
       notes.push_back("node patterns imported as one op each: " + m_pattern.text());
+    if (!m_col2im.empty())
+      notes.push_back(
+          "transposed convolutions as a GEMM of each input pixel's channels by the weights "
+          "(the true MACs); the scatter of its columns into the output (col2im) and its "
+          "overlapping adds are not costed: " +
+          m_col2im.text());
+    if (!m_resized.empty())
+      notes.push_back(
+          "resizes as a vector pass over their output (its reads counted at the output's size): " +
+          m_resized.text());
+    if (!m_qdq.empty())
+      notes.push_back(
+          "quantize / dequantize nodes folded into their neighbours (as NPU compilers fuse QDQ "
+          "pairs): an op reads a dequantized tensor in its quantized type and writes the type "
+          "its result is quantized to, no cost: " +
+          m_qdq.text());
     if (!m_broadcast.empty())
       notes.push_back(
           "broadcast operands (biases, scales) taken as resident in SRAM, read once and not "
@@ -857,7 +929,9 @@ class Importer {
   std::set<int> m_part;                             ///< the other nodes of a pattern
   std::unordered_map<std::string, size_t> m_op_of;  ///< tensor -> the op that produced it
   std::set<int> m_silu_mul, m_silu_sigmoid, m_bias_add;
-  Tally m_free, m_fused, m_bias, m_pattern, m_broadcast, m_grown, m_vector, m_unsupported;
+  Tally m_free, m_fused, m_bias, m_pattern, m_broadcast, m_grown, m_vector, m_unsupported, m_qdq,
+      m_col2im, m_resized;
+  std::map<std::string, std::string> m_dequantized;  ///< DequantizeLinear output -> its input
   bool m_fp32 = false;
   OnnxImport m_out;
 };
