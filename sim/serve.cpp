@@ -9,6 +9,7 @@
 #include "config/error.h"
 #include "output_set.h"
 #include "report.h"
+#include "run_limits.h"
 
 namespace npu {
 
@@ -81,6 +82,27 @@ void check_requests(const std::vector<Request>& reqs, const ModelConfig& m,
           "holds {}",
           q.prompt, q.output, blocks.blocks_needed(q), limits.kv_block, limits.kv_blocks));
   }
+}
+
+void check_serve_work(const ModelConfig& m, const RunSpec& s, const std::vector<Request>& reqs,
+                      const ServeLimits& limits, const std::string& file) {
+  uint64_t tokens = 0, outputs = 0, longest = 0;
+  for (const Request& q : reqs) {
+    tokens += q.prompt + q.output;
+    outputs += q.output;
+    longest = std::max(longest, q.output);
+  }
+  const uint64_t steps = std::max({longest, (tokens + limits.step_tokens - 1) / limits.step_tokens,
+                                   (outputs + limits.max_batch - 1) / limits.max_batch});
+  std::vector<Op> one;
+  serve_step_ops(m, s, 0, {SeqPass{1, 1, true}}, 0, one);
+  const double work = static_cast<double>(steps) * static_cast<double>(one.size());
+  if (work > kMaxRunWork)
+    throw ConfigError(file, 0, 0, "",
+                      fmt::format("serving these {} requests takes at least {} steps of at least "
+                                  "{} ops: {:.3g} ops, more than npusim's limit of {:.3g} (a "
+                                  "few minutes of simulation): serve fewer or shorter requests",
+                                  reqs.size(), steps, one.size(), work, kMaxRunWork));
 }
 
 ServeResult serve(const ChipConfig& chip, const ModelConfig& m, RunSpec s,

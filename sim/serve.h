@@ -57,6 +57,13 @@ uint64_t kv_block_bytes(const ModelConfig& m, const RunSpec& s, uint64_t kv_bloc
 void check_requests(const std::vector<Request>& reqs, const ModelConfig& m,
                     const ServeLimits& limits, const std::string& file);
 
+/// Refuses (ConfigError at `file`) a load whose simulation would pass the run limits
+/// work (kMaxRunWork ops, sim/run_limits.h) before anything runs, from a lower bound: at least
+/// max(the longest output, all tokens / step_tokens, all output tokens / max_batch) steps of
+/// at least the ops of a one-token step each.
+void check_serve_work(const ModelConfig& m, const RunSpec& s, const std::vector<Request>& reqs,
+                      const ServeLimits& limits, const std::string& file);
+
 /// Serves `reqs` on `chip`: each step's ops simulated as the scheduler makes them (one graph
 /// call each), the next step starting when this one ends or, when nothing can run, at the next
 /// arrival. `s` gives the formats, attention, weight group, routing (its lengths are the

@@ -349,6 +349,13 @@ TEST_F(ServeCli, BadInputIsRefusedBeforeAnythingRuns) {
     const auto x = testing::npusim(args);
     EXPECT_EQ(x.status, 2) << bad[0] << " " << bad[1] << ": " << x.err;
   }
+  // A load too large to simulate is refused at once: 20,000 requests of 300 output tokens at
+  // most 4 at a time take at least 1.5 million steps of a 16-layer model.
+  const auto w = testing::npusim({"serve", "--arch", "example-npu", "--model", "llama-3.2-1b",
+                                  "--rate", "5", "--requests-count", "20000", "--output-dist",
+                                  "300", "--max-batch", "4", "--out", path("o")});
+  EXPECT_EQ(w.status, 2);
+  EXPECT_NE(w.err.find("takes at least 1500000 steps"), std::string::npos) << w.err;
   // A model that does not fit the device leaves no room for a cache block.
   const auto f = testing::npusim({"serve", "--arch", "hexagon-v79", "--model", "llama-3.1-70b",
                                   "--requests", big, "--out", path("o")});

@@ -175,6 +175,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (limits.kv_blocks == 0)
     limits.kv_blocks = kv_blocks_from_capacity(chip, model, spec, limits).value_or(0);
   check_requests(reqs, model, limits, source);
+  check_serve_work(model, spec, reqs, limits, source);
   const std::string out = vm["out"].as<std::string>();
   const bool force = vm.count("force") > 0;
   check_output_folder(out, force);
