@@ -122,6 +122,9 @@ ServeResult serve(const ChipConfig& chip, const ModelConfig& m, RunSpec s,
       step = &sched.schedule(now);
       if (!step->empty()) break;
       const double next = sched.next_arrival_s(now);
+      // Not done and nothing can run: something is still to arrive (every request fits the
+      // cache alone, so a step with anything running or waiting is never empty).
+      if (next < 0) throw std::logic_error("serve: no step can run and no request is to come");
       idle += next - now;
       now = next;
     }
@@ -132,9 +135,8 @@ ServeResult serve(const ChipConfig& chip, const ModelConfig& m, RunSpec s,
     passes.clear();
     for (const Scheduled& x : *step) {
       passes.push_back(x.pass);
-      const bool decoding = x.pass.q == 1 && x.pass.kv_len > sched.requests()[x.request].prompt;
-      (decoding ? row.decode_seqs : row.prefill_seqs) += 1;
-      (decoding ? row.decode_tokens : row.prefill_tokens) += x.pass.q;
+      (x.decode ? row.decode_seqs : row.prefill_seqs) += 1;
+      (x.decode ? row.decode_tokens : row.prefill_tokens) += x.pass.q;
     }
     r.steps.push_back(row);
     serve_step_ops(m, s, onchip, passes, static_cast<uint32_t>(c), out);

@@ -166,7 +166,8 @@ const std::vector<Scheduled>& ServeScheduler::schedule(double now_s) {
   const auto add = [&](size_t r, uint64_t n) {
     const RequestState& s = m_states[r];
     const uint64_t after = s.computed + n;
-    m_step.push_back({r, SeqPass{n, after, after == m_requests[r].prompt + s.generated}});
+    m_step.push_back({r, SeqPass{n, after, after == m_requests[r].prompt + s.generated},
+                      s.generated >= 1 && need(r) == 1});
     budget -= n;
   };
   // The running requests first, in order of admission; a request that needs a block when none

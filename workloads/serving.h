@@ -72,6 +72,7 @@ struct RequestState {
 struct Scheduled {
   size_t request;  ///< index into the requests
   SeqPass pass;
+  bool decode;  ///< the request decodes (its one unknown position is its last token)
 };
 
 class ServeScheduler {
