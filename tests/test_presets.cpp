@@ -267,8 +267,8 @@ TEST(Presets, ThePhoneAndLaptopNpusShareTheirMemory) {
 // Time: every distinct op is planned, nothing is simulated: ~0.1-0.15 s per preset for the 14
 // models (Release build), so the default settings are kept rather than a lighter run.
 
-const std::vector<std::string> kSevenToEightB = {
-    "baichuan-7b", "llama-2-7b", "llama-3.1-8b", "mistral-7b", "mistral-7b-v0.3", "qwen2-7b"};
+const std::vector<std::string> kSevenToEightB = {"baichuan-7b", "llama-2-7b",      "llama-3.1-8b",
+                                                 "mistral-7b",  "mistral-7b-v0.3", "qwen2-7b"};
 
 /// The shipped models that do not fit each preset's device memory at the default settings.
 std::vector<std::string> expected_not_fitting(const std::string& preset_name) {
