@@ -335,6 +335,11 @@ std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workl
 }
 
 std::string summary_json(const ChipConfig& chip, const RunTotals& r, const Workload* w) {
+  return summary_object(chip, r, w).dump(2) + "\n";
+}
+
+nlohmann::ordered_json summary_object(const ChipConfig& chip, const RunTotals& r,
+                                      const Workload* w) {
   const double secs = seconds(chip, r.total_cycles);
   const uint64_t macs = r.all.macs, dram_r = r.dram_read_bytes, dram_w = r.dram_write_bytes;
   const std::array<uint64_t, 4>& bound_cycles = r.all.bound_cycles;
@@ -388,7 +393,7 @@ std::string summary_json(const ChipConfig& chip, const RunTotals& r, const Workl
                          {"cycles_hidden_by_pipelining", g.pipeline_hidden_cycles}};
   }
   if (w) j["workload"] = workload_json(chip, r, *w);
-  return j.dump(2) + "\n";
+  return j;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // (sim/output_set.h): a reader never sees a half-written report, nor reports of two runs.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,9 @@ void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTot
 /// figures (time to first token, tokens/s overall and per decode step, joules per token).
 std::string summary_json(const ChipConfig& chip, const RunResult& r, const Workload* w = nullptr);
 std::string summary_json(const ChipConfig& chip, const RunTotals& r, const Workload* w = nullptr);
+/// The same as a JSON object, for a report that adds to it (npusim serve's `serve`).
+nlohmann::ordered_json summary_object(const ChipConfig& chip, const RunTotals& r,
+                                      const Workload* w = nullptr);
 std::string trace_json(const ChipConfig& chip, const RunResult& r);
 void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r);
 

@@ -68,7 +68,6 @@ std::optional<uint64_t> kv_blocks_from_capacity(const ChipConfig& chip, const Mo
 
 void check_requests(const std::vector<Request>& reqs, const ModelConfig& m,
                     const ServeLimits& limits, const std::string& file) {
-  const ServeScheduler blocks({}, limits);
   for (const Request& q : reqs) {
     const auto fail = [&](const std::string& message) {
       throw ConfigError(file, q.line, 0, q.line > 0 ? "" : "request", message);
@@ -76,11 +75,11 @@ void check_requests(const std::vector<Request>& reqs, const ModelConfig& m,
     if (q.prompt + q.output > m.max_context)
       fail(fmt::format("prompt {} + output {} tokens exceed {}'s maximum of {} positions", q.prompt,
                        q.output, m.name, m.max_context));
-    if (limits.kv_blocks > 0 && blocks.blocks_needed(q) > limits.kv_blocks)
+    if (limits.kv_blocks > 0 && kv_blocks_needed(q, limits) > limits.kv_blocks)
       fail(fmt::format(
           "prompt {} + output {} tokens need {} KV blocks of {} positions; the cache "
           "holds {}",
-          q.prompt, q.output, blocks.blocks_needed(q), limits.kv_block, limits.kv_blocks));
+          q.prompt, q.output, kv_blocks_needed(q, limits), limits.kv_block, limits.kv_blocks));
   }
 }
 
@@ -235,7 +234,7 @@ Json serve_json(const ChipConfig& chip, const ModelConfig& m, const ServeResult&
 
 std::string serve_summary_json(const ChipConfig& chip, const ModelConfig& m, const ServeResult& r,
                                const ServeSettings& settings) {
-  Json j = Json::parse(summary_json(chip, r.totals));  // the figures `npusim run` reports
+  Json j = summary_object(chip, r.totals);  // the figures `npusim run` reports
   j["serve"] = serve_json(chip, m, r, settings);
   return j.dump(2) + "\n";
 }

@@ -123,12 +123,12 @@ ServeScheduler::ServeScheduler(std::vector<Request> requests, const ServeLimits&
                    [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
 }
 
-uint64_t ServeScheduler::blocks_for(uint64_t positions) const {
-  return (positions + m_limits.kv_block - 1) / m_limits.kv_block;
+uint64_t kv_blocks_needed(const Request& r, const ServeLimits& limits) {
+  return (r.prompt + r.output - 1 + limits.kv_block - 1) / limits.kv_block;
 }
 
-uint64_t ServeScheduler::blocks_needed(const Request& r) const {
-  return blocks_for(r.prompt + r.output - 1);
+uint64_t ServeScheduler::blocks_for(uint64_t positions) const {
+  return (positions + m_limits.kv_block - 1) / m_limits.kv_block;
 }
 
 uint64_t ServeScheduler::need(size_t r) const {

@@ -75,14 +75,14 @@ struct Scheduled {
   bool decode;  ///< the request decodes (its one unknown position is its last token)
 };
 
+/// KV blocks request `r` holds at its largest (prompt + output - 1 positions cached).
+uint64_t kv_blocks_needed(const Request& r, const ServeLimits& limits);
+
 class ServeScheduler {
  public:
   /// `requests` in order of arrival (ties: as given). Each must fit the cache alone: check with
-  /// blocks_needed() first.
+  /// kv_blocks_needed() first.
   ServeScheduler(std::vector<Request> requests, const ServeLimits& limits);
-
-  /// KV blocks request `r` holds at its largest (prompt + output - 1 positions cached).
-  uint64_t blocks_needed(const Request& r) const;
 
   bool done() const { return m_done == m_requests.size(); }
   /// The next step if it starts at `now_s`: the sequences it runs (empty when nothing has
