@@ -4,15 +4,14 @@
 // hands that tile to the store path (two output slots, so the store overlaps the next compute).
 #pragma once
 
-#include <systemc>
-
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
-#include "dma_engine.h"
+#include "dma_config.h"
 #include "types.h"
-#include "vector_unit.h"
+#include "vector_unit_config.h"
 
 namespace npu {
 
@@ -42,7 +41,7 @@ class InlineList {
  public:
   static constexpr size_t kCapacity = N;
   void push_back(const T& x) {
-    sc_assert(m_size < N);
+    if (m_size >= N) throw std::logic_error("InlineList: more items than its capacity");
     m_items[m_size++] = x;
   }
   bool empty() const { return m_size == 0; }

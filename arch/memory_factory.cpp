@@ -13,12 +13,4 @@ std::unique_ptr<MemoryIf> make_memory(const char* name, const MemoryConfig& cfg,
   return nullptr;
 }
 
-MemoryTraits memory_traits(const MemoryConfig& cfg) {
-  switch (cfg.model) {
-    case MemoryModel::kUnified:
-      return UnifiedMemory::unified_traits(cfg);
-  }
-  return {};
-}
-
 }  // namespace npu

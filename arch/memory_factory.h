@@ -1,5 +1,6 @@
-// The one place that knows every memory model: `memory.model` (MemoryConfig::model) to the block
-// that serves the NPU, and to what the lowering may know of it before elaboration.
+// The one place that elaborates every memory model: `memory.model` (MemoryConfig::model) to the
+// block that serves the NPU. What the lowering may know of it before elaboration is
+// memory_traits (memory_config.h).
 #pragma once
 
 #include <memory>
@@ -11,7 +12,5 @@ namespace npu {
 /// The one factory: the model `cfg.model` names, elaborated as a child module `name`.
 std::unique_ptr<MemoryIf> make_memory(const char* name, const MemoryConfig& cfg,
                                       Timeline* timeline);
-/// The traits of that model, known before elaboration (the lowering plans before simulating).
-MemoryTraits memory_traits(const MemoryConfig& cfg);
 
 }  // namespace npu

@@ -8,33 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "compiler_config.h"
-#include "energy.h"
+#include "chip_config.h"
 #include "memory_factory.h"
 #include "npu_core.h"
 #include "timeline.h"
 #include "types.h"
 
 namespace npu {
-
-struct ChipConfig {
-  std::string name = "chip";
-  ClockDomain clock;  ///< the NPU clock of every core
-  uint32_t cores = 1;
-  CoreConfig core;
-  MemoryConfig memory;
-  EnergyConfig energy;
-  /// Fixed cost of dispatching one op (driver, firmware and command-queue work before the op's
-  /// first tile can start), picoseconds; paid at each op's start and counted in the op. 0 = none.
-  uint64_t dispatch_overhead_ps = 0;
-  /// What the vendor's compiler does (used by the compiled schedule only).
-  CompilerConfig compiler;
-
-  /// Peak MACs per second of the chip in a format.
-  double peak_macs_per_s(Format f) const {
-    return static_cast<double>(cores) * core.array.peak_macs_per_cycle(f) * clock.freq_hz();
-  }
-};
 
 class NpuTop : public sc_core::sc_module {
  public:

@@ -5,10 +5,6 @@
 
 namespace npu {
 
-MemoryTraits UnifiedMemory::unified_traits(const MemoryConfig& cfg) {
-  return {cfg.latency_ps, cfg.quantum_bytes, cfg.reachable_bytes_per_s()};
-}
-
 UnifiedMemory::UnifiedMemory(sc_core::sc_module_name name, const MemoryConfig& cfg,
                              Timeline* timeline)
     : sc_module(name),

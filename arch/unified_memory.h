@@ -31,13 +31,10 @@ class UnifiedMemory : public sc_core::sc_module, public MemoryIf {
   UnifiedMemory(sc_core::sc_module_name name, const MemoryConfig& cfg, Timeline* timeline);
 
   TargetSocket& target_socket() override { return socket; }
-  MemoryTraits traits() const override { return unified_traits(m_cfg); }
+  MemoryTraits traits() const override { return memory_traits(m_cfg); }
   const MemoryCounters& counters() const override { return m_counters; }
   /// Round-robin restarts from the first requester.
   void reset_arbitration() override { m_last_granted = UINT32_MAX; }
-
-  /// The unified model's traits: its latency, quantum and reachable bandwidth.
-  static MemoryTraits unified_traits(const MemoryConfig& cfg);
 
  private:
   struct Pending {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "../arch/npu_top.h"
+#include "../arch/chip_config.h"
 #include "../workloads/transformer.h"
 
 namespace npu {

@@ -37,7 +37,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../arch/npu_top.h"
+#include "../arch/chip_config.h"
 #include "../workloads/op.h"
 
 namespace npu {

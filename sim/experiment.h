@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "../arch/npu_top.h"
+#include "../arch/chip_config.h"
 #include "../workloads/op.h"
 #include "../workloads/transformer.h"
 #include "config/experiment_loader.h"

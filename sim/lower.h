@@ -34,9 +34,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../arch/chip_config.h"
 #include "../arch/commands.h"
-#include "../arch/memory_factory.h"
-#include "../arch/npu_top.h"
+#include "../arch/memory_config.h"
 #include "../workloads/op.h"
 
 namespace npu {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../arch/npu_top.h"
+#include "../arch/chip_config.h"
 #include "../workloads/transformer.h"
 #include "output_set.h"
 #include "run_totals.h"

@@ -19,7 +19,7 @@
 #include <optional>
 #include <vector>
 
-#include "../arch/npu_top.h"
+#include "../arch/chip_config.h"
 #include "../workloads/op.h"
 #include "lower.h"
 #include "sim_options.h"

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "../arch/systolic_array.h"
+#include "../arch/systolic_array_config.h"
 #include "config/error.h"
 #include "output_set.h"
 

@@ -10,23 +10,10 @@
 #include <optional>
 #include <unordered_map>
 
+#include "../arch/npu_top.h"
 #include "run_limits.h"
 
 namespace npu {
-
-std::string bound_name(Bound b) {
-  switch (b) {
-    case Bound::kCompute:
-      return "compute";
-    case Bound::kMemory:
-      return "memory";
-    case Bound::kVector:
-      return "vector";
-    case Bound::kLatency:
-      return "latency";
-  }
-  return "?";
-}
 
 namespace {
 

@@ -11,9 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../arch/chip_config.h"
 #include "../arch/energy.h"
-#include "../arch/npu_core.h"
-#include "../arch/npu_top.h"
 #include "../arch/timeline.h"
 #include "../workloads/op.h"
 #include "compile.h"
@@ -23,7 +22,19 @@
 namespace npu {
 
 enum class Bound : uint8_t { kCompute, kMemory, kVector, kLatency };
-std::string bound_name(Bound b);
+inline std::string bound_name(Bound b) {
+  switch (b) {
+    case Bound::kCompute:
+      return "compute";
+    case Bound::kMemory:
+      return "memory";
+    case Bound::kVector:
+      return "vector";
+    case Bound::kLatency:
+      return "latency";
+  }
+  return "?";
+}
 
 struct OpRecord {
   const Op* op = nullptr;  ///< into the ops given to simulate(): they must outlive the result

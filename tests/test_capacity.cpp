@@ -5,6 +5,7 @@
 // op trace (no footprint) is never checked.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "arch/memory_factory.h"
+#include "arch/memory_config.h"
 #include "sim/config/loaders.h"
 #include "sim/config/yaml_reader.h"
 #include "temp_files.h"

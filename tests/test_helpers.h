@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "arch/npu_top.h"
+#include "arch/chip_config.h"
 #include "workloads/op.h"
 
 namespace npu::testing {

@@ -2,7 +2,8 @@
 // workloads/ and sim/ goes down the table below or stays in its layer, and no two units (a .h
 // with its .cpp; a `_detail.h` belongs to the unit it details) include each other, directly or
 // through others. The CMake libraries (npusim_types, npusim_arch, npusim_workloads,
-// npusim_config, npusim_sim) follow the same table.
+// npusim_config, npusim_sim) follow the same table. SystemC and ONNX stay in the two parts the
+// npusim binary loads only when it needs them (sim/plugins.h): nothing else includes them.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -123,6 +124,48 @@ TEST(Layering, NoIncludeCycleBetweenUnits) {
   for (const auto& [u, _] : graph)
     if (state[u] == 0) visit(u);
   EXPECT_TRUE(cycles.empty()) << cycles.size() << " cycles, first: " << cycles.front();
+}
+
+/// The SystemC engine (NPUSIM_ENGINE_SOURCES in CMakeLists.txt, with their headers): the only
+/// files that may include SystemC, TLM or an engine header.
+bool in_engine(const std::string& p) {
+  for (const char* b : {"dma_engine", "memory_factory", "memory_if", "npu_core", "npu_top", "sram",
+                        "systolic_array", "unified_memory", "vector_unit"})
+    for (const char* ext : {".h", ".cpp"})
+      if (p == std::string("arch/") + b + ext) return true;
+  return p == "sim/scheduler.cpp";
+}
+
+TEST(Layering, OnlyTheEngineIncludesSystemCAndOnlyTheImporterOnnx) {
+  std::vector<std::string> unresolved;
+  size_t engine_includes = 0;
+  for (const Include& e : includes(unresolved))
+    if (in_engine(e.to)) {
+      ++engine_includes;
+      EXPECT_TRUE(in_engine(e.from)) << e.from << " includes the engine's " << e.to;
+    }
+  EXPECT_GT(engine_includes, 10u);  // the engine's headers were recognised
+  const std::regex system(
+      R"(^\s*#\s*include\s+<(systemc|tlm|tlm_utils/|sysc/|onnx/|google/protobuf/))");
+  size_t systemc = 0, onnx = 0;
+  for (const char* dir : {"arch", "workloads", "sim"})
+    for (const auto& f : fs::recursive_directory_iterator(kRoot / dir)) {
+      if (!f.is_regular_file()) continue;
+      const std::string p = fs::relative(f.path(), kRoot).generic_string();
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (!std::regex_search(line, m, system)) continue;
+        const bool is_onnx = m[1].str() == "onnx/" || m[1].str() == "google/protobuf/";
+        (is_onnx ? onnx : systemc) += 1;
+        if (is_onnx)
+          EXPECT_EQ(p, "sim/config/onnx_importer.cpp") << p << ": " << line;
+        else
+          EXPECT_TRUE(in_engine(p)) << p << ": " << line;
+      }
+    }
+  EXPECT_GT(systemc, 5u);
+  EXPECT_GT(onnx, 0u);
 }
 
 }  // namespace

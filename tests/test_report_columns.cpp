@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "arch/npu_core.h"
+#include "arch/core_config.h"
 #include "sim/report.h"
 #include "workloads/op.h"
 

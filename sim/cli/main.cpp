@@ -1,8 +1,6 @@
 // npusim: the command line. main.cpp dispatches to the commands of sim/cli/cmd_*.cpp, which
 // parse their options and call the library. Exit status: 0 success, 2 bad input or usage
 // (nothing written), 1 any other failure.
-#include <systemc>
-
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -54,9 +52,7 @@ void take_configs_option(std::vector<std::string>& args) {
   }
 }
 
-}  // namespace
-
-int sc_main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using namespace npu::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
@@ -95,9 +91,11 @@ int sc_main(int argc, char** argv) {
   }
 }
 
-// Our own main (the executable's definition wins over libsystemc's): silence SystemC's banner,
-// which its main prints before sc_main runs, then hand over to the kernel as usual.
+}  // namespace
+
+// SystemC is not linked: the engine's module (sim/plugins.h) brings it when a command simulates.
+// Its banner, printed when its kernel first starts, is silenced here (unless asked for).
 int main(int argc, char** argv) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-  return sc_core::sc_elab_and_sim(argc, argv);
+  return run(argc, argv);
 }

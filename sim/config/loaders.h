@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../../arch/npu_top.h"
+#include "../../arch/chip_config.h"
 #include "../../workloads/op.h"
 #include "error.h"
 

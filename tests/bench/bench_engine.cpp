@@ -3,6 +3,7 @@
 //   engine issue's target is under 1 s wall on one core. Counters: tile steps/s (array or vector
 //   commands) and DMA descriptors/s.
 #include <benchmark/benchmark.h>
+#include <systemc>
 
 #include "kernel_reset.h"
 #include "sim/scheduler.h"

@@ -1,4 +1,4 @@
-#include "memory_if.h"
+#include "memory_config.h"
 
 #include <algorithm>
 #include <cmath>
@@ -46,6 +46,14 @@ uint64_t MemoryConfig::reachable_bytes_per_s() const {
     if (little < bw) bw = static_cast<uint64_t>(little);
   }
   return bw;
+}
+
+MemoryTraits memory_traits(const MemoryConfig& cfg) {
+  switch (cfg.model) {
+    case MemoryModel::kUnified:
+      return {cfg.latency_ps, cfg.quantum_bytes, cfg.reachable_bytes_per_s()};
+  }
+  return {};
 }
 
 }  // namespace npu

@@ -1,0 +1,64 @@
+// What a core is made of (its blocks' configurations) and what it counts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dma_config.h"
+#include "sram_config.h"
+#include "systolic_array_config.h"
+#include "types.h"
+#include "vector_unit_config.h"
+
+namespace npu {
+
+struct CoreConfig {
+  SystolicArrayConfig array;
+  VectorUnitConfig vector;
+  SramConfig sram;
+  DmaConfig dma;
+};
+
+/// Activity a core counts; the scheduler takes differences around each op.
+struct CoreCounters {
+  uint64_t array_busy_cycles = 0;
+  uint64_t vector_busy_cycles = 0;
+  uint64_t stall_cycles = 0;  ///< cycles compute waited for SRAM banks beyond its own time
+  uint64_t macs = 0;
+  uint64_t macs_by_format[kAllFormats.size()] = {};
+  uint64_t alu_ops = 0;
+  uint64_t sfu_ops = 0;
+  uint64_t sram_read_bytes = 0;
+  uint64_t sram_write_bytes = 0;
+  uint64_t dma_bytes = 0;
+  uint64_t dma_descriptors = 0;
+
+  /// Calls f(x.field, y.field, ...) for every counter of the given CoreCounters, in declaration
+  /// order: differences, sums and comparisons are one loop, and a new counter is one line here.
+  template <class F, class... C>
+  static void each(F&& f, C&... c) {
+    f(c.array_busy_cycles...);
+    f(c.vector_busy_cycles...);
+    f(c.stall_cycles...);
+    f(c.macs...);
+    for (size_t i = 0; i < kAllFormats.size(); ++i) f(c.macs_by_format[i]...);
+    f(c.alu_ops...);
+    f(c.sfu_ops...);
+    f(c.sram_read_bytes...);
+    f(c.sram_write_bytes...);
+    f(c.dma_bytes...);
+    f(c.dma_descriptors...);
+  }
+  /// What was counted between `before` and this.
+  CoreCounters since(const CoreCounters& before) const {
+    CoreCounters d;
+    each([](uint64_t& out, uint64_t now, uint64_t then) { out = now - then; }, d, *this, before);
+    return d;
+  }
+  CoreCounters& operator+=(const CoreCounters& o) {
+    each([](uint64_t& sum, uint64_t x) { sum += x; }, *this, o);
+    return *this;
+  }
+};
+
+}  // namespace npu
