@@ -80,7 +80,7 @@ TilePlan Lowering::plan(const Op& op, const OpSignature& key) const {
   else if (op.kind == OpKind::kAttention)
     p = plan_attention(op);
   else if (op.kind == OpKind::kConv2d && !op.conv.depthwise())
-    p = plan_conv(op);
+    p = plan_conv(op, key);
   else if (is_spatial_kind(op.kind))
     p = plan_window(op);
   else
@@ -104,9 +104,9 @@ MacFormat Lowering::mac_format(const Op& op, const char* what) const {
   return f;
 }
 
-Lowering::Lowering(const ChipConfig& chip, bool search_loop_order)
+Lowering::Lowering(const ChipConfig& chip, bool search)
     : m_chip(chip),
-      m_search_loop_order(search_loop_order),
+      m_search(search),
       m_mem(memory_traits(chip.memory)),
       m_channel_bytes_per_cycle(
           static_cast<double>(dma_channel_bytes_per_s(chip.core.dma, chip.clock, m_mem)) /
@@ -212,7 +212,7 @@ TilePlan Lowering::plan_gemm(const Op& op, const OpSignature& key) const {
           fits.push_back({cost, p});
           // The other loop order, when a B column block can stay (K in one slice): A then moves
           // once per output tile, B once per column block a core touches.
-          if (m_search_loop_order && tk == 1 && b_dram) {
+          if (m_search && tk == 1 && b_dram) {
             const double a_n =
                 a_dram ? static_cast<double>(bytes_of(op.batch * op.m * op.k, op.a_format)) *
                              static_cast<double>(tn)
@@ -242,16 +242,28 @@ TilePlan Lowering::plan_gemm(const Op& op, const OpSignature& key) const {
                  bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
                  " output buffer (double-buffered)");
   }
-  if (!fits_n.empty()) {
-    const TilePlan alt = fastest(fits_n);
-    if (alt.steps <= kMaxSearchSteps) m_alternatives.emplace(key, alt);
-  }
-  return fastest(fits);
+  return choose(key, fits, fits_n);
 }
 
-std::optional<TilePlan> Lowering::alternative(const OpSignature& key) const {
+TilePlan Lowering::choose(const OpSignature& key,
+                          const std::vector<std::pair<double, TilePlan>>& fits,
+                          const std::vector<std::pair<double, TilePlan>>& fits_n_major) const {
+  const TilePlan chosen = fastest(fits);
+  if (!m_search) return chosen;
+  std::vector<TilePlan> others;
+  if (!fits_n_major.empty()) {
+    const TilePlan alt = fastest(fits_n_major);
+    if (alt.steps <= kMaxSearchSteps) others.push_back(alt);
+  }
+  for (const TilePlan& p : near_ties(fits, chosen, kMaxTieSteps)) others.push_back(p);
+  if (!others.empty()) m_alternatives.emplace(key, std::move(others));
+  return chosen;
+}
+
+const std::vector<TilePlan>& Lowering::alternatives(const OpSignature& key) const {
+  static const std::vector<TilePlan> kNone;
   const auto it = m_alternatives.find(key);
-  return it == m_alternatives.end() ? std::nullopt : std::optional<TilePlan>(it->second);
+  return it == m_alternatives.end() ? kNone : it->second;
 }
 
 TilePlan Lowering::plan_vector(const Op& op) const {

@@ -73,6 +73,11 @@ inline constexpr uint64_t kMaxPlanSteps = uint64_t{1} << 22;
 /// millions of extra steps per GEMM). A budget on steps alone, so more SRAM (bigger tiles) only
 /// ever brings a GEMM into the search.
 inline constexpr uint64_t kMaxSearchSteps = uint64_t{1} << 16;
+/// The near-ties' budget: the tilings the estimate calls as fast as the chosen one are simulated
+/// only while their steps together stay within this (a decode step's GEMMs, a short prefill's:
+/// where a tie moves a run the most and costs the least to settle). Larger ops keep the
+/// planner's choice (the fewest steps among the near-ties).
+inline constexpr uint64_t kMaxTieSteps = uint64_t{1} << 12;
 
 /// Upper bounds on what simulating an op under a plan costs (Lowering::bound), in doubles: for
 /// absurd ops they exceed 64 bits.
@@ -94,18 +99,20 @@ struct MacFormat {
 
 class Lowering {
  public:
-  /// `search_loop_order`: planning a GEMM also finds its fastest n-major tiling
-  /// (TilePlan::n_major), for alternative(): the compiled schedule's mapping search
-  /// (compiler.mapping: search) simulates both and keeps the faster, within kMaxSearchSteps.
+  /// `search`: planning a GEMM or a dense conv also keeps its other candidates, for
+  /// alternatives(): the compiled schedule's mapping search (compiler.mapping: search) simulates
+  /// them beside plan()'s choice and keeps the fastest. They are a GEMM's fastest n-major tiling
+  /// (TilePlan::n_major; within kMaxSearchSteps), and the tilings the estimate calls as fast as
+  /// the chosen one (near_ties in lower_detail.h; their steps together within kMaxTieSteps).
   /// plan() is m-major always.
-  explicit Lowering(const ChipConfig& chip, bool search_loop_order = false);
+  explicit Lowering(const ChipConfig& chip, bool search = false);
 
   /// Chooses the tiling of `op`, or throws ConfigError if it cannot run on this chip.
   TilePlan plan(const Op& op) const;
   /// The same, for an op whose signature the caller has built.
   TilePlan plan(const Op& op, const OpSignature& signature) const;
-  /// After plan(): the op's fastest n-major tiling by the estimate, if the search found one.
-  std::optional<TilePlan> alternative(const OpSignature& signature) const;
+  /// After plan(): the op's other candidates for the mapping search (none without `search`).
+  const std::vector<TilePlan>& alternatives(const OpSignature& signature) const;
   /// Per-core programs for `op` under `plan`; `label` tags the timeline.
   std::vector<CoreProgram> lower(const Op& op, const TilePlan& plan, uint32_t label) const;
   /// The same into `programs`, whose steps' memory is reused (a run lowers op after op into one
@@ -124,7 +131,10 @@ class Lowering {
   TilePlan plan_gemm(const Op& op, const OpSignature& key) const;
   TilePlan plan_vector(const Op& op) const;
   TilePlan plan_attention(const Op& op) const;
-  TilePlan plan_conv(const Op& op) const;    // dense conv2d, sim/lower_conv.cpp
+  TilePlan plan_conv(const Op& op, const OpSignature& key) const;  // dense conv2d, lower_conv.cpp
+  /// fastest(fits), keeping the mapping search's other candidates for `key` (with `search`).
+  TilePlan choose(const OpSignature& key, const std::vector<std::pair<double, TilePlan>>& fits,
+                  const std::vector<std::pair<double, TilePlan>>& fits_n_major = {}) const;
   TilePlan plan_window(const Op& op) const;  // depthwise conv2d, maxpool, avgpool
   MacFormat mac_format(const Op& op, const char* what) const;
   void lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
@@ -160,11 +170,11 @@ class Lowering {
   uint64_t array_step_cycles(const MacFormat& mf, uint64_t mt, uint64_t kt, uint64_t nt) const;
 
   const ChipConfig& m_chip;
-  bool m_search_loop_order;
+  bool m_search;
   const MemoryTraits m_mem;          ///< what the lowering may know of the memory
   double m_channel_bytes_per_cycle;  ///< one DMA channel (arch/dma_engine.h)
   mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_cache;
-  mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_alternatives;
+  mutable std::unordered_map<OpSignature, std::vector<TilePlan>, OpSignatureHash> m_alternatives;
 };
 
 /// The wider of A's and B's formats (A on a tie). When the array takes B's format natively it

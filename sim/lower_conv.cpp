@@ -143,7 +143,7 @@ VectorKind window_kind(const Op& op) {
 
 }  // namespace
 
-TilePlan Lowering::plan_conv(const Op& op) const {
+TilePlan Lowering::plan_conv(const Op& op, const OpSignature& key) const {
   const ConvShape& cv = op.conv;
   const SramConfig& sram = m_chip.core.sram;
   const MacFormat mf = mac_format(op, "convolution");
@@ -225,7 +225,7 @@ TilePlan Lowering::plan_conv(const Op& op) const {
              bytes_text(2 * bytes_of(1, acc)) + " of the " + bytes_text(sram.output_bytes) +
              " output buffer (double-buffered)");
   }
-  return fastest(fits);
+  return choose(key, fits);
 }
 
 uint64_t Lowering::spatial_tile_sram_bytes(const Op& op, const TilePlan& p) const {

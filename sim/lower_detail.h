@@ -64,6 +64,36 @@ inline TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
   return best->second;
 }
 
+/// The same tiling (steps and format follow from these).
+inline bool same_tiling(const TilePlan& a, const TilePlan& b) {
+  return a.mt == b.mt && a.nt == b.nt && a.kt == b.kt && a.cores == b.cores &&
+         a.images == b.images && a.out_rows == b.out_rows && a.out_cols == b.out_cols &&
+         a.n_major == b.n_major;
+}
+
+/// The tilings fastest() passed over that the estimate calls as fast (within kPlanTolerance of
+/// the best), best estimate first, while their steps together stay within `budget`: the mapping
+/// search simulates them beside the chosen one and keeps the fastest, so which of the near-ties
+/// runs is the engine's choice, not the step count's.
+inline std::vector<TilePlan> near_ties(const std::vector<std::pair<double, TilePlan>>& fits,
+                                       const TilePlan& chosen, uint64_t budget) {
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
+  std::vector<const std::pair<double, TilePlan>*> ties;
+  for (const auto& f : fits)
+    if (f.first <= best_cost * kPlanTolerance && !same_tiling(f.second, chosen)) ties.push_back(&f);
+  std::stable_sort(ties.begin(), ties.end(),
+                   [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<TilePlan> out;
+  uint64_t steps = 0;
+  for (const auto* f : ties) {
+    if (steps + f->second.steps > budget) break;
+    steps += f->second.steps;
+    out.push_back(f->second);
+  }
+  return out;
+}
+
 /// The core counts a GEMM or dense conv planner tries, ascending: the chip's, halved until 1
 /// (6: 1, 3, 6). A chip with twice the cores keeps every choice it had.
 inline std::vector<uint64_t> core_choices(uint64_t chip_cores) {

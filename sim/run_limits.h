@@ -33,11 +33,11 @@ inline constexpr double kMaxRunCount = 0x1p63;     ///< MACs, DRAM bytes
 
 /// The distinct ops of a run (ops alike in signature: they cost alike), each planned once.
 struct DistinctOps {
-  std::vector<Op> ops;                                ///< per distinct op: the first op that has it
-  std::vector<TilePlan> plans;                        ///< per distinct op
-  std::vector<std::optional<TilePlan>> alternatives;  ///< the mapping search's other tiling
-  std::vector<uint64_t> counts;                       ///< per distinct op: the ops that have it
-  uint64_t total = 0;                                 ///< ops in the run
+  std::vector<Op> ops;                              ///< per distinct op: the first op that has it
+  std::vector<TilePlan> plans;                      ///< per distinct op
+  std::vector<std::vector<TilePlan>> alternatives;  ///< the mapping search's other tilings
+  std::vector<uint64_t> counts;                     ///< per distinct op: the ops that have it
+  uint64_t total = 0;                               ///< ops in the run
   /// False when only the run's first `total` ops were counted (a streamed run stops counting
   /// once they alone are over the work limit): the figures are then lower bounds.
   bool complete = true;

@@ -100,11 +100,12 @@ class Driver : public sc_core::sc_module {
         continue;
       }
       pay(owed_ps);
-      // The mapping search (compiled, compiler.mapping: search): a GEMM with an n-major tiling
-      // runs both and keeps the faster (the m-major one on a tie); the other's events go.
+      // The mapping search (compiled, compiler.mapping: search): an op with other candidate
+      // tilings (Lowering::alternatives) runs each and keeps the fastest (the planner's choice
+      // on a tie, then the earlier); the others' events go.
       Trial best = trial(op, m_distinct.plans[d], label, dispatch_ps);
-      if (const std::optional<TilePlan>& other = m_distinct.alternatives[d]) {
-        Trial alt = trial(op, *other, label, dispatch_ps);
+      for (const TilePlan& other : m_distinct.alternatives[d]) {
+        Trial alt = trial(op, other, label, dispatch_ps);
         std::vector<TimelineEvent>& ev = tl.mutable_events();
         if (alt.record.cycles() < best.record.cycles()) {
           ev.erase(ev.begin() + static_cast<std::ptrdiff_t>(best.first_event),
@@ -431,11 +432,19 @@ class DistinctIndex {
         m_index.emplace(std::move(sig), static_cast<uint32_t>(m_table.plans.size()));
     if (fresh) {
       m_table.plans.push_back(m_lowering.plan(op, it->first));
-      m_table.alternatives.push_back(m_search ? m_lowering.alternative(it->first) : std::nullopt);
+      m_table.alternatives.push_back(m_search ? m_lowering.alternatives(it->first)
+                                              : std::vector<TilePlan>());
       m_table.ops.push_back(op);
       m_table.counts.push_back(0);
-      const CostBound b = m_lowering.bound(op, m_table.plans.back());
-      m_work_each.push_back(b.steps + b.grants);
+      // The work of simulating it: its plan, and the mapping search's other candidates.
+      double work = 0;
+      auto add = [&](const TilePlan& p) {
+        const CostBound b = m_lowering.bound(op, p);
+        work += b.steps + b.grants;
+      };
+      add(m_table.plans.back());
+      for (const TilePlan& p : m_table.alternatives.back()) add(p);
+      m_work_each.push_back(work);
     }
     const uint32_t d = it->second;
     ++m_table.counts[d];
