@@ -2,9 +2,11 @@
 // their libraries cost every process that links them more than all the rest of its start:
 // libsystemc's static initialiser (~16 ms of CPU here), and libonnx with libprotobuf (~6 ms).
 //   libnpusim_engine.so: the SystemC engine (sim/scheduler.h: simulate, simulate_stream,
-//     simulate_online), loaded by the commands that simulate (run, sweep, point, serve, trace
-//     --simulate ...), never by scalesim, check, presets, models, compare or regress;
-//   libnpusim_onnx.so: the ONNX importer (sim/config/onnx_importer.h: import_onnx).
+//     simulate_online), loaded by the commands that simulate (run, point, serve; sweep and
+//     compare --arch through the `point` and `run` processes they start), never by scalesim,
+//     check, presets, models or regress;
+//   libnpusim_onnx.so: the ONNX importer (sim/config/onnx_importer.h: import_onnx), loaded by
+//     `run --onnx` and `trace import`.
 // Each module links in everything it uses and exports one entry point returning its table
 // (sim/plugins/*.map); the binary's own definitions of those functions call through the table
 // (sim/cli/plugins.cpp). The tests, the benchmark and the fuzzers link both parts directly

@@ -1,8 +1,9 @@
 // The npusim binary loads SystemC and ONNX only when a command needs them (sim/plugins.h): what
 // a process loads is what the dynamic loader reports with LD_DEBUG=files. A command that does not
-// simulate (scalesim, check, presets, models, --version) loads neither; a run loads the engine
-// and not ONNX; an ONNX import loads the importer. A binary without its modules still runs what
-// needs none, and says which module is missing, with exit status 1, when a command needs one.
+// simulate (scalesim, check, presets, models, --version, compare of report folders) loads
+// neither; a run loads the engine and not ONNX; an ONNX import loads the importer. A binary without
+// its modules still runs what needs none, and says which module is missing, with exit status 1,
+// when a command needs one.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -72,6 +73,11 @@ TEST_F(Plugins, CommandsLoadSystemCAndOnnxOnlyWhenTheyNeedThem) {
   EXPECT_EQ(run.status, 0);
   EXPECT_TRUE(loaded(run, "libsystemc"));
   EXPECT_FALSE(loaded(run, "libonnx"));
+  // Comparing report folders simulates nothing.
+  const ProcessResult compare = run_traced(bin, {"compare", path("run"), path("run")});
+  EXPECT_EQ(compare.status, 0);
+  EXPECT_FALSE(loaded(compare, "libsystemc"));
+  EXPECT_FALSE(loaded(compare, "libonnx"));
   // An ONNX import loads the importer, which refuses a file that is not a model.
   const ProcessResult onnx =
       run_traced(bin, {"run", "--arch", chip, "--onnx", write_file("bad.onnx", "not a protobuf"),

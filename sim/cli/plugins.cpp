@@ -21,7 +21,13 @@ namespace fs = std::filesystem;
 template <class Api>
 const Api& load(const char* file, const char* entry) {
   std::error_code ec;
-  const fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  // Never a path relative to the working directory: a library planted there would be run.
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || !exe.is_absolute())
+    throw std::runtime_error(
+        std::string("cannot find npusim's own path (/proc/self/exe) to load ") + file + ": " +
+        ec.message());
+  const fs::path dir = exe.parent_path();
   std::string tried;
   for (const fs::path& path :
        {dir / file, (dir / NPUSIM_INSTALL_PLUGINS_REL / file).lexically_normal()}) {
