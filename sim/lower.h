@@ -29,7 +29,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -172,7 +171,7 @@ class Lowering {
   const ChipConfig& m_chip;
   bool m_search;
   const MemoryTraits m_mem;          ///< what the lowering may know of the memory
-  double m_channel_bytes_per_cycle;  ///< one DMA channel (arch/dma_engine.h)
+  double m_channel_bytes_per_cycle;  ///< one DMA channel (arch/dma_config.h)
   mutable std::unordered_map<OpSignature, TilePlan, OpSignatureHash> m_cache;
   mutable std::unordered_map<OpSignature, std::vector<TilePlan>, OpSignatureHash> m_alternatives;
 };

@@ -49,12 +49,18 @@ inline uint64_t row_blocks_loaded(uint64_t out_tiles, uint64_t tn, uint64_t core
   return loads;
 }
 
+/// The lowest estimate among `fits`.
+inline double best_estimate(const std::vector<std::pair<double, TilePlan>>& fits) {
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& f : fits) best = std::min(best, f.first);
+  return best;
+}
+
 /// Tilings within kPlanTolerance of the fastest estimate count as equally fast; of those, the one
 /// with the fewest steps wins (fewer descriptors and synchronisations, as a compiler would choose),
 /// and of equal steps (the same tiling over more or fewer cores) the lower estimate.
 inline TilePlan fastest(const std::vector<std::pair<double, TilePlan>>& fits) {
-  double best_cost = std::numeric_limits<double>::infinity();
-  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
+  const double best_cost = best_estimate(fits);
   const std::pair<double, TilePlan>* best = nullptr;
   for (const auto& f : fits)
     if (f.first <= best_cost * kPlanTolerance &&
@@ -77,8 +83,7 @@ inline bool same_tiling(const TilePlan& a, const TilePlan& b) {
 /// runs is the engine's choice, not the step count's.
 inline std::vector<TilePlan> near_ties(const std::vector<std::pair<double, TilePlan>>& fits,
                                        const TilePlan& chosen, uint64_t budget) {
-  double best_cost = std::numeric_limits<double>::infinity();
-  for (const auto& f : fits) best_cost = std::min(best_cost, f.first);
+  const double best_cost = best_estimate(fits);
   std::vector<const std::pair<double, TilePlan>*> ties;
   for (const auto& f : fits)
     if (f.first <= best_cost * kPlanTolerance && !same_tiling(f.second, chosen)) ties.push_back(&f);

@@ -16,7 +16,6 @@
 // One op over kMaxPlanSteps tile steps is refused by the lowering itself (sim/lower.h).
 #pragma once
 
-#include <optional>
 #include <vector>
 
 #include "../arch/chip_config.h"

@@ -1,7 +1,7 @@
 // DMA engine and unified-memory interface, through simulate() on tiny chips (one simulate() per
 // TEST: SystemC elaborates once per process), plus MemoryConfig::reachable_bytes_per_s().
 //
-// Timing model under test (arch/dma_engine.h, arch/unified_memory.h):
+// Timing model under test (arch/dma_config.h, arch/dma_engine.h, arch/unified_memory.h):
 //   a descriptor on a channel = setup_cycles * descriptors + stream + latency,
 //   stream = bytes in grants of <= quantum_bytes, each no faster than the memory's reachable
 //   bandwidth nor the channel's own rate; the round-trip latency is paid once, at the end.

@@ -1,5 +1,5 @@
-// Systolic array closed-form timing (arch/systolic_array.h). Every expected number is derived by
-// hand next to its assertion from the mapping table in the header:
+// Systolic array closed-form timing (arch/systolic_array_config.h). Every expected number is
+// derived by hand next to its assertion from the mapping table in the header:
 //
 //   dataflow | Sr | Sc | T  | cycles of one fold (R x C array)
 //   ws       | K' | N  | M  | 2R + C + T - 2

@@ -1,4 +1,4 @@
-// Vector unit closed-form timing (arch/vector_unit.h):
+// Vector unit closed-form timing (arch/vector_unit_config.h):
 //   cycles = pipeline_latency + max(ceil(alu_ops / (lanes * ops_per_lane)),
 //                                   ceil(sfu_ops / sfu_ops_per_cycle))
 // with the per-kind costs of arch/vector_unit.cpp:
