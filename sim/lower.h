@@ -72,10 +72,11 @@ inline constexpr uint64_t kMaxPlanSteps = uint64_t{1} << 22;
 /// millions of extra steps per GEMM). A budget on steps alone, so more SRAM (bigger tiles) only
 /// ever brings a GEMM into the search.
 inline constexpr uint64_t kMaxSearchSteps = uint64_t{1} << 16;
-/// The near-ties' budget: the tilings the estimate calls as fast as the chosen one are simulated
-/// only while their steps together stay within this (a decode step's GEMMs, a short prefill's:
-/// where a tie moves a run the most and costs the least to settle). Larger ops keep the
-/// planner's choice (the fewest steps among the near-ties).
+/// The near-ties' budget: the tilings the estimate cannot tell from the chosen one (within 10 %)
+/// are simulated only while their steps together stay within this, or twice this for tilings of
+/// equal estimate (a decode step's GEMMs, a short prefill's: where a tie moves a run the most
+/// and costs the least to settle). Larger ops keep the planner's choice (the fewest steps among
+/// the tilings within 1 %).
 inline constexpr uint64_t kMaxTieSteps = uint64_t{1} << 12;
 
 /// Upper bounds on what simulating an op under a plan costs (Lowering::bound), in doubles: for
@@ -101,7 +102,7 @@ class Lowering {
   /// `search`: planning a GEMM or a dense conv also keeps its other candidates, for
   /// alternatives(): the compiled schedule's mapping search (compiler.mapping: search) simulates
   /// them beside plan()'s choice and keeps the fastest. They are a GEMM's fastest n-major tiling
-  /// (TilePlan::n_major; within kMaxSearchSteps), and the tilings the estimate calls as fast as
+  /// (TilePlan::n_major; within kMaxSearchSteps), and the tilings the estimate cannot tell from
   /// the chosen one (near_ties in lower_detail.h; their steps together within kMaxTieSteps).
   /// plan() is m-major always.
   explicit Lowering(const ChipConfig& chip, bool search = false);
