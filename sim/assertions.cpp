@@ -1,7 +1,6 @@
 #include "assertions.h"
 
 #include <fmt/format.h>
-#include <muParser.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +11,7 @@
 #include <memory>
 
 #include "config/yaml_reader.h"
+#include "expression.h"
 
 namespace npu {
 
@@ -73,24 +73,11 @@ std::vector<std::string> var_names(const std::string& prefix, size_t n) {
 
 }  // namespace
 
-/// A muParser expression over named variables; values are set before each eval().
-class Assertion::Evaluator {
+/// An expression over named variables and the bound constants; values are set at each eval().
+class Assertion::Evaluator : public Expression {
  public:
-  Evaluator(const Evaluator&) = delete;
-  Evaluator& operator=(const Evaluator&) = delete;
-  Evaluator(const std::string& expr, const std::vector<std::string>& vars) : m_values(vars.size()) {
-    for (const auto& [name, code] : bound_constants()) m_parser.DefineConst(name, code);
-    for (size_t i = 0; i < vars.size(); ++i) m_parser.DefineVar(vars[i], &m_values[i]);
-    m_parser.SetExpr(expr);
-  }
-  double eval(const std::vector<double>& values) {
-    std::copy(values.begin(), values.end(), m_values.begin());
-    return m_parser.Eval();
-  }
-
- private:
-  mu::Parser m_parser;
-  std::vector<double> m_values;
+  Evaluator(const std::string& expr, const std::vector<std::string>& vars)
+      : Expression(expr, vars, bound_constants()) {}
 };
 
 std::string arch_name(const std::string& arch) {
@@ -314,9 +301,9 @@ Assertion::Assertion(const AssertSpec& spec, const std::vector<std::string>& swe
     try {
       Evaluator ev(expr, vars);
       ev.eval(std::vector<double>(vars.size(), 1.0));
-    } catch (const mu::Parser::exception_type& e) {
+    } catch (const ExpressionError& e) {
       // muParser counts positions in the rewritten text (names replaced): leave them out.
-      std::string msg = e.GetMsg();
+      std::string msg = e.what();
       for (const char* at : {" found at position ", " at position "}) {
         const size_t p = msg.find(at);
         if (p == std::string::npos) continue;
@@ -326,7 +313,7 @@ Assertion::Assertion(const AssertSpec& spec, const std::vector<std::string>& swe
         break;
       }
       while (!msg.empty() && msg.back() == '.') msg.pop_back();
-      const std::string token = e.GetToken();
+      const std::string& token = e.token;
       fail("malformed " + what + ": " + msg + (token.empty() ? "" : " (near '" + token + "')"));
     }
   };
@@ -419,8 +406,8 @@ Assertion::Outcome Assertion::evaluate(const ResultTable& t, const std::string& 
       evaluate_points(rows, out);
     else
       evaluate_groups(rows, out);
-  } catch (const mu::Parser::exception_type& e) {
-    add_failure(out, "cannot evaluate: " + e.GetMsg(), arch);
+  } catch (const ExpressionError& e) {
+    add_failure(out, std::string("cannot evaluate: ") + e.what(), arch);
   }
   return out;
 }

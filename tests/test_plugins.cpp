@@ -1,9 +1,10 @@
-// The npusim binary loads SystemC and ONNX only when a command needs them (sim/plugins.h): what
-// a process loads is what the dynamic loader reports with LD_DEBUG=files. A command that does not
-// simulate (scalesim, check, presets, models, --version, compare of report folders) loads
-// neither; a run loads the engine and not ONNX; an ONNX import loads the importer. A binary without
-// its modules still runs what needs none, and says which module is missing, with exit status 1,
-// when a command needs one.
+// The npusim binary loads SystemC, ONNX and muParser only when a command needs them
+// (sim/plugins.h): what a process loads is what the dynamic loader reports with LD_DEBUG=files. A
+// command that does not simulate (scalesim, check, presets, models, --version, compare of report
+// folders) loads neither SystemC nor ONNX; a run loads the engine and not ONNX; an ONNX import
+// loads the importer; only `check`, which compiles an experiment's assertions, loads muParser. A
+// binary without its modules still runs what needs none, and says which module is missing, with
+// exit status 1, when a command needs one.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -52,7 +53,7 @@ class Plugins : public testing::TempFileTest {
   }
 };
 
-TEST_F(Plugins, CommandsLoadSystemCAndOnnxOnlyWhenTheyNeedThem) {
+TEST_F(Plugins, CommandsLoadSystemCOnnxAndMuParserOnlyWhenTheyNeedThem) {
   const std::string bin = testing::npusim_binary();
   const std::string chip = kSourceDir + "/configs/presets/example-npu.yaml";
   for (const std::vector<std::string>& args :
@@ -66,6 +67,7 @@ TEST_F(Plugins, CommandsLoadSystemCAndOnnxOnlyWhenTheyNeedThem) {
     EXPECT_TRUE(loaded(r, "libstdc++"));  // the trace is live
     EXPECT_FALSE(loaded(r, "libsystemc")) << args[0];
     EXPECT_FALSE(loaded(r, "libonnx")) << args[0];
+    EXPECT_EQ(loaded(r, "libmuparser"), args[0] == "check") << args[0];
   }
   const ProcessResult run = run_traced(
       bin, {"run", "--arch", chip, "--trace", kSourceDir + "/configs/traces/example.yaml", "--out",
@@ -73,6 +75,7 @@ TEST_F(Plugins, CommandsLoadSystemCAndOnnxOnlyWhenTheyNeedThem) {
   EXPECT_EQ(run.status, 0);
   EXPECT_TRUE(loaded(run, "libsystemc"));
   EXPECT_FALSE(loaded(run, "libonnx"));
+  EXPECT_FALSE(loaded(run, "libmuparser"));
   // Comparing report folders simulates nothing.
   const ProcessResult compare = run_traced(bin, {"compare", path("run"), path("run")});
   EXPECT_EQ(compare.status, 0);
@@ -112,6 +115,12 @@ TEST_F(Plugins, ABinaryWithoutItsModulesRunsWhatNeedsNoneAndNamesWhatIsMissing) 
   r = testing::run_process(bin, run);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cannot load " + path("libnpusim_engine.so")), std::string::npos) << r.err;
+  // An experiment's assertions need the expression module, before anything runs.
+  r = testing::run_process(bin,
+                           {"check", kSourceDir + "/configs/experiments/llama-1b-phases.yaml"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("npusim's module libnpusim_expression.so is missing"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -78,4 +78,25 @@ OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options
   return api.import_onnx(path, options);
 }
 
+namespace {
+const ExpressionApi& expressions() {
+  static const ExpressionApi& api =
+      load<ExpressionApi>("libnpusim_expression.so", "npusim_expression_api");
+  return api;
+}
+}  // namespace
+
+// Here m_impl is the module's Expression, not an Impl: the binary never looks inside.
+Expression::Expression(const std::string& expr, const std::vector<std::string>& vars,
+                       const std::vector<std::pair<std::string, double>>& constants)
+    : m_impl(static_cast<Impl*>(expressions().make(expr, vars, constants))) {}
+
+Expression::~Expression() {
+  expressions().free(m_impl);
+}
+
+double Expression::eval(const std::vector<double>& values) {
+  return expressions().eval(m_impl, values);
+}
+
 }  // namespace npu
