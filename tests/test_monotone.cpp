@@ -1,18 +1,19 @@
 // Results move the right way: on every shipped preset, for a decode and a prefill of two models,
 // a CNN and a single GEMM, raising the memory bandwidth (x1.5, then x2) never makes the run
-// slower, nor does doubling the SRAM, the cores or the array's rows, or a 1.5x clock (each alone);
-// and halving the bytes per weight (int8 -> int4) never slows batch-1 decode where the array
-// multiplies int4 weights natively. Each case is one `npusim sweep` over every preset (a grid
-// block) and the steps (a zip block), each point a process of its own as in any sweep. The
-// planner keeps the direction by construction rather than by special cases: its candidates only
-// grow with the resources (a GEMM or conv may use fewer cores than the chip has; the array may map
-// a tile onto fewer rows), and its estimates follow what the engine charges — a tile's loads run
-// on a DMA channel at that channel's rate, a core's loader waits a round trip per step, the first
-// loads are exposed only when compute bounds the op, and all loads go at most at the channels'
-// total. Where the estimate cannot tell tilings apart (within 10 %), the compiled schedule's
-// mapping search simulates them and keeps the fastest (lower_detail.h, near_ties). That is not a
-// proof: past the search's step budget the estimate chooses, and a finer grid than this one finds
-// steps a few hundredths of a percent slower (README, "Tiling, double buffering and cores").
+// slower, nor does doubling the SRAM, the cores, the array's rows or its int8 and fp16 MACs per
+// PE, or a 1.5x clock (each alone); and halving the bytes per weight (int8 -> int4) never slows
+// batch-1 decode where the array multiplies int4 weights natively. Each case is one `npusim sweep`
+// over every preset (a grid block) and the steps (a zip block), each point a process of its own as
+// in any sweep. The planner keeps the direction by construction rather than by special cases: its
+// candidates only grow with the resources (a GEMM or conv may use fewer cores than the chip has;
+// the array may map a tile onto fewer rows), and its estimates follow what the engine charges — a
+// tile's loads run on a DMA channel at that channel's rate, a core's loader waits a round trip per
+// step, the first loads are exposed only when compute bounds the op, and all loads go at most at
+// the channels' total. Where the estimate cannot tell tilings apart (within 10 %), the compiled
+// schedule's mapping search simulates them and keeps the fastest (lower_detail.h, near_ties). That
+// is not a proof: past the search's step budget the estimate chooses, and a finer grid than this
+// one finds steps a few hundredths of a percent slower (README, "Tiling, double buffering and
+// cores").
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -33,10 +34,10 @@ const char* const kPresets =
     "intel-npu-4]";
 
 /// The steps, in order: 0 is the preset as shipped. The bandwidth steps must not be slower than
-/// the step before; the others (SRAM, cores, array rows, clock, each alone) not slower than the
-/// preset.
+/// the step before; the others (SRAM, cores, array rows, clock, MACs per PE, each alone) not
+/// slower than the preset.
 const char* const kSteps[] = {"preset",   "bandwidth x1.5", "bandwidth x2", "sram x2",
-                              "cores x2", "rows x2",        "clock x1.5"};
+                              "cores x2", "rows x2",        "clock x1.5",   "macs x2"};
 const size_t kBandwidthSteps = 3;  // kSteps[0, 3): a chain
 
 const char* const kResourceSweep = R"(sweep:
@@ -45,14 +46,16 @@ const char* const kResourceSweep = R"(sweep:
       arch: PRESETS
   - mode: zip
     keys:
-      memory.peak_gbps:     {scale: [1, 1.5, 2, 1, 1, 1, 1]}
-      core.sram.size_kib:   {scale: [1, 1, 1, 2, 1, 1, 1]}
-      core.sram.input_kib:  {scale: [1, 1, 1, 2, 1, 1, 1]}
-      core.sram.weight_kib: {scale: [1, 1, 1, 2, 1, 1, 1]}
-      core.sram.output_kib: {scale: [1, 1, 1, 2, 1, 1, 1]}
-      cores:                {scale: [1, 1, 1, 1, 2, 1, 1]}
-      core.array.rows:      {scale: [1, 1, 1, 1, 1, 2, 1]}
-      clock_mhz:            {scale: [1, 1, 1, 1, 1, 1, 1.5]}
+      memory.peak_gbps:     {scale: [1, 1.5, 2, 1, 1, 1, 1, 1]}
+      core.sram.size_kib:   {scale: [1, 1, 1, 2, 1, 1, 1, 1]}
+      core.sram.input_kib:  {scale: [1, 1, 1, 2, 1, 1, 1, 1]}
+      core.sram.weight_kib: {scale: [1, 1, 1, 2, 1, 1, 1, 1]}
+      core.sram.output_kib: {scale: [1, 1, 1, 2, 1, 1, 1, 1]}
+      cores:                {scale: [1, 1, 1, 1, 2, 1, 1, 1]}
+      core.array.rows:      {scale: [1, 1, 1, 1, 1, 2, 1, 1]}
+      clock_mhz:            {scale: [1, 1, 1, 1, 1, 1, 1.5, 1]}
+      core.array.macs_per_pe_per_cycle.int8: {scale: [1, 1, 1, 1, 1, 1, 1, 2]}
+      core.array.macs_per_pe_per_cycle.fp16: {scale: [1, 1, 1, 1, 1, 1, 1, 2]}
 )";
 
 struct Row {
