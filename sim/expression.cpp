@@ -3,6 +3,7 @@
 #include <muParser.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace npu {
 
@@ -18,20 +19,17 @@ ExpressionError error_of(const mu::Parser::exception_type& e) {
 }  // namespace
 
 Expression::Expression(const std::string& expr, const std::vector<std::string>& vars,
-                       const std::vector<std::pair<std::string, double>>& constants)
-    : m_impl(new Impl) {
+                       const std::vector<std::pair<std::string, double>>& constants) {
+  auto impl = std::make_unique<Impl>();
+  impl->values.resize(vars.size());
   try {
-    m_impl->values.resize(vars.size());
-    for (const auto& [name, value] : constants) m_impl->parser.DefineConst(name, value);
-    for (size_t i = 0; i < vars.size(); ++i) m_impl->parser.DefineVar(vars[i], &m_impl->values[i]);
-    m_impl->parser.SetExpr(expr);
+    for (const auto& [name, value] : constants) impl->parser.DefineConst(name, value);
+    for (size_t i = 0; i < vars.size(); ++i) impl->parser.DefineVar(vars[i], &impl->values[i]);
+    impl->parser.SetExpr(expr);
   } catch (const mu::Parser::exception_type& e) {
-    delete m_impl;
     throw error_of(e);
-  } catch (...) {
-    delete m_impl;
-    throw;
   }
+  m_impl = impl.release();
 }
 
 Expression::~Expression() {
