@@ -102,7 +102,7 @@ class Monotone : public testing::TempFileTest {
   int m_sweeps = 0;
 
   /// Every step of kSteps on every preset: bandwidth never slows the run, and neither does SRAM,
-  /// cores, array rows or clock.
+  /// cores, array rows, clock or MACs per PE.
   void expect_more_never_slows(const std::string& label, const std::string& workload) {
     const size_t steps = std::size(kSteps);
     const std::vector<Row> rows = sweep(workload, kResourceSweep);

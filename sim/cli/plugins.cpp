@@ -53,6 +53,12 @@ const EngineApi& engine() {
   return api;
 }
 
+const ExpressionApi& expressions() {
+  static const ExpressionApi& api =
+      load<ExpressionApi>("libnpusim_expression.so", "npusim_expression_api");
+  return api;
+}
+
 }  // namespace
 
 RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& opts) {
@@ -77,14 +83,6 @@ OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options
   static const OnnxApi& api = load<OnnxApi>("libnpusim_onnx.so", "npusim_onnx_api");
   return api.import_onnx(path, options);
 }
-
-namespace {
-const ExpressionApi& expressions() {
-  static const ExpressionApi& api =
-      load<ExpressionApi>("libnpusim_expression.so", "npusim_expression_api");
-  return api;
-}
-}  // namespace
 
 // Here m_impl is the module's Expression, not an Impl: the binary never looks inside.
 Expression::Expression(const std::string& expr, const std::vector<std::string>& vars,
