@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string_view>
 
 #include "output_set.h"
 #include "run_totals.h"
@@ -21,37 +24,102 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string shape_of(const Op& op) {
-  if (is_spatial_kind(op.kind)) {  // NxHxWxC, window r x s / stride, padding, output channels
-    const ConvShape& c = op.conv;
-    std::string s =
-        fmt::format("{}x{}x{}x{}:{}x{}/{}p{}", op.batch, c.h, c.w, c.c, c.r, c.s, c.stride, c.pad);
-    if (op.kind == OpKind::kConv2d) s += fmt::format(":{}{}", c.f, c.depthwise() ? "dw" : "");
-    return s;
+// Report rows are appended piece by piece to the output buffer, with no format string parsed per
+// row: strings as they are, integers in decimal, and the wrappers below.
+using Out = std::string;
+void put(Out& out, uint64_t v) {
+  char b[20];
+  out.append(b, std::to_chars(b, b + sizeof b, v).ptr);
+}
+void put(Out& out, std::string_view s) {
+  out += s;
+}
+/// A number with kDigits decimals, as printf's and fmt's "%.Nf" print it (std::to_chars is exact:
+/// the binary value rounded half to even).
+template <int kDigits>
+struct Fixed {
+  double v;
+};
+template <int kDigits>
+void put(Out& out, Fixed<kDigits> f) {
+  char b[320 + kDigits];  // a double's 309 integer digits, sign, point and decimals
+  out.append(b, std::to_chars(b, b + sizeof b, f.v, std::chars_format::fixed, kDigits).ptr);
+}
+/// Picoseconds as microseconds with 6 decimals, from the integer (no rounding).
+struct Micros {
+  uint64_t ps;
+};
+void put(Out& out, Micros t) {
+  put(out, t.ps / 1000000);
+  char b[7] = {'.'};
+  for (uint64_t f = t.ps % 1000000, i = 6; i > 0; --i, f /= 10)
+    b[i] = static_cast<char>('0' + f % 10);
+  out.append(b, sizeof b);
+}
+/// A string as a JSON string literal, as nlohmann's dump() writes it.
+struct JsonText {
+  const std::string& s;
+};
+void put(Out& out, JsonText j) {
+  const bool plain = std::all_of(j.s.begin(), j.s.end(), [](unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Json(j.s).dump();
+    return;
   }
-  if (op.kind == OpKind::kGemm || op.kind == OpKind::kAttention) {
-    std::string s = fmt::format("{}x{}x{}", op.m, op.k, op.n);  // attention: queries x dim x keys
-    if (op.window > 0) s += fmt::format(":w{}", op.window);     // a sliding window of keys
-    return op.batch > 1 ? fmt::format("{}x{}", op.batch, s) : s;
-  }
-  return fmt::format("{}x{}", op.rows, op.cols);
+  out += '"';
+  out += j.s;
+  out += '"';
+}
+template <typename... Pieces>
+void cat(Out& out, const Pieces&... pieces) {
+  (put(out, pieces), ...);
 }
 
-std::string formats_of(const Op& op) {
-  return fmt::format("{}/{}/{}", format_name(op.a_format), format_name(op.b_format),
-                     format_name(op.c_format));
+/// NxHxWxC:RxS/stride p padding[:F[dw]] for a conv or pool, [B x]MxKxN[:wW] for a GEMM or attention
+/// (attention: queries x dim x keys, a sliding window of W keys), rows x cols otherwise.
+void put_shape(Out& out, const Op& op) {
+  if (is_spatial_kind(op.kind)) {
+    const ConvShape& c = op.conv;
+    cat(out, op.batch, "x", c.h, "x", c.w, "x", c.c, ":", c.r, "x", c.s, "/", c.stride, "p", c.pad);
+    if (op.kind == OpKind::kConv2d) cat(out, ":", c.f, c.depthwise() ? "dw" : "");
+    return;
+  }
+  if (op.kind == OpKind::kGemm || op.kind == OpKind::kAttention) {
+    if (op.batch > 1) cat(out, op.batch, "x");
+    cat(out, op.m, "x", op.k, "x", op.n);
+    if (op.window > 0) cat(out, ":w", op.window);
+    return;
+  }
+  cat(out, op.rows, "x", op.cols);
+}
+
+void put_formats(Out& out, const Op& op) {
+  cat(out, format_name(op.a_format), "/", format_name(op.b_format), "/", format_name(op.c_format));
 }
 
 double seconds(const ChipConfig& chip, uint64_t cycles) {
   return static_cast<double>(chip.clock.cycles_to_ps(cycles)) * 1e-12;
 }
 
-/// Escapes a CSV field if it needs it (RFC 4180).
+/// A CSV field, escaped if it needs it (RFC 4180).
+struct CsvText {
+  const std::string& s;
+};
+void put(Out& out, CsvText f) {
+  if (f.s.find_first_of(",\"\n") == std::string::npos) {
+    out += f.s;
+    return;
+  }
+  out += '"';
+  for (char c : f.s) (c == '"' ? out += "\"\"" : out += c);
+  out += '"';
+}
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  std::string out;
+  put(out, CsvText{s});
+  return out;
 }
 
 /// A CSV header: the columns' names, comma-separated, and a line break.
@@ -93,22 +161,16 @@ struct OpRow {
   double gbps = 0, intensity = 0;
 };
 
-using Out = std::string;
-void put(Out& out, uint64_t v) {
-  fmt::format_to(std::back_inserter(out), "{}", v);
-}
-void put(Out& out, const std::string& s) {
-  out += s;
-}
 template <int kDigits>
 void fixed(Out& out, double v) {
-  fmt::format_to(std::back_inserter(out), "{:.{}f}", v, kDigits);
+  put(out, Fixed<kDigits>{v});
 }
 
-std::string tile_of(const OpRecord& o) {
-  return op_kind_info(o.op->kind).shape == ShapeClass::kVector
-             ? fmt::format("{}x{}", o.plan.mt, o.plan.nt)
-             : fmt::format("{}x{}x{}", o.plan.mt, o.plan.kt, o.plan.nt);
+void put_tile(Out& out, const OpRecord& o) {
+  if (op_kind_info(o.op->kind).shape == ShapeClass::kVector)
+    cat(out, o.plan.mt, "x", o.plan.nt);
+  else
+    cat(out, o.plan.mt, "x", o.plan.kt, "x", o.plan.nt);
 }
 
 /// ops.csv's columns, in order: name, unit ("" for none) and how a row writes it. configs/SCHEMA.md
@@ -121,15 +183,15 @@ struct OpsColumn {
 // clang-format off
 const OpsColumn kOpsColumns[] = {
   {"id", "", [](Out& s, const OpRow& r) { put(s, r.id); }},
-  {"name", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.name)); }},
+  {"name", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.name}); }},
   {"kind", "", [](Out& s, const OpRow& r) { put(s, op_kind_name(r.op.kind)); }},
-  {"layer", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.layer)); }},
-  {"class", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.op_class)); }},
-  {"phase", "", [](Out& s, const OpRow& r) { put(s, csv_field(r.op.phase)); }},
+  {"layer", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.layer}); }},
+  {"class", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.op_class}); }},
+  {"phase", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.phase}); }},
   {"step", "", [](Out& s, const OpRow& r) { put(s, r.op.step); }},
-  {"shape", "", [](Out& s, const OpRow& r) { put(s, shape_of(r.op)); }},
-  {"formats", "", [](Out& s, const OpRow& r) { put(s, formats_of(r.op)); }},
-  {"tile", "", [](Out& s, const OpRow& r) { put(s, tile_of(r.o)); }},
+  {"shape", "", [](Out& s, const OpRow& r) { put_shape(s, r.op); }},
+  {"formats", "", [](Out& s, const OpRow& r) { put_formats(s, r.op); }},
+  {"tile", "", [](Out& s, const OpRow& r) { put_tile(s, r.o); }},
   {"start_cycle", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.start_cycle); }},
   {"end_cycle", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.end_cycle); }},
   {"cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.cycles()); }},
@@ -399,17 +461,17 @@ nlohmann::ordered_json summary_object(const ChipConfig& chip, const RunTotals& r
 namespace {
 
 /// A compiled op's decisions, as more args of its slice (",\"kernel\":3,...").
-std::string compiled_args(const ChipConfig& chip, size_t id, const OpRecord& o,
-                          const CompiledOp& c) {
-  std::string out;
+void put_compiled_args(Out& out, const ChipConfig& chip, size_t id, const OpRecord& o,
+                       const CompiledOp& c) {
   const OpRow row(chip, id, o, &c);
+  std::string cell;
   for (const OpsColumn& col : kCompiledColumns) {
-    std::string cell;
+    cell.clear();
     col.write(cell, row);
     const bool number = !cell.empty() && cell.find_first_not_of("0123456789") == std::string::npos;
-    out += ",\"" + std::string(col.name) + "\":" + (number ? cell : Json(cell).dump());
+    cat(out, ",\"", col.name, "\":");
+    number ? put(out, cell) : put(out, JsonText{cell});
   }
-  return out;
 }
 
 }  // namespace
@@ -422,7 +484,6 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
   // tile buffers take, op by op.
   const Timeline& tl = r.timeline;
   const Lowering lowering(chip);
-  const auto us = [](uint64_t ps) { return static_cast<double>(ps) * 1e-6; };
   std::string& out = sink.buf();
   out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   auto it = std::back_inserter(out);
@@ -439,9 +500,9 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
   }
   for (const TimelineEvent& e : tl.events()) {
     if (e.track == ops_track) continue;
-    fmt::format_to(
-        it, "{{\"name\":{},\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f}}},\n",
-        Json(tl.labels()[e.label]).dump(), e.track + 1, us(e.start_ps), us(e.end_ps - e.start_ps));
+    cat(out, "{\"name\":", JsonText{tl.labels()[e.label]},
+        ",\"ph\":\"X\",\"pid\":1,\"tid\":", e.track + 1, ",\"ts\":", Micros{e.start_ps},
+        ",\"dur\":", Micros{e.end_ps - e.start_ps}, "},\n");
     sink.row_done();
   }
   if (ops_track != UINT32_MAX) {
@@ -458,25 +519,25 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
       const uint64_t dram = o.dram_read_bytes + o.dram_write_bytes;
       const double gbps =
           end > start ? static_cast<double>(dram) / static_cast<double>(end - start) * 1e3 : 0.0;
-      fmt::format_to(
-          it,
-          "{{\"name\":{},\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":{},\"ts\":{:.6f},\"dur\":{:."
-          "6f},"
-          "\"args\":{{\"id\":{},\"kind\":\"{}\",\"shape\":\"{}\",\"formats\":\"{}\",\"tile\":\"{}"
-          "\","
-          "\"layer\":{},\"class\":{},\"phase\":\"{}\",\"step\":{},\"cycles\":{},\"macs\":{},"
-          "\"dram_bytes\":{},\"bound\":\"{}\"{}}}}},\n",
-          Json(op.name).dump(), ops_track + 1, us(start), us(end - start), i, op_kind_name(op.kind),
-          shape_of(op), formats_of(op), tile_of(o), Json(op.layer).dump(), Json(op.op_class).dump(),
-          op.phase, op.step, o.cycles(), o.macs, dram, bound_name(o.bound),
-          r.graph ? compiled_args(chip, i, o, r.graph->info[i]) : std::string());
-      fmt::format_to(it,
-                     "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/"
-                     "s\":{:.3f}}}}},\n"
-                     "{{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},"
-                     "\"args\":{{\"tile buffers KiB\":{:.3f}}}}},\n",
-                     us(start), gbps, us(start),
-                     static_cast<double>(lowering.tile_sram_bytes(op, o.plan)) / 1024);
+      cat(out, "{\"name\":", JsonText{op.name},
+          ",\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":", ops_track + 1,
+          ",\"ts\":", Micros{start}, ",\"dur\":", Micros{end - start}, ",\"args\":{\"id\":", i,
+          ",\"kind\":\"", op_kind_name(op.kind), "\",\"shape\":\"");
+      put_shape(out, op);
+      out += "\",\"formats\":\"";
+      put_formats(out, op);
+      out += "\",\"tile\":\"";
+      put_tile(out, o);
+      cat(out, "\",\"layer\":", JsonText{op.layer}, ",\"class\":", JsonText{op.op_class},
+          ",\"phase\":\"", op.phase, "\",\"step\":", op.step, ",\"cycles\":", o.cycles(),
+          ",\"macs\":", o.macs, ",\"dram_bytes\":", dram, ",\"bound\":\"", bound_name(o.bound),
+          "\"");
+      if (r.graph) put_compiled_args(out, chip, i, o, r.graph->info[i]);
+      cat(out, "}},\n{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
+          ",\"args\":{\"GB/s\":", Fixed<3>{gbps},
+          "}},\n{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
+          ",\"args\":{\"tile buffers KiB\":",
+          Fixed<3>{static_cast<double>(lowering.tile_sram_bytes(op, o.plan)) / 1024}, "}},\n");
       sink.row_done();
     }
   }
@@ -495,26 +556,21 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
       while (last + 1 < r.ops.size() && info[last + 1].kernel == info[first].kernel) ++last;
       const uint64_t start = chip.clock.cycles_to_ps(r.ops[first].start_cycle);
       const uint64_t end = chip.clock.cycles_to_ps(r.ops[last].end_cycle);
-      fmt::format_to(it,
-                     "{{\"name\":\"kernel {}\",\"cat\":\"kernel\",\"ph\":\"X\",\"pid\":1,"
-                     "\"tid\":{},\"ts\":{:.6f},\"dur\":{:.6f},\"args\":{{\"kernel\":{},"
-                     "\"graph_call\":{},\"ops\":{},\"first_op\":{},\"last_op\":{}}}}},\n",
-                     info[first].kernel, tid, us(start), us(end - start), info[first].kernel,
-                     info[first].call, last - first + 1, first, last);
+      cat(out, "{\"name\":\"kernel ", info[first].kernel,
+          "\",\"cat\":\"kernel\",\"ph\":\"X\",\"pid\":1,\"tid\":", tid, ",\"ts\":", Micros{start},
+          ",\"dur\":", Micros{end - start}, ",\"args\":{\"kernel\":", info[first].kernel,
+          ",\"graph_call\":", info[first].call, ",\"ops\":", last - first + 1,
+          ",\"first_op\":", first, ",\"last_op\":", last, "}},\n");
       first = last + 1;
       sink.row_done();
     }
   }
-  const double end = us(chip.clock.cycles_to_ps(r.total_cycles));
+  const Micros end{chip.clock.cycles_to_ps(r.total_cycles)};
   if (ops_track != UINT32_MAX)
-    fmt::format_to(it,
-                   "{{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},"
-                   "\"args\":{{\"tile buffers KiB\":0}}}},\n",
-                   end);
-  fmt::format_to(
-      it,
-      "{{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":{:.6f},\"args\":{{\"GB/s\":0}}}}\n]}}\n",
-      end);
+    cat(out, "{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", end,
+        ",\"args\":{\"tile buffers KiB\":0}},\n");
+  cat(out, "{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":", end,
+      ",\"args\":{\"GB/s\":0}}\n]}\n");
 }
 
 std::string trace_json(const ChipConfig& chip, const RunResult& r) {
@@ -749,9 +805,15 @@ void write_distinct_ops_csv(TextSink& sink, const RunTotals& r) {
 
 std::string distinct_op_fields(const OpRecord& o) {
   const Op& op = *o.op;
-  return fmt::format("{},{},{},{},{},{},{}", csv_field(op.name), op_kind_name(op.kind),
-                     csv_field(op.op_class), csv_field(op.phase), shape_of(op), formats_of(op),
-                     tile_of(o));
+  std::string out;
+  cat(out, CsvText{op.name}, ",", op_kind_name(op.kind), ",", CsvText{op.op_class}, ",",
+      CsvText{op.phase}, ",");
+  put_shape(out, op);
+  out += ',';
+  put_formats(out, op);
+  out += ',';
+  put_tile(out, o);
+  return out;
 }
 
 void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTotals& r,

@@ -252,6 +252,32 @@ TEST_F(CliRun, ExampleWritesConsistentReports) {
   EXPECT_EQ(counters, 2 * (csv.rows.size() + 1));
 }
 
+TEST_F(CliRun, AwkwardNamesComeOutWholeInEveryReport) {
+  // Names and tags with a quote, a comma, a backslash, a tab and UTF-8: trace.json stays valid
+  // JSON that gives them back, and ops.csv quotes the fields that need it (RFC 4180).
+  const std::string trace = path("awkward.yaml");
+  std::ofstream(trace) << "ops:\n"
+                          "  - {name: 'say \"hi\", then go', kind: gemm, m: 8, k: 16, n: 8,\n"
+                          "     layer: 'a,b\\c', class: \"t\\tab\"}\n"
+                          "  - {name: \"caf\u00e9 \u27e8x\u27e9\", kind: add, rows: 8, cols: 8}\n";
+  const std::string out = path("out");
+  const ProcessResult r = npusim({"run", "--arch", kChip, "--trace", trace, "--out", out, "-q"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto json = nlohmann::json::parse(read_text(out + "/trace.json"));
+  std::vector<nlohmann::json> ops;
+  for (const auto& e : json.at("traceEvents"))
+    if (e.contains("cat") && e.at("cat") == "op") ops.push_back(e);
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[0].at("name"), "say \"hi\", then go");
+  EXPECT_EQ(ops[0].at("args").at("layer"), "a,b\\c");
+  EXPECT_EQ(ops[0].at("args").at("class"), "t\tab");
+  EXPECT_EQ(ops[1].at("name"), "caf\u00e9 \u27e8x\u27e9");
+  const std::string csv = read_text(out + "/ops.csv");
+  EXPECT_NE(csv.find("\n0,\"say \"\"hi\"\", then go\",gemm,\"a,b\\c\",t\tab,"), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\n1,caf\u00e9 \u27e8x\u27e9,add,"), std::string::npos) << csv;
+}
+
 TEST_F(CliRun, QuietPrintsNothing) {
   const ProcessResult r =
       npusim({"run", "--arch", kChip, "--trace", kTrace, "--out", path("out"), "--quiet"});
