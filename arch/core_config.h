@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "commands.h"
 #include "dma_config.h"
 #include "sram_config.h"
 #include "systolic_array_config.h"
@@ -17,6 +18,32 @@ struct CoreConfig {
   VectorUnitConfig vector;
   SramConfig sram;
   DmaConfig dma;
+};
+
+/// What one compute command costs a core, worked out from the command alone: the unit's own
+/// cycles, the SRAM bytes it reads and writes, and the cycles it takes -- the unit's, or the SRAM
+/// banks' when they cannot feed it that fast. A core's compute thread runs its commands one
+/// after the other, each for `cycles`.
+struct CommandCost {
+  uint64_t unit_cycles = 0;
+  uint64_t cycles = 0;
+  uint64_t sram_read_bytes = 0, sram_write_bytes = 0;
+  uint64_t macs = 0;  ///< array MACs, or a depthwise pass's on the vector unit
+  uint64_t alu_ops = 0, sfu_ops = 0;
+};
+CommandCost command_cost(const CoreConfig& core, const Command& cmd);
+
+/// command_cost with the last command's cost kept: a program's steps mostly repeat one tile.
+class CommandCosts {
+ public:
+  explicit CommandCosts(const CoreConfig& core) : m_core(core) {}
+  const CommandCost& operator()(const Command& cmd);
+
+ private:
+  const CoreConfig& m_core;
+  bool m_valid = false;
+  Command m_last;
+  CommandCost m_cost;
 };
 
 /// Activity a core counts; the scheduler takes differences around each op.

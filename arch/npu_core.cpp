@@ -12,8 +12,10 @@ NpuCore::NpuCore(sc_core::sc_module_name name, const CoreConfig& cfg, ClockDomai
       vector("vector", cfg.vector, clk),
       sram("sram", cfg.sram),
       dma("dma", cfg.dma, clk, mem, first_requester, timeline),
+      m_cfg(cfg),
       m_clk(clk),
-      m_timeline(timeline) {
+      m_timeline(timeline),
+      m_costs(m_cfg) {
   SC_THREAD(loader_thread);
   SC_THREAD(compute_thread);
   SC_THREAD(storer_thread);
@@ -85,33 +87,15 @@ uint64_t NpuCore::run_step(const TileStep& s) {
 }
 
 uint64_t NpuCore::run_command(const Command& cmd) {
-  uint64_t unit_cycles = 0, sram_r = 0, sram_w = 0;
-  if (cmd.unit == Unit::kArray) {
-    const ArrayCommand& c = cmd.array;
-    const ArrayTiming t = array.timing(c.m, c.k, c.n, c.compute);
-    const Format acc = accumulator_of(c.compute);
-    sram_r = bytes_of(t.a_reads, c.a) + bytes_of(t.b_reads, c.b) + bytes_of(t.psum_reads, acc);
-    sram_w = bytes_of(t.psum_writes, acc);
-    unit_cycles = t.cycles;
-    m_counters.macs += t.macs;
-    m_counters.macs_by_format[static_cast<size_t>(c.compute)] += t.macs;
-  } else {
-    const VectorCommand& c = cmd.vector;
-    const VectorTiming t = vector.timing(c.kind, c.rows, c.cols, c.taps);
-    const uint64_t elems = c.rows * c.cols;
-    sram_r =
-        bytes_of(c.in_elems > 0 ? c.in_elems : elems, c.in) +
-        (vector_kind_inputs(c.kind) > 1 ? bytes_of(c.in2_elems > 0 ? c.in2_elems : elems, c.in2)
-                                        : 0);
-    sram_w = bytes_of(elems, c.out);
-    unit_cycles = t.cycles;
-    m_counters.macs += t.macs;  // depthwise MACs on the vector unit: counted, not as array MACs
-    m_counters.alu_ops += t.alu_ops;
-    m_counters.sfu_ops += t.sfu_ops;
-  }
-  const uint64_t cycles = std::max(unit_cycles, sram.config().cycles_for(sram_r + sram_w));
-  m_counters.stall_cycles += cycles - unit_cycles;
-  sram.count(sram_r, sram_w);
+  const CommandCost& c = m_costs(cmd);
+  if (cmd.unit == Unit::kArray)
+    m_counters.macs_by_format[static_cast<size_t>(cmd.array.compute)] += c.macs;
+  m_counters.macs += c.macs;  // depthwise MACs on the vector unit: counted, not as array MACs
+  m_counters.alu_ops += c.alu_ops;
+  m_counters.sfu_ops += c.sfu_ops;
+  m_counters.stall_cycles += c.cycles - c.unit_cycles;
+  sram.count(c.sram_read_bytes, c.sram_write_bytes);
+  const uint64_t cycles = c.cycles;
   const uint64_t start = sc_core::sc_time_stamp().value();
   if (cmd.unit == Unit::kArray)
     array.occupy(cycles);

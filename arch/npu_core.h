@@ -57,6 +57,7 @@ class NpuCore : public sc_core::sc_module {
   uint64_t run_step(const TileStep& s);
   uint64_t run_command(const Command& c);
 
+  CoreConfig m_cfg;
   ClockDomain m_clk;
   const CoreProgram* m_program = nullptr;
   sc_core::sc_event m_start_loader, m_start_compute, m_done;
@@ -70,6 +71,7 @@ class NpuCore : public sc_core::sc_module {
   ProgramTimes m_times;
   Timeline* m_timeline;
   uint32_t m_track_array = 0, m_track_vector = 0;
+  CommandCosts m_costs;  ///< of m_cfg
 };
 
 }  // namespace npu

@@ -43,6 +43,7 @@ class Driver : public sc_core::sc_module {
         m_dispatch_overhead_ps(dispatch_overhead_ps),
         m_event_starts(event_starts),
         m_distinct(distinct),
+        m_costs(top.num_cores(), CommandCosts(top.config().core)),
         m_memo(distinct.plans.size()),
         m_remaining(distinct.counts),
         m_result(result),
@@ -103,9 +104,15 @@ class Driver : public sc_core::sc_module {
       // The mapping search (compiled, compiler.mapping: search): an op with other candidate
       // tilings (Lowering::alternatives) runs each and keeps the fastest (the planner's choice
       // on a tie, then the earlier); the others' events go.
-      Trial best = trial(op, m_distinct.plans[d], label, dispatch_ps);
+      m_lowering.lower(op, m_distinct.plans[d], label, m_programs);
+      Trial best = trial(op, m_distinct.plans[d], dispatch_ps);
       for (const TilePlan& other : m_distinct.alternatives[d]) {
-        Trial alt = trial(op, other, label, dispatch_ps);
+        // A tiling whose cores cannot finish their compute in fewer cycles than the best took
+        // cannot replace it: it is not simulated (the result is the same, sooner).
+        m_lowering.lower(op, other, label, m_programs);
+        if (clk.ps_to_cycles_ceil(dispatch_ps) + compute_floor_cycles() >= best.record.cycles())
+          continue;
+        Trial alt = trial(op, other, dispatch_ps);
         std::vector<TimelineEvent>& ev = tl.mutable_events();
         if (alt.record.cycles() < best.record.cycles()) {
           ev.erase(ev.begin() + static_cast<std::ptrdiff_t>(best.first_event),
@@ -154,14 +161,28 @@ class Driver : public sc_core::sc_module {
         m_top.config().clock.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
   }
 
-  /// One simulation of `op` under `plan`: its record, the timeline events it added and when it
-  /// started and ended.
+  /// The cycles the busiest core's compute commands of m_programs take back to back: its compute
+  /// thread runs them one after the other, so the op's cores take at least this long.
+  uint64_t compute_floor_cycles() {
+    uint64_t floor = 0;
+    for (size_t c = 0; c < m_programs.size() && c < m_costs.size(); ++c) {
+      CommandCosts& costs = m_costs[c];
+      uint64_t cycles = 0;
+      for (const TileStep& s : m_programs[c].steps)
+        for (const Command& cmd : s.commands) cycles += costs(cmd).cycles;
+      floor = std::max(floor, cycles);
+    }
+    return floor;
+  }
+
+  /// One simulation of `op` under `plan`, lowered into m_programs: its record, the timeline
+  /// events it added and when it started and ended.
   struct Trial {
     OpRecord record;
     size_t first_event, last_event;
     uint64_t start_ps, end_ps;
   };
-  Trial trial(const Op& op, const TilePlan& plan, uint32_t label, uint64_t dispatch_ps) {
+  Trial trial(const Op& op, const TilePlan& plan, uint64_t dispatch_ps) {
     const ClockDomain clk = m_top.config().clock;
     Timeline& tl = m_result.timeline;
     const uint64_t start_ps = sc_core::sc_time_stamp().value();
@@ -169,8 +190,7 @@ class Driver : public sc_core::sc_module {
     // The dispatch overhead: the cores start this long after the op (whole cycles, so they
     // still start on a clock edge); the op's cycles and static energy include it.
     if (dispatch_ps > 0) sc_core::wait(sc_core::sc_time::from_value(dispatch_ps));
-    std::vector<CoreProgram>& programs = m_programs;  // the last op's, done with: reused
-    m_lowering.lower(op, plan, label, programs);
+    std::vector<CoreProgram>& programs = m_programs;
     const Snapshot before = snapshot();
     const size_t first_event = tl.events().size();
     sc_core::sc_event_and_list all_done;
@@ -280,6 +300,7 @@ class Driver : public sc_core::sc_module {
   uint64_t m_dispatch_overhead_ps;
   std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
   const DistinctOps& m_distinct;
+  std::vector<CommandCosts> m_costs;          ///< one per core, for compute_floor_cycles
   std::vector<std::unique_ptr<Memo>> m_memo;  ///< by distinct op
   std::vector<uint64_t> m_remaining;          ///< by distinct op: its ops not yet run
   RunResult& m_result;
