@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,69 +13,16 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <string_view>
 
 #include "output_set.h"
 #include "run_totals.h"
+#include "text_out.h"
 
 namespace npu {
 
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// Report rows are appended piece by piece to the output buffer, with no format string parsed per
-// row: strings as they are, integers in decimal, and the wrappers below.
-using Out = std::string;
-void put(Out& out, uint64_t v) {
-  char b[20];
-  out.append(b, std::to_chars(b, b + sizeof b, v).ptr);
-}
-void put(Out& out, std::string_view s) {
-  out += s;
-}
-/// A number with kDigits decimals, as printf's and fmt's "%.Nf" print it (std::to_chars is exact:
-/// the binary value rounded half to even).
-template <int kDigits>
-struct Fixed {
-  double v;
-};
-template <int kDigits>
-void put(Out& out, Fixed<kDigits> f) {
-  char b[320 + kDigits];  // a double's 309 integer digits, sign, point and decimals
-  out.append(b, std::to_chars(b, b + sizeof b, f.v, std::chars_format::fixed, kDigits).ptr);
-}
-/// Picoseconds as microseconds with 6 decimals, from the integer (no rounding).
-struct Micros {
-  uint64_t ps;
-};
-void put(Out& out, Micros t) {
-  put(out, t.ps / 1000000);
-  char b[7] = {'.'};
-  for (uint64_t f = t.ps % 1000000, i = 6; i > 0; --i, f /= 10)
-    b[i] = static_cast<char>('0' + f % 10);
-  out.append(b, sizeof b);
-}
-/// A string as a JSON string literal, as nlohmann's dump() writes it.
-struct JsonText {
-  const std::string& s;
-};
-void put(Out& out, JsonText j) {
-  const bool plain = std::all_of(j.s.begin(), j.s.end(), [](unsigned char c) {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-  });
-  if (!plain) {
-    out += Json(j.s).dump();
-    return;
-  }
-  out += '"';
-  out += j.s;
-  out += '"';
-}
-template <typename... Pieces>
-void cat(Out& out, const Pieces&... pieces) {
-  (put(out, pieces), ...);
-}
 
 /// NxHxWxC:RxS/stride p padding[:F[dw]] for a conv or pool, [B x]MxKxN[:wW] for a GEMM or attention
 /// (attention: queries x dim x keys, a sliding window of W keys), rows x cols otherwise.
@@ -103,23 +50,13 @@ double seconds(const ChipConfig& chip, uint64_t cycles) {
   return static_cast<double>(chip.clock.cycles_to_ps(cycles)) * 1e-12;
 }
 
-/// A CSV field, escaped if it needs it (RFC 4180).
-struct CsvText {
-  const std::string& s;
-};
-void put(Out& out, CsvText f) {
-  if (f.s.find_first_of(",\"\n") == std::string::npos) {
-    out += f.s;
-    return;
-  }
-  out += '"';
-  for (char c : f.s) (c == '"' ? out += "\"\"" : out += c);
-  out += '"';
-}
 std::string csv_field(const std::string& s) {
-  std::string out;
-  put(out, CsvText{s});
-  return out;
+  std::string text;
+  {
+    Out out(text);
+    put(out, CsvText{s});
+  }
+  return text;
 }
 
 /// A CSV header: the columns' names, comma-separated, and a line break.
@@ -251,9 +188,9 @@ std::vector<ReportColumn> ops_csv_columns(bool compiled) {
 }
 
 void write_ops_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
-  std::string& out = sink.buf();
   const bool compiled = r.graph != nullptr;
-  put_header(out, ops_csv_columns(compiled));
+  put_header(sink.buf(), ops_csv_columns(compiled));
+  Out out(sink);
   for (size_t i = 0; i < r.ops.size(); ++i) {
     const OpRow row(chip, i, r.ops[i], compiled ? &r.graph->info[i] : nullptr);
     for (const OpsColumn& c : kOpsColumns) {
@@ -266,7 +203,7 @@ void write_ops_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
         c.write(out, row);
       }
     out += '\n';
-    sink.row_done();
+    out.row_done();
   }
 }
 
@@ -467,7 +404,10 @@ void put_compiled_args(Out& out, const ChipConfig& chip, size_t id, const OpReco
   std::string cell;
   for (const OpsColumn& col : kCompiledColumns) {
     cell.clear();
-    col.write(cell, row);
+    {
+      Out text(cell);
+      col.write(text, row);
+    }
     const bool number = !cell.empty() && cell.find_first_not_of("0123456789") == std::string::npos;
     cat(out, ",\"", col.name, "\":");
     number ? put(out, cell) : put(out, JsonText{cell});
@@ -484,33 +424,32 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
   // tile buffers take, op by op.
   const Timeline& tl = r.timeline;
   const Lowering lowering(chip);
-  std::string& out = sink.buf();
+  Out out(sink);
   out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  auto it = std::back_inserter(out);
-  fmt::format_to(it,
-                 "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n",
-                 Json(chip.name).dump());
+  out += fmt::format(
+      "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n",
+      Json(chip.name).dump());
   uint32_t ops_track = UINT32_MAX;
   for (size_t t = 0; t < tl.tracks().size(); ++t) {
     if (tl.tracks()[t] == "ops" && ops_track == UINT32_MAX) ops_track = static_cast<uint32_t>(t);
-    fmt::format_to(it,
-                   "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
-                   "\"name\":{}}}}},\n",
-                   t + 1, Json(tl.tracks()[t]).dump());
+    out += fmt::format(
+        "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
+        "\"name\":{}}}}},\n",
+        t + 1, Json(tl.tracks()[t]).dump());
   }
   for (const TimelineEvent& e : tl.events()) {
     if (e.track == ops_track) continue;
     cat(out, "{\"name\":", JsonText{tl.labels()[e.label]},
         ",\"ph\":\"X\",\"pid\":1,\"tid\":", e.track + 1, ",\"ts\":", Micros{e.start_ps},
         ",\"dur\":", Micros{e.end_ps - e.start_ps}, "},\n");
-    sink.row_done();
+    out.row_done();
   }
   if (ops_track != UINT32_MAX) {
     // The ops first, above the blocks.
-    fmt::format_to(it,
-                   "{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":{},"
-                   "\"args\":{{\"sort_index\":-1}}}},\n",
-                   ops_track + 1);
+    out += fmt::format(
+        "{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":{},"
+        "\"args\":{{\"sort_index\":-1}}}},\n",
+        ops_track + 1);
     for (size_t i = 0; i < r.ops.size(); ++i) {
       const OpRecord& o = r.ops[i];
       const Op& op = *o.op;
@@ -538,18 +477,18 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
           "}},\n{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
           ",\"args\":{\"tile buffers KiB\":",
           Fixed<3>{static_cast<double>(lowering.tile_sram_bytes(op, o.plan)) / 1024}, "}},\n");
-      sink.row_done();
+      out.row_done();
     }
   }
   if (r.graph && ops_track != UINT32_MAX) {
     // Compiled: the kernels on a track of their own, above the ops, each a slice from its first
     // op's start to its last op's end.
     const size_t tid = tl.tracks().size() + 1;
-    fmt::format_to(it,
-                   "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
-                   "\"name\":\"kernels\"}}}},\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\","
-                   "\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":-2}}}},\n",
-                   tid, tid);
+    out += fmt::format(
+        "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
+        "\"name\":\"kernels\"}}}},\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\","
+        "\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":-2}}}},\n",
+        tid, tid);
     const std::vector<CompiledOp>& info = r.graph->info;
     for (size_t first = 0; first < r.ops.size();) {
       size_t last = first;
@@ -562,7 +501,7 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
           ",\"graph_call\":", info[first].call, ",\"ops\":", last - first + 1,
           ",\"first_op\":", first, ",\"last_op\":", last, "}},\n");
       first = last + 1;
-      sink.row_done();
+      out.row_done();
     }
   }
   const Micros end{chip.clock.cycles_to_ps(r.total_cycles)};
@@ -805,7 +744,8 @@ void write_distinct_ops_csv(TextSink& sink, const RunTotals& r) {
 
 std::string distinct_op_fields(const OpRecord& o) {
   const Op& op = *o.op;
-  std::string out;
+  std::string text;
+  Out out(text);
   cat(out, CsvText{op.name}, ",", op_kind_name(op.kind), ",", CsvText{op.op_class}, ",",
       CsvText{op.phase}, ",");
   put_shape(out, op);
@@ -813,7 +753,8 @@ std::string distinct_op_fields(const OpRecord& o) {
   put_formats(out, op);
   out += ',';
   put_tile(out, o);
-  return out;
+  out.flush();
+  return text;
 }
 
 void write_steps_trace_json(TextSink& sink, const ChipConfig& chip, const RunTotals& r,
