@@ -544,23 +544,32 @@ void Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label,
     p.steps.clear();  // keeps its capacity
     p.label = label;
   }
-  if (op.kind == OpKind::kGemm)
-    lower_gemm(op, plan, programs);
-  else if (op.kind == OpKind::kAttention)
-    lower_attention(op, plan, programs);
-  else if (is_spatial_kind(op.kind))
-    lower_spatial(op, plan, programs);
-  else
-    lower_vector(op, plan, programs);
+  struct Into : StepSink {
+    explicit Into(std::vector<CoreProgram>& p) : programs(p) {}
+    void reserve(size_t core, size_t steps) override { programs[core].steps.reserve(steps); }
+    void push(size_t core, const TileStep& step) override { programs[core].steps.push_back(step); }
+    std::vector<CoreProgram>& programs;
+  } into(programs);
+  lower(op, plan, into);
 }
 
-void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
+void Lowering::lower(const Op& op, const TilePlan& plan, StepSink& sink) const {
+  if (op.kind == OpKind::kGemm)
+    lower_gemm(op, plan, sink);
+  else if (op.kind == OpKind::kAttention)
+    lower_attention(op, plan, sink);
+  else if (is_spatial_kind(op.kind))
+    lower_spatial(op, plan, sink);
+  else
+    lower_vector(op, plan, sink);
+}
+
+void Lowering::lower_gemm(const Op& op, const TilePlan& p, StepSink& out) const {
   const uint64_t tm = ceil_div(op.m, p.mt), tn = ceil_div(op.n, p.nt), tk = ceil_div(op.k, p.kt);
-  const uint64_t out_tiles = op.batch * tm * tn, cores = cores_used(p, out.size());
+  const uint64_t out_tiles = op.batch * tm * tn, cores = cores_used(p, m_chip.cores);
   for (uint64_t c = 0; c < cores; ++c) {
-    auto& steps = out[c].steps;
     const auto [begin, end] = block_of(out_tiles, cores, c);
-    steps.reserve((end - begin) * tk);
+    out.reserve(c, (end - begin) * tk);
     // The A and B tiles in the previous step, as (batch, m or n block, k block); none yet.
     uint64_t last_a = std::numeric_limits<uint64_t>::max(), last_b = last_a;
     for (uint64_t t = begin; t < end; ++t) {
@@ -590,21 +599,20 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgr
         s.ends_output = ki + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({mt, bytes_of(nt, op.c_format), true});
-        steps.push_back(s);
+        out.push(c, s);
       }
     }
   }
 }
 
-void Lowering::lower_attention(const Op& op, const TilePlan& p,
-                               std::vector<CoreProgram>& out) const {
+void Lowering::lower_attention(const Op& op, const TilePlan& p, StepSink& out) const {
   const uint64_t hd = op.k, tq = ceil_div(op.m, p.mt);
   const Format kv_in = p.dequant_b ? p.compute : op.b_format;
   const uint64_t out_tiles = op.batch * tq;  // (group, query block) pairs
-  for (uint64_t c = 0; c < out.size(); ++c) {
-    const auto [begin, end] = block_of(out_tiles, out.size(), c);
+  for (uint64_t c = 0; c < m_chip.cores; ++c) {
+    const auto [begin, end] = block_of(out_tiles, m_chip.cores, c);
     // At most every key block per (group, query block): no reallocation while the steps come.
-    out[c].steps.reserve((end - begin) * ceil_div(op.n, p.nt));
+    out.reserve(c, (end - begin) * ceil_div(op.n, p.nt));
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t qi = t % tq;
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
@@ -634,18 +642,18 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
         s.ends_output = kj + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({br, bytes_of(hd, op.c_format), true});
-        out[c].steps.push_back(s);
+        out.push(c, s);
       }
     }
   }
 }
 
-void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
+void Lowering::lower_vector(const Op& op, const TilePlan& p, StepSink& out) const {
   const VectorKind kind = vector_kind_of(op.kind);
   const bool two_inputs = vector_kind_inputs(kind) > 1;
-  for (uint64_t c = 0; c < out.size(); ++c) {
-    const auto [begin, end] = block_of(op.rows, out.size(), c);
-    out[c].steps.reserve(ceil_div(end - begin, p.mt));
+  for (uint64_t c = 0; c < m_chip.cores; ++c) {
+    const auto [begin, end] = block_of(op.rows, m_chip.cores, c);
+    out.reserve(c, ceil_div(end - begin, p.mt));
     for (uint64_t r = begin; r < end; r += p.mt) {
       const uint64_t rows = std::min(p.mt, end - r);
       TileStep s;
@@ -659,9 +667,23 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CorePro
       s.starts_output = s.ends_output = true;
       if (op.c_loc == Location::kDram)
         s.stores.push_back({rows, bytes_of(op.cols, op.c_format), true});
-      out[c].steps.push_back(s);
+      out.push(c, s);
     }
   }
+}
+
+uint64_t compute_floor_cycles(const Lowering& lowering, const Op& op, const TilePlan& plan) {
+  struct Floor : StepSink {
+    Floor(const CoreConfig& core, size_t cores) : costs(cores, CommandCosts(core)), cycles(cores) {}
+    void reserve(size_t, size_t) override {}
+    void push(size_t core, const TileStep& step) override {
+      for (const Command& cmd : step.commands) cycles[core] += costs[core](cmd).cycles;
+    }
+    std::vector<CommandCosts> costs;
+    std::vector<uint64_t> cycles;
+  } floor(lowering.chip().core, lowering.chip().cores);
+  lowering.lower(op, plan, floor);
+  return *std::max_element(floor.cycles.begin(), floor.cycles.end());
 }
 
 }  // namespace npu

@@ -43,7 +43,6 @@ class Driver : public sc_core::sc_module {
         m_dispatch_overhead_ps(dispatch_overhead_ps),
         m_event_starts(event_starts),
         m_distinct(distinct),
-        m_costs(top.num_cores(), CommandCosts(top.config().core)),
         m_memo(distinct.plans.size()),
         m_remaining(distinct.counts),
         m_result(result),
@@ -109,9 +108,10 @@ class Driver : public sc_core::sc_module {
       for (const TilePlan& other : m_distinct.alternatives[d]) {
         // A tiling whose cores cannot finish their compute in fewer cycles than the best took
         // cannot replace it: it is not simulated (the result is the same, sooner).
-        m_lowering.lower(op, other, label, m_programs);
-        if (clk.ps_to_cycles_ceil(dispatch_ps) + compute_floor_cycles() >= best.record.cycles())
+        if (clk.ps_to_cycles_ceil(dispatch_ps) + compute_floor_cycles(m_lowering, op, other) >=
+            best.record.cycles())
           continue;
+        m_lowering.lower(op, other, label, m_programs);
         Trial alt = trial(op, other, dispatch_ps);
         std::vector<TimelineEvent>& ev = tl.mutable_events();
         if (alt.record.cycles() < best.record.cycles()) {
@@ -159,20 +159,6 @@ class Driver : public sc_core::sc_module {
     m_body(*this);
     m_result.total_cycles =
         m_top.config().clock.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
-  }
-
-  /// The cycles the busiest core's compute commands of m_programs take back to back: its compute
-  /// thread runs them one after the other, so the op's cores take at least this long.
-  uint64_t compute_floor_cycles() {
-    uint64_t floor = 0;
-    for (size_t c = 0; c < m_programs.size() && c < m_costs.size(); ++c) {
-      CommandCosts& costs = m_costs[c];
-      uint64_t cycles = 0;
-      for (const TileStep& s : m_programs[c].steps)
-        for (const Command& cmd : s.commands) cycles += costs(cmd).cycles;
-      floor = std::max(floor, cycles);
-    }
-    return floor;
   }
 
   /// One simulation of `op` under `plan`, lowered into m_programs: its record, the timeline
@@ -300,7 +286,6 @@ class Driver : public sc_core::sc_module {
   uint64_t m_dispatch_overhead_ps;
   std::vector<size_t>* m_event_starts;  ///< compiled schedule: where each op's events start
   const DistinctOps& m_distinct;
-  std::vector<CommandCosts> m_costs;          ///< one per core, for compute_floor_cycles
   std::vector<std::unique_ptr<Memo>> m_memo;  ///< by distinct op
   std::vector<uint64_t> m_remaining;          ///< by distinct op: its ops not yet run
   RunResult& m_result;
