@@ -51,12 +51,14 @@ bool same_command(const Command& x, const Command& y) {
 }  // namespace
 
 const CommandCost& CommandCosts::operator()(const Command& cmd) {
-  if (!m_valid || !same_command(m_last, cmd)) {
-    m_last = cmd;
-    m_cost = command_cost(m_core, cmd);
-    m_valid = true;
-  }
-  return m_cost;
+  for (size_t i = 0; i < m_size; ++i)
+    if (same_command(m_commands[i], cmd)) return m_costs[i];
+  const size_t i = m_next;
+  m_next = (m_next + 1) % kKept;
+  m_size = std::max(m_size, i + 1);
+  m_commands[i] = cmd;
+  m_costs[i] = command_cost(m_core, cmd);
+  return m_costs[i];
 }
 
 }  // namespace npu

@@ -1,6 +1,7 @@
 // What a core is made of (its blocks' configurations) and what it counts.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -33,17 +34,19 @@ struct CommandCost {
 };
 CommandCost command_cost(const CoreConfig& core, const Command& cmd);
 
-/// command_cost with the last command's cost kept: a program's steps mostly repeat one tile.
+/// command_cost with the last few commands' costs kept: a program's steps mostly repeat one
+/// tile, of up to InlineList's 4 commands (flash attention's Q K^T, softmax, P V).
 class CommandCosts {
  public:
   explicit CommandCosts(const CoreConfig& core) : m_core(core) {}
   const CommandCost& operator()(const Command& cmd);
 
  private:
+  static constexpr size_t kKept = 4;
   const CoreConfig& m_core;
-  bool m_valid = false;
-  Command m_last;
-  CommandCost m_cost;
+  size_t m_size = 0, m_next = 0;  ///< entries filled; the one replaced next
+  std::array<Command, kKept> m_commands;
+  std::array<CommandCost, kKept> m_costs;
 };
 
 /// Activity a core counts; the scheduler takes differences around each op.
