@@ -80,8 +80,62 @@ struct TileStep {
   DescriptorList stores;       ///< issued when ends_output (empty: output stays on chip)
 };
 
+bool operator==(const ArrayCommand& x, const ArrayCommand& y);
+bool operator==(const VectorCommand& x, const VectorCommand& y);
+bool operator==(const Command& x, const Command& y);  ///< the fields of its unit's command
+bool operator==(const TileStep& x, const TileStep& y);
+
+/// A core's steps in order, each run of equal consecutive steps held once with its count: a
+/// GEMM's K loop and flash attention's key blocks repeat one step, so a long op's program takes
+/// the memory of its distinct runs, not of its steps. Iterating yields every step.
+class StepRuns {
+ public:
+  struct Run {
+    TileStep step;
+    uint64_t count = 0;
+  };
+  class const_iterator {
+   public:
+    const_iterator(const Run* run, uint64_t k) : m_run(run), m_k(k) {}
+    const TileStep& operator*() const { return m_run->step; }
+    const TileStep* operator->() const { return &m_run->step; }
+    const_iterator& operator++() {
+      if (++m_k == m_run->count) ++m_run, m_k = 0;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return m_run == o.m_run && m_k == o.m_k; }
+    bool operator!=(const const_iterator& o) const { return !(*this == o); }
+
+   private:
+    const Run* m_run;
+    uint64_t m_k;  ///< which repeat of the run's step
+  };
+
+  void push_back(const TileStep& s) {
+    if (!m_runs.empty() && m_runs.back().step == s)
+      ++m_runs.back().count;
+    else
+      m_runs.push_back({s, 1});
+    ++m_size;
+  }
+  /// Keeps the memory (a run lowers op after op into one program).
+  void clear() {
+    m_runs.clear();
+    m_size = 0;
+  }
+  uint64_t size() const { return m_size; }
+  bool empty() const { return m_size == 0; }
+  const std::vector<Run>& runs() const { return m_runs; }
+  const_iterator begin() const { return {m_runs.data(), 0}; }
+  const_iterator end() const { return {m_runs.data() + m_runs.size(), 0}; }
+
+ private:
+  std::vector<Run> m_runs;
+  uint64_t m_size = 0;  ///< steps
+};
+
 struct CoreProgram {
-  std::vector<TileStep> steps;
+  StepRuns steps;
   uint32_t label = 0;  ///< timeline label (the op's name)
 };
 

@@ -33,26 +33,9 @@ CommandCost command_cost(const CoreConfig& core, const Command& cmd) {
   return c;
 }
 
-namespace {
-
-bool same_command(const Command& x, const Command& y) {
-  if (x.unit != y.unit) return false;
-  if (x.unit == Unit::kArray) {
-    const ArrayCommand &a = x.array, &b = y.array;
-    return a.m == b.m && a.k == b.k && a.n == b.n && a.compute == b.compute && a.a == b.a &&
-           a.b == b.b;
-  }
-  const VectorCommand &a = x.vector, &b = y.vector;
-  return a.kind == b.kind && a.rows == b.rows && a.cols == b.cols && a.in == b.in &&
-         a.out == b.out && a.in2 == b.in2 && a.taps == b.taps && a.in_elems == b.in_elems &&
-         a.in2_elems == b.in2_elems;
-}
-
-}  // namespace
-
 const CommandCost& CommandCosts::operator()(const Command& cmd) {
   for (size_t i = 0; i < m_size; ++i)
-    if (same_command(m_commands[i], cmd)) return m_costs[i];
+    if (m_commands[i] == cmd) return m_costs[i];
   const size_t i = m_next;
   m_next = (m_next + 1) % kKept;
   m_size = std::max(m_size, i + 1);

@@ -32,9 +32,9 @@ void NpuCore::start(const CoreProgram* program) {
   m_outputs_started = m_stored = 0;
   const uint64_t now = sc_core::sc_time_stamp().value();
   m_times = ProgramTimes{now, now, now, 0, !program->steps.empty()};
-  m_outputs_total =
-      static_cast<size_t>(std::count_if(program->steps.begin(), program->steps.end(),
-                                        [](const TileStep& s) { return s.ends_output; }));
+  m_outputs_total = 0;
+  for (const StepRuns::Run& run : program->steps.runs())
+    if (run.step.ends_output) m_outputs_total += run.count;
   if (program->steps.empty()) {
     m_program = nullptr;
     m_done.notify(sc_core::SC_ZERO_TIME);
@@ -59,9 +59,10 @@ void NpuCore::loader_thread() {
   for (;;) {
     sc_core::wait(m_start_loader);
     const CoreProgram& prog = *m_program;
-    for (size_t i = 0; i < prog.steps.size(); ++i) {
+    auto step = prog.steps.begin();
+    for (size_t i = 0; i < prog.steps.size(); ++i, ++step) {
       while (i >= m_computed + 2) sc_core::wait(m_computed_ev);  // both input slots full
-      const TileStep& s = prog.steps[i];
+      const TileStep& s = *step;
       if (!s.loads.empty()) {
         m_load_completion.pending = static_cast<uint32_t>(s.loads.size());
         uint64_t bytes = 0;
@@ -111,9 +112,10 @@ void NpuCore::compute_thread() {
   for (;;) {
     sc_core::wait(m_start_compute);
     const CoreProgram& prog = *m_program;
-    for (size_t i = 0; i < prog.steps.size(); ++i) {
+    auto step = prog.steps.begin();
+    for (size_t i = 0; i < prog.steps.size(); ++i, ++step) {
       while (m_loaded <= i) sc_core::wait(m_loaded_ev);
-      const TileStep& s = prog.steps[i];
+      const TileStep& s = *step;
       if (s.starts_output) {
         while (m_outputs_started >= m_stored + 2) sc_core::wait(m_stored_ev);  // slots full
         ++m_outputs_started;
@@ -123,7 +125,7 @@ void NpuCore::compute_thread() {
       m_computed = i + 1;
       m_computed_ev.notify(sc_core::SC_ZERO_TIME);
       if (s.ends_output) {
-        m_store_queue.push_back(i);
+        m_store_queue.push_back(&s);
         m_store_req_ev.notify(sc_core::SC_ZERO_TIME);
       }
     }
@@ -134,7 +136,7 @@ void NpuCore::compute_thread() {
 void NpuCore::storer_thread() {
   for (;;) {
     while (m_store_queue.empty()) sc_core::wait(m_store_req_ev);
-    const TileStep& s = m_program->steps[m_store_queue.front()];
+    const TileStep& s = *m_store_queue.front();
     m_store_queue.pop_front();
     if (!s.stores.empty()) {
       m_store_completion.pending = static_cast<uint32_t>(s.stores.size());

@@ -65,7 +65,7 @@ class NpuCore : public sc_core::sc_module {
   size_t m_loaded = 0, m_computed = 0;         // steps
   size_t m_outputs_started = 0, m_stored = 0;  // output tiles
   size_t m_outputs_total = 0;
-  std::deque<size_t> m_store_queue;  // step indices whose output tile awaits storing
+  std::deque<const TileStep*> m_store_queue;  // steps whose output tile awaits storing
   DmaCompletion m_load_completion, m_store_completion;
   CoreCounters m_counters;
   ProgramTimes m_times;

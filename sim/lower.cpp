@@ -546,7 +546,6 @@ void Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label,
   }
   struct Into : StepSink {
     explicit Into(std::vector<CoreProgram>& p) : programs(p) {}
-    void reserve(size_t core, size_t steps) override { programs[core].steps.reserve(steps); }
     void push(size_t core, const TileStep& step) override { programs[core].steps.push_back(step); }
     std::vector<CoreProgram>& programs;
   } into(programs);
@@ -569,7 +568,6 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, StepSink& out) const 
   const uint64_t out_tiles = op.batch * tm * tn, cores = cores_used(p, m_chip.cores);
   for (uint64_t c = 0; c < cores; ++c) {
     const auto [begin, end] = block_of(out_tiles, cores, c);
-    out.reserve(c, (end - begin) * tk);
     // The A and B tiles in the previous step, as (batch, m or n block, k block); none yet.
     uint64_t last_a = std::numeric_limits<uint64_t>::max(), last_b = last_a;
     for (uint64_t t = begin; t < end; ++t) {
@@ -611,8 +609,6 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p, StepSink& out) c
   const uint64_t out_tiles = op.batch * tq;  // (group, query block) pairs
   for (uint64_t c = 0; c < m_chip.cores; ++c) {
     const auto [begin, end] = block_of(out_tiles, m_chip.cores, c);
-    // At most every key block per (group, query block): no reallocation while the steps come.
-    out.reserve(c, (end - begin) * ceil_div(op.n, p.nt));
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t qi = t % tq;
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
@@ -653,7 +649,6 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, StepSink& out) cons
   const bool two_inputs = vector_kind_inputs(kind) > 1;
   for (uint64_t c = 0; c < m_chip.cores; ++c) {
     const auto [begin, end] = block_of(op.rows, m_chip.cores, c);
-    out.reserve(c, ceil_div(end - begin, p.mt));
     for (uint64_t r = begin; r < end; r += p.mt) {
       const uint64_t rows = std::min(p.mt, end - r);
       TileStep s;
@@ -675,7 +670,6 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, StepSink& out) cons
 uint64_t compute_floor_cycles(const Lowering& lowering, const Op& op, const TilePlan& plan) {
   struct Floor : StepSink {
     Floor(const CoreConfig& core, size_t cores) : costs(cores, CommandCosts(core)), cycles(cores) {}
-    void reserve(size_t, size_t) override {}
     void push(size_t core, const TileStep& step) override {
       for (const Command& cmd : step.commands) cycles[core] += costs[core](cmd).cycles;
     }

@@ -102,8 +102,6 @@ struct MacFormat {
 class StepSink {
  public:
   virtual ~StepSink() = default;
-  /// About `steps` steps are coming for `core` (a hint).
-  virtual void reserve(size_t core, size_t steps) = 0;
   virtual void push(size_t core, const TileStep& step) = 0;
 };
 
@@ -125,7 +123,7 @@ class Lowering {
   const std::vector<TilePlan>& alternatives(const OpSignature& signature) const;
   /// Per-core programs for `op` under `plan`; `label` tags the timeline.
   std::vector<CoreProgram> lower(const Op& op, const TilePlan& plan, uint32_t label) const;
-  /// The same into `programs`, whose steps' memory is reused (a run lowers op after op into one
+  /// The same into `programs`, whose memory is reused (a run lowers op after op into one
   /// set: no allocation, no fresh pages, once the largest program has been made).
   void lower(const Op& op, const TilePlan& plan, uint32_t label,
              std::vector<CoreProgram>& programs) const;

@@ -320,7 +320,6 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) con
     const Format b_in = p.dequant_b ? p.compute : op.b_format;
     for (uint64_t core = 0; core < cores; ++core) {
       const auto [begin, end] = block_of(out_tiles, cores, core);
-      out.reserve(core, (end - begin) * tk);
       uint64_t last_a = std::numeric_limits<uint64_t>::max();  // (spatial tile, slice) loaded
       for (uint64_t t = begin; t < end; ++t) {
         const uint64_t si = t / tn, fi = t % tn;
@@ -355,7 +354,6 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) con
   const uint64_t steps_total = cut.tiles * ceil_div(cv.c, p.nt);
   for (uint64_t core = 0; core < m_chip.cores; ++core) {
     const auto [begin, end] = block_of(steps_total, m_chip.cores, core);
-    out.reserve(core, end - begin);
     uint64_t last_w = std::numeric_limits<uint64_t>::max();  // channel block of the weights held
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t ci = t / cut.tiles;
