@@ -100,7 +100,10 @@ class StepRuns {
     const TileStep& operator*() const { return m_run->step; }
     const TileStep* operator->() const { return &m_run->step; }
     const_iterator& operator++() {
-      if (++m_k == m_run->count) ++m_run, m_k = 0;
+      if (++m_k == m_run->count) {
+        ++m_run;
+        m_k = 0;
+      }
       return *this;
     }
     bool operator==(const const_iterator& o) const { return m_run == o.m_run && m_k == o.m_k; }
