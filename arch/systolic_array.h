@@ -9,15 +9,12 @@
 
 namespace npu {
 
-/// The array as a SystemC block: a core's compute thread asks it for a tile's timing, then
-/// occupies it for the tile's cycles (which the core may stretch for SRAM bank contention).
+/// The array as a SystemC block: a core's compute thread occupies it for a tile's cycles (the
+/// core's command_cost: the tile's timing, stretched when the SRAM banks cannot keep up).
 class SystolicArray : public sc_core::sc_module {
  public:
   SystolicArray(sc_core::sc_module_name name, const SystolicArrayConfig& cfg, ClockDomain clk);
 
-  ArrayTiming timing(uint64_t m, uint64_t k, uint64_t n, Format f) const {
-    return gemm_timing(m_cfg, m, k, n, f);
-  }
   /// Holds the calling SC_THREAD for `cycles` array cycles and counts them as busy.
   void occupy(uint64_t cycles);
 

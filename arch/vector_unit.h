@@ -9,12 +9,11 @@
 
 namespace npu {
 
+/// The vector unit as a SystemC block: a core's compute thread occupies it for a pass's cycles
+/// (the core's command_cost).
 class VectorUnit : public sc_core::sc_module {
  public:
   VectorUnit(sc_core::sc_module_name name, const VectorUnitConfig& cfg, ClockDomain clk);
-  VectorTiming timing(VectorKind kind, uint64_t rows, uint64_t cols, uint64_t taps = 1) const {
-    return vector_timing(m_cfg, kind, rows, cols, taps);
-  }
   void occupy(uint64_t cycles);
   uint64_t busy_cycles() const { return m_busy_cycles; }
   const VectorUnitConfig& config() const { return m_cfg; }
