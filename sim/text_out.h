@@ -16,9 +16,6 @@
 
 namespace npu {
 
-// Report rows are appended piece by piece, with no format string parsed per row: strings as
-// they are, integers in decimal, and the wrappers below.
-
 /// Text appended to a string through a buffer of its own: a report row is a hundred small pieces,
 /// and each costs a copy here instead of a call into std::string. flush() (and the destructor)
 /// hand what is buffered to the string; with a sink, row_done() also lets the sink write it out.
@@ -79,8 +76,6 @@ template <size_t N>
 inline void put(Out& out, const char (&literal)[N]) {
   out += std::string_view(literal, N - 1);
 }
-/// A number with kDigits decimals, as printf's and fmt's "%.Nf" print it (std::to_chars is exact:
-/// the binary value rounded half to even).
 /// n / scale (scale = 10^digits) with `digits` decimals, from the integer: no rounding.
 inline void put_scaled(Out& out, uint64_t n, uint64_t scale, int digits) {
   put(out, n / scale);
@@ -91,6 +86,8 @@ inline void put_scaled(Out& out, uint64_t n, uint64_t scale, int digits) {
     p[i] = static_cast<char>('0' + d % 10);
   out.commit(p + digits + 1);
 }
+/// A number with kDigits decimals, as printf's and fmt's "%.Nf" print it (std::to_chars is exact:
+/// the binary value rounded half to even).
 template <int kDigits>
 struct Fixed {
   double v;
