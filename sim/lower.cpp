@@ -544,29 +544,21 @@ void Lowering::lower(const Op& op, const TilePlan& plan, uint32_t label,
     p.steps.clear();  // keeps its capacity
     p.label = label;
   }
-  struct Into : StepSink {
-    explicit Into(std::vector<CoreProgram>& p) : programs(p) {}
-    void push(size_t core, const TileStep& step) override { programs[core].steps.push_back(step); }
-    std::vector<CoreProgram>& programs;
-  } into(programs);
-  lower(op, plan, into);
-}
-
-void Lowering::lower(const Op& op, const TilePlan& plan, StepSink& sink) const {
   if (op.kind == OpKind::kGemm)
-    lower_gemm(op, plan, sink);
+    lower_gemm(op, plan, programs);
   else if (op.kind == OpKind::kAttention)
-    lower_attention(op, plan, sink);
+    lower_attention(op, plan, programs);
   else if (is_spatial_kind(op.kind))
-    lower_spatial(op, plan, sink);
+    lower_spatial(op, plan, programs);
   else
-    lower_vector(op, plan, sink);
+    lower_vector(op, plan, programs);
 }
 
-void Lowering::lower_gemm(const Op& op, const TilePlan& p, StepSink& out) const {
+void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
   const uint64_t tm = ceil_div(op.m, p.mt), tn = ceil_div(op.n, p.nt), tk = ceil_div(op.k, p.kt);
-  const uint64_t out_tiles = op.batch * tm * tn, cores = cores_used(p, m_chip.cores);
+  const uint64_t out_tiles = op.batch * tm * tn, cores = cores_used(p, out.size());
   for (uint64_t c = 0; c < cores; ++c) {
+    auto& steps = out[c].steps;
     const auto [begin, end] = block_of(out_tiles, cores, c);
     // The A and B tiles in the previous step, as (batch, m or n block, k block); none yet.
     uint64_t last_a = std::numeric_limits<uint64_t>::max(), last_b = last_a;
@@ -597,18 +589,19 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, StepSink& out) const 
         s.ends_output = ki + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({mt, bytes_of(nt, op.c_format), true});
-        out.push(c, s);
+        steps.push_back(s);
       }
     }
   }
 }
 
-void Lowering::lower_attention(const Op& op, const TilePlan& p, StepSink& out) const {
+void Lowering::lower_attention(const Op& op, const TilePlan& p,
+                               std::vector<CoreProgram>& out) const {
   const uint64_t hd = op.k, tq = ceil_div(op.m, p.mt);
   const Format kv_in = p.dequant_b ? p.compute : op.b_format;
   const uint64_t out_tiles = op.batch * tq;  // (group, query block) pairs
-  for (uint64_t c = 0; c < m_chip.cores; ++c) {
-    const auto [begin, end] = block_of(out_tiles, m_chip.cores, c);
+  for (uint64_t c = 0; c < out.size(); ++c) {
+    const auto [begin, end] = block_of(out_tiles, out.size(), c);
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t qi = t % tq;
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
@@ -638,17 +631,17 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p, StepSink& out) c
         s.ends_output = kj + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({br, bytes_of(hd, op.c_format), true});
-        out.push(c, s);
+        out[c].steps.push_back(s);
       }
     }
   }
 }
 
-void Lowering::lower_vector(const Op& op, const TilePlan& p, StepSink& out) const {
+void Lowering::lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
   const VectorKind kind = vector_kind_of(op.kind);
   const bool two_inputs = vector_kind_inputs(kind) > 1;
-  for (uint64_t c = 0; c < m_chip.cores; ++c) {
-    const auto [begin, end] = block_of(op.rows, m_chip.cores, c);
+  for (uint64_t c = 0; c < out.size(); ++c) {
+    const auto [begin, end] = block_of(op.rows, out.size(), c);
     for (uint64_t r = begin; r < end; r += p.mt) {
       const uint64_t rows = std::min(p.mt, end - r);
       TileStep s;
@@ -662,22 +655,25 @@ void Lowering::lower_vector(const Op& op, const TilePlan& p, StepSink& out) cons
       s.starts_output = s.ends_output = true;
       if (op.c_loc == Location::kDram)
         s.stores.push_back({rows, bytes_of(op.cols, op.c_format), true});
-      out.push(c, s);
+      out[c].steps.push_back(s);
     }
   }
 }
 
+uint64_t compute_floor_cycles(const CoreConfig& core, const std::vector<CoreProgram>& programs) {
+  uint64_t floor = 0;
+  for (const CoreProgram& program : programs) {
+    uint64_t cycles = 0;
+    for (const StepRuns::Run& run : program.steps.runs())
+      for (const Command& cmd : run.step.commands)
+        cycles += run.count * command_cost(core, cmd).cycles;
+    floor = std::max(floor, cycles);
+  }
+  return floor;
+}
+
 uint64_t compute_floor_cycles(const Lowering& lowering, const Op& op, const TilePlan& plan) {
-  struct Floor : StepSink {
-    Floor(const CoreConfig& core, size_t cores) : costs(cores, CommandCosts(core)), cycles(cores) {}
-    void push(size_t core, const TileStep& step) override {
-      for (const Command& cmd : step.commands) cycles[core] += costs[core](cmd).cycles;
-    }
-    std::vector<CommandCosts> costs;
-    std::vector<uint64_t> cycles;
-  } floor(lowering.chip().core, lowering.chip().cores);
-  lowering.lower(op, plan, floor);
-  return *std::max_element(floor.cycles.begin(), floor.cycles.end());
+  return compute_floor_cycles(lowering.chip().core, lowering.lower(op, plan, 0));
 }
 
 }  // namespace npu

@@ -97,14 +97,6 @@ struct MacFormat {
   bool dequant_b = false;
 };
 
-/// Where a lowering's steps go, core by core: into per-core programs (Lowering::lower), or to
-/// whatever else wants to see them without keeping them.
-class StepSink {
- public:
-  virtual ~StepSink() = default;
-  virtual void push(size_t core, const TileStep& step) = 0;
-};
-
 class Lowering {
  public:
   /// `search`: planning a GEMM or a dense conv also keeps its other candidates, for
@@ -127,8 +119,6 @@ class Lowering {
   /// set: no allocation, no fresh pages, once the largest program has been made).
   void lower(const Op& op, const TilePlan& plan, uint32_t label,
              std::vector<CoreProgram>& programs) const;
-  /// The same steps, each handed to `sink` (core by core, in order) and not kept.
-  void lower(const Op& op, const TilePlan& plan, StepSink& sink) const;
   /// What simulating `op` under `plan` costs at most (see CostBound), without lowering it.
   CostBound bound(const Op& op, const TilePlan& plan) const;
   /// SRAM bytes one core's tile buffers take under `plan`, at their largest: what the planner
@@ -147,10 +137,10 @@ class Lowering {
                   const std::vector<std::pair<double, TilePlan>>& fits_n_major = {}) const;
   TilePlan plan_window(const Op& op) const;  // depthwise conv2d, maxpool, avgpool
   MacFormat mac_format(const Op& op, const char* what) const;
-  void lower_gemm(const Op& op, const TilePlan& p, StepSink& out) const;
-  void lower_vector(const Op& op, const TilePlan& p, StepSink& out) const;
-  void lower_attention(const Op& op, const TilePlan& p, StepSink& out) const;
-  void lower_spatial(const Op& op, const TilePlan& p, StepSink& out) const;
+  void lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  void lower_vector(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  void lower_attention(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
+  void lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const;
   uint64_t spatial_tile_sram_bytes(const Op& op, const TilePlan& p) const;  // lower_conv.cpp
   /// A step of a spatial op with its tiles at their largest (for bound()).
   TileStep largest_spatial_step(const Op& op, const TilePlan& p) const;
@@ -194,10 +184,12 @@ Format compute_format(const Op& op);
 /// Vector-unit kind of a vector op.
 VectorKind vector_kind_of(OpKind k);
 
-/// The cycles the busiest core's compute commands take back to back when `op` runs under `plan`
-/// (each as arch/core_config.h's command_cost says): a core's compute thread runs them one after
-/// the other, so the op's cores take at least this long -- exactly its busiest core's array and
-/// vector busy cycles. Worked out as the lowering makes the steps, none kept.
+/// The cycles the busiest core's compute commands take back to back in `programs` (each as
+/// arch/core_config.h's command_cost says): a core's compute thread runs them one after the
+/// other, so the op's cores take at least this long -- exactly its busiest core's array and
+/// vector busy cycles. Summed over each program's runs of equal steps.
+uint64_t compute_floor_cycles(const CoreConfig& core, const std::vector<CoreProgram>& programs);
+/// The same for `op` lowered under `plan`.
 uint64_t compute_floor_cycles(const Lowering& lowering, const Op& op, const TilePlan& plan);
 
 }  // namespace npu

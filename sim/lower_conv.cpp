@@ -308,7 +308,7 @@ TilePlan Lowering::plan_window(const Op& op) const {
   return fastest(fits);
 }
 
-void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) const {
+void Lowering::lower_spatial(const Op& op, const TilePlan& p, std::vector<CoreProgram>& out) const {
   const ConvShape& cv = op.conv;
   const SpatialCut cut = spatial_cut(op, p);
   const uint64_t taps = cv.r * cv.s;
@@ -316,11 +316,12 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) con
     // Implicit GEMM: M = the tile's pixels, K = taps x the slice's channels, N = its filters.
     const uint64_t ch = p.kt / taps;
     const uint64_t tn = ceil_div(cv.f, p.nt), tk = ceil_div(cv.c, ch);
-    const uint64_t out_tiles = cut.tiles * tn, cores = cores_used(p, m_chip.cores);
+    const uint64_t out_tiles = cut.tiles * tn, cores = cores_used(p, out.size());
     const Format b_in = p.dequant_b ? p.compute : op.b_format;
     for (uint64_t core = 0; core < cores; ++core) {
+      auto& steps = out[core].steps;
       const auto [begin, end] = block_of(out_tiles, cores, core);
-      uint64_t last_a = std::numeric_limits<uint64_t>::max();  // (spatial tile, slice) loaded
+        uint64_t last_a = std::numeric_limits<uint64_t>::max();  // (spatial tile, slice) loaded
       for (uint64_t t = begin; t < end; ++t) {
         const uint64_t si = t / tn, fi = t % tn;
         const SpatialTile tile = spatial_tile(op, cut, si);
@@ -342,7 +343,7 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) con
           s.ends_output = ki + 1 == tk;
           if (s.ends_output && op.c_loc == Location::kDram)
             s.stores.push_back({mt, bytes_of(nt, op.c_format), true});
-          out.push(core, s);
+          steps.push_back(s);
         }
       }
     }
@@ -352,8 +353,9 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) con
   const VectorKind kind = window_kind(op);
   const bool depthwise = kind == VectorKind::kDepthwise;
   const uint64_t steps_total = cut.tiles * ceil_div(cv.c, p.nt);
-  for (uint64_t core = 0; core < m_chip.cores; ++core) {
-    const auto [begin, end] = block_of(steps_total, m_chip.cores, core);
+  for (uint64_t core = 0; core < out.size(); ++core) {
+    auto& steps = out[core].steps;
+    const auto [begin, end] = block_of(steps_total, out.size(), core);
     uint64_t last_w = std::numeric_limits<uint64_t>::max();  // channel block of the weights held
     for (uint64_t t = begin; t < end; ++t) {
       const uint64_t ci = t / cut.tiles;
@@ -372,7 +374,7 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, StepSink& out) con
       s.commands.push_back(vector_command(v));
       s.starts_output = s.ends_output = true;
       if (op.c_loc == Location::kDram) s.stores.push_back({mt, bytes_of(chs, op.c_format), true});
-      out.push(core, s);
+      steps.push_back(s);
     }
   }
 }

@@ -98,11 +98,6 @@ struct OpRow {
   double gbps = 0, intensity = 0;
 };
 
-template <int kDigits>
-void fixed(Out& out, double v) {
-  put(out, Fixed<kDigits>{v});
-}
-
 void put_tile(Out& out, const OpRecord& o) {
   if (op_kind_info(o.op->kind).shape == ShapeClass::kVector)
     cat(out, o.plan.mt, "x", o.plan.nt);
@@ -138,26 +133,26 @@ const OpsColumn kOpsColumns[] = {
   {"dispatch_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.dispatch_cycles); }},
   {"roofline_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.roofline_cycles); }},
   {"macs", "MACs", [](Out& s, const OpRow& r) { put(s, r.o.macs); }},
-  {"array_util", "", [](Out& s, const OpRow& r) { fixed<4>(s, r.o.array_utilization); }},
+  {"array_util", "", [](Out& s, const OpRow& r) { put(s, Fixed<4>{r.o.array_utilization}); }},
   {"dram_read_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.dram_read_bytes); }},
   {"dram_write_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.dram_write_bytes); }},
   {"sram_read_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.sram_read_bytes); }},
   {"sram_write_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.sram_write_bytes); }},
   {"dma_descriptors", "", [](Out& s, const OpRow& r) { put(s, r.o.dma_descriptors); }},
-  {"achieved_gbps", "GB/s", [](Out& s, const OpRow& r) { fixed<3>(s, r.gbps); }},
-  {"arith_intensity", "ops/byte", [](Out& s, const OpRow& r) { fixed<3>(s, r.intensity); }},
+  {"achieved_gbps", "GB/s", [](Out& s, const OpRow& r) { put(s, Fixed<3>{r.gbps}); }},
+  {"arith_intensity", "ops/byte", [](Out& s, const OpRow& r) { put(s, Fixed<3>{r.intensity}); }},
   {"array_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.array_cycles); }},
   {"vector_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.vector_cycles); }},
   {"memory_busy_cycles", "cycles",
    [](Out& s, const OpRow& r) { put(s, r.chip.clock.ps_to_cycles_ceil(r.o.memory_ps)); }},
   {"bound", "", [](Out& s, const OpRow& r) { put(s, bound_name(r.o.bound)); }},
-  {"energy_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.total()); }},
-  {"mac_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.mac); }},
-  {"sram_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.sram); }},
-  {"dram_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.dram); }},
-  {"dma_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.dma); }},
-  {"vector_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.vector); }},
-  {"static_pj", "pJ", [](Out& s, const OpRow& r) { fixed<1>(s, r.o.energy.static_); }},
+  {"energy_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.total()}); }},
+  {"mac_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.mac}); }},
+  {"sram_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.sram}); }},
+  {"dram_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.dram}); }},
+  {"dma_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.dma}); }},
+  {"vector_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.vector}); }},
+  {"static_pj", "pJ", [](Out& s, const OpRow& r) { put(s, Fixed<1>{r.o.energy.static_}); }},
 };
 /// The compiled schedule's columns, after kOpsColumns (an isolated run's ops.csv has none).
 const OpsColumn kCompiledColumns[] = {

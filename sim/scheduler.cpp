@@ -108,10 +108,11 @@ class Driver : public sc_core::sc_module {
       for (const TilePlan& other : m_distinct.alternatives[d]) {
         // A tiling whose cores cannot finish their compute in fewer cycles than the best took
         // cannot replace it: it is not simulated (the result is the same, sooner).
-        if (clk.ps_to_cycles_ceil(dispatch_ps) + compute_floor_cycles(m_lowering, op, other) >=
+        m_lowering.lower(op, other, label, m_programs);
+        if (clk.ps_to_cycles_ceil(dispatch_ps) +
+                compute_floor_cycles(m_top.config().core, m_programs) >=
             best.record.cycles())
           continue;
-        m_lowering.lower(op, other, label, m_programs);
         Trial alt = trial(op, other, dispatch_ps);
         std::vector<TimelineEvent>& ev = tl.mutable_events();
         if (alt.record.cycles() < best.record.cycles()) {
