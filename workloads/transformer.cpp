@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 namespace npu {
@@ -203,6 +204,9 @@ enum class Logits : uint8_t {
 /// Builds the ops of one pass (the prefill, or one decode step) into a Workload.
 class Builder {
  public:
+  /// An op index that names no op (a `from` without a B producer).
+  static constexpr size_t kNoOp = std::numeric_limits<size_t>::max();
+
   /// `prefix` goes before every op name (a draft model's "draft.").
   Builder(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes, Workload& w,
           std::string prefix = "")
@@ -240,7 +244,6 @@ class Builder {
             size_t n, uint64_t logit_rows) {
     phase_ = phase;
     step_ = step;
-    index_.reserve(index_.size() + m_.layers * (16 + n));  // about the ops a layer makes
     const uint64_t d = m_.d_model;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActC};  // a K/V result: cache or activation
 
@@ -250,7 +253,7 @@ class Builder {
     e.a_format = e.b_format = wf_;
     e.c_format = act_;
     push(std::move(e), kActC);
-    std::string x = "embed";  // the op that produced the residual stream
+    size_t x = w_.ops.size() - 1;  // the op that produced the residual stream
     // pos_embed's second input is the position table, a parameter, not an activation.
     if (m_.pos == PosEncoding::kLearned) {
       vec("pos_embed", OpKind::kAdd, "", "norm_vector", R, d, std::nullopt, kActA | kActC);
@@ -263,18 +266,18 @@ class Builder {
 
     for (uint32_t l = 0; l < m_.layers; ++l) {
       const std::string layer = std::to_string(l), p = "L" + layer + ".";
-      std::string h = x;  // the projections' input
+      size_t h = x;  // the projections' input
       if (decoder_ && m_.pre_norms) {
         norm(p + "attn_norm", layer, R);
         h = from(x);
       }
       gemm(p + "q_proj", layer, "projection", R, d, m_.q_dim(), act_);
-      std::string q_op = from(h);
+      size_t q_op = from(h);
       gemm(p + "k_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
-      const std::string k = from(h);
+      const size_t k = from(h);
       gemm(p + "v_proj", layer, "projection", R, d, m_.kv_dim(), kvf_, kActA | kv_act);
       from(h);
-      std::string k_op = k;
+      size_t k_op = k;
       const unsigned k_act = decoder_ ? 0u : unsigned{kActA | kActC};  // K: the cache
       if (m_.qk_norm != QkNorm::kNone) {  // over each head's head_dim, or each whole row
         const bool per_head = m_.qk_norm == QkNorm::kPerHead;
@@ -291,12 +294,12 @@ class Builder {
         vec(p + "rope_k", OpKind::kRope, layer, "norm_vector", R, m_.kv_dim(), kvf_, k_act);
         from(k_op);
       }
-      std::string o;
+      size_t o = kNoOp;
       for (size_t g = 0; g < n; ++g)
         o = attention(p, layer, q_op, groups[g], m_.slides(l) ? m_.sliding_window : 0,
                       n == 1 ? "" : "." + std::to_string(g));
       gemm(p + "o_proj", layer, "projection", R, m_.q_dim(), d, act_);
-      std::string attn_out = from(o);
+      size_t attn_out = from(o);
       if (m_.post_norms) {
         norm(p + "attn_post_norm", layer, R);
         attn_out = from(attn_out);
@@ -307,13 +310,12 @@ class Builder {
         norm(p + "attn_norm", layer, R);
         x = from(x);
       }
-      std::string h2 = x;  // the FFN's input
+      size_t h2 = x;  // the FFN's input
       if (decoder_ && m_.pre_norms) {
         norm(p + "ffn_norm", layer, R);
         h2 = from(x);
       }
-      std::string out =
-          m_.moe(l) ? moe(p, l, layer, R, h2) : ffn(p, layer, "ffn", R, m_.ffn_dim, h2);
+      size_t out = m_.moe(l) ? moe(p, l, layer, R, h2) : ffn(p, layer, "ffn", R, m_.ffn_dim, h2);
       if (m_.post_norms) {
         norm(p + "ffn_post_norm", layer, R);
         out = from(out);
@@ -328,38 +330,38 @@ class Builder {
 
     if (decoder_ && logit_rows > 0) {
       norm("final_norm", "", R);
-      from(x);
+      const size_t final_norm = from(x);
       const uint64_t rows = logit_rows;
       gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
-      from("final_norm");
+      const size_t lm_head = from(final_norm);
       if (m_.logit_softcap) {  // c x tanh(x / c) over the logits, costed as a GELU pass
         vec("logit_softcap", OpKind::kGelu, "", "projection", rows, m_.vocab);
-        from("lm_head");
+        from(lm_head);
       }
     }
   }
 
  private:
   /// An FFN of width `dim` over `rows` rows reading op `in`, named `<p>ffn_*`: gate, up, SiLU,
-  /// mul, down (swiglu) or up, GELU, down (gelu_mlp). Returns its down projection's name.
-  std::string ffn(const std::string& p, const std::string& layer, const char* op_class,
-                  uint64_t rows, uint64_t dim, const std::string& in) {
+  /// mul, down (swiglu) or up, GELU, down (gelu_mlp). Returns its down projection's index.
+  size_t ffn(const std::string& p, const std::string& layer, const char* op_class, uint64_t rows,
+             uint64_t dim, size_t in) {
     const uint64_t d = m_.d_model;
-    std::string act;                         // the op whose result ffn_down reads
+    size_t act;                              // the op whose result ffn_down reads
     if (m_.ffn_kind != FfnKind::kGeluMlp) {  // gated: SiLU (swiglu) or GELU (geglu)
       const bool silu = m_.ffn_kind == FfnKind::kSwiGlu;
       gemm(p + "ffn_gate", layer, op_class, rows, d, dim, act_);
-      const std::string gate = from(in);
+      const size_t gate = from(in);
       gemm(p + "ffn_up", layer, op_class, rows, d, dim, act_);
-      const std::string up = from(in);
+      const size_t up = from(in);
       vec(p + (silu ? "ffn_silu" : "ffn_gelu"), silu ? OpKind::kSilu : OpKind::kGelu, layer,
           op_class, rows, dim);
-      const std::string gated = from(gate);
+      const size_t gated = from(gate);
       vec(p + "ffn_mul", OpKind::kMul, layer, op_class, rows, dim);
       act = from(gated, up);
     } else {
       gemm(p + "ffn_up", layer, op_class, rows, d, dim, act_);
-      const std::string up = from(in);
+      const size_t up = from(in);
       vec(p + "ffn_gelu", OpKind::kGelu, layer, op_class, rows, dim);
       act = from(up);
     }
@@ -375,15 +377,14 @@ class Builder {
   /// summed: a vector pass over the R x experts_per_token expert rows; its writes are counted at
   /// that size, an over-count of (experts_per_token - 1) x R rows), and the shared experts as
   /// one FFN of shared_experts x shared_expert_ffn_dim over every row, added to the combine.
-  /// Returns the op whose result the residual add reads.
-  std::string moe(const std::string& p, uint32_t l, const std::string& layer, uint64_t R,
-                  const std::string& in) {
+  /// Returns the index of the op whose result the residual add reads.
+  size_t moe(const std::string& p, uint32_t l, const std::string& layer, uint64_t R, size_t in) {
     const uint64_t d = m_.d_model, picks = R * m_.experts_per_token;
     gemm(p + "router", layer, "moe_routing", R, d, m_.experts, act_);
-    from(in);
+    const size_t router = from(in);
     vec(p + "router_topk", OpKind::kSoftmax, layer, "moe_routing", R, m_.experts);
-    from(p + "router");
-    std::string last;
+    from(router);
+    size_t last = kNoOp;
     const std::vector<uint64_t> tokens =
         expert_tokens(s_, R, m_.experts, m_.experts_per_token, l, step_);
     for (uint32_t e = 0; e < m_.experts; ++e) {
@@ -394,16 +395,16 @@ class Builder {
       expert_.reset();
     }
     vec(p + "moe_combine", OpKind::kEltwise, layer, "moe_routing", picks, d);
-    std::string out = from(last);
+    size_t out = from(last);
     if (m_.shared_experts > 0) {
-      std::string shared = ffn(p + "shared.", layer, "ffn", R,
-                               uint64_t{m_.shared_experts} * m_.shared_expert_ffn_dim, in);
+      size_t shared = ffn(p + "shared.", layer, "ffn", R,
+                          uint64_t{m_.shared_experts} * m_.shared_expert_ffn_dim, in);
       if (m_.shared_expert_gate) {  // sigmoid(x . g) x shared: a d x 1 GEMM, its sigmoid
         // (costed as a SiLU pass), and the scaling of each row
         gemm(p + "shared_gate", layer, "moe_routing", R, d, 1, act_);
-        from(in);
+        const size_t shared_gate = from(in);
         vec(p + "shared_gate_sigmoid", OpKind::kSilu, layer, "moe_routing", R, 1);
-        const std::string gate = from(p + "shared_gate");
+        const size_t gate = from(shared_gate);
         vec(p + "shared_scale", OpKind::kMul, layer, "moe_routing", R, d);
         shared = from(shared, gate);
       }
@@ -413,16 +414,18 @@ class Builder {
     return out;
   }
 
-  /// Records that the op just pushed reads A (and B, if named) from the latest op of this pass
-  /// with that name; returns the op's own name (without the prefix, as the callers name ops).
-  std::string from(const std::string& a, const std::string& b = "") {
+  /// Records that the op just pushed reads A (and B, unless kNoOp) from the ops at those
+  /// indices of the workload; returns the op's own index.
+  size_t from(size_t a, size_t b = kNoOp) {
+    const size_t self = w_.ops.size() - 1;
     Op& op = w_.ops.back();
-    auto back = [&](const std::string& name) {
-      return static_cast<uint32_t>(w_.ops.size() - 1 - index_.at(prefix_ + name));
+    auto back = [&](size_t producer) {
+      if (producer >= self) throw std::logic_error("Builder: an op reads one not made before it");
+      return static_cast<uint32_t>(self - producer);
     };
     op.a_from = back(a);
-    if (!b.empty()) op.b_from = back(b);
-    return op.name.substr(prefix_.size());
+    if (b != kNoOp) op.b_from = back(b);
+    return self;
   }
 
   Op make(std::string name, OpKind kind, const std::string& layer, const char* op_class) const {
@@ -469,15 +472,16 @@ class Builder {
         layer, "norm_vector", rows, m_.d_model);
   }
 
-  /// Emits the attention reading Q from op `q_op`; returns the op whose result is its output.
+  /// Emits the attention reading Q from op `q_op`; returns the index of the op whose result is
+  /// its output.
   /// `window`: the layer's sliding window (0: none). A decode step (q = 1) reads at most the
   /// window's keys, all the ring-buffer cache holds: its keys are min(kv_len, window), so once
   /// the context passes the window every step's attention is the same op. A prefill's queries
   /// each see the latest `window` of their keys: flash attention reads only those (Op::window);
   /// standard attention computes every score and masks, so its work is the full one.
   /// `suffix` follows the names of its ops (one of several groups).
-  std::string attention(const std::string& p, const std::string& layer, const std::string& q_op,
-                        const AttentionGroup& group, uint64_t window, const std::string& suffix) {
+  size_t attention(const std::string& p, const std::string& layer, size_t q_op,
+                   const AttentionGroup& group, uint64_t window, const std::string& suffix) {
     const uint64_t B = group.batch, q = group.q, g = m_.group_size(), batch = B * m_.kv_heads;
     uint64_t kv_len = group.kv_len;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
@@ -514,7 +518,7 @@ class Builder {
     sc.c_format = act_;
     sc.c_loc = loc;
     push(std::move(sc), kActA | kActC | kv_act);
-    std::string scores = from(q_op);
+    size_t scores = from(q_op);
     if (m_.attn_softcap) {  // c x tanh(x / c) over the scores, costed as a GELU pass
       Op cap = make(p + "scores_softcap" + suffix, OpKind::kGelu, layer, "attention");
       cap.rows = B * m_.heads * q;
@@ -531,7 +535,7 @@ class Builder {
     sm.a_format = sm.b_format = sm.c_format = act_;
     sm.a_loc = sm.c_loc = loc;
     push(std::move(sm), kActA | kActC);
-    const std::string probs = from(scores);
+    const size_t probs = from(scores);
 
     Op av = make(p + "attn_v" + suffix, OpKind::kGemm, layer, "attention");
     av.batch = batch;
@@ -577,7 +581,6 @@ class Builder {
       f.peak_activation_op = op.name + " (" + phase_ +
                              (phase_ == "decode" ? " step " + std::to_string(step_) : "") + ")";
     }
-    index_[op.name] = w_.ops.size();
     w_.ops.push_back(std::move(op));
   }
 
@@ -591,8 +594,7 @@ class Builder {
   uint32_t wgroup_;
   std::string phase_;
   uint32_t step_ = 0;
-  std::optional<uint32_t> expert_;                 ///< the routed expert whose ops are being made
-  std::unordered_map<std::string, size_t> index_;  ///< the latest op of each name
+  std::optional<uint32_t> expert_;  ///< the routed expert whose ops are being made
 };
 
 /// The graph calls of a run, in order: the prefill's chunks and, speculating, the draft model's
