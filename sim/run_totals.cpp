@@ -71,21 +71,24 @@ void RunTotals::add(const OpRecord& r) {
   energy += r.energy;
   actions += r.actions;
   if (!m_describe) return;
-  // The key: the fields that make ops alike, as bytes (no text formatting per op).
-  m_key.clear();
-  const auto raw = [this](const auto& v) {
-    m_key.append(reinterpret_cast<const char*>(&v), sizeof v);
+  // The key: the fields that make ops alike, as numbers (no text formatting per op); the phase
+  // and class as the index of their pair among those seen, the last pair checked first.
+  const auto same_label = [&op](const std::pair<std::string, std::string>& l) {
+    return l.first == op.phase && l.second == op.op_class;
   };
-  for (uint64_t v : {op.m, op.k, op.n, op.batch, op.rows, op.cols, op.conv.h, op.conv.w, op.conv.c,
-                     op.conv.f, op.conv.r, op.conv.s, op.conv.stride, op.conv.pad, op.conv.groups,
-                     r.plan.mt, r.plan.nt, r.plan.kt})
-    raw(v);
-  for (Format f : {op.a_format, op.b_format, op.c_format}) raw(f);
-  raw(op.kind);
-  m_key += op.phase;
-  m_key += '\0';
-  m_key += op.op_class;
-  const auto [at, fresh] = m_distinct_index.emplace(m_key, distinct.size());
+  if (m_last_label >= m_labels.size() || !same_label(m_labels[m_last_label])) {
+    m_last_label = static_cast<size_t>(std::find_if(m_labels.begin(), m_labels.end(), same_label) -
+                                       m_labels.begin());
+    if (m_last_label == m_labels.size()) m_labels.emplace_back(op.phase, op.op_class);
+  }
+  const uint64_t small =
+      static_cast<uint64_t>(op.kind) | uint64_t{static_cast<uint8_t>(op.a_format)} << 8 |
+      uint64_t{static_cast<uint8_t>(op.b_format)} << 16 |
+      uint64_t{static_cast<uint8_t>(op.c_format)} << 24 | uint64_t{m_last_label} << 32;
+  const DistinctKey key{{op.m, op.k, op.n, op.batch, op.rows, op.cols, op.conv.h, op.conv.w,
+                         op.conv.c, op.conv.f, op.conv.r, op.conv.s, op.conv.stride, op.conv.pad,
+                         op.conv.groups, r.plan.mt, r.plan.nt, r.plan.kt, small}};
+  const auto [at, fresh] = m_distinct_index.emplace(key, distinct.size());
   if (fresh) distinct.push_back(DistinctGroup{id, m_describe(r), {}});
   distinct[at->second].t.add(r);
 }

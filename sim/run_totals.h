@@ -100,8 +100,17 @@ struct RunTotals {
  private:
   Describe m_describe;
   std::pair<const std::string, Totals>* m_last_class = nullptr;  ///< into by_class
-  std::unordered_map<std::string, size_t> m_distinct_index;
-  std::string m_key;
+  /// What makes ops alike in distinct_ops.csv: shape, tile, formats, kind, phase and class.
+  struct DistinctKey {
+    std::array<uint64_t, 19> words;
+    bool operator==(const DistinctKey& o) const { return words == o.words; }
+  };
+  struct DistinctKeyHash {
+    size_t operator()(const DistinctKey& k) const { return hash_words(k.words); }
+  };
+  std::unordered_map<DistinctKey, size_t, DistinctKeyHash> m_distinct_index;
+  std::vector<std::pair<std::string, std::string>> m_labels;  ///< (phase, class) pairs seen
+  size_t m_last_label = 0;
 };
 
 /// The totals of a streamed model run: `stream`'s calls simulated by simulate_stream and added

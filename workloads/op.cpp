@@ -144,20 +144,6 @@ OpSignature op_signature(const Op& op) {
            c.groups, op.window, op.kv_block}};
 }
 
-size_t OpSignatureHash::operator()(const OpSignature& s) const {
-  // FNV-1a over the words, each mixed first (splitmix64's finaliser).
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (uint64_t w : s.words) {
-    w ^= w >> 30;
-    w *= 0xbf58476d1ce4e5b9ULL;
-    w ^= w >> 27;
-    w *= 0x94d049bb133111ebULL;
-    w ^= w >> 31;
-    h = (h ^ w) * 0x100000001b3ULL;
-  }
-  return static_cast<size_t>(h);
-}
-
 bool same_op(const Op& a, const Op& b) {
   auto fields = [](const Op& o) {
     return std::tie(o.name, o.kind, o.m, o.k, o.n, o.batch, o.b_group, o.group, o.causal, o.window,

@@ -206,8 +206,22 @@ struct OpSignature {
   bool operator==(const OpSignature& o) const { return words == o.words; }
   bool operator!=(const OpSignature& o) const { return words != o.words; }
 };
+/// A hash of numbers: FNV-1a over the words, each mixed first (splitmix64's finaliser).
+template <size_t N>
+size_t hash_words(const std::array<uint64_t, N>& words) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (uint64_t w : words) {
+    w ^= w >> 30;
+    w *= 0xbf58476d1ce4e5b9ULL;
+    w ^= w >> 27;
+    w *= 0x94d049bb133111ebULL;
+    w ^= w >> 31;
+    h = (h ^ w) * 0x100000001b3ULL;
+  }
+  return static_cast<size_t>(h);
+}
 struct OpSignatureHash {
-  size_t operator()(const OpSignature& s) const;
+  size_t operator()(const OpSignature& s) const { return hash_words(s.words); }
 };
 OpSignature op_signature(const Op& op);
 
