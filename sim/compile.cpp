@@ -135,7 +135,7 @@ class Compiler {
   /// Points the consumers of op p's result at SRAM (all, or those in p's kernel) or DRAM.
   void route(size_t p, bool on_chip) {
     std::vector<Op>& ops = m_g.ops;
-    for (const size_t j : m_consumers[p]) {
+    for (const size_t j : consumers(p)) {
       const bool here = on_chip || m_g.info[j].kernel == m_g.info[p].kernel;
       if (producer(j, ops[j].a_from) == int64_t(p))
         ops[j].a_loc = here ? Location::kSram : m_given[j].a_loc;
@@ -147,21 +147,28 @@ class Compiler {
 
   void place_tensors() {
     std::vector<Op>& ops = m_g.ops;
-    m_consumers.assign(m_n, {});
     m_given.resize(m_n);
-    for (size_t j = 0; j < m_n; ++j) {
-      m_given[j] = {ops[j].a_loc, ops[j].b_loc, ops[j].c_loc};
-      for (const uint32_t back : {ops[j].a_from, ops[j].b_from})
-        if (const int64_t p = producer(j, back); p != kNoProducer)
-          m_consumers[static_cast<size_t>(p)].push_back(j);
-    }
+    // Each op's consumers, in order: counted, then listed (one flat list for the run).
+    const auto each_use = [&](auto&& f) {
+      for (size_t j = 0; j < m_n; ++j)
+        for (const uint32_t back : {ops[j].a_from, ops[j].b_from})
+          if (const int64_t p = producer(j, back); p != kNoProducer) f(static_cast<size_t>(p), j);
+    };
+    m_consumer_start.assign(m_n + 1, 0);
+    each_use([&](size_t p, size_t) { ++m_consumer_start[p + 1]; });
+    for (size_t p = 0; p < m_n; ++p) m_consumer_start[p + 1] += m_consumer_start[p];
+    m_consumer_list.resize(m_consumer_start[m_n]);
+    std::vector<size_t> next(m_consumer_start.begin(), m_consumer_start.end() - 1);
+    each_use([&](size_t p, size_t j) { m_consumer_list[next[p]++] = j; });
+    for (size_t j = 0; j < m_n; ++j) m_given[j] = {ops[j].a_loc, ops[j].b_loc, ops[j].c_loc};
     enum class State : uint8_t { kNone, kInside, kCandidate, kResident, kSpilled };
     std::vector<State> state(m_n, State::kNone);
     std::vector<size_t> last(m_n, 0);
     // Tensors passed inside a kernel: on chip, whatever the budget. The others are candidates.
     for (size_t p = 0; p < m_n; ++p) {
-      if (m_consumers[p].empty()) continue;  // a result of the run (logits, the KV cache)
-      last[p] = m_consumers[p].back();       // consumers are listed in order
+      const Consumers c = consumers(p);
+      if (c.empty()) continue;  // a result of the run (logits, the KV cache)
+      last[p] = c.back();       // consumers are listed in order
       m_max_span = std::max(m_max_span, last[p] - p);
       state[p] = m_g.info[last[p]].kernel == m_g.info[p].kernel ? State::kInside
                  : m_cfg.residency                              ? State::kCandidate
@@ -200,11 +207,11 @@ class Compiler {
       state[victim] = State::kSpilled;
       for (size_t k = victim; k <= last[victim]; ++k) live[k] -= share[victim];
       route(victim, false);
-      j = std::min(j, m_consumers[victim].front()) - 1;  // recheck from its first consumer
+      j = std::min(j, consumers(victim).front()) - 1;  // recheck from its first consumer
     }
     for (size_t p = 0; p < m_n; ++p) {
       const uint64_t bytes = bytes_of(ops[p].c_elems(), ops[p].c_format);
-      const uint64_t once = bytes * (1 + m_consumers[p].size());
+      const uint64_t once = bytes * (1 + consumers(p).size());
       switch (state[p]) {
         case State::kInside:
           ++m_g.fused_tensors;
@@ -228,8 +235,23 @@ class Compiler {
   const CompilerConfig& m_cfg;
   size_t m_n;
   CompiledGraph m_g;
-  size_t m_k0 = 0;                               ///< first op of the open kernel
-  std::vector<std::vector<size_t>> m_consumers;  ///< of each op's result
+  size_t m_k0 = 0;  ///< first op of the open kernel
+  /// The consumers of op p's result, in order: m_consumer_list from m_consumer_start[p] to
+  /// m_consumer_start[p + 1].
+  std::vector<size_t> m_consumer_start, m_consumer_list;
+  struct Consumers {
+    const size_t *first, *last;
+    const size_t* begin() const { return first; }
+    const size_t* end() const { return last; }
+    bool empty() const { return first == last; }
+    size_t size() const { return static_cast<size_t>(last - first); }
+    size_t front() const { return *first; }
+    size_t back() const { return last[-1]; }
+  };
+  Consumers consumers(size_t p) const {
+    const size_t* list = m_consumer_list.data();
+    return {list + m_consumer_start[p], list + m_consumer_start[p + 1]};
+  }
   struct Given {
     Location a_loc, b_loc, c_loc;
   };
