@@ -247,12 +247,12 @@ class Builder {
     const uint64_t d = m_.d_model;
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActC};  // a K/V result: cache or activation
 
-    Op e = make("embed", OpKind::kGather, "", "data_movement");
+    Op& e = make("embed", OpKind::kGather, "", "data_movement");
     e.rows = R;
     e.cols = d;
     e.a_format = e.b_format = wf_;
     e.c_format = act_;
-    push(std::move(e), kActC);
+    push(e, kActC);
     size_t x = w_.ops.size() - 1;  // the op that produced the residual stream
     // pos_embed's second input is the position table, a parameter, not an activation.
     if (m_.pos == PosEncoding::kLearned) {
@@ -428,9 +428,10 @@ class Builder {
     return self;
   }
 
-  Op make(std::string name, OpKind kind, const std::string& layer, const char* op_class) const {
-    Op op;
-    op.name = prefix_ + name;
+  /// Starts the next op in place, at the end of the workload; push() completes it.
+  Op& make(std::string name, OpKind kind, const std::string& layer, const char* op_class) {
+    Op& op = w_.ops.emplace_back();
+    op.name = prefix_.empty() ? std::move(name) : prefix_ + name;
     op.kind = kind;
     op.layer = layer;
     op.op_class = op_class;
@@ -444,7 +445,7 @@ class Builder {
   /// Weight GEMM: C[M, N] = A[M, K] (activations) x W[K, N] (weights with scales).
   void gemm(std::string name, const std::string& layer, const char* op_class, uint64_t M,
             uint64_t K, uint64_t N, Format c_format, unsigned act = kActA | kActC) {
-    Op op = make(std::move(name), OpKind::kGemm, layer, op_class);
+    Op& op = make(std::move(name), OpKind::kGemm, layer, op_class);
     op.m = M;
     op.k = K;
     op.n = N;
@@ -452,19 +453,19 @@ class Builder {
     op.b_format = wf_;
     op.b_group = wgroup_;
     op.c_format = c_format;
-    push(std::move(op), act);
+    push(op, act);
   }
 
   /// Vector op over rows x cols, every operand in `f` (activations unless given).
   void vec(std::string name, OpKind kind, const std::string& layer, const char* op_class,
            uint64_t rows, uint64_t cols, std::optional<Format> f = std::nullopt,
            std::optional<unsigned> act = std::nullopt) {
-    Op op = make(std::move(name), kind, layer, op_class);
+    Op& op = make(std::move(name), kind, layer, op_class);
     op.rows = rows;
     op.cols = cols;
     op.a_format = op.b_format = op.c_format = f.value_or(act_);
     const unsigned two_inputs = kind == OpKind::kAdd || kind == OpKind::kMul ? kActB : 0u;
-    push(std::move(op), act.value_or(kActA | kActC | two_inputs));
+    push(op, act.value_or(kActA | kActC | two_inputs));
   }
 
   void norm(std::string name, const std::string& layer, uint64_t rows) {
@@ -487,7 +488,7 @@ class Builder {
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
     if (window > 0 && q == 1) kv_len = std::min(kv_len, window);
     if (s_.attention == AttentionImpl::kFlash) {
-      Op op = make(p + "attention" + suffix, OpKind::kAttention, layer, "attention");
+      Op& op = make(p + "attention" + suffix, OpKind::kAttention, layer, "attention");
       op.batch = batch;
       op.group = m_.group_size();
       op.m = g * q;
@@ -500,14 +501,14 @@ class Builder {
       op.a_format = act_;
       op.b_format = kvf_;
       op.c_format = act_;
-      push(std::move(op), kActA | kActC | kv_act);
+      push(op, kActA | kActC | kv_act);
       return from(q_op);
     }
     // Standard: the scores stay on chip only if all of them fit at once.
     const uint64_t score_elems = B * m_.heads * q * kv_len;
     const Location loc =
         bytes_of(score_elems, act_) <= onchip_bytes_ ? Location::kSram : Location::kDram;
-    Op sc = make(p + "scores" + suffix, OpKind::kGemm, layer, "attention");
+    Op& sc = make(p + "scores" + suffix, OpKind::kGemm, layer, "attention");
     sc.batch = batch;
     sc.m = g * q;
     sc.k = m_.head_dim;
@@ -517,27 +518,27 @@ class Builder {
     sc.b_group = 0;
     sc.c_format = act_;
     sc.c_loc = loc;
-    push(std::move(sc), kActA | kActC | kv_act);
+    push(sc, kActA | kActC | kv_act);
     size_t scores = from(q_op);
     if (m_.attn_softcap) {  // c x tanh(x / c) over the scores, costed as a GELU pass
-      Op cap = make(p + "scores_softcap" + suffix, OpKind::kGelu, layer, "attention");
+      Op& cap = make(p + "scores_softcap" + suffix, OpKind::kGelu, layer, "attention");
       cap.rows = B * m_.heads * q;
       cap.cols = kv_len;
       cap.a_format = cap.b_format = cap.c_format = act_;
       cap.a_loc = cap.c_loc = loc;
-      push(std::move(cap), kActA | kActC);
+      push(cap, kActA | kActC);
       scores = from(scores);
     }
 
-    Op sm = make(p + "softmax" + suffix, OpKind::kSoftmax, layer, "attention");
+    Op& sm = make(p + "softmax" + suffix, OpKind::kSoftmax, layer, "attention");
     sm.rows = B * m_.heads * q;
     sm.cols = kv_len;
     sm.a_format = sm.b_format = sm.c_format = act_;
     sm.a_loc = sm.c_loc = loc;
-    push(std::move(sm), kActA | kActC);
+    push(sm, kActA | kActC);
     const size_t probs = from(scores);
 
-    Op av = make(p + "attn_v" + suffix, OpKind::kGemm, layer, "attention");
+    Op& av = make(p + "attn_v" + suffix, OpKind::kGemm, layer, "attention");
     av.batch = batch;
     av.m = g * q;
     av.k = kv_len;
@@ -547,7 +548,7 @@ class Builder {
     av.b_format = kvf_;
     av.b_group = 0;
     av.c_format = act_;
-    push(std::move(av), kActA | kActC | kv_act);
+    push(av, kActA | kActC | kv_act);
     return from(probs);
   }
 
@@ -569,7 +570,8 @@ class Builder {
     }
   }
 
-  void push(Op op, unsigned act) {
+  /// Completes the op make() started: counts its activations towards the peak.
+  void push(const Op& op, unsigned act) {
     const auto bytes = tensor_bytes(op);
     uint64_t total = 0;
     if ((act & kActA) && op.a_loc == Location::kDram) total += bytes[0];
@@ -581,7 +583,6 @@ class Builder {
       f.peak_activation_op = op.name + " (" + phase_ +
                              (phase_ == "decode" ? " step " + std::to_string(step_) : "") + ")";
     }
-    w_.ops.push_back(std::move(op));
   }
 
   std::string prefix_;
