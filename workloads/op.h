@@ -206,19 +206,27 @@ struct OpSignature {
   bool operator==(const OpSignature& o) const { return words == o.words; }
   bool operator!=(const OpSignature& o) const { return words != o.words; }
 };
-/// A hash of numbers: FNV-1a over the words, each mixed first (splitmix64's finaliser).
+/// splitmix64's finaliser: every bit of `w` reaches every bit of the result.
+constexpr uint64_t mix64(uint64_t w) {
+  w ^= w >> 30;
+  w *= 0xbf58476d1ce4e5b9ULL;
+  w ^= w >> 27;
+  w *= 0x94d049bb133111ebULL;
+  return w ^ (w >> 31);
+}
+/// A hash of numbers: each word times an odd constant of its own position, summed (independent
+/// multiplies, no chain through the words), then mixed once. Table keys are compared in full, so
+/// this only needs to spread them.
 template <size_t N>
 size_t hash_words(const std::array<uint64_t, N>& words) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (uint64_t w : words) {
-    w ^= w >> 30;
-    w *= 0xbf58476d1ce4e5b9ULL;
-    w ^= w >> 27;
-    w *= 0x94d049bb133111ebULL;
-    w ^= w >> 31;
-    h = (h ^ w) * 0x100000001b3ULL;
-  }
-  return static_cast<size_t>(h);
+  static constexpr std::array<uint64_t, N> kFactor = [] {
+    std::array<uint64_t, N> f{};
+    for (size_t i = 0; i < N; ++i) f[i] = mix64(i + 1) | 1;
+    return f;
+  }();
+  uint64_t h = 0;
+  for (size_t i = 0; i < N; ++i) h += words[i] * kFactor[i];
+  return static_cast<size_t>(mix64(h));
 }
 struct OpSignatureHash {
   size_t operator()(const OpSignature& s) const { return hash_words(s.words); }
