@@ -88,9 +88,9 @@ void RunTotals::add(const OpRecord& r) {
   const DistinctKey key{{op.m, op.k, op.n, op.batch, op.rows, op.cols, op.conv.h, op.conv.w,
                          op.conv.c, op.conv.f, op.conv.r, op.conv.s, op.conv.stride, op.conv.pad,
                          op.conv.groups, r.plan.mt, r.plan.nt, r.plan.kt, small}};
-  const auto [at, fresh] = m_distinct_index.emplace(key, distinct.size());
+  const auto [group, fresh] = m_distinct_index.emplace(key);
   if (fresh) distinct.push_back(DistinctGroup{id, m_describe(r), {}});
-  distinct[at->second].t.add(r);
+  distinct[group].t.add(r);
 }
 
 void RunTotals::add_call(const RunResult& call, const CompiledGraph* graph) {

@@ -9,10 +9,10 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "../workloads/transformer.h"
+#include "flat_index.h"
 #include "scheduler.h"
 
 namespace npu {
@@ -108,7 +108,7 @@ struct RunTotals {
   struct DistinctKeyHash {
     size_t operator()(const DistinctKey& k) const { return hash_words(k.words); }
   };
-  std::unordered_map<DistinctKey, size_t, DistinctKeyHash> m_distinct_index;
+  FlatIndex<DistinctKey, DistinctKeyHash> m_distinct_index;   ///< numbered as `distinct`
   std::vector<std::pair<std::string, std::string>> m_labels;  ///< (phase, class) pairs seen
   size_t m_last_label = 0;
 };

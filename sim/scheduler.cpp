@@ -8,9 +8,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 
 #include "../arch/npu_top.h"
+#include "flat_index.h"
 #include "run_limits.h"
 
 namespace npu {
@@ -434,12 +434,11 @@ class DistinctIndex {
       : m_lowering(lowering), m_search(search), m_memoize(memoize) {}
 
   uint32_t add(const Op& op) {
-    OpSignature sig = op_signature(op);
-    const auto [it, fresh] =
-        m_index.emplace(std::move(sig), static_cast<uint32_t>(m_table.plans.size()));
+    const OpSignature sig = op_signature(op);
+    const auto [d, fresh] = m_index.emplace(sig);
     if (fresh) {
-      m_table.plans.push_back(m_lowering.plan(op, it->first));
-      m_table.alternatives.push_back(m_search ? m_lowering.alternatives(it->first)
+      m_table.plans.push_back(m_lowering.plan(op, sig));
+      m_table.alternatives.push_back(m_search ? m_lowering.alternatives(sig)
                                               : std::vector<TilePlan>());
       m_table.ops.push_back(op);
       m_table.counts.push_back(0);
@@ -453,7 +452,6 @@ class DistinctIndex {
       for (const TilePlan& p : m_table.alternatives.back()) add(p);
       m_work_each.push_back(work);
     }
-    const uint32_t d = it->second;
     ++m_table.counts[d];
     ++m_table.total;
     // The run limits' simulation work so far: each op, and the steps and grants of each op
@@ -476,7 +474,7 @@ class DistinctIndex {
   bool m_search, m_memoize;
   std::vector<double> m_work_each;  ///< per distinct op: its tile steps and memory grants
   double m_work = 0;
-  std::unordered_map<OpSignature, uint32_t, OpSignatureHash> m_index;
+  FlatIndex<OpSignature, OpSignatureHash> m_index;  ///< numbered as m_table's entries
   DistinctOps m_table;
 };
 
