@@ -48,6 +48,24 @@ void CompiledTotals::add(const CompiledGraph& g) {
   dram_bytes_avoided += g.dram_bytes_avoided;
 }
 
+const RunTotals::Label& RunTotals::label_of(const Op& op) {
+  const auto same = [&op](const Label& l) { return l.phase == op.phase && l.cls == op.op_class; };
+  if (m_last_label < m_labels.size() && same(m_labels[m_last_label])) return m_labels[m_last_label];
+  m_last_label =
+      static_cast<size_t>(std::find_if(m_labels.begin(), m_labels.end(), same) - m_labels.begin());
+  if (m_last_label < m_labels.size()) return m_labels[m_last_label];
+  Label l{op.phase, op.op_class, nullptr, PhaseTotals::kNone, 0};
+  l.class_totals = &by_class[op.op_class.empty() ? kOtherClass : op.op_class];
+  if (op.phase == "prefill" || op.phase == "draft_prefill") l.phase_totals = PhaseTotals::kPrefill;
+  if (op.phase == "decode") l.phase_totals = PhaseTotals::kDecode;
+  if (op.phase == "draft") l.phase_totals = PhaseTotals::kDraft;
+  const auto same_phase = [&op](const Label& o) { return o.phase == op.phase; };
+  const auto first = std::find_if(m_labels.begin(), m_labels.end(), same_phase);
+  l.phase_id = first != m_labels.end() ? first->phase_id : static_cast<uint32_t>(m_labels.size());
+  m_labels.push_back(std::move(l));
+  return m_labels.back();
+}
+
 void RunTotals::add(const OpRecord& r) {
   const Op& op = *r.op;
   const uint64_t id = ops++;
@@ -56,31 +74,24 @@ void RunTotals::add(const OpRecord& r) {
   dram_read_bytes += r.dram_read_bytes;
   dram_write_bytes += r.dram_write_bytes;
   ++bound_ops[static_cast<size_t>(r.bound)];
-  // Ops come in runs of one class: the last class's totals first, the map only on a change.
-  const std::string& cls = op.op_class.empty() ? kOtherClass : op.op_class;
-  if (!m_last_class || m_last_class->first != cls) m_last_class = &*by_class.try_emplace(cls).first;
-  m_last_class->second.add(r);
+  // Ops come in runs of one phase and class: what those decide is looked up once per pair.
+  const Label& label = label_of(op);
+  label.class_totals->add(r);
   if (op.expert) by_expert[*op.expert].add(r);
-  if (op.phase == "prefill" || op.phase == "draft_prefill") prefill.add(r);
-  if (op.phase == "decode") decode.add(r);
-  if (op.phase == "draft") draft.add(r);
-  if (steps.empty() || steps.back().phase != op.phase || steps.back().step != op.step)
+  if (label.phase_totals == PhaseTotals::kPrefill) prefill.add(r);
+  if (label.phase_totals == PhaseTotals::kDecode) decode.add(r);
+  if (label.phase_totals == PhaseTotals::kDraft) draft.add(r);
+  if (steps.empty() || m_step_phase != label.phase_id || steps.back().step != op.step) {
     steps.push_back(StepRow{op.phase, op.step, id, r.start_cycle, r.start_cycle, {}});
+    m_step_phase = label.phase_id;
+  }
   steps.back().t.add(r);
   steps.back().end_cycle = r.end_cycle;
   energy += r.energy;
   actions += r.actions;
   if (!m_describe) return;
   // The key: the fields that make ops alike, as numbers (no text formatting per op); the phase
-  // and class as the index of their pair among those seen, the last pair checked first.
-  const auto same_label = [&op](const std::pair<std::string, std::string>& l) {
-    return l.first == op.phase && l.second == op.op_class;
-  };
-  if (m_last_label >= m_labels.size() || !same_label(m_labels[m_last_label])) {
-    m_last_label = static_cast<size_t>(std::find_if(m_labels.begin(), m_labels.end(), same_label) -
-                                       m_labels.begin());
-    if (m_last_label == m_labels.size()) m_labels.emplace_back(op.phase, op.op_class);
-  }
+  // and class as the number of their pair.
   const uint64_t small =
       static_cast<uint64_t>(op.kind) | uint64_t{static_cast<uint8_t>(op.a_format)} << 8 |
       uint64_t{static_cast<uint8_t>(op.b_format)} << 16 |

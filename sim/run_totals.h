@@ -63,7 +63,7 @@ struct RunTotals {
   using Describe = std::string (*)(const OpRecord&);
   /// With `describe`, the ops are grouped into distinct ops too.
   explicit RunTotals(Describe describe = nullptr) : m_describe(describe) {}
-  // Moved, not copied: m_last_class points into by_class (a moved map keeps its elements).
+  // Moved, not copied: m_labels point into by_class (a moved map keeps its elements).
   RunTotals(RunTotals&&) = default;
   RunTotals& operator=(RunTotals&&) = default;
   RunTotals(const RunTotals&) = delete;
@@ -99,7 +99,15 @@ struct RunTotals {
 
  private:
   Describe m_describe;
-  std::pair<const std::string, Totals>* m_last_class = nullptr;  ///< into by_class
+  /// What an op's phase and class decide, found once per (phase, class) pair.
+  enum class PhaseTotals : uint8_t { kNone, kPrefill, kDecode, kDraft };
+  struct Label {
+    std::string phase, cls;
+    Totals* class_totals;  ///< into by_class
+    PhaseTotals phase_totals;
+    uint32_t phase_id;  ///< equal for labels of one phase
+  };
+  const Label& label_of(const Op& op);
   /// What makes ops alike in distinct_ops.csv: shape, tile, formats, kind, phase and class.
   struct DistinctKey {
     std::array<uint64_t, 19> words;
@@ -108,9 +116,10 @@ struct RunTotals {
   struct DistinctKeyHash {
     size_t operator()(const DistinctKey& k) const { return hash_words(k.words); }
   };
-  FlatIndex<DistinctKey, DistinctKeyHash> m_distinct_index;   ///< numbered as `distinct`
-  std::vector<std::pair<std::string, std::string>> m_labels;  ///< (phase, class) pairs seen
-  size_t m_last_label = 0;
+  FlatIndex<DistinctKey, DistinctKeyHash> m_distinct_index;  ///< numbered as `distinct`
+  std::vector<Label> m_labels;  ///< every (phase, class) pair seen, in order
+  size_t m_last_label = 0;      ///< the last op's
+  uint32_t m_step_phase = 0;    ///< the phase of the last row of `steps`
 };
 
 /// The totals of a streamed model run: `stream`'s calls simulated by simulate_stream and added
