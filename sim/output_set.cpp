@@ -18,6 +18,7 @@
 #include <random>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "config/error.h"
 
@@ -47,16 +48,9 @@ void write_all(int fd, const std::string& path, const char* data, size_t size) {
 /// whatever fails).
 void write_fd(int fd, const std::string& path, const std::function<void(TextSink&)>& produce,
               bool sync) {
-  try {
-    TextSink sink(fd, path);
-    produce(sink);
-    sink.finish();
-    if (sync && ::fsync(fd) != 0) fail_io("cannot sync", path, errno);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  if (::close(fd) != 0) fail_io("error writing", path, errno);
+  OutputFile f(fd, path, "", sync);
+  produce(f.sink());
+  f.close();
 }
 
 void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
@@ -69,12 +63,17 @@ std::function<void(TextSink&)> text(const std::string& content) {
   return [&content](TextSink& s) { s.write_direct(content); };
 }
 
-/// Writes `content` to `path`, a file that must not exist yet (O_EXCL: never an existing file,
-/// never through a symbolic link), and syncs it to disk.
-void write_synced(const std::string& path, const std::function<void(TextSink&)>& produce) {
+/// Creates `path`, a file that must not exist yet (O_EXCL: never an existing file, never
+/// through a symbolic link), open for writing.
+int create_new(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) fail_io("cannot write", path, errno);
-  write_fd(fd, path, produce, true);
+  return fd;
+}
+
+/// Writes what `produce` makes to the new file `path` (create_new) and syncs it to disk.
+void write_synced(const std::string& path, const std::function<void(TextSink&)>& produce) {
+  write_fd(create_new(path), path, produce, true);
 }
 
 /// 16 random hex digits: the part of a name npusim picks that nobody can predict.
@@ -271,22 +270,19 @@ std::string create_unique_file(const std::string& dir, const std::string& prefix
 
 namespace {
 
+/// A new file beside `dir`/`name` that replaces it when closed (synced first when `sync`).
+std::unique_ptr<OutputFile> open_replacing(const std::string& dir, const std::string& name,
+                                           bool sync) {
+  int fd = -1;
+  std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
+  return std::make_unique<OutputFile>(fd, std::move(tmp), (fs::path(dir) / name).string(), sync);
+}
+
 void write_replacing(const std::string& dir, const std::string& name,
                      const std::function<void(TextSink&)>& produce, bool sync) {
-  int fd = -1;
-  const std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
-  try {
-    write_fd(fd, tmp, produce, sync);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  const std::string path = (fs::path(dir) / name).string();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail_io("cannot write", path, err);
-  }
+  const std::unique_ptr<OutputFile> f = open_replacing(dir, name, sync);
+  produce(f->sink());
+  f->close();
 }
 
 }  // namespace
@@ -301,6 +297,34 @@ struct TextSink::Deflate {
   std::vector<unsigned char> out = std::vector<unsigned char>(size_t{1} << 18);
   ~Deflate() { deflateEnd(&z); }
 };
+
+OutputFile::OutputFile(int fd, std::string path, std::string final_path, bool sync)
+    : m_fd(fd),
+      m_path(std::move(path)),
+      m_final(std::move(final_path)),
+      m_sync(sync),
+      m_sink(fd, m_path) {}
+
+OutputFile::~OutputFile() {
+  if (m_fd < 0) return;
+  ::close(m_fd);
+  if (!m_final.empty()) ::unlink(m_path.c_str());  // beside its name: never renamed
+}
+
+void OutputFile::close() {
+  if (m_fd < 0) throw std::logic_error("OutputFile::close: closed already");
+  m_sink.finish();
+  if (m_sync && ::fsync(m_fd) != 0) fail_io("cannot sync", m_path, errno);
+  const int fd = std::exchange(m_fd, -1);
+  const auto fail = [this](const char* what, const std::string& path) {
+    const int err = errno;
+    if (!m_final.empty()) ::unlink(m_path.c_str());
+    fail_io(what, path, err);
+  };
+  if (::close(fd) != 0) fail("error writing", m_path);
+  if (!m_final.empty() && ::rename(m_path.c_str(), m_final.c_str()) != 0)
+    fail("cannot write", m_final);
+}
 
 TextSink::TextSink() = default;
 TextSink::TextSink(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
@@ -407,12 +431,19 @@ void OutputSet::write(const std::string& name, const std::string& content) {
 }
 
 void OutputSet::write(const std::string& name, const std::function<void(TextSink&)>& produce) {
+  const std::unique_ptr<OutputFile> f = open(name);
+  produce(f->sink());
+  f->close();
+}
+
+std::unique_ptr<OutputFile> OutputSet::open(const std::string& name) {
   if (!plain_name(name) || name == kManifestName)
-    throw std::invalid_argument("OutputSet::write: not a plain file name: " + name);
-  if (m_committed) throw std::logic_error("OutputSet::write after commit()");
+    throw std::invalid_argument("OutputSet::open: not a plain file name: " + name);
+  if (m_committed) throw std::logic_error("OutputSet::open after commit()");
   const bool fresh = std::find(m_files.begin(), m_files.end(), name) == m_files.end();
+  std::unique_ptr<OutputFile> f;
   if (m_force) {
-    write_replacing(m_dir, name, produce, true);
+    f = open_replacing(m_dir, name, true);
   } else {
     const fs::path staging(m_staging);
     if (fresh) {
@@ -423,9 +454,11 @@ void OutputSet::write(const std::string& name, const std::function<void(TextSink
     } else {
       ::unlink((staging / name).c_str());  // written again: replaced
     }
-    write_synced((staging / name).string(), produce);
+    const std::string path = (staging / name).string();
+    f = std::make_unique<OutputFile>(create_new(path), path, "");
   }
   if (fresh) m_files.push_back(name);
+  return f;
 }
 
 void OutputSet::write_manifest_in_staging(const std::vector<std::string>& files, bool sync) {

@@ -87,6 +87,28 @@ std::string create_unique_file(const std::string& dir, const std::string& prefix
 void write_replacing(const std::string& dir, const std::string& name, const std::string& content,
                      bool sync = true);
 
+/// One file of a report set open for writing in pieces (OutputSet::open): write into sink(),
+/// then close(), which finishes, syncs and closes it (and, written beside its name, renames it
+/// over that name). Destroyed unclosed, the file is closed and, beside its name, removed.
+class OutputFile {
+ public:
+  /// `path` open as `fd`; `final_path`: the name it replaces on close(), or "" (it has it);
+  /// `sync`: synced to disk on close().
+  OutputFile(int fd, std::string path, std::string final_path, bool sync = true);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  TextSink& sink() { return m_sink; }
+  void close();
+
+ private:
+  int m_fd;
+  std::string m_path, m_final;
+  bool m_sync;
+  TextSink m_sink;
+};
+
 /// The files of one run, written into a staging folder as they come and swapped in for the
 /// output folder by commit(). Destroyed without commit(), it removes the staging folder and
 /// leaves the output folder as it was.
@@ -102,6 +124,9 @@ class OutputSet {
   void write(const std::string& name, const std::string& content);
   /// Writes one file of the set as `produce` writes it into the sink, in pieces.
   void write(const std::string& name, const std::function<void(TextSink&)>& produce);
+  /// Opens one file of the set to be written in pieces while other files are written (a
+  /// streamed run's per-op reports); it must be closed before commit().
+  std::unique_ptr<OutputFile> open(const std::string& name);
   /// Writes the manifest and replaces the output folder's set with this one.
   void commit();
 
