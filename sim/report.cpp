@@ -1,12 +1,15 @@
 #include "report.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -182,24 +185,33 @@ std::vector<ReportColumn> ops_csv_columns(bool compiled) {
   return columns;
 }
 
+namespace {
+
+/// One row of ops.csv: op `id`, with the compiler's columns when `c`.
+void put_ops_csv_row(Out& out, const ChipConfig& chip, size_t id, const OpRecord& o,
+                     const CompiledOp* c) {
+  const OpRow row(chip, id, o, c);
+  for (const OpsColumn& col : kOpsColumns) {
+    if (&col != kOpsColumns) out += ',';
+    col.write(out, row);
+  }
+  if (c)
+    for (const OpsColumn& col : kCompiledColumns) {
+      out += ',';
+      col.write(out, row);
+    }
+  out += '\n';
+  out.row_done();
+}
+
+}  // namespace
+
 void write_ops_csv(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
   const bool compiled = r.graph != nullptr;
   put_header(sink.buf(), ops_csv_columns(compiled));
   Out out(sink);
-  for (size_t i = 0; i < r.ops.size(); ++i) {
-    const OpRow row(chip, i, r.ops[i], compiled ? &r.graph->info[i] : nullptr);
-    for (const OpsColumn& c : kOpsColumns) {
-      if (&c != kOpsColumns) out += ',';
-      c.write(out, row);
-    }
-    if (compiled)
-      for (const OpsColumn& c : kCompiledColumns) {
-        out += ',';
-        c.write(out, row);
-      }
-    out += '\n';
-    out.row_done();
-  }
+  for (size_t i = 0; i < r.ops.size(); ++i)
+    put_ops_csv_row(out, chip, i, r.ops[i], compiled ? &r.graph->info[i] : nullptr);
 }
 
 std::string ops_csv(const ChipConfig& chip, const RunResult& r) {
@@ -411,6 +423,105 @@ void put_compiled_args(Out& out, const ChipConfig& chip, size_t id, const OpReco
 
 }  // namespace
 
+namespace {
+
+/// trace.json's opening: the chip as process 1 and each timeline track as a thread (tid = track
+/// + 1). Returns the ops track's index (UINT32_MAX when there is none).
+uint32_t put_trace_head(Out& out, const ChipConfig& chip, const std::vector<std::string>& tracks) {
+  out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  out += fmt::format(
+      "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n",
+      Json(chip.name).dump());
+  uint32_t ops_track = UINT32_MAX;
+  for (size_t t = 0; t < tracks.size(); ++t) {
+    if (tracks[t] == "ops" && ops_track == UINT32_MAX) ops_track = static_cast<uint32_t>(t);
+    out += fmt::format(
+        "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
+        "\"name\":{}}}}},\n",
+        t + 1, Json(tracks[t]).dump());
+  }
+  return ops_track;
+}
+
+/// The ops first, above the blocks.
+void put_ops_track_order(Out& out, uint32_t ops_track) {
+  out += fmt::format(
+      "{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":{},"
+      "\"args\":{{\"sort_index\":-1}}}},\n",
+      ops_track + 1);
+}
+
+/// Op `id`'s slice on the ops track, its figures in its args (the compiler's when `c`), and the
+/// counters at its start: the DRAM bandwidth and the SRAM a core's tile buffers take.
+void put_op_slice(Out& out, const ChipConfig& chip, const Lowering& lowering, uint32_t ops_track,
+                  size_t id, const OpRecord& o, const CompiledOp* c) {
+  const Op& op = *o.op;
+  const uint64_t start = chip.clock.cycles_to_ps(o.start_cycle);
+  const uint64_t end = chip.clock.cycles_to_ps(o.end_cycle);
+  const uint64_t dram = o.dram_read_bytes + o.dram_write_bytes;
+  const double gbps =
+      end > start ? static_cast<double>(dram) / static_cast<double>(end - start) * 1e3 : 0.0;
+  cat(out, "{\"name\":", JsonText{op.name},
+      ",\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":", ops_track + 1, ",\"ts\":", Micros{start},
+      ",\"dur\":", Micros{end - start}, ",\"args\":{\"id\":", id, ",\"kind\":\"",
+      op_kind_name(op.kind), "\",\"shape\":\"");
+  put_shape(out, op);
+  out += "\",\"formats\":\"";
+  put_formats(out, op);
+  out += "\",\"tile\":\"";
+  put_tile(out, o);
+  cat(out, "\",\"layer\":", JsonText{op.layer}, ",\"class\":", JsonText{op.op_class},
+      ",\"phase\":\"", op.phase, "\",\"step\":", op.step, ",\"cycles\":", o.cycles(),
+      ",\"macs\":", o.macs, ",\"dram_bytes\":", dram, ",\"bound\":\"", bound_name(o.bound), "\"");
+  if (c) put_compiled_args(out, chip, id, o, *c);
+  cat(out, "}},\n{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
+      ",\"args\":{\"GB/s\":", Fixed<3>{gbps},
+      "}},\n{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
+      ",\"args\":{\"tile buffers KiB\":",
+      Fixed<3>{static_cast<double>(lowering.tile_sram_bytes(op, o.plan)) / 1024}, "}},\n");
+  out.row_done();
+}
+
+/// Compiled: the kernels' track (thread `tid`), above the ops.
+void put_kernels_track(Out& out, size_t tid) {
+  out += fmt::format(
+      "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
+      "\"name\":\"kernels\"}}}},\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\","
+      "\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":-2}}}},\n",
+      tid, tid);
+}
+
+/// The kernels of `n` ops (records `o`, the compiler's `info`; the first is op `first_id`), each
+/// a slice from its first op's start to its last op's end.
+void put_kernel_slices(Out& out, const ChipConfig& chip, size_t tid, const OpRecord* o,
+                       const CompiledOp* info, size_t n, size_t first_id) {
+  for (size_t first = 0; first < n;) {
+    size_t last = first;
+    while (last + 1 < n && info[last + 1].kernel == info[first].kernel) ++last;
+    const uint64_t start = chip.clock.cycles_to_ps(o[first].start_cycle);
+    const uint64_t end = chip.clock.cycles_to_ps(o[last].end_cycle);
+    cat(out, "{\"name\":\"kernel ", info[first].kernel,
+        "\",\"cat\":\"kernel\",\"ph\":\"X\",\"pid\":1,\"tid\":", tid, ",\"ts\":", Micros{start},
+        ",\"dur\":", Micros{end - start}, ",\"args\":{\"kernel\":", info[first].kernel,
+        ",\"graph_call\":", info[first].call, ",\"ops\":", last - first + 1,
+        ",\"first_op\":", first_id + first, ",\"last_op\":", first_id + last, "}},\n");
+    first = last + 1;
+    out.row_done();
+  }
+}
+
+/// trace.json's close: the counters back to 0 at the run's end (the SRAM's with an ops track).
+void put_trace_end(Out& out, const ChipConfig& chip, uint64_t total_cycles, bool ops_track) {
+  const Micros end{chip.clock.cycles_to_ps(total_cycles)};
+  if (ops_track)
+    cat(out, "{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", end,
+        ",\"args\":{\"tile buffers KiB\":0}},\n");
+  cat(out, "{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":", end,
+      ",\"args\":{\"GB/s\":0}}\n]}\n");
+}
+
+}  // namespace
+
 void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r) {
   // Chrome trace event format; timestamps in microseconds (fractional, ps resolution). The chip
   // is process 1 (Perfetto hides pid 0's name); each timeline track is a thread, tid = track + 1.
@@ -420,18 +531,7 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
   const Timeline& tl = r.timeline;
   const Lowering lowering(chip);
   Out out(sink);
-  out += "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
-  out += fmt::format(
-      "{{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{{\"name\":{}}}}},\n",
-      Json(chip.name).dump());
-  uint32_t ops_track = UINT32_MAX;
-  for (size_t t = 0; t < tl.tracks().size(); ++t) {
-    if (tl.tracks()[t] == "ops" && ops_track == UINT32_MAX) ops_track = static_cast<uint32_t>(t);
-    out += fmt::format(
-        "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
-        "\"name\":{}}}}},\n",
-        t + 1, Json(tl.tracks()[t]).dump());
-  }
+  const uint32_t ops_track = put_trace_head(out, chip, tl.tracks());
   for (const TimelineEvent& e : tl.events()) {
     if (e.track == ops_track) continue;
     cat(out, "{\"name\":", JsonText{tl.labels()[e.label]},
@@ -440,71 +540,17 @@ void write_trace_json(TextSink& sink, const ChipConfig& chip, const RunResult& r
     out.row_done();
   }
   if (ops_track != UINT32_MAX) {
-    // The ops first, above the blocks.
-    out += fmt::format(
-        "{{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":{},"
-        "\"args\":{{\"sort_index\":-1}}}},\n",
-        ops_track + 1);
-    for (size_t i = 0; i < r.ops.size(); ++i) {
-      const OpRecord& o = r.ops[i];
-      const Op& op = *o.op;
-      const uint64_t start = chip.clock.cycles_to_ps(o.start_cycle);
-      const uint64_t end = chip.clock.cycles_to_ps(o.end_cycle);
-      const uint64_t dram = o.dram_read_bytes + o.dram_write_bytes;
-      const double gbps =
-          end > start ? static_cast<double>(dram) / static_cast<double>(end - start) * 1e3 : 0.0;
-      cat(out, "{\"name\":", JsonText{op.name},
-          ",\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":", ops_track + 1,
-          ",\"ts\":", Micros{start}, ",\"dur\":", Micros{end - start}, ",\"args\":{\"id\":", i,
-          ",\"kind\":\"", op_kind_name(op.kind), "\",\"shape\":\"");
-      put_shape(out, op);
-      out += "\",\"formats\":\"";
-      put_formats(out, op);
-      out += "\",\"tile\":\"";
-      put_tile(out, o);
-      cat(out, "\",\"layer\":", JsonText{op.layer}, ",\"class\":", JsonText{op.op_class},
-          ",\"phase\":\"", op.phase, "\",\"step\":", op.step, ",\"cycles\":", o.cycles(),
-          ",\"macs\":", o.macs, ",\"dram_bytes\":", dram, ",\"bound\":\"", bound_name(o.bound),
-          "\"");
-      if (r.graph) put_compiled_args(out, chip, i, o, r.graph->info[i]);
-      cat(out, "}},\n{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
-          ",\"args\":{\"GB/s\":", Fixed<3>{gbps},
-          "}},\n{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", Micros{start},
-          ",\"args\":{\"tile buffers KiB\":",
-          Fixed<3>{static_cast<double>(lowering.tile_sram_bytes(op, o.plan)) / 1024}, "}},\n");
-      out.row_done();
-    }
+    put_ops_track_order(out, ops_track);
+    for (size_t i = 0; i < r.ops.size(); ++i)
+      put_op_slice(out, chip, lowering, ops_track, i, r.ops[i],
+                   r.graph ? &r.graph->info[i] : nullptr);
   }
   if (r.graph && ops_track != UINT32_MAX) {
-    // Compiled: the kernels on a track of their own, above the ops, each a slice from its first
-    // op's start to its last op's end.
     const size_t tid = tl.tracks().size() + 1;
-    out += fmt::format(
-        "{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{},\"args\":{{"
-        "\"name\":\"kernels\"}}}},\n{{\"name\":\"thread_sort_index\",\"ph\":\"M\","
-        "\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":-2}}}},\n",
-        tid, tid);
-    const std::vector<CompiledOp>& info = r.graph->info;
-    for (size_t first = 0; first < r.ops.size();) {
-      size_t last = first;
-      while (last + 1 < r.ops.size() && info[last + 1].kernel == info[first].kernel) ++last;
-      const uint64_t start = chip.clock.cycles_to_ps(r.ops[first].start_cycle);
-      const uint64_t end = chip.clock.cycles_to_ps(r.ops[last].end_cycle);
-      cat(out, "{\"name\":\"kernel ", info[first].kernel,
-          "\",\"cat\":\"kernel\",\"ph\":\"X\",\"pid\":1,\"tid\":", tid, ",\"ts\":", Micros{start},
-          ",\"dur\":", Micros{end - start}, ",\"args\":{\"kernel\":", info[first].kernel,
-          ",\"graph_call\":", info[first].call, ",\"ops\":", last - first + 1,
-          ",\"first_op\":", first, ",\"last_op\":", last, "}},\n");
-      first = last + 1;
-      out.row_done();
-    }
+    put_kernels_track(out, tid);
+    put_kernel_slices(out, chip, tid, r.ops.data(), r.graph->info.data(), r.ops.size(), 0);
   }
-  const Micros end{chip.clock.cycles_to_ps(r.total_cycles)};
-  if (ops_track != UINT32_MAX)
-    cat(out, "{\"name\":\"SRAM per core\",\"ph\":\"C\",\"pid\":1,\"ts\":", end,
-        ",\"args\":{\"tile buffers KiB\":0}},\n");
-  cat(out, "{\"name\":\"DRAM\",\"ph\":\"C\",\"pid\":1,\"ts\":", end,
-      ",\"args\":{\"GB/s\":0}}\n]}\n");
+  put_trace_end(out, chip, r.total_cycles, ops_track != UINT32_MAX);
 }
 
 std::string trace_json(const ChipConfig& chip, const RunResult& r) {
@@ -809,6 +855,12 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
                    const RunTotals& t, const Workload* w, bool force, ReportLevel level,
                    bool steps_trace, bool gzip_trace) {
   OutputSet set(dir, force);
+  write_reports(set, chip, r, t, w, level, steps_trace, gzip_trace);
+  set.commit();
+}
+
+void write_reports(OutputSet& set, const ChipConfig& chip, const RunResult* r, const RunTotals& t,
+                   const Workload* w, ReportLevel level, bool steps_trace, bool gzip_trace) {
   const auto with = [&](auto writer) { return std::function<void(TextSink&)>(writer); };
   if (level == ReportLevel::kOps && r)
     set.write("ops.csv", with([&](TextSink& s) { write_ops_csv(s, chip, *r); }));
@@ -831,7 +883,82 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
                 write_steps_trace_json(s, chip, t, w);
               }));
   set.write("summary.json", summary_json(chip, t, w));
-  set.commit();
+}
+
+OpReportStream::OpReportStream(OutputSet& set, const ChipConfig& chip, bool compiled, bool trace,
+                               bool gzip)
+    : m_chip(chip), m_lowering(chip) {
+  m_csv = set.open("ops.csv");
+  put_header(m_csv->sink().buf(), ops_csv_columns(compiled));
+  if (!trace) return;
+  m_trace = set.open(gzip ? "trace.json.gz" : "trace.json");
+  if (gzip) m_trace->sink().gzip();
+  Out out(m_trace->sink());
+  put_ops_track_order(out, put_trace_head(out, chip, {"ops"}));  // the ops timeline's one track
+  if (!compiled) return;
+  // An unnamed file (O_TMPFILE): nothing to name, link or leave behind.
+  const std::string tmp = std::filesystem::temp_directory_path().string();
+  m_kernels_fd = ::open(tmp.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (m_kernels_fd < 0)
+    throw std::runtime_error("cannot create a temporary file in " + tmp +
+                             " for the trace's kernels: " + std::strerror(errno));
+  m_kernels = std::make_unique<TextSink>(m_kernels_fd, tmp + " (the trace's kernels)");
+}
+
+OpReportStream::~OpReportStream() {
+  if (m_kernels_fd >= 0) ::close(m_kernels_fd);
+}
+
+void OpReportStream::add_call(const RunResult& call, const CompiledGraph* graph) {
+  const auto info = [&](size_t i) { return graph ? &graph->info[i] : nullptr; };
+  {
+    Out out(m_csv->sink());
+    for (size_t i = 0; i < call.ops.size(); ++i)
+      put_ops_csv_row(out, m_chip, m_next_id + i, call.ops[i], info(i));
+  }
+  if (m_trace) {
+    Out out(m_trace->sink());
+    for (size_t i = 0; i < call.ops.size(); ++i)
+      put_op_slice(out, m_chip, m_lowering, 0, m_next_id + i, call.ops[i], info(i));
+  }
+  if (m_kernels && graph) {
+    Out out(*m_kernels);
+    put_kernel_slices(out, m_chip, 2, call.ops.data(), graph->info.data(), call.ops.size(),
+                      m_next_id);
+  }
+  m_next_id += call.ops.size();
+}
+
+void OpReportStream::finish(uint64_t total_cycles) {
+  m_csv->close();
+  if (!m_trace) return;
+  TextSink& sink = m_trace->sink();
+  if (m_kernels) {
+    {
+      Out out(sink);
+      put_kernels_track(out, 2);
+    }
+    m_kernels->finish();
+    if (::lseek(m_kernels_fd, 0, SEEK_SET) != 0)
+      throw std::runtime_error("cannot read back the trace's kernels: " +
+                               std::string(strerror(errno)));
+    std::string piece(TextSink::kFlushBytes, '\0');
+    for (;;) {
+      const ssize_t n = ::read(m_kernels_fd, piece.data(), piece.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        throw std::runtime_error("cannot read back the trace's kernels: " +
+                                 std::string(strerror(errno)));
+      if (n == 0) break;
+      sink.buf().append(piece.data(), static_cast<size_t>(n));
+      sink.row_done();
+    }
+  }
+  {
+    Out out(sink);
+    put_trace_end(out, m_chip, total_cycles, true);
+  }
+  m_trace->close();
 }
 
 }  // namespace npu

@@ -71,6 +71,35 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
 /// None when the rate is above 1/4 of the best or the array has no rate for `act`.
 std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Format act);
 
+/// A streamed run's per-op reports, written call by call as the run goes (memory does not grow
+/// with the ops): ops.csv, and trace.json with a slice per op (and kernel, compiled) when
+/// `trace`. Opened in `set` at construction, closed by finish(); the bytes are those
+/// write_ops_csv and write_trace_json write from the whole run's records (the ops timeline).
+class OpReportStream {
+ public:
+  OpReportStream(OutputSet& set, const ChipConfig& chip, bool compiled, bool trace, bool gzip);
+  ~OpReportStream();
+  OpReportStream(const OpReportStream&) = delete;
+  OpReportStream& operator=(const OpReportStream&) = delete;
+
+  /// The rows of the next call's records (its ops are the next ids); `graph`: its compiled
+  /// graph, when the schedule compiles.
+  void add_call(const RunResult& call, const CompiledGraph* graph);
+  /// Ends the files (trace.json's kernels after its ops, then the counters' close at the run's
+  /// end) and closes them.
+  void finish(uint64_t total_cycles);
+
+ private:
+  const ChipConfig& m_chip;
+  const Lowering m_lowering;  ///< the tile buffers' SRAM, for trace.json's counter
+  std::unique_ptr<OutputFile> m_csv, m_trace;
+  /// The kernels' slices, which follow every op's in trace.json: kept in an unnamed temporary
+  /// file until finish().
+  int m_kernels_fd = -1;
+  std::unique_ptr<TextSink> m_kernels;
+  uint64_t m_next_id = 0;
+};
+
 /// Writes the reports of `level` (trace.json if the run recorded
 /// a timeline, or its steps when `steps_trace`), streamed to disk, as one set that replaces the
 /// previous set in `dir` (sim/output_set.h: `dir` must be absent, empty or hold a previous set
@@ -84,5 +113,9 @@ void write_reports(const std::string& dir, const ChipConfig& chip, const RunResu
 void write_reports(const std::string& dir, const ChipConfig& chip, const RunResult* r,
                    const RunTotals& t, const Workload* w, bool force, ReportLevel level,
                    bool steps_trace, bool gzip_trace = false);
+/// The same into `set`, not committed: a streamed run at the ops level has written ops.csv and
+/// trace.json into it (OpReportStream) and adds its summary.
+void write_reports(OutputSet& set, const ChipConfig& chip, const RunResult* r, const RunTotals& t,
+                   const Workload* w, ReportLevel level, bool steps_trace, bool gzip_trace);
 
 }  // namespace npu

@@ -151,10 +151,11 @@ TEST_F(CliLimits, StandardAttentionOverAHundredThousandTokensIsRefused) {
 }
 
 TEST_F(CliLimits, MillionsOfOpsAreRefusedWhenEveryOpIsKept) {
-  // Every op's record (ops.csv) is capped at two million ops; the steps of a run are not.
+  // A run that keeps every op's record (a timeline of blocks) is capped at two million ops; a
+  // streamed one (ops.csv and the ops' trace written as the run goes) is not.
   expect_refused({"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens",
-                  "100000", "--report", "ops"},
-                 {"--tokens: ", "decode fewer tokens", "--report steps"});
+                  "100000", "--report", "ops", "--timeline", "blocks"},
+                 {"--tokens: ", "decode fewer tokens", "--timeline ops"});
 }
 
 TEST_F(CliLimits, AStreamedRunOverTheWorkLimitIsRefusedEarly) {
@@ -162,6 +163,11 @@ TEST_F(CliLimits, AStreamedRunOverTheWorkLimitIsRefusedEarly) {
   // ops counted so far are over the limit, so the refusal comes in seconds.
   expect_refused(
       {"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens", "100000"},
+      {"simulating the run takes at least", "of its first ops, more than npusim's limit"});
+  // The same at the ops level: streamed too, refused by the work limit, not by an op cap.
+  expect_refused(
+      {"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens", "100000",
+       "--report", "ops"},
       {"simulating the run takes at least", "of its first ops, more than npusim's limit"});
 }
 

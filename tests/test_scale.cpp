@@ -15,8 +15,11 @@
 
 #include "cli_runner.h"
 #include "sanitizers.h"
+#include "sim/capacity.h"
+#include "sim/config/loaders.h"
 #include "sim/config/model_loader.h"
 #include "sim/config/trace_writer.h"
+#include "sim/report.h"
 #include "temp_files.h"
 #include "workloads/transformer.h"
 
@@ -162,6 +165,64 @@ TEST_F(Scale, AStreamedRunReportsExactlyWhatTheRunKeepingEveryRecordReports) {
         EXPECT_EQ(read_text((s / f).string()), read_text((w / f).string())) << f;
     }
 }
+
+/// A model run of the streamed ops test: its chip, model and workload, as a RunSpec and as the
+/// CLI's flags.
+struct OpsCase {
+  const char* arch;
+  const char* model;
+  RunSpec spec;
+  std::vector<std::string> args;
+};
+
+std::vector<OpsCase> ops_cases() {
+  RunSpec both;
+  both.prompt = 16;
+  both.tokens = 3;
+  RunSpec standard = both;
+  standard.attention = AttentionImpl::kStandard;
+  RunSpec decode_only;
+  decode_only.phase = Phase::kDecode;
+  decode_only.context = 300;
+  decode_only.tokens = 4;
+  decode_only.batch = 2;
+  return {
+      {"hexagon-v75", "llama-3.2-1b", both, {"--prompt", "16", "--tokens", "3"}},
+      {"ane-m1", "gpt2", standard, {"--prompt", "16", "--tokens", "3", "--attention", "standard"}},
+      {"intel-npu-4",
+       "qwen2.5-0.5b",
+       decode_only,
+       {"--phase", "decode", "--context", "300", "--tokens", "4", "--batch", "2"}}};
+}
+
+class StreamedOps : public Scale, public ::testing::WithParamInterface<int> {};
+
+TEST_P(StreamedOps, WritesTheBytesOfTheRunKeepingEveryRecord) {
+  // At the ops level a model run streams: ops.csv and the ops' trace.json are written call by
+  // call (the kernels' slices, which follow every op's, kept aside until the end). The same run
+  // simulated whole, its records kept, written by the writers the golden tests pin: the same
+  // bytes, compiled (with kernels) and isolated, over a prefill and decode, standard attention
+  // and a batched decode over a cache. (SystemC elaborates once per process: one case a test.)
+  const OpsCase c = ops_cases()[static_cast<size_t>(GetParam() / 2)];
+  const Schedule schedule = GetParam() % 2 == 0 ? Schedule::kCompiled : Schedule::kIsolated;
+  std::vector<std::string> args = {
+      "--arch",   c.arch, "--model",    c.model,
+      "--report", "ops",  "--schedule", schedule == Schedule::kCompiled ? "compiled" : "isolated"};
+  args.insert(args.end(), c.args.begin(), c.args.end());
+  const fs::path s = run("ops", args);
+
+  const ChipConfig chip = load_chip(kSource + "/configs/presets/" + c.arch + ".yaml");
+  const Workload w = build_workload(shipped_model(c.model), c.spec, onchip_score_bytes(chip));
+  SimOptions opts;
+  opts.schedule = schedule;
+  opts.timeline = TimelineDetail::kOps;
+  const RunResult r = simulate(chip, w.ops, opts);
+  EXPECT_EQ(read_text((s / "ops.csv").string()), ops_csv(chip, r));
+  EXPECT_EQ(read_text((s / "trace.json").string()), trace_json(chip, r));
+  EXPECT_EQ(read_text((s / "summary.json").string()), summary_json(chip, r, &w));
+}
+
+INSTANTIATE_TEST_SUITE_P(Scale, StreamedOps, ::testing::Range(0, 6));
 
 TEST_F(Scale, TheReportLevelsAddUp) {
   const std::vector<std::string> args = {"--arch",   "example-npu", "--model",  "llama-3.2-1b",

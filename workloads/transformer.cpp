@@ -1024,9 +1024,10 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
                                                    " ops make " + u128_text(total) +
                                                    " ops, over the cap of " +
                                                    std::to_string(kMaxOps) +
-                                                   " a run keeps records of; decode fewer tokens, "
-                                                   "or report the run's steps rather than each op "
-                                                   "(npusim run --report steps)");
+                                                   " a run keeps every record of (a timeline of "
+                                                   "blocks); decode fewer tokens, or stream the "
+                                                   "run's reports (npusim run --timeline ops, "
+                                                   "steps or none)");
       w.ops.reserve(static_cast<size_t>(total));
       for (uint64_t c = first + per; c < calls.count(); ++c) emit(c);
     }

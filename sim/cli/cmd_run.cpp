@@ -64,8 +64,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "row per prefill and decode step, and distinct_ops.csv, a row per distinct op with its "
       "count and totals), summary (summary.json, and trace.json only when --timeline asks for "
       "one), or auto (ops up to 100,000 ops, else steps); summary.json is the same at every "
-      "level. A model run at steps or summary with --timeline steps, none or auto is streamed "
-      "(its ops made a step at a time, no per-op record kept)")(
+      "level. A model run is streamed (its ops made a graph call at a time, each record dropped "
+      "once written) unless --timeline asks for blocks, or for ops at steps or summary")(
       "timeline", po::value<std::string>()->default_value("auto"),
       "trace.json detail: blocks (a track per array, vector unit, DMA channel, memory), ops, "
       "steps (a slice per step), none, or auto (with --report steps: steps; summary: none; a "
@@ -171,31 +171,53 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool force = vm.count("force") > 0;
   check_output_folder(out, force);  // before the simulation a refusal would waste
 
-  // Streamed (a model run whose reports need no per-op record: steps or summary, with a trace
-  // of its steps or none): memory grows with the distinct ops and steps, not with the ops.
-  // Otherwise the whole workload is built (within its op cap) and every record kept.
-  const bool streamed = w && *level != ReportLevel::kOps && opts.timeline == TimelineDetail::kNone;
+  // Streamed (a model run whose reports need no timeline beyond its ops: steps or summary with
+  // a trace of its steps or none, or ops with its ops' trace or none): memory grows with the
+  // distinct ops and steps, not with the ops; ops.csv and the ops' trace.json are written call by
+  // call. Otherwise the whole workload is built (within its op cap) and every record kept.
+  const bool ops_streamed =
+      w && *level == ReportLevel::kOps && opts.timeline != TimelineDetail::kBlocks;
+  const bool streamed =
+      ops_streamed || (w && *level != ReportLevel::kOps && opts.timeline == TimelineDetail::kNone);
   if (w && !streamed) w = workload_from(vm, &chip, /*streamed=*/false);
   const RunTotals::Describe describe =
       *level == ReportLevel::kSteps ? distinct_op_fields : nullptr;  // distinct_ops.csv
+  const bool gzip = vm.count("trace-gzip") > 0;
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<RunResult> result;
   std::optional<RunTotals> totals;
+  std::optional<OutputSet> set;
   if (streamed) {
     const WorkloadStream& stream = *w->stream;
     totals.emplace(describe);
+    std::optional<OpReportStream> rows;
+    SimOptions stream_opts = opts;
+    // At the ops level the ops' trace comes from the records: nothing is recorded.
+    if (ops_streamed) stream_opts.timeline = TimelineDetail::kNone;
     totals->total_cycles = simulate_stream(
-        chip, stream.calls(), [&stream](uint64_t c, std::vector<Op>& o) { stream.ops(c, o); }, opts,
-        [&](const RunResult& call, const CompiledGraph* g) { totals->add_call(call, g); });
+        chip, stream.calls(), [&stream](uint64_t c, std::vector<Op>& o) { stream.ops(c, o); },
+        stream_opts,
+        [&](const RunResult& call, const CompiledGraph* g) {
+          totals->add_call(call, g);
+          if (!ops_streamed) return;
+          if (!rows) {  // the first call's records: the run was not refused; the files open
+            set.emplace(out, force);
+            rows.emplace(*set, chip, opts.schedule == Schedule::kCompiled,
+                         opts.timeline == TimelineDetail::kOps, gzip);
+          }
+          rows->add_call(call, g);
+        });
+    if (rows) rows->finish(totals->total_cycles);
   } else {
     // The ops go to the run (its records point into them): no copy of a large workload.
     result = simulate(chip, std::move(w ? w->ops : trace_ops), opts);
     totals = totals_of(*result, describe);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const bool gzip = vm.count("trace-gzip") > 0;
-  write_reports(out, chip, result ? &*result : nullptr, *totals, w ? &*w : nullptr, force, *level,
+  if (!set) set.emplace(out, force);
+  write_reports(*set, chip, result ? &*result : nullptr, *totals, w ? &*w : nullptr, *level,
                 steps_trace, gzip);
+  set->commit();
   if (!vm.count("quiet")) {
     const bool traced = opts.timeline != TimelineDetail::kNone || steps_trace;
     std::string files = *level == ReportLevel::kOps ? out + "/ops.csv, "
