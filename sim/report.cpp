@@ -114,12 +114,13 @@ struct OpsColumn {
   const char* name;
   const char* unit;
   void (*write)(Out&, const OpRow&);
+  bool number = true;  ///< else a fixed name (trace.json quotes it)
 };
 // clang-format off
 const OpsColumn kOpsColumns[] = {
   {"id", "", [](Out& s, const OpRow& r) { put(s, r.id); }},
   {"name", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.name}); }},
-  {"kind", "", [](Out& s, const OpRow& r) { put(s, op_kind_name(r.op.kind)); }},
+  {"kind", "", [](Out& s, const OpRow& r) { put(s, op_kind_info(r.op.kind).name); }},
   {"layer", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.layer}); }},
   {"class", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.op_class}); }},
   {"phase", "", [](Out& s, const OpRow& r) { put(s, CsvText{r.op.phase}); }},
@@ -160,18 +161,18 @@ const OpsColumn kOpsColumns[] = {
 /// The compiled schedule's columns, after kOpsColumns (an isolated run's ops.csv has none).
 const OpsColumn kCompiledColumns[] = {
   {"kernel", "", [](Out& s, const OpRow& r) { put(s, r.compiled->kernel); }},
-  {"fused", "", [](Out& s, const OpRow& r) { put(s, fusion_name(r.compiled->fused)); }},
-  {"a_in", "", [](Out& s, const OpRow& r) { put(s, location_name(r.op.a_loc)); }},
+  {"fused", "", [](Out& s, const OpRow& r) { put(s, fusion_name(r.compiled->fused)); }, false},
+  {"a_in", "", [](Out& s, const OpRow& r) { put(s, location_name(r.op.a_loc)); }, false},
   {"b_in", "", [](Out& s, const OpRow& r) {
-     put(s, op_kind_info(r.op.kind).second_input ? location_name(r.op.b_loc) : ""); }},
+     put(s, op_kind_info(r.op.kind).second_input ? location_name(r.op.b_loc) : ""); }, false},
   {"c_in", "", [](Out& s, const OpRow& r) {
-     put(s, r.compiled->spilled ? "dram_spilled" : location_name(r.op.c_loc)); }},
+     put(s, r.compiled->spilled ? "dram_spilled" : location_name(r.op.c_loc)); }, false},
   {"hidden_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.hidden_cycles); }},
   {"hidden_by", "", [](Out& s, const OpRow& r) {
-     put(s, r.o.hidden_cycles == 0 ? "" : r.o.hidden_by_prefetch ? "prefetch" : "pipeline"); }},
+     put(s, r.o.hidden_cycles == 0 ? "" : r.o.hidden_by_prefetch ? "prefetch" : "pipeline"); }, false},
   {"prefetched_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.prefetched_bytes); }},
   {"loop_order", "", [](Out& s, const OpRow& r) {
-     put(s, r.op.kind != OpKind::kGemm ? "" : r.o.plan.n_major ? "n_major" : "m_major"); }},
+     put(s, r.op.kind != OpKind::kGemm ? "" : r.o.plan.n_major ? "n_major" : "m_major"); }, false},
 };
 // clang-format on
 
@@ -404,20 +405,16 @@ nlohmann::ordered_json summary_object(const ChipConfig& chip, const RunTotals& r
 
 namespace {
 
-/// A compiled op's decisions, as more args of its slice (",\"kernel\":3,...").
+/// A compiled op's decisions, as more args of its slice (",\"kernel\":3,..."): numbers as
+/// numbers, the other columns as strings (they write fixed names: nothing to escape).
 void put_compiled_args(Out& out, const ChipConfig& chip, size_t id, const OpRecord& o,
                        const CompiledOp& c) {
   const OpRow row(chip, id, o, &c);
-  std::string cell;
   for (const OpsColumn& col : kCompiledColumns) {
-    cell.clear();
-    {
-      Out text(cell);
-      col.write(text, row);
-    }
-    const bool number = !cell.empty() && cell.find_first_not_of("0123456789") == std::string::npos;
-    cat(out, ",\"", col.name, "\":");
-    number ? put(out, cell) : put(out, JsonText{cell});
+    cat(out, ",\"", std::string_view(col.name), "\":");
+    if (!col.number) out += '"';
+    col.write(out, row);
+    if (!col.number) out += '"';
   }
 }
 
@@ -464,7 +461,7 @@ void put_op_slice(Out& out, const ChipConfig& chip, const Lowering& lowering, ui
   cat(out, "{\"name\":", JsonText{op.name},
       ",\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":", ops_track + 1, ",\"ts\":", Micros{start},
       ",\"dur\":", Micros{end - start}, ",\"args\":{\"id\":", id, ",\"kind\":\"",
-      op_kind_name(op.kind), "\",\"shape\":\"");
+      op_kind_info(op.kind).name, "\",\"shape\":\"");
   put_shape(out, op);
   out += "\",\"formats\":\"";
   put_formats(out, op);

@@ -22,7 +22,7 @@
 namespace npu {
 
 enum class Bound : uint8_t { kCompute, kMemory, kVector, kLatency };
-inline std::string bound_name(Bound b) {
+inline const char* bound_name(Bound b) {
   switch (b) {
     case Bound::kCompute:
       return "compute";

@@ -155,7 +155,7 @@ bool same_op(const Op& a, const Op& b) {
   return fields(a) == fields(b);
 }
 
-std::string location_name(Location l) {
+const char* location_name(Location l) {
   return l == Location::kDram ? "dram" : "sram";
 }
 

@@ -123,7 +123,7 @@ uint64_t covered_inputs(uint64_t first, uint64_t count, uint64_t kernel, uint64_
 
 /// Where a tensor lives before (operand) or after (result) the op.
 enum class Location : uint8_t { kDram, kSram };
-std::string location_name(Location l);
+const char* location_name(Location l);
 
 /// One op. Shapes by kind:
 /// - gemm: C[m,n] = A[m,k] x B[k,n], `batch` independent instances. B may carry group-wise
