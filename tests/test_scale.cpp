@@ -71,17 +71,26 @@ struct StreamCase {
   uint64_t onchip;
 };
 
+/// Runs both tests below make: a prefill of `prompt` tokens then 3 decode steps, the same with
+/// standard attention, and a batch of two decoding 4 tokens after a 300-position cache.
+struct BasicSpecs {
+  RunSpec both, standard, decode_only;
+};
+BasicSpecs basic_specs(uint64_t prompt) {
+  BasicSpecs s;
+  s.both.prompt = prompt;
+  s.both.tokens = 3;
+  s.standard = s.both;
+  s.standard.attention = AttentionImpl::kStandard;
+  s.decode_only.phase = Phase::kDecode;
+  s.decode_only.context = 300;
+  s.decode_only.tokens = 4;
+  s.decode_only.batch = 2;
+  return s;
+}
+
 TEST(WorkloadStream, MakesTheWholeWorkloadCallByCall) {
-  RunSpec both;
-  both.prompt = 20;
-  both.tokens = 3;
-  RunSpec standard = both;
-  standard.attention = AttentionImpl::kStandard;
-  RunSpec decode_only;
-  decode_only.phase = Phase::kDecode;
-  decode_only.context = 300;
-  decode_only.tokens = 4;
-  decode_only.batch = 2;
+  const auto [both, standard, decode_only] = basic_specs(20);
   RunSpec prefill_after_cache;
   prefill_after_cache.phase = Phase::kPrefill;
   prefill_after_cache.prompt = 16;
@@ -176,16 +185,7 @@ struct OpsCase {
 };
 
 std::vector<OpsCase> ops_cases() {
-  RunSpec both;
-  both.prompt = 16;
-  both.tokens = 3;
-  RunSpec standard = both;
-  standard.attention = AttentionImpl::kStandard;
-  RunSpec decode_only;
-  decode_only.phase = Phase::kDecode;
-  decode_only.context = 300;
-  decode_only.tokens = 4;
-  decode_only.batch = 2;
+  const auto [both, standard, decode_only] = basic_specs(16);
   return {
       {"hexagon-v75", "llama-3.2-1b", both, {"--prompt", "16", "--tokens", "3"}},
       {"ane-m1", "gpt2", standard, {"--prompt", "16", "--tokens", "3", "--attention", "standard"}},
