@@ -478,7 +478,9 @@ class DistinctIndex {
   DistinctOps m_table;
 };
 
-/// Elaborates the chip and a driver running `body`, and simulates.
+/// Elaborates the chip and a driver running `body`, and simulates. An error inside the
+/// simulation's thread (a plan that cannot be made, the run's limits, a report that cannot be
+/// written) ends the simulation and is thrown from here, as it was thrown.
 void elaborate_and_run(const ChipConfig& chip, const Lowering& lowering, const SimOptions& opts,
                        const DistinctOps& distinct, RunResult& result,
                        std::vector<size_t>* event_starts, std::function<void(Driver&)> body) {
@@ -489,10 +491,18 @@ void elaborate_and_run(const ChipConfig& chip, const Lowering& lowering, const S
   auto top = std::make_unique<NpuTop>(
       "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
   // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
+  std::exception_ptr error;
   auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
                                          compiled ? 0 : chip.dispatch_overhead_ps, distinct, result,
-                                         event_starts, std::move(body));
+                                         event_starts, [&error, &body](Driver& d) {
+                                           try {
+                                             body(d);
+                                           } catch (...) {
+                                             error = std::current_exception();
+                                           }
+                                         });
   sc_core::sc_start();
+  if (error) std::rethrow_exception(error);
 }
 
 RunResult run(const ChipConfig& chip, const std::vector<Op>& ops, const SimOptions& options,
@@ -655,30 +665,22 @@ uint64_t simulate_online(const ChipConfig& chip, const OnlineSource& source,
   Composer composer(chip);
   std::vector<size_t> event_starts;
   std::vector<uint32_t> of;
-  // An error inside the simulation's thread (a plan that cannot be made, the run's limits) ends
-  // the simulation and is thrown from here.
-  std::exception_ptr error;
   elaborate_and_run(chip, lowering, opts, index.table(), result, compiled ? &event_starts : nullptr,
                     [&](Driver& d) {
-                      try {
-                        for (uint64_t c = 0;; ++c) {
-                          bool more = false;
-                          const std::vector<Op>& ops = maker.next(
-                              c == 0, [&](std::vector<Op>& out) { more = source(c, out); });
-                          if (!more) break;
-                          of.clear();
-                          for (const Op& op : ops) of.push_back(index.add(op));
-                          // The limits of the run so far: all of them at the first call, then its
-                          // work.
-                          if (c == 0 || index.work() > kMaxRunWork)
-                            check_run_limits(lowering, index.table(), opts);
-                          run_call(d, composer, maker, ops, of, event_starts, result, sink);
-                        }
-                      } catch (...) {
-                        error = std::current_exception();
+                      for (uint64_t c = 0;; ++c) {
+                        bool more = false;
+                        const std::vector<Op>& ops = maker.next(
+                            c == 0, [&](std::vector<Op>& out) { more = source(c, out); });
+                        if (!more) break;
+                        of.clear();
+                        for (const Op& op : ops) of.push_back(index.add(op));
+                        // The limits of the run so far: all of them at the first call, then its
+                        // work.
+                        if (c == 0 || index.work() > kMaxRunWork)
+                          check_run_limits(lowering, index.table(), opts);
+                        run_call(d, composer, maker, ops, of, event_starts, result, sink);
                       }
                     });
-  if (error) std::rethrow_exception(error);
   return compiled ? composer.end() : result.total_cycles;
 }
 

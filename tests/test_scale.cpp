@@ -335,6 +335,29 @@ TEST_F(Scale, AHundredThousandStepDecodeRunsInBoundedMemory) {
   EXPECT_EQ(j["workload"]["decode"]["steps"].get<uint64_t>(), tokens);
 }
 
+TEST(SimulateStream, AnErrorInTheSinkIsThrownAsItWasThrown) {
+  // A streamed run's sink writes reports inside the simulation's thread: a write that fails
+  // there (a full disk) must come out of simulate_stream as itself, not as a SystemC report.
+  const ChipConfig chip = load_chip(kSource + "/configs/presets/example-npu.yaml");
+  const Workload w =
+      build_workload(shipped_model("llama-3.2-1b"), basic_specs(8).both, 0, /*streamed=*/true);
+  SimOptions opts;
+  opts.timeline = TimelineDetail::kNone;
+  uint64_t calls = 0;
+  try {
+    simulate_stream(
+        chip, w.stream->calls(), [&w](uint64_t c, std::vector<Op>& o) { w.stream->ops(c, o); },
+        opts,
+        [&calls](const RunResult&, const CompiledGraph*) {
+          if (++calls == 2) throw std::runtime_error("ops.csv: No space left on device");
+        });
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "ops.csv: No space left on device");
+  }
+  EXPECT_EQ(calls, 2u);  // the run stopped at the call that failed
+}
+
 TEST_F(Scale, ATraceStepNumberIsALabelNotAnIndex) {
   // A trace may number its steps as it likes (up to 2^32 - 1): nothing is sized by the number.
   const std::string trace = write(
