@@ -48,9 +48,7 @@ void write_all(int fd, const std::string& path, const char* data, size_t size) {
 /// whatever fails).
 void write_fd(int fd, const std::string& path, const std::function<void(TextSink&)>& produce,
               bool sync) {
-  OutputFile f(fd, path, "", sync);
-  produce(f.sink());
-  f.close();
+  OutputFile(fd, path, "", sync).write(produce);
 }
 
 void write_fd(int fd, const std::string& path, const std::string& content, bool sync) {
@@ -280,9 +278,7 @@ std::unique_ptr<OutputFile> open_replacing(const std::string& dir, const std::st
 
 void write_replacing(const std::string& dir, const std::string& name,
                      const std::function<void(TextSink&)>& produce, bool sync) {
-  const std::unique_ptr<OutputFile> f = open_replacing(dir, name, sync);
-  produce(f->sink());
-  f->close();
+  open_replacing(dir, name, sync)->write(produce);
 }
 
 }  // namespace
@@ -431,9 +427,7 @@ void OutputSet::write(const std::string& name, const std::string& content) {
 }
 
 void OutputSet::write(const std::string& name, const std::function<void(TextSink&)>& produce) {
-  const std::unique_ptr<OutputFile> f = open(name);
-  produce(f->sink());
-  f->close();
+  open(name)->write(produce);
 }
 
 std::unique_ptr<OutputFile> OutputSet::open(const std::string& name) {

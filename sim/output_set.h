@@ -101,6 +101,11 @@ class OutputFile {
 
   TextSink& sink() { return m_sink; }
   void close();
+  /// What `produce` writes into the sink, then close().
+  void write(const std::function<void(TextSink&)>& produce) {
+    produce(m_sink);
+    close();
+  }
 
  private:
   int m_fd;

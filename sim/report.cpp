@@ -114,7 +114,9 @@ struct OpsColumn {
   const char* name;
   const char* unit;
   void (*write)(Out&, const OpRow&);
-  bool number = true;  ///< else a fixed name (trace.json quotes it)
+  /// As an arg of trace.json's op slices (the compiled columns are): a number, else a fixed
+  /// name, quoted.
+  bool number = true;
 };
 // clang-format off
 const OpsColumn kOpsColumns[] = {
@@ -891,7 +893,7 @@ OpReportStream::OpReportStream(OutputSet& set, const ChipConfig& chip, bool comp
   m_trace = set.open(gzip ? "trace.json.gz" : "trace.json");
   if (gzip) m_trace->sink().gzip();
   Out out(m_trace->sink());
-  put_ops_track_order(out, put_trace_head(out, chip, {"ops"}));  // the ops timeline's one track
+  put_ops_track_order(out, put_trace_head(out, chip, {"ops"}));  // track 0, tid 1
   if (!compiled) return;
   // An unnamed file (O_TMPFILE): nothing to name, link or leave behind.
   const std::string tmp = std::filesystem::temp_directory_path().string();
@@ -916,12 +918,12 @@ void OpReportStream::add_call(const RunResult& call, const CompiledGraph* graph)
   if (m_trace) {
     Out out(m_trace->sink());
     for (size_t i = 0; i < call.ops.size(); ++i)
-      put_op_slice(out, m_chip, m_lowering, 0, m_next_id + i, call.ops[i], info(i));
+      put_op_slice(out, m_chip, m_lowering, kOpsTrack, m_next_id + i, call.ops[i], info(i));
   }
   if (m_kernels && graph) {
     Out out(*m_kernels);
-    put_kernel_slices(out, m_chip, 2, call.ops.data(), graph->info.data(), call.ops.size(),
-                      m_next_id);
+    put_kernel_slices(out, m_chip, kKernelsTid, call.ops.data(), graph->info.data(),
+                      call.ops.size(), m_next_id);
   }
   m_next_id += call.ops.size();
 }
@@ -933,19 +935,19 @@ void OpReportStream::finish(uint64_t total_cycles) {
   if (m_kernels) {
     {
       Out out(sink);
-      put_kernels_track(out, 2);
+      put_kernels_track(out, kKernelsTid);
     }
     m_kernels->finish();
-    if (::lseek(m_kernels_fd, 0, SEEK_SET) != 0)
+    const auto fail = [] {
       throw std::runtime_error("cannot read back the trace's kernels: " +
-                               std::string(strerror(errno)));
+                               std::string(std::strerror(errno)));
+    };
+    if (::lseek(m_kernels_fd, 0, SEEK_SET) != 0) fail();
     std::string piece(TextSink::kFlushBytes, '\0');
     for (;;) {
       const ssize_t n = ::read(m_kernels_fd, piece.data(), piece.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
-        throw std::runtime_error("cannot read back the trace's kernels: " +
-                                 std::string(strerror(errno)));
+      if (n < 0) fail();
       if (n == 0) break;
       sink.buf().append(piece.data(), static_cast<size_t>(n));
       sink.row_done();

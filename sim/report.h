@@ -96,6 +96,8 @@ class OpReportStream {
   /// The kernels' slices, which follow every op's in trace.json: kept in an unnamed temporary
   /// file until finish().
   int m_kernels_fd = -1;
+  static constexpr uint32_t kOpsTrack = 0;  ///< the ops timeline's one track (tid 1)
+  static constexpr size_t kKernelsTid = 2;  ///< the kernels' thread, after the tracks'
   std::unique_ptr<TextSink> m_kernels;
   uint64_t m_next_id = 0;
 };
