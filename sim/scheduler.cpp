@@ -90,12 +90,11 @@ class Driver : public sc_core::sc_module {
                     ev.start_ps - memo.start_ps + start_ps, ev.end_ps - memo.start_ps + start_ps);
         }
         owed_ps += memo.duration_ps;
-        OpRecord r = memo.record;
+        OpRecord& r = m_result.ops.emplace_back(memo.record);
         r.op = &op;
         r.start_cycle = clk.ps_to_cycles_ceil(start_ps);
         r.end_cycle = clk.ps_to_cycles_ceil(start_ps + memo.duration_ps);
         tl.record(ops_track, label, start_ps, start_ps + memo.duration_ps);
-        m_result.ops.push_back(r);
         if (last_of_its_kind) m_memo[d].reset();
         continue;
       }
