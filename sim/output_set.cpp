@@ -214,14 +214,15 @@ long staging_pid(const std::string& name, const std::string& prefix) {
   return rest.empty() || rest == "-old" ? pid : 0;
 }
 
-/// Staging folders of `out` left by runs that were stopped (their process is gone): only folders
-/// named as npusim names them, owned by this user, holding a manifest (written first) or nothing;
-/// from each only what its manifest lists is deleted (remove_staging).
-void remove_stale_staging(const fs::path& out) {
+/// Staging folders of `out` in `where` (beside it, or in it when forced) left by runs that were
+/// stopped (their process is gone): only folders named as npusim names them, owned by this user,
+/// holding a manifest (written first) or nothing; from each only what its manifest lists is
+/// deleted (remove_staging).
+void remove_stale_staging(const fs::path& out, const fs::path& where) {
   const std::string prefix = "." + out.filename().string() + ".npusim-";
   std::error_code ec;
   std::vector<fs::path> stale;
-  for (fs::directory_iterator it(out.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const long pid = staging_pid(name, prefix);
     if (pid <= 0 || process_alive(pid)) continue;
@@ -272,8 +273,14 @@ namespace {
 std::unique_ptr<OutputFile> open_replacing(const std::string& dir, const std::string& name,
                                            bool sync) {
   int fd = -1;
-  std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
-  return std::make_unique<OutputFile>(fd, std::move(tmp), (fs::path(dir) / name).string(), sync);
+  const std::string tmp = create_unique_file(dir, "." + name + ".npusim-", fd);
+  try {
+    return std::make_unique<OutputFile>(fd, tmp, (fs::path(dir) / name).string(), sync);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
 }
 
 void write_replacing(const std::string& dir, const std::string& name,
@@ -294,23 +301,28 @@ struct TextSink::Deflate {
   ~Deflate() { deflateEnd(&z); }
 };
 
-OutputFile::OutputFile(int fd, std::string path, std::string final_path, bool sync)
+OutputFile::OutputFile(int fd, std::string path, std::string final_path, bool sync, int* open_count)
     : m_fd(fd),
       m_path(std::move(path)),
       m_final(std::move(final_path)),
       m_sync(sync),
-      m_sink(fd, m_path) {}
+      m_open_count(open_count),
+      m_sink(fd, m_path) {
+  if (m_open_count) ++*m_open_count;
+}
 
 OutputFile::~OutputFile() {
   if (m_fd < 0) return;
+  if (m_open_count) --*m_open_count;
   ::close(m_fd);
-  if (!m_final.empty()) ::unlink(m_path.c_str());  // beside its name: never renamed
+  if (!m_final.empty()) ::unlink(m_path.c_str());  // not at its name: never renamed
 }
 
 void OutputFile::close() {
   if (m_fd < 0) throw std::logic_error("OutputFile::close: closed already");
   m_sink.finish();
   if (m_sync && ::fsync(m_fd) != 0) fail_io("cannot sync", m_path, errno);
+  if (m_open_count) --*m_open_count;
   const int fd = std::exchange(m_fd, -1);
   const auto fail = [this](const char* what, const std::string& path) {
     const int err = errno;
@@ -397,15 +409,16 @@ OutputSet::OutputSet(std::string dir, bool force) : m_dir(resolve(dir).string())
   if (ec)
     throw std::runtime_error("cannot create the folder " + out.parent_path().string() + ": " +
                              ec.message());
-  if (m_force) return;  // written in place
-  remove_stale_staging(out);
+  // Forced, the set is written in place: the staging folder, inside the output folder, only
+  // holds each file until it is complete.
+  const fs::path home = m_force ? out : out.parent_path();
+  remove_stale_staging(out, home);
   for (int attempt = 0;; ++attempt) {
     // mkdtemp-style: a name nobody can predict, created only if nothing has it (mkdir fails on
     // an existing entry, a symbolic link included); mkdir rather than mkdtemp keeps the usual
     // permissions (0777 less the umask), which the output folder takes when it is new.
-    const fs::path staging =
-        out.parent_path() / ("." + out.filename().string() + ".npusim-" +
-                             std::to_string(::getpid()) + "-" + random_suffix());
+    const fs::path staging = home / ("." + out.filename().string() + ".npusim-" +
+                                     std::to_string(::getpid()) + "-" + random_suffix());
     if (::mkdir(staging.c_str(), 0777) == 0) {
       m_staging = staging.string();
       break;
@@ -435,24 +448,45 @@ std::unique_ptr<OutputFile> OutputSet::open(const std::string& name) {
     throw std::invalid_argument("OutputSet::open: not a plain file name: " + name);
   if (m_committed) throw std::logic_error("OutputSet::open after commit()");
   const bool fresh = std::find(m_files.begin(), m_files.end(), name) == m_files.end();
-  std::unique_ptr<OutputFile> f;
-  if (m_force) {
-    f = open_replacing(m_dir, name, true);
+  const fs::path staging(m_staging);
+  if (fresh) {
+    // Named in the manifest before it exists (not synced: it only guides a clean-up).
+    std::vector<std::string> listed = m_files;
+    listed.push_back(name);
+    write_manifest_in_staging(listed, false);
   } else {
-    const fs::path staging(m_staging);
-    if (fresh) {
-      // Named in the manifest before it exists (not synced: it only guides a clean-up).
-      std::vector<std::string> listed = m_files;
-      listed.push_back(name);
-      write_manifest_in_staging(listed, false);
-    } else {
-      ::unlink((staging / name).c_str());  // written again: replaced
-    }
-    const std::string path = (staging / name).string();
-    f = std::make_unique<OutputFile>(create_new(path), path, "");
+    ::unlink((staging / name).c_str());  // written again: replaced
+  }
+  const std::string path = (staging / name).string();
+  // Forced, a complete file replaces its name in the output folder (a link there is replaced,
+  // never written through).
+  const std::string final_path = m_force ? (fs::path(m_dir) / name).string() : "";
+  const int fd = create_new(path);
+  std::unique_ptr<OutputFile> f;
+  try {
+    f = std::make_unique<OutputFile>(fd, path, final_path, true, &m_open);
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   if (fresh) m_files.push_back(name);
   return f;
+}
+
+int OutputSet::open_scratch() {
+  if (m_committed) throw std::logic_error("OutputSet::open_scratch after commit()");
+  int fd = ::open(m_staging.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  // No O_TMPFILE on this file system: a new name in npusim's own staging folder, unlinked at once.
+  for (int attempt = 0;; ++attempt) {
+    const std::string path = (fs::path(m_staging) / (".scratch-" + random_suffix())).string();
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::unlink(path.c_str());
+      return fd;
+    }
+    if (errno != EEXIST || attempt > 100) fail_io("cannot write", path, errno);
+  }
 }
 
 void OutputSet::write_manifest_in_staging(const std::vector<std::string>& files, bool sync) {
@@ -468,6 +502,7 @@ void OutputSet::write_manifest_in_staging(const std::vector<std::string>& files,
 
 void OutputSet::commit() {
   if (m_committed) return;
+  if (m_open > 0) throw std::logic_error("OutputSet::commit with a file still open");
   const fs::path out(m_dir);
   if (m_force) {
     // In place: drop the previous set's files this one lacks, then the manifest.
@@ -478,6 +513,8 @@ void OutputSet::commit() {
     write_replacing(m_dir, kManifestName, manifest_text(m_files));
     sync_folder(m_dir);
     m_committed = true;
+    remove_staging(m_staging);  // its files moved out as they were closed
+    m_staging.clear();
     return;
   }
 

@@ -20,10 +20,12 @@
 // a previous set (its manifest and files the manifest lists). A folder holding anything else is
 // refused before anything is simulated (check_output_folder: ConfigError, exit status 2) unless
 // forced. Forced, the set is written into the folder in place, file by file, each file atomically
-// (a new file of an unpredictable name, O_EXCL | O_NOFOLLOW, then a rename: a symbolic link
-// planted in the folder is never written through) and the manifest last; the folder's other
-// entries stay, the files of a previous set that the new one lacks are removed (they are listed
-// in its manifest); until the manifest is written the folder mixes the two runs' files.
+// (made in a staging folder inside the output folder, named as above, and renamed into place
+// when complete: a symbolic link planted in the folder is never written through) and the
+// manifest last; the folder's other entries stay, the files of a previous set that the new one
+// lacks are removed (they are listed in its manifest); until the manifest is written the folder
+// mixes the two runs' files. A forced run stopped midway leaves its staging folder, with the
+// files it had not finished, which the next forced run into the folder removes.
 #pragma once
 
 #include <functional>
@@ -93,8 +95,9 @@ void write_replacing(const std::string& dir, const std::string& name, const std:
 class OutputFile {
  public:
   /// `path` open as `fd`; `final_path`: the name it replaces on close(), or "" (it has it);
-  /// `sync`: synced to disk on close().
-  OutputFile(int fd, std::string path, std::string final_path, bool sync = true);
+  /// `sync`: synced to disk on close(); `open_count`, if given, counts it while it is open.
+  OutputFile(int fd, std::string path, std::string final_path, bool sync = true,
+             int* open_count = nullptr);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -111,6 +114,7 @@ class OutputFile {
   int m_fd;
   std::string m_path, m_final;
   bool m_sync;
+  int* m_open_count;
   TextSink m_sink;
 };
 
@@ -130,8 +134,12 @@ class OutputSet {
   /// Writes one file of the set as `produce` writes it into the sink, in pieces.
   void write(const std::string& name, const std::function<void(TextSink&)>& produce);
   /// Opens one file of the set to be written in pieces while other files are written (a
-  /// streamed run's per-op reports); it must be closed before commit().
+  /// streamed run's per-op reports); it must be closed before commit() and not outlive the set.
   std::unique_ptr<OutputFile> open(const std::string& name);
+  /// A scratch file for the run, read and written, with no name (O_TMPFILE in the staging
+  /// folder, or a name unlinked at once where the file system has no O_TMPFILE): gone when
+  /// closed, whatever happens. The caller closes the descriptor.
+  int open_scratch();
   /// Writes the manifest and replaces the output folder's set with this one.
   void commit();
 
@@ -142,9 +150,10 @@ class OutputSet {
   void write_manifest_in_staging(const std::vector<std::string>& files, bool sync);
 
   std::string m_dir;      ///< the output folder (symbolic links resolved)
-  std::string m_staging;  ///< where the set is written; empty when forced (written in place)
+  std::string m_staging;  ///< where the files are written (forced: until each is complete)
   bool m_force = false;
   bool m_committed = false;
+  int m_open = 0;  ///< files open()ed and not closed
   std::vector<std::string> m_files;
 };
 

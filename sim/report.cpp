@@ -867,7 +867,7 @@ void write_reports(OutputSet& set, const ChipConfig& chip, const RunResult* r, c
     set.write("steps.csv", with([&](TextSink& s) { write_steps_csv(s, chip, t, w); }));
     set.write("distinct_ops.csv", with([&](TextSink& s) { write_distinct_ops_csv(s, t); }));
   }
-  const std::string trace = gzip_trace ? "trace.json.gz" : "trace.json";
+  const std::string trace = trace_file_name(gzip_trace);
   const auto zipped = [&](TextSink& s) {
     if (gzip_trace) s.gzip();
   };
@@ -890,22 +890,17 @@ OpReportStream::OpReportStream(OutputSet& set, const ChipConfig& chip, bool comp
   m_csv = set.open("ops.csv");
   put_header(m_csv->sink().buf(), ops_csv_columns(compiled));
   if (!trace) return;
-  m_trace = set.open(gzip ? "trace.json.gz" : "trace.json");
+  m_trace = set.open(trace_file_name(gzip));
   if (gzip) m_trace->sink().gzip();
   Out out(m_trace->sink());
   put_ops_track_order(out, put_trace_head(out, chip, {"ops"}));  // track 0, tid 1
   if (!compiled) return;
-  // An unnamed file (O_TMPFILE): nothing to name, link or leave behind.
-  const std::string tmp = std::filesystem::temp_directory_path().string();
-  m_kernels_fd = ::open(tmp.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (m_kernels_fd < 0)
-    throw std::runtime_error("cannot create a temporary file in " + tmp +
-                             " for the trace's kernels: " + std::strerror(errno));
-  m_kernels = std::make_unique<TextSink>(m_kernels_fd, tmp + " (the trace's kernels)");
+  m_kernels_fd.fd = set.open_scratch();
+  m_kernels = std::make_unique<TextSink>(m_kernels_fd.fd, "the trace's kernels (a scratch file)");
 }
 
-OpReportStream::~OpReportStream() {
-  if (m_kernels_fd >= 0) ::close(m_kernels_fd);
+OpReportStream::Fd::~Fd() {
+  if (fd >= 0) ::close(fd);
 }
 
 void OpReportStream::add_call(const RunResult& call, const CompiledGraph* graph) {
@@ -942,10 +937,10 @@ void OpReportStream::finish(uint64_t total_cycles) {
       throw std::runtime_error("cannot read back the trace's kernels: " +
                                std::string(std::strerror(errno)));
     };
-    if (::lseek(m_kernels_fd, 0, SEEK_SET) != 0) fail();
+    if (::lseek(m_kernels_fd.fd, 0, SEEK_SET) != 0) fail();
     std::string piece(TextSink::kFlushBytes, '\0');
     for (;;) {
-      const ssize_t n = ::read(m_kernels_fd, piece.data(), piece.size());
+      const ssize_t n = ::read(m_kernels_fd.fd, piece.data(), piece.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) fail();
       if (n == 0) break;

@@ -71,6 +71,11 @@ std::string summary_text(const ChipConfig& chip, const RunTotals& r, const Workl
 /// None when the rate is above 1/4 of the best or the array has no rate for `act`.
 std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Format act);
 
+/// trace.json's file name: trace.json.gz when gzip-compressed.
+inline const char* trace_file_name(bool gzip) {
+  return gzip ? "trace.json.gz" : "trace.json";
+}
+
 /// A streamed run's per-op reports, written call by call as the run goes (memory does not grow
 /// with the ops): ops.csv, and trace.json with a slice per op (and kernel, compiled) when
 /// `trace`. Opened in `set` at construction, closed by finish(); the bytes are those
@@ -78,7 +83,6 @@ std::optional<std::string> activation_rate_note(const SystolicArrayConfig& a, Fo
 class OpReportStream {
  public:
   OpReportStream(OutputSet& set, const ChipConfig& chip, bool compiled, bool trace, bool gzip);
-  ~OpReportStream();
   OpReportStream(const OpReportStream&) = delete;
   OpReportStream& operator=(const OpReportStream&) = delete;
 
@@ -95,7 +99,13 @@ class OpReportStream {
   std::unique_ptr<OutputFile> m_csv, m_trace;
   /// The kernels' slices, which follow every op's in trace.json: kept in an unnamed temporary
   /// file until finish().
-  int m_kernels_fd = -1;
+  struct Fd {  ///< closed with the stream, also when its constructor fails
+    int fd = -1;
+    Fd() = default;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+  } m_kernels_fd;
   static constexpr uint32_t kOpsTrack = 0;  ///< the ops timeline's one track (tid 1)
   static constexpr size_t kKernelsTid = 2;  ///< the kernels' thread, after the tracks'
   std::unique_ptr<TextSink> m_kernels;

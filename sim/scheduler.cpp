@@ -479,7 +479,8 @@ class DistinctIndex {
 
 /// Elaborates the chip and a driver running `body`, and simulates. An error inside the
 /// simulation's thread (a plan that cannot be made, the run's limits, a report that cannot be
-/// written) ends the simulation and is thrown from here, as it was thrown.
+/// written) ends the driver's work; the blocks run out of events, and the error is thrown from
+/// here, as it was thrown.
 void elaborate_and_run(const ChipConfig& chip, const Lowering& lowering, const SimOptions& opts,
                        const DistinctOps& distinct, RunResult& result,
                        std::vector<size_t>* event_starts, std::function<void(Driver&)> body) {
@@ -489,17 +490,20 @@ void elaborate_and_run(const ChipConfig& chip, const Lowering& lowering, const S
   // Blocks record only at full detail; the driver always records the ops track.
   auto top = std::make_unique<NpuTop>(
       "npu", chip, opts.timeline == TimelineDetail::kBlocks ? &result.timeline : nullptr);
-  // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
   std::exception_ptr error;
+  const auto guarded = [&error, &body](Driver& d) {
+    try {
+      body(d);
+    } catch (const sc_core::sc_unwind_exception&) {
+      throw;  // SystemC's own, when a process is killed or reset: it must go on
+    } catch (...) {
+      error = std::current_exception();
+    }
+  };
+  // Compiled: dispatch is the schedule's (per call or kernel), not each op's.
   auto driver = std::make_unique<Driver>("driver", *top, lowering, opts.memoize,
                                          compiled ? 0 : chip.dispatch_overhead_ps, distinct, result,
-                                         event_starts, [&error, &body](Driver& d) {
-                                           try {
-                                             body(d);
-                                           } catch (...) {
-                                             error = std::current_exception();
-                                           }
-                                         });
+                                         event_starts, guarded);
   sc_core::sc_start();
   if (error) std::rethrow_exception(error);
 }

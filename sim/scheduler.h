@@ -102,7 +102,8 @@ using CallSink = std::function<void(const RunResult& call, const CompiledGraph* 
 /// that grows with the distinct ops, not with the ops. The source is asked twice for each call:
 /// a first pass plans every distinct op and checks the run limits before anything is simulated.
 /// Records no timeline (opts.timeline must be kNone) and keeps no records: `sink` takes each
-/// call's. Returns the run's total cycles.
+/// call's; an error it throws ends the run and is thrown from here. Returns the run's total
+/// cycles.
 uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource& source,
                          const SimOptions& opts, const CallSink& sink);
 

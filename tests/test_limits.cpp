@@ -154,8 +154,8 @@ TEST_F(CliLimits, MillionsOfOpsAreRefusedWhenEveryOpIsKept) {
   // A run that keeps every op's record (a timeline of blocks) is capped at two million ops; a
   // streamed one (ops.csv and the ops' trace written as the run goes) is not.
   expect_refused({"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens",
-                  "100000", "--report", "ops", "--timeline", "blocks"},
-                 {"--tokens: ", "decode fewer tokens", "--timeline ops"});
+                  "100000", "--report", "steps", "--timeline", "blocks"},
+                 {"--tokens: ", "decode fewer tokens", "--timeline ops with --report ops"});
 }
 
 TEST_F(CliLimits, AStreamedRunOverTheWorkLimitIsRefusedEarly) {
@@ -164,11 +164,15 @@ TEST_F(CliLimits, AStreamedRunOverTheWorkLimitIsRefusedEarly) {
   expect_refused(
       {"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens", "100000"},
       {"simulating the run takes at least", "of its first ops, more than npusim's limit"});
-  // The same at the ops level: streamed too, refused by the work limit, not by an op cap.
-  expect_refused(
-      {"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens", "100000",
-       "--report", "ops"},
-      {"simulating the run takes at least", "of its first ops, more than npusim's limit"});
+}
+
+TEST_F(CliLimits, PerOpReportsOfMoreThanTenMillionOpsAreRefused) {
+  // A row per op is about 1 kB in ops.csv and trace.json: --report ops stops at ten million ops
+  // (10 GB), before anything is simulated. This run has 51 million (515 a decode step; ten
+  // million is about 19,000 tokens of it).
+  expect_refused({"run", "--arch", kChip, "--model", "llama-3.1-8b", "--prompt", "16", "--tokens",
+                  "100000", "--report", "ops"},
+                 {"--report ops: the run has 51", "for at most 10000000 ops; use --report steps"});
 }
 
 TEST_F(CliLimits, TraceFileOverTheSizeLimitIsRefused) {

@@ -158,6 +158,29 @@ TEST_F(CliOutputSet, AStoppedRunsStagingFolderIsRemovedByTheNextRun) {
   EXPECT_EQ(names_in(dir()), (std::set<std::string>{"out", other.filename().string()}));
 }
 
+TEST_F(CliOutputSet, AStoppedForcedRunsStagingFolderIsRemovedByTheNextForcedRun) {
+  // Forced, the files are made in a staging folder inside the output folder and moved into
+  // place as each is complete (a streamed model run writes ops.csv and trace.json for as long as
+  // it simulates). What a forced run killed midway leaves there, the next forced run removes;
+  // the user's files stay.
+  const std::string out = path("out");
+  fs::create_directory(out);
+  std::ofstream(out + "/notes.txt") << "mine\n";
+  const fs::path stale = fs::path(out) / ".out.npusim-1073741824-0123456789abcdef";
+  fs::create_directory(stale);
+  std::ofstream(stale / kManifest) << "{\"npusim\": \"0.1.0\", \"files\": [\"ops.csv\"]}\n";
+  std::ofstream(stale / "ops.csv") << "half an ops.csv";
+  const ProcessResult r =
+      npusim({"run", "--arch", kChip, "--model", "llama-3.2-1b", "--prompt", "8", "--tokens", "2",
+              "--report", "ops", "--force", "--out", out, "-q"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(names_in(out), (std::set<std::string>{"notes.txt", kManifest, "ops.csv", "trace.json",
+                                                  "summary.json"}));
+  EXPECT_EQ(read_text(out + "/notes.txt"), "mine\n");
+  EXPECT_EQ(manifest_files(out),
+            (std::vector<std::string>{"ops.csv", "trace.json", "summary.json"}));
+}
+
 TEST_F(CliOutputSet, TraceExportReplacesAFileOnlyWithForce) {
   const std::string file = write("my notes\n");
   const std::vector<std::string> args = {"trace", "export",   "--model", "gpt2",  "--prompt",

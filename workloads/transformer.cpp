@@ -1024,10 +1024,10 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
                                                    " ops make " + u128_text(total) +
                                                    " ops, over the cap of " +
                                                    std::to_string(kMaxOps) +
-                                                   " a run keeps every record of (a timeline of "
-                                                   "blocks); decode fewer tokens, or stream the "
-                                                   "run's reports (npusim run --timeline ops, "
-                                                   "steps or none)");
+                                                   " a run keeps every record of; decode fewer "
+                                                   "tokens, or let npusim run stream the reports "
+                                                   "(--timeline ops with --report ops, or "
+                                                   "--timeline steps or none)");
       w.ops.reserve(static_cast<size_t>(total));
       for (uint64_t c = first + per; c < calls.count(); ++c) emit(c);
     }

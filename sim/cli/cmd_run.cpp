@@ -21,6 +21,9 @@ constexpr size_t kAutoTimelineMaxOps = 20000;
 /// `--report auto` writes a row per op up to this many ops (an ops.csv of ~30 MB), and the steps
 /// and distinct ops beyond.
 constexpr size_t kAutoReportMaxOps = 100000;
+/// `--report ops` writes a row per op (ops.csv and the ops' trace.json, about 1 kB an op) up to
+/// this many ops: 10 GB of reports.
+constexpr uint64_t kMaxOpRows = 10000000;
 
 /// The file a --trace value names: a path as given (one with a '/', or an existing one), else a
 /// shipped trace name (`example` -> <configs>/traces/example.yaml).
@@ -140,6 +143,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (report == "auto")
     level = op_count <= kAutoReportMaxOps ? ReportLevel::kOps : ReportLevel::kSteps;
   if (!level) throw UsageError("--report: '" + report + "' is not ops, steps, summary or auto");
+  if (*level == ReportLevel::kOps && op_count > kMaxOpRows)
+    throw UsageError("--report ops: the run has " + std::to_string(op_count) +
+                     " ops; a row per op (about 1 kB each in ops.csv and trace.json) is written "
+                     "for at most " +
+                     std::to_string(kMaxOpRows) + " ops; use --report steps");
   std::string tl = vm.count("no-timeline") ? "none" : vm["timeline"].as<std::string>();
   const std::string tl_given = tl;
   // auto: the level's trace (its steps, or none with the summary alone); at the ops level, a
@@ -183,7 +191,9 @@ int cmd_run(const std::vector<std::string>& args) {
   const RunTotals::Describe describe =
       *level == ReportLevel::kSteps ? distinct_op_fields : nullptr;  // distinct_ops.csv
   const bool gzip = vm.count("trace-gzip") > 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  Clock::duration writing{};  // a streamed run's per-op reports, written as it goes
   std::optional<RunResult> result;
   std::optional<RunTotals> totals;
   std::optional<OutputSet> set;
@@ -200,20 +210,24 @@ int cmd_run(const std::vector<std::string>& args) {
         [&](const RunResult& call, const CompiledGraph* g) {
           totals->add_call(call, g);
           if (!ops_streamed) return;
+          const auto w0 = Clock::now();
           if (!rows) {  // the first call's records: the run was not refused; the files open
             set.emplace(out, force);
             rows.emplace(*set, chip, opts.schedule == Schedule::kCompiled,
                          opts.timeline == TimelineDetail::kOps, gzip);
           }
           rows->add_call(call, g);
+          writing += Clock::now() - w0;
         });
+    const auto w0 = Clock::now();
     if (rows) rows->finish(totals->total_cycles);
+    writing += Clock::now() - w0;
   } else {
     // The ops go to the run (its records point into them): no copy of a large workload.
     result = simulate(chip, std::move(w ? w->ops : trace_ops), opts);
     totals = totals_of(*result, describe);
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0 - writing).count();
   if (!set) set.emplace(out, force);
   write_reports(*set, chip, result ? &*result : nullptr, *totals, w ? &*w : nullptr, *level,
                 steps_trace, gzip);
@@ -225,8 +239,7 @@ int cmd_run(const std::vector<std::string>& args) {
                             ? out + "/steps.csv, " + out + "/distinct_ops.csv, "
                             : "";
     std::cout << summary_text(chip, *totals, w ? &*w : nullptr) << "  reports  " << files << out
-              << "/summary.json"
-              << (traced ? ", " + out + (gzip ? "/trace.json.gz" : "/trace.json") : "") << "\n"
+              << "/summary.json" << (traced ? ", " + out + "/" + trace_file_name(gzip) : "") << "\n"
               << "  simulated in " << wall << " s\n";
   }
   return kExitOk;
