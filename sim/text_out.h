@@ -144,7 +144,9 @@ struct CsvText {
   const std::string& s;
 };
 inline void put(Out& out, CsvText f) {
-  if (f.s.find_first_of(",\"\n") == std::string::npos) {
+  const bool plain = std::none_of(f.s.begin(), f.s.end(),
+                                  [](char c) { return c == ',' || c == '"' || c == '\n'; });
+  if (plain) {
     out += f.s;
     return;
   }
