@@ -321,7 +321,7 @@ void Lowering::lower_spatial(const Op& op, const TilePlan& p, std::vector<CorePr
     for (uint64_t core = 0; core < cores; ++core) {
       auto& steps = out[core].steps;
       const auto [begin, end] = block_of(out_tiles, cores, core);
-        uint64_t last_a = std::numeric_limits<uint64_t>::max();  // (spatial tile, slice) loaded
+      uint64_t last_a = std::numeric_limits<uint64_t>::max();  // (spatial tile, slice) loaded
       for (uint64_t t = begin; t < end; ++t) {
         const uint64_t si = t / tn, fi = t % tn;
         const SpatialTile tile = spatial_tile(op, cut, si);

@@ -77,7 +77,8 @@ Json energy_json(const EnergyBreakdown& e) {
 
 namespace {
 
-/// One op's row as the columns read it: the record and the figures derived from it.
+/// One op's row as the columns read it: the record and the figures derived from it (worked out
+/// by the columns that print them: trace.json's compiled args print none).
 struct OpRow {
   OpRow(const ChipConfig& chip, size_t id, const OpRecord& o, const CompiledOp* c = nullptr)
       : chip(chip),
@@ -85,12 +86,15 @@ struct OpRow {
         o(o),
         op(*o.op),
         compiled(c),
-        dram(o.dram_read_bytes + o.dram_write_bytes) {
+        dram(o.dram_read_bytes + o.dram_write_bytes) {}
+  double gbps() const {
     const double secs = seconds(chip, o.cycles());
-    gbps = secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
-    // Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
+    return secs > 0 ? static_cast<double>(dram) / secs * 1e-9 : 0.0;
+  }
+  /// Arithmetic intensity: ops (2 per MAC; vector ALU+SFU ops otherwise) per DRAM byte.
+  double intensity() const {
     const uint64_t work = o.macs > 0 ? 2 * o.macs : o.actions.alu_ops + o.actions.sfu_ops;
-    intensity = dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
+    return dram > 0 ? static_cast<double>(work) / static_cast<double>(dram) : 0.0;
   }
   const ChipConfig& chip;
   size_t id;
@@ -98,7 +102,6 @@ struct OpRow {
   const Op& op;
   const CompiledOp* compiled;  ///< the compiler's decisions (compiled schedule; else null)
   uint64_t dram;
-  double gbps = 0, intensity = 0;
 };
 
 void put_tile(Out& out, const OpRecord& o) {
@@ -145,8 +148,8 @@ const OpsColumn kOpsColumns[] = {
   {"sram_read_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.sram_read_bytes); }},
   {"sram_write_bytes", "bytes", [](Out& s, const OpRow& r) { put(s, r.o.sram_write_bytes); }},
   {"dma_descriptors", "", [](Out& s, const OpRow& r) { put(s, r.o.dma_descriptors); }},
-  {"achieved_gbps", "GB/s", [](Out& s, const OpRow& r) { put(s, Fixed<3>{r.gbps}); }},
-  {"arith_intensity", "ops/byte", [](Out& s, const OpRow& r) { put(s, Fixed<3>{r.intensity}); }},
+  {"achieved_gbps", "GB/s", [](Out& s, const OpRow& r) { put(s, Fixed<3>{r.gbps()}); }},
+  {"arith_intensity", "ops/byte", [](Out& s, const OpRow& r) { put(s, Fixed<3>{r.intensity()}); }},
   {"array_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.array_cycles); }},
   {"vector_cycles", "cycles", [](Out& s, const OpRow& r) { put(s, r.o.vector_cycles); }},
   {"memory_busy_cycles", "cycles",
