@@ -106,6 +106,11 @@ class StepRuns {
       }
       return *this;
     }
+    /// The run this step is in, and how many of its steps follow this one.
+    const Run* run() const { return m_run; }
+    uint64_t left_in_run() const { return m_run->count - 1 - m_k; }
+    /// Moves on `n` steps within the run (at most left_in_run()).
+    void skip_in_run(uint64_t n) { m_k += n; }
     bool operator==(const const_iterator& o) const { return m_run == o.m_run && m_k == o.m_k; }
     bool operator!=(const const_iterator& o) const { return !(*this == o); }
 

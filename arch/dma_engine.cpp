@@ -44,14 +44,17 @@ void DmaEngine::channel_thread(Channel* ch) {
     // that wakes first would, and that order depends on what the engine did before: an op's
     // timing (which requester the memory arbiter sees) must depend only on the op.
     m_free[ch->index] = true;
+    ch->busy = false;
     while (m_queue.empty() || std::find(m_free.begin(), m_free.begin() + ch->index, true) !=
                                   m_free.begin() + ch->index)
       sc_core::wait(m_work);
     m_free[ch->index] = false;
-    const Job job = m_queue.front();
+    ch->busy = true;
+    ch->job = m_queue.front();
+    const Job& job = ch->job;
     m_queue.pop_front();
     if (!m_queue.empty()) m_work.notify(sc_core::SC_ZERO_TIME);  // wake a sibling channel
-    const uint64_t start = sc_core::sc_time_stamp().value();
+    ch->start_ps = sc_core::sc_time_stamp().value();
     const uint64_t descriptors =
         m_cfg.strides_2d && !job.desc.gather ? job.desc.pieces : job.desc.rows;
     m_counters.descriptors += descriptors;
@@ -60,29 +63,55 @@ void DmaEngine::channel_thread(Channel* ch) {
     sc_core::sc_time delay =
         sc_core::sc_time::from_value(m_clk.cycles_to_ps(m_cfg.setup_cycles * descriptors));
     trans.set_command(job.desc.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    uint64_t left = job.desc.bytes();
-    uint64_t issued = start + delay.value();
-    while (left > 0) {
-      const uint64_t chunk = std::min(left, m_quantum_bytes);
+    ch->left = job.desc.bytes();
+    ch->issued_ps = ch->start_ps + delay.value();
+    while (ch->left > 0) {
+      const uint64_t chunk = std::min(ch->left, m_quantum_bytes);
       trans.set_data_length(static_cast<unsigned int>(chunk));
+      ch->wake_ps = sc_core::sc_time_stamp().value() + delay.value();
       socket->b_transport(trans, delay);
       // No faster than the channel's own rate allows.
-      const uint64_t own_end = issued + transfer_ps(chunk, m_channel_bytes_per_s);
+      const uint64_t own_end = ch->issued_ps + transfer_ps(chunk, m_channel_bytes_per_s);
       const uint64_t now = sc_core::sc_time_stamp().value();
+      ch->wake_ps = own_end;
+      ch->pacing = true;
       if (own_end > now) sc_core::wait(sc_core::sc_time::from_value(own_end - now));
-      issued = std::max(own_end, now);
+      ch->pacing = false;
+      ch->issued_ps = std::max(own_end, now);
       delay = sc_core::SC_ZERO_TIME;
-      left -= chunk;
+      ch->left -= chunk;
     }
     // The last data arrives one round trip after its grant; the channel is free to issue the
     // next descriptor meanwhile (its bursts are pipelined), so only the completion waits.
     const uint64_t end = sc_core::sc_time_stamp().value();
     m_counters.bytes += job.desc.bytes();
-    m_counters.busy_ps += end - start;
-    if (m_timeline) m_timeline->record(ch->track, job.label, start, end);
-    if (--job.completion->pending == 0)
+    m_counters.busy_ps += end - ch->start_ps;
+    if (m_timeline) m_timeline->record(ch->track, job.label, ch->start_ps, end);
+    if (--job.completion->pending == 0) {
+      job.completion->done_at_ps = end + m_latency_ps;
       job.completion->done.notify(sc_core::sc_time::from_value(m_latency_ps));
+    }
   }
+}
+
+void DmaEngine::write_state(StateWriter& w) const {
+  w.put(m_queue.size());
+  for (const Job& j : m_queue) put_job(w, j);
+  for (const auto& ch : m_channels) {
+    w.put(ch->busy, ch->pacing);
+    if (!ch->busy) continue;
+    put_job(w, ch->job);
+    w.put(ch->left);
+    w.time(ch->issued_ps);
+    w.time(ch->start_ps);
+    w.pending(ch->wake_ps);
+  }
+}
+
+void DmaEngine::put_job(StateWriter& w, const Job& j) {
+  w.put(j.desc.rows, j.desc.row_bytes, j.desc.write, j.desc.gather, j.desc.pieces);
+  w.ptr(j.completion);
+  w.put(j.label);
 }
 
 }  // namespace npu

@@ -12,6 +12,7 @@
 
 #include "dma_config.h"
 #include "memory_if.h"
+#include "state_writer.h"
 #include "timeline.h"
 #include "types.h"
 
@@ -21,6 +22,7 @@ namespace npu {
 struct DmaCompletion {
   uint32_t pending = 0;
   sc_core::sc_event done;
+  uint64_t done_at_ps = 0;  ///< when `done` was last notified for
 };
 
 class DmaEngine : public sc_core::sc_module {
@@ -34,6 +36,8 @@ class DmaEngine : public sc_core::sc_module {
   /// Queues a descriptor; `c.pending` must count it. Free channels take descriptors in order.
   void submit(const DmaDescriptor& d, DmaCompletion* c, uint32_t label);
 
+  /// The queue and the channels' transfers, relative to now (steady_state.h).
+  void write_state(StateWriter& w) const;
   const DmaCounters& counters() const { return m_counters; }
   const DmaConfig& config() const { return m_cfg; }
 
@@ -45,6 +49,12 @@ class DmaEngine : public sc_core::sc_module {
   };
   struct Channel {
     uint32_t index = 0;
+    // The descriptor in progress: what is left of it, when its next request may go (its own
+    // rate), when it started, and when the channel next wakes from a timed wait.
+    bool busy = false;
+    bool pacing = false;  ///< waiting for its own rate (else, when busy, in a transport)
+    Job job{};
+    uint64_t left = 0, issued_ps = 0, start_ps = 0, wake_ps = 0;
     RequesterExtension ext;
     tlm::tlm_generic_payload trans;
     sc_core::sc_event grant_done;
@@ -53,6 +63,7 @@ class DmaEngine : public sc_core::sc_module {
     ~Channel() { trans.clear_extension(&ext); }  // the payload would otherwise free() it
   };
   void channel_thread(Channel* ch);
+  static void put_job(StateWriter& w, const Job& j);
 
   DmaConfig m_cfg;
   ClockDomain m_clk;

@@ -50,10 +50,19 @@ struct MemoryCounters {
   uint64_t busy_ps = 0;
   uint64_t grants = 0;
 
+  /// Calls f(x.field, y.field, ...) for every counter, as CoreCounters::each.
+  template <class F, class... C>
+  static void each(F&& f, C&... c) {
+    f(c.read_bytes...);
+    f(c.write_bytes...);
+    f(c.busy_ps...);
+    f(c.grants...);
+  }
   /// What was counted between `before` and this.
   MemoryCounters since(const MemoryCounters& before) const {
-    return {read_bytes - before.read_bytes, write_bytes - before.write_bytes,
-            busy_ps - before.busy_ps, grants - before.grants};
+    MemoryCounters d;
+    each([](uint64_t& out, uint64_t now, uint64_t then) { out = now - then; }, d, *this, before);
+    return d;
   }
 };
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "memory_config.h"
+#include "state_writer.h"
 #include "timeline.h"
 #include "types.h"
 
@@ -42,6 +43,9 @@ class MemoryIf {
   /// Forget arbitration history (the scheduler calls it at each op start, so an op's timing
   /// does not depend on the ops before it).
   virtual void reset_arbitration() = 0;
+  /// Appends the memory's state relative to now (steady_state.h); false when the model cannot,
+  /// and then no period is skipped.
+  virtual bool write_state(StateWriter& w) const = 0;
 };
 
 }  // namespace npu

@@ -30,7 +30,8 @@ void NpuCore::start(const CoreProgram* program) {
   m_program = program;
   m_loaded = m_computed = 0;
   m_outputs_started = m_stored = 0;
-  const uint64_t now = sc_core::sc_time_stamp().value();
+  m_offset_ps = 0;
+  const uint64_t now = now_ps();
   m_times = ProgramTimes{now, now, now, 0, !program->steps.empty()};
   m_outputs_total = 0;
   for (const StepRuns::Run& run : program->steps.runs())
@@ -57,12 +58,14 @@ CoreCounters NpuCore::counters() const {
 
 void NpuCore::loader_thread() {
   for (;;) {
+    m_load_site = Site::kIdle;
     sc_core::wait(m_start_loader);
     const CoreProgram& prog = *m_program;
-    auto step = prog.steps.begin();
-    for (size_t i = 0; i < prog.steps.size(); ++i, ++step) {
-      while (i >= m_computed + 2) sc_core::wait(m_computed_ev);  // both input slots full
-      const TileStep& s = *step;
+    m_load_step = prog.steps.begin();
+    for (m_load_i = 0; m_load_i < prog.steps.size(); ++m_load_i, ++m_load_step) {
+      m_load_site = Site::kWaitSlot;
+      while (m_load_i >= m_computed + 2) sc_core::wait(m_computed_ev);  // both input slots full
+      const TileStep& s = *m_load_step;
       if (!s.loads.empty()) {
         m_load_completion.pending = static_cast<uint32_t>(s.loads.size());
         uint64_t bytes = 0;
@@ -70,20 +73,23 @@ void NpuCore::loader_thread() {
           dma.submit(d, &m_load_completion, prog.label);
           bytes += d.bytes();
         }
+        m_load_site = Site::kWaitDma;
         sc_core::wait(m_load_completion.done);
         sram.count(0, bytes);  // DMA writes the tile into the banks
-        m_times.last_dma_ps = sc_core::sc_time_stamp().value();
-        if (i == 0) m_times.head_load_bytes = bytes;
+        m_times.last_dma_ps = now_ps();
+        if (m_load_i == 0) m_times.head_load_bytes = bytes;
       }
-      m_loaded = i + 1;
+      m_loaded = m_load_i + 1;
       m_loaded_ev.notify(sc_core::SC_ZERO_TIME);
+      if (m_steady) m_steady->step_loaded(skippable_steps());
     }
   }
 }
 
 uint64_t NpuCore::run_step(const TileStep& s) {
   uint64_t total = 0;
-  for (const Command& c : s.commands) total += run_command(c);
+  for (m_command = 0; m_command < s.commands.size(); ++m_command)
+    total += run_command(s.commands[m_command]);
   return total;
 }
 
@@ -98,6 +104,7 @@ uint64_t NpuCore::run_command(const Command& cmd) {
   sram.count(c.sram_read_bytes, c.sram_write_bytes);
   const uint64_t cycles = c.cycles;
   const uint64_t start = sc_core::sc_time_stamp().value();
+  m_busy_until_ps = start + m_clk.cycles_to_ps(cycles);
   if (cmd.unit == Unit::kArray)
     array.occupy(cycles);
   else
@@ -110,34 +117,41 @@ uint64_t NpuCore::run_command(const Command& cmd) {
 
 void NpuCore::compute_thread() {
   for (;;) {
+    m_compute_site = Site::kIdle;
     sc_core::wait(m_start_compute);
     const CoreProgram& prog = *m_program;
-    auto step = prog.steps.begin();
-    for (size_t i = 0; i < prog.steps.size(); ++i, ++step) {
-      while (m_loaded <= i) sc_core::wait(m_loaded_ev);
-      const TileStep& s = *step;
+    m_compute_step = prog.steps.begin();
+    for (m_compute_i = 0; m_compute_i < prog.steps.size(); ++m_compute_i, ++m_compute_step) {
+      m_compute_site = Site::kWaitSlot;
+      while (m_loaded <= m_compute_i) sc_core::wait(m_loaded_ev);
+      const TileStep& s = *m_compute_step;
       if (s.starts_output) {
+        m_compute_site = Site::kWaitOutput;
         while (m_outputs_started >= m_stored + 2) sc_core::wait(m_stored_ev);  // slots full
         ++m_outputs_started;
       }
-      if (i == 0) m_times.first_compute_ps = sc_core::sc_time_stamp().value();
+      if (m_compute_i == 0) m_times.first_compute_ps = now_ps();
+      m_compute_site = Site::kBusy;
       run_step(s);
-      m_computed = i + 1;
+      m_computed = m_compute_i + 1;
       m_computed_ev.notify(sc_core::SC_ZERO_TIME);
       if (s.ends_output) {
         m_store_queue.push_back(&s);
         m_store_req_ev.notify(sc_core::SC_ZERO_TIME);
       }
     }
+    m_compute_site = Site::kIdle;
     finish_if_done();
   }
 }
 
 void NpuCore::storer_thread() {
   for (;;) {
+    m_store_site = Site::kIdle;
     while (m_store_queue.empty()) sc_core::wait(m_store_req_ev);
-    const TileStep& s = *m_store_queue.front();
+    m_storing = m_store_queue.front();
     m_store_queue.pop_front();
+    const TileStep& s = *m_storing;
     if (!s.stores.empty()) {
       m_store_completion.pending = static_cast<uint32_t>(s.stores.size());
       uint64_t bytes = 0;
@@ -145,14 +159,55 @@ void NpuCore::storer_thread() {
         dma.submit(d, &m_store_completion, m_program->label);
         bytes += d.bytes();
       }
+      m_store_site = Site::kWaitDma;
       sc_core::wait(m_store_completion.done);
       sram.count(bytes, 0);  // DMA reads the tile out of the banks
-      m_times.last_dma_ps = sc_core::sc_time_stamp().value();
+      m_times.last_dma_ps = now_ps();
     }
+    m_storing = nullptr;
     ++m_stored;
     m_stored_ev.notify(sc_core::SC_ZERO_TIME);
     finish_if_done();
   }
+}
+
+void NpuCore::write_state(StateWriter& w) const {
+  w.put(m_program != nullptr);
+  if (!m_program) return;
+  // Where each thread waits, and the step counts as distances from the loader's step (their
+  // absolute values only move on; what the threads compare are the distances).
+  w.put(static_cast<uint64_t>(m_load_site), static_cast<uint64_t>(m_compute_site),
+        static_cast<uint64_t>(m_store_site));
+  w.ptr(m_load_step.run());
+  w.ptr(m_compute_step.run());
+  w.put(m_load_i - m_compute_i, m_loaded - m_load_i, m_computed - m_load_i);
+  w.put(m_outputs_started - m_stored);
+  w.put(m_command);
+  w.pending(m_compute_site == Site::kBusy ? m_busy_until_ps : 0);
+  w.put(m_store_queue.size());
+  for (const TileStep* s : m_store_queue) w.ptr(s);
+  w.ptr(m_storing);
+  w.put(m_load_completion.pending, m_store_completion.pending);
+  w.pending(m_load_completion.done_at_ps);
+  w.pending(m_store_completion.done_at_ps);
+  dma.write_state(w);
+}
+
+uint64_t NpuCore::skippable_steps() const {
+  if (!loading() || m_compute_site == Site::kIdle) return 0;
+  return std::min(m_load_step.left_in_run(), m_compute_step.left_in_run());
+}
+
+void NpuCore::skip(uint64_t steps, uint64_t outputs, uint64_t ps) {
+  m_load_i += steps;
+  m_load_step.skip_in_run(steps);
+  m_compute_i += steps;
+  m_compute_step.skip_in_run(steps);
+  m_loaded += steps;
+  m_computed += steps;
+  m_outputs_started += outputs;
+  m_stored += outputs;
+  m_offset_ps += ps;
 }
 
 void NpuCore::finish_if_done() {

@@ -16,6 +16,7 @@
 #include "core_config.h"
 #include "dma_engine.h"
 #include "sram.h"
+#include "state_writer.h"
 #include "systolic_array.h"
 #include "timeline.h"
 #include "vector_unit.h"
@@ -49,6 +50,21 @@ class NpuCore : public sc_core::sc_module {
   };
   const ProgramTimes& program_times() const { return m_times; }
 
+  /// Steady-state skipping (steady_state.h). The core asks `steady` to look at the chip's state
+  /// each time it has loaded a step.
+  void watch(StepWatcher* steady) { m_steady = steady; }
+  /// The core's state relative to the loader's step and to now.
+  void write_state(StateWriter& w) const;
+  /// How many steps every thread may move on and stay in the run of identical steps it is in.
+  uint64_t skippable_steps() const;
+  /// A program runs and its loader has steps left.
+  bool loading() const { return m_program && m_load_i < m_program->steps.size(); }
+  uint64_t steps_loaded() const { return m_loaded; }
+  uint64_t outputs_stored() const { return m_stored; }
+  /// Moves the program on by `steps` steps (and `outputs` output tiles) that repeat what the
+  /// core just did, and the times it records by `ps`.
+  void skip(uint64_t steps, uint64_t outputs, uint64_t ps);
+
  private:
   void loader_thread();
   void compute_thread();
@@ -56,6 +72,11 @@ class NpuCore : public sc_core::sc_module {
   void finish_if_done();
   uint64_t run_step(const TileStep& s);
   uint64_t run_command(const Command& c);
+  /// Simulated time, with what skipped periods took.
+  uint64_t now_ps() const { return sc_core::sc_time_stamp().value() + m_offset_ps; }
+
+  /// Where a thread waits.
+  enum class Site : uint8_t { kIdle, kWaitSlot, kWaitOutput, kWaitDma, kBusy };
 
   CoreConfig m_cfg;
   ClockDomain m_clk;
@@ -66,6 +87,15 @@ class NpuCore : public sc_core::sc_module {
   size_t m_outputs_started = 0, m_stored = 0;  // output tiles
   size_t m_outputs_total = 0;
   std::deque<const TileStep*> m_store_queue;  // steps whose output tile awaits storing
+  // The threads' places (members, so that a skip can move them on).
+  uint64_t m_load_i = 0, m_compute_i = 0;
+  StepRuns::const_iterator m_load_step{nullptr, 0}, m_compute_step{nullptr, 0};
+  size_t m_command = 0;          ///< the step's command being computed
+  uint64_t m_busy_until_ps = 0;  ///< when it ends
+  const TileStep* m_storing = nullptr;
+  Site m_load_site = Site::kIdle, m_compute_site = Site::kIdle, m_store_site = Site::kIdle;
+  StepWatcher* m_steady = nullptr;
+  uint64_t m_offset_ps = 0;  ///< skipped in this program
   DmaCompletion m_load_completion, m_store_completion;
   CoreCounters m_counters;
   ProgramTimes m_times;

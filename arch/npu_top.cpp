@@ -11,6 +11,11 @@ NpuTop::NpuTop(sc_core::sc_module_name name, const ChipConfig& cfg, Timeline* ti
                                                 i * cfg.core.dma.channels, timeline));
     m_cores.back()->dma.socket.bind(m_memory->target_socket());
   }
+  std::vector<NpuCore*> cores;
+  for (auto& c : m_cores) cores.push_back(c.get());
+  m_steady = std::make_unique<SteadyState>("steady", std::move(cores), *m_memory);
+  if (!timeline)
+    for (auto& c : m_cores) c->watch(m_steady.get());
 }
 
 }  // namespace npu

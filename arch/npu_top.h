@@ -11,6 +11,7 @@
 #include "chip_config.h"
 #include "memory_factory.h"
 #include "npu_core.h"
+#include "steady_state.h"
 #include "timeline.h"
 #include "types.h"
 
@@ -24,11 +25,14 @@ class NpuTop : public sc_core::sc_module {
   NpuCore& core(size_t i) { return *m_cores[i]; }
   size_t num_cores() const { return m_cores.size(); }
   MemoryIf& memory() { return *m_memory; }
+  /// Skips the periods of a steady state (never when the blocks record a timeline).
+  SteadyState& steady() { return *m_steady; }
 
  private:
   ChipConfig m_cfg;
   std::unique_ptr<MemoryIf> m_memory;
   std::vector<std::unique_ptr<NpuCore>> m_cores;
+  std::unique_ptr<SteadyState> m_steady;
 };
 
 }  // namespace npu

@@ -106,4 +106,19 @@ void UnifiedMemory::arbitrate() {
   if (m_pending_count > 0) schedule_arbitration(m_busy_until_ps);
 }
 
+bool UnifiedMemory::write_state(StateWriter& w) const {
+  // A grant in service also means its requester's wake-up at its end; an arbitration due now has
+  // run (the instant has ended).
+  w.pending(m_busy_until_ps);
+  w.put(m_last_granted, m_grant_end_wakeup, m_pending_count);
+  w.pending(m_arbitrate_at_ps == UINT64_MAX ? 0 : m_arbitrate_at_ps);
+  for (const Pending& p : m_pending) {
+    w.put(p.valid);
+    if (!p.valid) continue;
+    w.time(p.arrival_ps);
+    w.put(p.bytes, p.write);
+  }
+  return true;
+}
+
 }  // namespace npu

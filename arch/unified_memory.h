@@ -35,6 +35,7 @@ class UnifiedMemory : public sc_core::sc_module, public MemoryIf {
   const MemoryCounters& counters() const override { return m_counters; }
   /// Round-robin restarts from the first requester.
   void reset_arbitration() override { m_last_granted = UINT32_MAX; }
+  bool write_state(StateWriter& w) const override;
 
  private:
   struct Pending {

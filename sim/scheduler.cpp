@@ -143,22 +143,15 @@ class Driver : public sc_core::sc_module {
     owed_ps = 0;
   }
 
-  struct Snapshot {
-    std::vector<CoreCounters> cores;
-    MemoryCounters memory;
-  };
-  Snapshot snapshot() {
-    Snapshot s;
-    for (size_t c = 0; c < m_top.num_cores(); ++c) s.cores.push_back(m_top.core(c).counters());
-    s.memory = m_top.memory().counters();
-    return s;
-  }
+  using Snapshot = ChipCounters;
+  Snapshot snapshot() { return m_top.steady().counters(); }
 
   void run() {
     m_ops_track = m_result.timeline.add_track("ops");
     m_body(*this);
     m_result.total_cycles =
         m_top.config().clock.ps_to_cycles_ceil(sc_core::sc_time_stamp().value());
+    m_result.skipped_steps = m_top.steady().skipped_steps();
   }
 
   /// One simulation of `op` under `plan`, lowered into m_programs: its record, the timeline
@@ -180,14 +173,16 @@ class Driver : public sc_core::sc_module {
     const Snapshot before = snapshot();
     const size_t first_event = tl.events().size();
     sc_core::sc_event_and_list all_done;
+    m_top.steady().arm(m_memoize);
     for (size_t c = 0; c < m_top.num_cores(); ++c) {
       m_top.core(c).start(&programs[c]);
       all_done &= m_top.core(c).done_event();
     }
     sc_core::wait(all_done);
-    // Ops begin and end on an NPU clock edge.
+    // Ops begin and end on an NPU clock edge; the time the skipped periods stand for passes now.
     const uint64_t now = sc_core::sc_time_stamp().value();
-    const uint64_t end_ps = clk.cycles_to_ps(clk.ps_to_cycles_ceil(now));
+    const uint64_t end_ps =
+        clk.cycles_to_ps(clk.ps_to_cycles_ceil(now + m_top.steady().skipped_ps()));
     if (end_ps > now) sc_core::wait(sc_core::sc_time::from_value(end_ps - now));
     Trial t{record(op, plan, before, snapshot(), start_ps, end_ps), first_event, tl.events().size(),
             start_ps, end_ps};

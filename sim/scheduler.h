@@ -77,6 +77,9 @@ struct RunResult {
   std::shared_ptr<const std::vector<Op>> owned_ops;
   uint64_t prefetch_hidden_cycles = 0, pipeline_hidden_cycles = 0;
   uint64_t total_cycles = 0;
+  /// Tile steps not simulated one by one: they repeated a steady state's period (steady-state
+  /// skipping, arch/steady_state.h). In no report: the reports are the same either way.
+  uint64_t skipped_steps = 0;
   EnergyBreakdown energy;
   ActionCounts actions;
   Timeline timeline;

@@ -75,7 +75,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "model run: ops; an op trace: blocks up to 20,000 ops and 8 million block events, else "
       "ops)")("no-timeline", "same as --timeline none")(
       "trace-gzip", "write the trace gzip-compressed, as DIR/trace.json.gz (Perfetto opens it)")(
-      "no-memo", "simulate every op, even repeats (slower; the results are the same)")(
+      "no-memo",
+      "simulate every op, even repeats, and every tile step of a steady state (slower; the "
+      "results are the same)")(
       "schedule", po::value<std::string>()->default_value("compiled"),
       "compiled (as the chip's compiler runs the graph: fused kernels, tensors kept in SRAM, "
       "the next op's loads under this one, dispatch per the chip's `compiler:` section) or "

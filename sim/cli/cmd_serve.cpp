@@ -95,7 +95,8 @@ int cmd_serve(const std::vector<std::string>& args) {
       "slo-tpot", po::value<double>()->value_name("S"),
       "goodput: ... and its time per output token after the first at most S seconds")(
       "schedule", po::value<std::string>()->default_value("compiled"),
-      "compiled or isolated (as `npusim run`)")("no-memo", "simulate every op, even repeats")(
+      "compiled or isolated (as `npusim run`)")(
+      "no-memo", "simulate every op, even repeats, and every tile step of a steady state")(
       "out,o", po::value<std::string>()->value_name("DIR"), "folder for the reports")(
       "force", "write into DIR even if it holds files npusim did not write")(
       "quiet,q", "print nothing but errors");
