@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include <algorithm>
+
 namespace npu {
 
 // A field added to these structs must be compared below (and then the size updated here).
@@ -45,6 +47,46 @@ bool operator==(const TileStep& x, const TileStep& y) {
          same_list(x.loads, y.loads, same_descriptor) &&
          same_list(x.commands, y.commands, same_command) &&
          same_list(x.stores, y.stores, same_descriptor);
+}
+
+void StepRuns::push_back(const TileStep& s) {
+  ++m_size;
+  if (!m_runs.empty() && m_runs.back().step == s) {
+    ++m_runs.back().count;
+    return;
+  }
+  // An equal run among the last few (a GEMM's output tile: its first, middle and last k steps).
+  constexpr size_t kLookBack = 4;
+  uint32_t id = m_ids;
+  for (size_t j = 2; j <= std::min(kLookBack, m_runs.size()); ++j)
+    if (m_runs[m_runs.size() - j].step == s) {
+      id = m_runs[m_runs.size() - j].id;
+      break;
+    }
+  if (id == m_ids) ++m_ids;
+  m_runs.push_back({s, 1, m_size - 1, id});
+}
+
+size_t StepRuns::run_at(uint64_t x) const {
+  const auto it = std::upper_bound(m_runs.begin(), m_runs.end(), x,
+                                   [](uint64_t v, const Run& r) { return v < r.first; });
+  return static_cast<size_t>(it - m_runs.begin()) - 1;
+}
+
+uint64_t StepRuns::periodic_until(uint64_t from, uint64_t d) const {
+  if (d == 0 || from + d >= m_size) return from;
+  // Two cursors, at x and at x + d, move from run to run together.
+  size_t a = run_at(from), b = run_at(from + d);
+  uint64_t x = from;
+  for (;;) {
+    if (m_runs[a].id != m_runs[b].id) return x;
+    const uint64_t a_end = m_runs[a].first + m_runs[a].count;
+    const uint64_t b_end = m_runs[b].first + m_runs[b].count - d;  // as a position of x
+    x = std::min(a_end, b_end);
+    if (x + d >= m_size) return m_size - d;
+    if (x == a_end) ++a;
+    if (x == b_end) ++b;
+  }
 }
 
 }  // namespace npu

@@ -93,6 +93,10 @@ class StepRuns {
   struct Run {
     TileStep step;
     uint64_t count = 0;
+    uint64_t first = 0;  ///< the position of its first step
+    /// Runs with one id hold equal steps: a run takes the id of an equal one among the few
+    /// before it (a GEMM's output tiles repeat their k loop's runs), else a new one.
+    uint32_t id = 0;
   };
   class const_iterator {
    public:
@@ -106,11 +110,13 @@ class StepRuns {
       }
       return *this;
     }
-    /// The run this step is in, and how many of its steps follow this one.
-    const Run* run() const { return m_run; }
-    uint64_t left_in_run() const { return m_run->count - 1 - m_k; }
-    /// Moves on `n` steps within the run (at most left_in_run()).
-    void skip_in_run(uint64_t n) { m_k += n; }
+    /// The id of the run this step is in.
+    uint32_t run_id() const { return m_run->id; }
+    /// Moves on `n` steps (staying before the end).
+    void advance(uint64_t n) {
+      for (n += m_k; n >= m_run->count; ++m_run) n -= m_run->count;
+      m_k = n;
+    }
     bool operator==(const const_iterator& o) const { return m_run == o.m_run && m_k == o.m_k; }
     bool operator!=(const const_iterator& o) const { return !(*this == o); }
 
@@ -119,27 +125,30 @@ class StepRuns {
     uint64_t m_k;  ///< which repeat of the run's step
   };
 
-  void push_back(const TileStep& s) {
-    if (!m_runs.empty() && m_runs.back().step == s)
-      ++m_runs.back().count;
-    else
-      m_runs.push_back({s, 1});
-    ++m_size;
-  }
+  void push_back(const TileStep& s);
   /// Keeps the memory (a run lowers op after op into one program).
   void clear() {
     m_runs.clear();
     m_size = 0;
+    m_ids = 0;
   }
   uint64_t size() const { return m_size; }
   bool empty() const { return m_size == 0; }
   const std::vector<Run>& runs() const { return m_runs; }
   const_iterator begin() const { return {m_runs.data(), 0}; }
   const_iterator end() const { return {m_runs.data() + m_runs.size(), 0}; }
+  /// The first position x >= from whose step differs from the step d later, as far as run ids
+  /// tell (equal steps in runs of different ids count as different); size() - d when none does.
+  /// Steady-state skipping: the program repeats with period d over [from, result + d).
+  uint64_t periodic_until(uint64_t from, uint64_t d) const;
 
  private:
+  /// The run holding position x.
+  size_t run_at(uint64_t x) const;
+
   std::vector<Run> m_runs;
   uint64_t m_size = 0;  ///< steps
+  uint32_t m_ids = 0;   ///< ids given
 };
 
 struct CoreProgram {

@@ -81,7 +81,7 @@ void NpuCore::loader_thread() {
       }
       m_loaded = m_load_i + 1;
       m_loaded_ev.notify(sc_core::SC_ZERO_TIME);
-      if (m_steady) m_steady->step_loaded(skippable_steps());
+      if (m_steady) m_steady->step_loaded(*this);
     }
   }
 }
@@ -136,7 +136,7 @@ void NpuCore::compute_thread() {
       m_computed = m_compute_i + 1;
       m_computed_ev.notify(sc_core::SC_ZERO_TIME);
       if (s.ends_output) {
-        m_store_queue.push_back(&s);
+        m_store_queue.push_back({&s, m_compute_i});
         m_store_req_ev.notify(sc_core::SC_ZERO_TIME);
       }
     }
@@ -151,7 +151,7 @@ void NpuCore::storer_thread() {
     while (m_store_queue.empty()) sc_core::wait(m_store_req_ev);
     m_storing = m_store_queue.front();
     m_store_queue.pop_front();
-    const TileStep& s = *m_storing;
+    const TileStep& s = *m_storing.step;
     if (!s.stores.empty()) {
       m_store_completion.pending = static_cast<uint32_t>(s.stores.size());
       uint64_t bytes = 0;
@@ -164,7 +164,7 @@ void NpuCore::storer_thread() {
       sram.count(bytes, 0);  // DMA reads the tile out of the banks
       m_times.last_dma_ps = now_ps();
     }
-    m_storing = nullptr;
+    m_storing.step = nullptr;
     ++m_stored;
     m_stored_ev.notify(sc_core::SC_ZERO_TIME);
     finish_if_done();
@@ -178,36 +178,43 @@ void NpuCore::write_state(StateWriter& w) const {
   // absolute values only move on; what the threads compare are the distances).
   w.put(static_cast<uint64_t>(m_load_site), static_cast<uint64_t>(m_compute_site),
         static_cast<uint64_t>(m_store_site));
-  w.ptr(m_load_step.run());
-  w.ptr(m_compute_step.run());
   w.put(m_load_i - m_compute_i, m_loaded - m_load_i, m_computed - m_load_i);
   w.put(m_outputs_started - m_stored);
   w.put(m_command);
   w.pending(m_compute_site == Site::kBusy ? m_busy_until_ps : 0);
   w.put(m_store_queue.size());
-  for (const TileStep* s : m_store_queue) w.ptr(s);
-  w.ptr(m_storing);
+  for (const Held& h : m_store_queue) w.put(m_load_i - h.at);
+  w.put(m_storing.step != nullptr, m_storing.step ? m_load_i - m_storing.at : 0);
   w.put(m_load_completion.pending, m_store_completion.pending);
   w.pending(m_load_completion.done_at_ps);
   w.pending(m_store_completion.done_at_ps);
   dma.write_state(w);
 }
 
-uint64_t NpuCore::skippable_steps() const {
-  if (!loading() || m_compute_site == Site::kIdle) return 0;
-  return std::min(m_load_step.left_in_run(), m_compute_step.left_in_run());
+uint64_t NpuCore::lowest_step() const {
+  if (m_storing.step) return m_storing.at;
+  return m_store_queue.empty() ? m_compute_i : m_store_queue.front().at;
+}
+
+uint64_t NpuCore::periods_ahead(uint64_t lowest, uint64_t d) const {
+  // The last period read steps [lowest, m_load_i]; the next k repeat it when every step from
+  // `lowest` to m_load_i + (k - 1) d equals the step d later.
+  if (!loading() || m_compute_site == Site::kIdle || d == 0) return 0;
+  const uint64_t until = m_program->steps.periodic_until(lowest, d);
+  return until > m_load_i ? (until - 1 - m_load_i) / d + 1 : 0;
 }
 
 void NpuCore::skip(uint64_t steps, uint64_t outputs, uint64_t ps) {
+  m_offset_ps += ps;
+  if (steps == 0) return;  // the core waited the periods through (or runs nothing)
   m_load_i += steps;
-  m_load_step.skip_in_run(steps);
+  m_load_step.advance(steps);
   m_compute_i += steps;
-  m_compute_step.skip_in_run(steps);
+  m_compute_step.advance(steps);
   m_loaded += steps;
   m_computed += steps;
   m_outputs_started += outputs;
   m_stored += outputs;
-  m_offset_ps += ps;
 }
 
 void NpuCore::finish_if_done() {

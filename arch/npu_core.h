@@ -55,12 +55,19 @@ class NpuCore : public sc_core::sc_module {
   void watch(StepWatcher* steady) { m_steady = steady; }
   /// The core's state relative to the loader's step and to now.
   void write_state(StateWriter& w) const;
-  /// How many steps every thread may move on and stay in the run of identical steps it is in.
-  uint64_t skippable_steps() const;
   /// A program runs and its loader has steps left.
   bool loading() const { return m_program && m_load_i < m_program->steps.size(); }
+  /// The id of the run the loader's step is in (StepRuns::Run::id); any value when not loading.
+  uint32_t loading_run() const { return loading() ? m_load_step.run_id() : UINT32_MAX; }
+  /// Steps the loader has yet to load (0 when no program runs).
+  uint64_t steps_left() const { return loading() ? m_program->steps.size() - m_load_i : 0; }
   uint64_t steps_loaded() const { return m_loaded; }
   uint64_t outputs_stored() const { return m_stored; }
+  /// The lowest step any thread holds (the oldest waiting to store, else the one computing).
+  uint64_t lowest_step() const;
+  /// Having gone d steps on since a state equal to this one, when its lowest step was `lowest`:
+  /// how many more periods of d steps the program repeats for, so that they may be skipped.
+  uint64_t periods_ahead(uint64_t lowest, uint64_t d) const;
   /// Moves the program on by `steps` steps (and `outputs` output tiles) that repeat what the
   /// core just did, and the times it records by `ps`.
   void skip(uint64_t steps, uint64_t outputs, uint64_t ps);
@@ -86,13 +93,17 @@ class NpuCore : public sc_core::sc_module {
   size_t m_loaded = 0, m_computed = 0;         // steps
   size_t m_outputs_started = 0, m_stored = 0;  // output tiles
   size_t m_outputs_total = 0;
-  std::deque<const TileStep*> m_store_queue;  // steps whose output tile awaits storing
+  struct Held {
+    const TileStep* step;
+    uint64_t at;  ///< its position in the program
+  };
+  std::deque<Held> m_store_queue;  // steps whose output tile awaits storing
   // The threads' places (members, so that a skip can move them on).
   uint64_t m_load_i = 0, m_compute_i = 0;
   StepRuns::const_iterator m_load_step{nullptr, 0}, m_compute_step{nullptr, 0};
   size_t m_command = 0;          ///< the step's command being computed
   uint64_t m_busy_until_ps = 0;  ///< when it ends
-  const TileStep* m_storing = nullptr;
+  Held m_storing{nullptr, 0};
   Site m_load_site = Site::kIdle, m_compute_site = Site::kIdle, m_store_site = Site::kIdle;
   StepWatcher* m_steady = nullptr;
   uint64_t m_offset_ps = 0;  ///< skipped in this program

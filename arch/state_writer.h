@@ -9,6 +9,8 @@
 
 namespace npu {
 
+class NpuCore;
+
 /// Appends a block's state to a signature, relative to now.
 struct StateWriter {
   std::vector<uint64_t>& out;
@@ -31,11 +33,11 @@ struct ChipCounters {
   MemoryCounters memory;
 };
 
-/// Told each time a core has loaded a step, with how many steps it could skip.
+/// Told each time a core has loaded a step.
 class StepWatcher {
  public:
   virtual ~StepWatcher() = default;
-  virtual void step_loaded(uint64_t skippable) = 0;
+  virtual void step_loaded(const NpuCore& core) = 0;
 };
 
 }  // namespace npu

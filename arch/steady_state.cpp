@@ -10,13 +10,15 @@ namespace npu {
 
 namespace {
 
-/// The chip's state is looked at only when every core that is loading steps can skip at least
-/// this many: a shorter skip would not repay the look.
+/// The chip's state is looked at only when every core that is loading steps has at least this
+/// many left: a shorter skip would not repay the look.
 constexpr uint64_t kMinSkip = 4;
 
-/// At most this many states are kept per trial: a period longer than this many loaded steps is
-/// not found (it is simulated).
-constexpr size_t kMaxStatesSeen = 256;
+/// At most this many times a state was seen are kept per trial (then forgotten, to start again),
+/// and at most kTimesSeen of one state: a period longer than that many steps of the first core
+/// loading is not found (it is simulated).
+constexpr size_t kMaxStatesSeen = 1024;
+constexpr size_t kTimesSeen = 32;
 
 ChipCounters& add_times(ChipCounters& sum, const ChipCounters& now, const ChipCounters& then,
                         uint64_t k) {
@@ -42,25 +44,28 @@ SteadyState::SteadyState(sc_core::sc_module_name name, std::vector<NpuCore*> cor
 void SteadyState::arm(bool on) {
   m_on = on;
   m_seen.clear();
+  m_seen_count = 0;
   m_skipped_ps = 0;
 }
 
-void SteadyState::step_loaded(uint64_t skippable) {
-  if (!m_on || m_requested || skippable < kMinSkip) return;
+void SteadyState::step_loaded(const NpuCore& core) {
+  if (!m_on || m_requested || core.steps_left() < kMinSkip) return;
+  for (const NpuCore* c : m_cores)
+    if (c->loading()) {
+      if (c != &core) return;
+      break;
+    }
   m_requested = true;
   m_look.notify(sc_core::SC_ZERO_TIME);
 }
 
-ChipCounters SteadyState::live_counters() const {
-  ChipCounters c;
-  for (const NpuCore* core : m_cores) c.cores.push_back(core->counters());
-  c.memory = m_memory.counters();
-  return c;
-}
-
 ChipCounters SteadyState::counters() const {
-  ChipCounters c = live_counters();
-  for (size_t i = 0; i < c.cores.size(); ++i) c.cores[i] += m_counted.cores[i];
+  ChipCounters c;
+  for (size_t i = 0; i < m_cores.size(); ++i) {
+    c.cores.push_back(m_cores[i]->counters());
+    c.cores[i] += m_counted.cores[i];
+  }
+  c.memory = m_memory.counters();
   MemoryCounters::each([](uint64_t& s, uint64_t x) { s += x; }, c.memory, m_counted.memory);
   return c;
 }
@@ -81,47 +86,71 @@ void SteadyState::look() {
   if (!m_on) return;
 
   for (const NpuCore* core : m_cores)
-    if (core->loading() && core->skippable_steps() < kMinSkip) return;
+    if (core->loading() && core->steps_left() < kMinSkip) return;
   const uint64_t now = sc_core::sc_time_stamp().value();
   m_state.clear();
   StateWriter w{m_state, now};
   if (!m_memory.write_state(w)) return;
   for (const NpuCore* core : m_cores) core->write_state(w);
   auto [it, fresh] = m_seen.try_emplace(m_state);
-  if (fresh) {
-    if (m_seen.size() > kMaxStatesSeen) {
-      m_seen.clear();
-      return;
-    }
-    Seen& s = it->second;
-    s.at_ps = now;
-    for (const NpuCore* core : m_cores) {
-      s.loaded.push_back(core->steps_loaded());
-      s.stored.push_back(core->outputs_stored());
-    }
-    s.counters = live_counters();
+  if (m_seen_count >= kMaxStatesSeen) {  // bounded memory: start again
+    m_seen.clear();
+    m_seen_count = 0;
     return;
   }
-  // The chip is where it was at s.at_ps: how many more such periods every core's run allows.
-  const Seen& s = it->second;
+  std::deque<Seen>& seen = it->second;
+  // The chip is where it was each time in `seen`. The latest time first: a run of equal steps
+  // repeats from one step to the next; a k loop of 16 steps, output tile after output tile, from
+  // the time 16 steps back.
+  for (auto s = seen.rbegin(); s != seen.rend(); ++s)
+    if (const uint64_t k = periods(*s)) {
+      skip(*s, k, now);
+      return;
+    }
+  // Remember it as of now. Times, steps and counters are those of the step-by-step simulation
+  // (with what skips stand for), so a state seen before a skip still counts after it.
+  if (seen.size() == kTimesSeen) {
+    seen.pop_front();
+    --m_seen_count;
+  }
+  Seen& s = seen.emplace_back();
+  ++m_seen_count;
+  s.at_ps = now + m_skipped_ps;
+  for (const NpuCore* core : m_cores) {
+    s.loaded.push_back(core->steps_loaded());
+    s.stored.push_back(core->outputs_stored());
+    s.lowest.push_back(core->lowest_step());
+    s.run.push_back(core->loading_run());
+  }
+  s.counters = counters();
+}
+
+uint64_t SteadyState::periods(const Seen& s) const {
   uint64_t k = std::numeric_limits<uint64_t>::max();
   bool moved = false;
-  for (size_t c = 0; c < m_cores.size(); ++c) {
+  // First the cheap test: each core that moved is loading from a run of the same steps.
+  for (size_t c = 0; c < m_cores.size(); ++c)
+    if (m_cores[c]->steps_loaded() != s.loaded[c] && m_cores[c]->loading_run() != s.run[c])
+      return 0;
+  for (size_t c = 0; c < m_cores.size() && k > 0; ++c) {
     const uint64_t d = m_cores[c]->steps_loaded() - s.loaded[c];
     if (d == 0) continue;
     moved = true;
-    k = std::min(k, m_cores[c]->skippable_steps() / d);
+    k = std::min(k, m_cores[c]->periods_ahead(s.lowest[c], d));
   }
-  if (!moved || k == 0) return;
-  const uint64_t period_ps = now - s.at_ps;
-  add_times(m_counted, live_counters(), s.counters, k);
+  return moved ? k : 0;
+}
+
+void SteadyState::skip(const Seen& s, uint64_t k, uint64_t now) {
+  const uint64_t period_ps = now + m_skipped_ps - s.at_ps;
+  const ChipCounters then = counters();
+  add_times(m_counted, then, s.counters, k);
   for (size_t c = 0; c < m_cores.size(); ++c) {
     const uint64_t steps = k * (m_cores[c]->steps_loaded() - s.loaded[c]);
     m_cores[c]->skip(steps, k * (m_cores[c]->outputs_stored() - s.stored[c]), k * period_ps);
     m_skipped_steps += steps;
   }
   m_skipped_ps += k * period_ps;
-  m_seen.clear();  // the steps the threads are at have moved
 }
 
 }  // namespace npu
