@@ -1,6 +1,7 @@
 // A core's program holds each run of equal consecutive steps once (arch/commands.h, StepRuns):
 // iterating gives back every step in order, steps that differ in any field are not merged, and
-// a long K loop takes the memory of a few runs.
+// a long K loop takes the memory of a few runs. For steady-state skipping, runs of equal steps a
+// few runs apart share an id, so a program's periods are found from its runs.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -78,6 +79,45 @@ TEST(StepRuns, ALongKLoopIsAFewRuns) {
   ASSERT_EQ(programs.size(), 1u);
   EXPECT_EQ(programs[0].steps.size(), 16384u / 64);
   EXPECT_EQ(programs[0].steps.runs().size(), 3u);
+}
+
+TEST(StepRuns, RepeatingOutputTilesShareRunIdsAndArePeriodic) {
+  // Three output tiles of a 4-step k loop: first, middle x 2, last. The program repeats with a
+  // period of 4 steps from any step up to the last tile, which has nothing 4 steps after it.
+  const TileStep first = gemm_step(64, true, false), mid = gemm_step(64, false, false),
+                 last = gemm_step(64, false, true);
+  StepRuns runs;
+  for (int t = 0; t < 3; ++t)
+    for (const TileStep* s : {&first, &mid, &mid, &last}) runs.push_back(*s);
+  ASSERT_EQ(runs.runs().size(), 9u);
+  for (size_t r = 3; r < 9; ++r) EXPECT_EQ(runs.runs()[r].id, runs.runs()[r - 3].id) << r;
+  EXPECT_NE(runs.runs()[0].id, runs.runs()[1].id);
+  EXPECT_EQ(runs.runs()[4].first, 5u);       // the second tile's middle run starts at step 5
+  EXPECT_EQ(runs.periodic_until(0, 4), 8u);  // size 12 - 4: every step up to the end repeats
+  EXPECT_EQ(runs.periodic_until(3, 4), 8u);
+  // Period 1 holds only within the middle run: step 1 equals step 2, step 2 differs from step 3.
+  EXPECT_EQ(runs.periodic_until(1, 1), 2u);
+  EXPECT_EQ(runs.periodic_until(0, 1), 0u);
+  // Period 2 fails at step 0 (first vs middle).
+  EXPECT_EQ(runs.periodic_until(0, 2), 0u);
+  // The iterator moves on across runs.
+  StepRuns::const_iterator it = runs.begin();
+  it.advance(6);  // the second tile's second middle step
+  EXPECT_EQ(it.run_id(), runs.runs()[1].id);
+  ++it;
+  EXPECT_TRUE(*it == last);
+  it.advance(1);
+  EXPECT_TRUE(*it == first);
+}
+
+TEST(StepRuns, AnEqualRunTooFarBackGetsANewId) {
+  // Five distinct steps between two equal ones: the look-back (four runs) does not reach; the
+  // second is a new id, so no period spans them (a missed skip, never a wrong one).
+  StepRuns runs;
+  for (uint64_t k : {8, 16, 24, 32, 40, 48, 8}) runs.push_back(gemm_step(k, false, false));
+  ASSERT_EQ(runs.runs().size(), 7u);
+  EXPECT_NE(runs.runs()[6].id, runs.runs()[0].id);
+  EXPECT_EQ(runs.periodic_until(0, 6), 0u);
 }
 
 }  // namespace
