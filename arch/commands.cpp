@@ -49,10 +49,11 @@ bool operator==(const TileStep& x, const TileStep& y) {
          same_list(x.stores, y.stores, same_descriptor);
 }
 
-void StepRuns::push_back(const TileStep& s) {
-  ++m_size;
+void StepRuns::push_back(const TileStep& s, uint64_t count) {
+  if (count == 0) return;
+  m_size += count;
   if (!m_runs.empty() && m_runs.back().step == s) {
-    ++m_runs.back().count;
+    m_runs.back().count += count;
     return;
   }
   // An equal run among the last few (a GEMM's output tile: its first, middle and last k steps).
@@ -64,7 +65,7 @@ void StepRuns::push_back(const TileStep& s) {
       break;
     }
   if (id == m_ids) ++m_ids;
-  m_runs.push_back({s, 1, m_size - 1, id});
+  m_runs.push_back({s, count, m_size - count, id});
 }
 
 size_t StepRuns::run_at(uint64_t x) const {

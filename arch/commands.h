@@ -125,7 +125,8 @@ class StepRuns {
     uint64_t m_k;  ///< which repeat of the run's step
   };
 
-  void push_back(const TileStep& s);
+  /// Appends `count` copies of `s`.
+  void push_back(const TileStep& s, uint64_t count = 1);
   /// Keeps the memory (a run lowers op after op into one program).
   void clear() {
     m_runs.clear();

@@ -570,6 +570,9 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgr
       const uint64_t nt = std::min(p.nt, op.n - ni * p.nt);
       for (uint64_t ki = 0; ki < tk; ++ki) {
         const uint64_t kt = std::min(p.kt, op.k - ki * p.kt);
+        // The k blocks between the first and the last are full and load both operands afresh
+        // (each is a new k block of A and of B): one step, pushed once for all of them.
+        const uint64_t repeat = ki == 1 && tk > 2 ? tk - 2 : 1;
         TileStep s;
         const Format b_in = p.dequant_b ? p.compute : op.b_format;
         if (p.dequant_b)  // B to the compute format on the vector unit first
@@ -589,7 +592,8 @@ void Lowering::lower_gemm(const Op& op, const TilePlan& p, std::vector<CoreProgr
         s.ends_output = ki + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({mt, bytes_of(nt, op.c_format), true});
-        steps.push_back(s);
+        steps.push_back(s, repeat);
+        ki += repeat - 1;
       }
     }
   }
@@ -607,8 +611,13 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
       const uint64_t r0 = qi * p.mt, r1 = std::min(op.m, r0 + p.mt), br = r1 - r0;
       const uint64_t vis = visible_keys(op, r0, r1), k_first = first_key(op, r0);
       const uint64_t tk = ceil_div(vis, p.nt);
+      // The blocks between the first and the last are full and, unless a page boundary falls
+      // differently in each, load the same: one step, pushed once for all of them.
+      const bool same_middle =
+          op.kv_block == 0 || (p.nt % op.kv_block == 0 && k_first % op.kv_block == 0);
       for (uint64_t kj = 0; kj < tk; ++kj) {
         const uint64_t bc = std::min(p.nt, vis - kj * p.nt);
+        const uint64_t repeat = same_middle && kj == 1 && tk > 2 ? tk - 2 : 1;
         TileStep s;
         if (kj == 0 && op.a_loc == Location::kDram)
           s.loads.push_back({br, bytes_of(hd, op.a_format)});
@@ -631,7 +640,8 @@ void Lowering::lower_attention(const Op& op, const TilePlan& p,
         s.ends_output = kj + 1 == tk;
         if (s.ends_output && op.c_loc == Location::kDram)
           s.stores.push_back({br, bytes_of(hd, op.c_format), true});
-        out[c].steps.push_back(s);
+        out[c].steps.push_back(s, repeat);
+        kj += repeat - 1;
       }
     }
   }
