@@ -136,7 +136,7 @@ void NpuCore::compute_thread() {
       m_computed = m_compute_i + 1;
       m_computed_ev.notify(sc_core::SC_ZERO_TIME);
       if (s.ends_output) {
-        m_store_queue.push_back({&s, m_compute_i});
+        m_store_queue.push_back({&s, {m_compute_i, m_compute_step.run_id()}});
         m_store_req_ev.notify(sc_core::SC_ZERO_TIME);
       }
     }
@@ -183,17 +183,19 @@ void NpuCore::write_state(StateWriter& w) const {
   w.put(m_command);
   w.pending(m_compute_site == Site::kBusy ? m_busy_until_ps : 0);
   w.put(m_store_queue.size());
-  for (const Held& h : m_store_queue) w.put(m_load_i - h.at);
-  w.put(m_storing.step != nullptr, m_storing.step ? m_load_i - m_storing.at : 0);
+  for (const Held& h : m_store_queue) w.put(m_load_i - h.mark.at);
+  w.put(m_storing.step != nullptr, m_storing.step ? m_load_i - m_storing.mark.at : 0);
   w.put(m_load_completion.pending, m_store_completion.pending);
   w.pending(m_load_completion.done_at_ps);
   w.pending(m_store_completion.done_at_ps);
   dma.write_state(w);
 }
 
-uint64_t NpuCore::lowest_step() const {
-  if (m_storing.step) return m_storing.at;
-  return m_store_queue.empty() ? m_compute_i : m_store_queue.front().at;
+NpuCore::StepMark NpuCore::lowest_step() const {
+  if (m_storing.step) return m_storing.mark;
+  if (!m_store_queue.empty()) return m_store_queue.front().mark;
+  if (!m_program || m_compute_site == Site::kIdle) return {m_compute_i, UINT32_MAX};
+  return {m_compute_i, m_compute_step.run_id()};
 }
 
 uint64_t NpuCore::periods_ahead(uint64_t lowest, uint64_t d) const {

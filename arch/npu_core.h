@@ -63,8 +63,14 @@ class NpuCore : public sc_core::sc_module {
   uint64_t steps_left() const { return loading() ? m_program->steps.size() - m_load_i : 0; }
   uint64_t steps_loaded() const { return m_loaded; }
   uint64_t outputs_stored() const { return m_stored; }
-  /// The lowest step any thread holds (the oldest waiting to store, else the one computing).
-  uint64_t lowest_step() const;
+  /// A step of the program: its position and the id of its run (StepRuns::Run::id).
+  struct StepMark {
+    uint64_t at;
+    uint32_t run;
+  };
+  /// The lowest step any thread holds (the oldest waiting to store, else the one computing);
+  /// none (run UINT32_MAX) when no program computes.
+  StepMark lowest_step() const;
   /// Having gone d steps on since a state equal to this one, when its lowest step was `lowest`:
   /// how many more periods of d steps the program repeats for, so that they may be skipped.
   uint64_t periods_ahead(uint64_t lowest, uint64_t d) const;
@@ -95,7 +101,7 @@ class NpuCore : public sc_core::sc_module {
   size_t m_outputs_total = 0;
   struct Held {
     const TileStep* step;
-    uint64_t at;  ///< its position in the program
+    StepMark mark;
   };
   std::deque<Held> m_store_queue;  // steps whose output tile awaits storing
   // The threads' places (members, so that a skip can move them on).
@@ -103,7 +109,7 @@ class NpuCore : public sc_core::sc_module {
   StepRuns::const_iterator m_load_step{nullptr, 0}, m_compute_step{nullptr, 0};
   size_t m_command = 0;          ///< the step's command being computed
   uint64_t m_busy_until_ps = 0;  ///< when it ends
-  Held m_storing{nullptr, 0};
+  Held m_storing{nullptr, {0, 0}};
   Site m_load_site = Site::kIdle, m_compute_site = Site::kIdle, m_store_site = Site::kIdle;
   StepWatcher* m_steady = nullptr;
   uint64_t m_offset_ps = 0;  ///< skipped in this program

@@ -61,19 +61,30 @@ void SteadyState::step_loaded(const NpuCore& core) {
 
 ChipCounters SteadyState::counters() const {
   ChipCounters c;
-  for (size_t i = 0; i < m_cores.size(); ++i) {
-    c.cores.push_back(m_cores[i]->counters());
-    c.cores[i] += m_counted.cores[i];
-  }
-  c.memory = m_memory.counters();
-  MemoryCounters::each([](uint64_t& s, uint64_t x) { s += x; }, c.memory, m_counted.memory);
+  counters(c);
   return c;
 }
 
+void SteadyState::counters(ChipCounters& out) const {
+  out.cores.resize(m_cores.size());
+  for (size_t i = 0; i < m_cores.size(); ++i) {
+    out.cores[i] = m_cores[i]->counters();
+    out.cores[i] += m_counted.cores[i];
+  }
+  out.memory = m_memory.counters();
+  MemoryCounters::each([](uint64_t& s, uint64_t x) { s += x; }, out.memory, m_counted.memory);
+}
+
 size_t SteadyState::Hash::operator()(const std::vector<uint64_t>& v) const {
-  uint64_t h = v.size();
-  for (uint64_t x : v) h = (h ^ x) * 0x9e3779b97f4a7c15ULL + (h >> 29);
-  return static_cast<size_t>(h);
+  // Four independent lanes (a multiply each word, no chain through the whole state), then mixed.
+  uint64_t lane[4] = {v.size(), 1, 2, 3};
+  size_t i = 0;
+  for (; i + 4 <= v.size(); i += 4)
+    for (size_t j = 0; j < 4; ++j) lane[j] = (lane[j] ^ v[i + j]) * 0x9e3779b97f4a7c15ULL;
+  for (; i < v.size(); ++i) lane[0] = (lane[0] ^ v[i]) * 0xbf58476d1ce4e5b9ULL;
+  uint64_t h = 0;
+  for (uint64_t x : lane) h = (h ^ (x >> 29) ^ x) * 0x94d049bb133111ebULL;
+  return static_cast<size_t>(h ^ (h >> 31));
 }
 
 void SteadyState::look() {
@@ -110,35 +121,37 @@ void SteadyState::look() {
   // Remember it as of now. Times, steps and counters are those of the step-by-step simulation
   // (with what skips stand for), so a state seen before a skip still counts after it.
   if (seen.size() == kTimesSeen) {
+    m_spare = std::move(seen.front());
     seen.pop_front();
     --m_seen_count;
   }
-  Seen& s = seen.emplace_back();
+  Seen& s = seen.emplace_back(std::move(m_spare));
   ++m_seen_count;
   s.at_ps = now + m_skipped_ps;
-  for (const NpuCore* core : m_cores) {
-    s.loaded.push_back(core->steps_loaded());
-    s.stored.push_back(core->outputs_stored());
-    s.lowest.push_back(core->lowest_step());
-    s.run.push_back(core->loading_run());
-  }
-  s.counters = counters();
+  s.cores.clear();
+  for (const NpuCore* core : m_cores)
+    s.cores.push_back(
+        {core->steps_loaded(), core->outputs_stored(), core->loading_run(), core->lowest_step()});
+  counters(s.counters);
 }
 
 uint64_t SteadyState::periods(const Seen& s) const {
-  uint64_t k = std::numeric_limits<uint64_t>::max();
+  // First what is cheap: each core that moved loads and holds steps of the runs it did then (a
+  // program that repeats from the lowest step held through the loader's step must).
   bool moved = false;
-  // First the cheap test: each core that moved is loading from a run of the same steps.
-  for (size_t c = 0; c < m_cores.size(); ++c)
-    if (m_cores[c]->steps_loaded() != s.loaded[c] && m_cores[c]->loading_run() != s.run[c])
-      return 0;
-  for (size_t c = 0; c < m_cores.size() && k > 0; ++c) {
-    const uint64_t d = m_cores[c]->steps_loaded() - s.loaded[c];
-    if (d == 0) continue;
+  for (size_t c = 0; c < m_cores.size(); ++c) {
+    const NpuCore& core = *m_cores[c];
+    const Seen::Core& then = s.cores[c];
+    if (core.steps_loaded() == then.loaded) continue;
+    if (core.loading_run() != then.load_run || core.lowest_step().run != then.lowest.run) return 0;
     moved = true;
-    k = std::min(k, m_cores[c]->periods_ahead(s.lowest[c], d));
   }
-  return moved ? k : 0;
+  if (!moved) return 0;
+  uint64_t k = std::numeric_limits<uint64_t>::max();
+  for (size_t c = 0; c < m_cores.size() && k > 0; ++c)
+    if (const uint64_t d = m_cores[c]->steps_loaded() - s.cores[c].loaded)
+      k = std::min(k, m_cores[c]->periods_ahead(s.cores[c].lowest.at, d));
+  return k;
 }
 
 void SteadyState::skip(const Seen& s, uint64_t k, uint64_t now) {
@@ -146,8 +159,8 @@ void SteadyState::skip(const Seen& s, uint64_t k, uint64_t now) {
   const ChipCounters then = counters();
   add_times(m_counted, then, s.counters, k);
   for (size_t c = 0; c < m_cores.size(); ++c) {
-    const uint64_t steps = k * (m_cores[c]->steps_loaded() - s.loaded[c]);
-    m_cores[c]->skip(steps, k * (m_cores[c]->outputs_stored() - s.stored[c]), k * period_ps);
+    const uint64_t steps = k * (m_cores[c]->steps_loaded() - s.cores[c].loaded);
+    m_cores[c]->skip(steps, k * (m_cores[c]->outputs_stored() - s.cores[c].stored), k * period_ps);
     m_skipped_steps += steps;
   }
   m_skipped_ps += k * period_ps;

@@ -26,11 +26,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "npu_core.h"
 #include "state_writer.h"
 
 namespace npu {
 
-class NpuCore;
 class MemoryIf;
 
 class SteadyState : public sc_core::sc_module, public StepWatcher {
@@ -49,13 +49,19 @@ class SteadyState : public sc_core::sc_module, public StepWatcher {
   uint64_t skipped_steps() const { return m_skipped_steps; }
   /// The blocks' counters with what skips stand for.
   ChipCounters counters() const;
+  void counters(ChipCounters& out) const;
 
  private:
-  /// Where the chip was when it was in a state: when, and each core's steps loaded, output
-  /// tiles stored, lowest step held and the run its loader was in; what had been counted.
+  /// Where the chip was when it was in a state: when, where each core was in its program, and
+  /// what had been counted.
   struct Seen {
+    struct Core {
+      uint64_t loaded, stored;  ///< steps loaded, output tiles stored
+      uint32_t load_run;        ///< the run of the loader's step
+      NpuCore::StepMark lowest;
+    };
     uint64_t at_ps;
-    std::vector<uint64_t> loaded, stored, lowest, run;
+    std::vector<Core> cores;
     ChipCounters counters;
   };
   struct Hash {
@@ -72,8 +78,9 @@ class SteadyState : public sc_core::sc_module, public StepWatcher {
   bool m_on = false, m_requested = false;
   sc_core::sc_event m_look;
   std::vector<uint64_t> m_state;
-  /// By state: when it was seen, the latest last.
+  /// By state: the times it was seen (at most kTimesSeen), the latest last.
   std::unordered_map<std::vector<uint64_t>, std::deque<Seen>, Hash> m_seen;
+  Seen m_spare;  ///< a dropped time, its storage reused
   size_t m_seen_count = 0;
   uint64_t m_skipped_ps = 0, m_skipped_steps = 0;
   ChipCounters m_counted;  ///< what the skips stand for

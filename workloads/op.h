@@ -138,6 +138,9 @@ const char* location_name(Location l);
 /// - conv2d, maxpool, avgpool: `conv` (ConvShape) with `batch` images; A = the input
 ///   activations, B = a conv's weights (r x s x c x f dense, r x s x c depthwise), C = the output.
 struct Op {
+  /// Every member has its initializer below. Provided, so that a new op (the transformer builder
+  /// makes hundreds of thousands) is not zero-filled first.
+  Op() {}  // not `= default`: `Op()` would then zero the whole op before its initializers
   std::string name;
   OpKind kind = OpKind::kGemm;
   // GEMM and attention shape
