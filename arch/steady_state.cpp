@@ -103,13 +103,11 @@ void SteadyState::look() {
   StateWriter w{m_state, now};
   if (!m_memory.write_state(w)) return;
   for (const NpuCore* core : m_cores) core->write_state(w);
-  auto [it, fresh] = m_seen.try_emplace(m_state);
   if (m_seen_count >= kMaxStatesSeen) {  // bounded memory: start again
     m_seen.clear();
     m_seen_count = 0;
-    return;
   }
-  std::deque<Seen>& seen = it->second;
+  std::deque<Seen>& seen = m_seen[m_state];
   // The chip is where it was each time in `seen`. The latest time first: a run of equal steps
   // repeats from one step to the next; a k loop of 16 steps, output tile after output tile, from
   // the time 16 steps back.
