@@ -222,6 +222,13 @@ class Builder {
         kvf_(m.causal ? s.kv : s.activations),
         wgroup_(is_int(s.weights) ? s.weight_group : 0) {}
 
+  /// Makes ops without counting the peak activations (Workload::footprint): a streamed call's,
+  /// whose run's footprint was taken when the run was built.
+  Builder& without_footprint() {
+    footprint_ = false;
+    return *this;
+  }
+
   /// Emits one pass: q query positions per sequence over kv_len keys, ending with the logits of
   /// `logits` positions (a decoder's).
   void pass(const std::string& phase, uint32_t step, uint64_t q, uint64_t kv_len, Logits logits) {
@@ -570,8 +577,10 @@ class Builder {
     }
   }
 
-  /// Completes the op make() started: counts its activations towards the peak.
+  /// Completes the op make() started: counts its activations towards the peak (unless the
+  /// workload's footprint is not wanted).
   void push(const Op& op, unsigned act) {
+    if (!footprint_) return;
     const auto bytes = tensor_bytes(op);
     uint64_t total = 0;
     if ((act & kActA) && op.a_loc == Location::kDram) total += bytes[0];
@@ -596,6 +605,7 @@ class Builder {
   std::string phase_;
   uint32_t step_ = 0;
   std::optional<uint32_t> expert_;  ///< the routed expert whose ops are being made
+  bool footprint_ = true;           ///< push() counts the peak activations
 };
 
 /// The graph calls of a run, in order: the prefill's chunks and, speculating, the draft model's
@@ -803,8 +813,9 @@ void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
   scratch.ops = std::move(out);
   scratch.ops.clear();
   Builder b(m_model, m_spec, m_onchip, scratch);
+  b.without_footprint();
   std::optional<Builder> d;
-  if (m_draft) d.emplace(*m_draft, m_spec, m_onchip, scratch, "draft.");
+  if (m_draft) d.emplace(*m_draft, m_spec, m_onchip, scratch, "draft.").without_footprint();
   Calls(m_spec, m_draft.has_value()).emit(c, b, d ? &*d : nullptr);
   out = std::move(scratch.ops);
 }
@@ -825,6 +836,7 @@ void serve_step_ops(const ModelConfig& m, const RunSpec& s, uint64_t onchip_byte
   scratch.ops = std::move(out);
   scratch.ops.clear();
   Builder(m, s, onchip_bytes, scratch)
+      .without_footprint()
       .pass("serve", step, rows, groups.data(), groups.size(), logit_rows);
   out = std::move(scratch.ops);
 }
