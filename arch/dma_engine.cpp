@@ -14,7 +14,6 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaConfig& cfg, ClockDo
       m_latency_ps(mem.latency_ps),
       m_timeline(timeline) {
   m_channel_bytes_per_s = dma_channel_bytes_per_s(cfg, clk, mem);
-  m_free.assign(cfg.channels, true);
   for (uint32_t i = 0; i < cfg.channels; ++i) {
     auto ch = std::make_unique<Channel>();
     ch->index = i;
@@ -43,12 +42,12 @@ void DmaEngine::channel_thread(Channel* ch) {
     // The lowest-numbered free channel takes the next descriptor. Left to SystemC, the channel
     // that wakes first would, and that order depends on what the engine did before: an op's
     // timing (which requester the memory arbiter sees) must depend only on the op.
-    m_free[ch->index] = true;
     ch->busy = false;
-    while (m_queue.empty() || std::find(m_free.begin(), m_free.begin() + ch->index, true) !=
-                                  m_free.begin() + ch->index)
-      sc_core::wait(m_work);
-    m_free[ch->index] = false;
+    const auto lower_free = [&] {
+      return std::any_of(m_channels.begin(), m_channels.begin() + ch->index,
+                         [](const std::unique_ptr<Channel>& c) { return !c->busy; });
+    };
+    while (m_queue.empty() || lower_free()) sc_core::wait(m_work);
     ch->busy = true;
     ch->job = m_queue.front();
     const Job& job = ch->job;

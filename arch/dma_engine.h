@@ -49,8 +49,9 @@ class DmaEngine : public sc_core::sc_module {
   };
   struct Channel {
     uint32_t index = 0;
-    // The descriptor in progress: what is left of it, when its next request may go (its own
-    // rate), when it started, and when the channel next wakes from a timed wait.
+    // The descriptor in progress (none while waiting for one: the channel is free): what is left
+    // of it, when its next request may go (its own rate), when it started, and when the channel
+    // next wakes from a timed wait.
     bool busy = false;
     bool pacing = false;  ///< waiting for its own rate (else, when busy, in a transport)
     Job job{};
@@ -71,7 +72,6 @@ class DmaEngine : public sc_core::sc_module {
   uint64_t m_latency_ps;
   uint64_t m_channel_bytes_per_s;
   std::deque<Job> m_queue;
-  std::vector<bool> m_free;  ///< per channel: waiting for a descriptor
   sc_core::sc_event m_work;
   std::vector<std::unique_ptr<Channel>> m_channels;
   DmaCounters m_counters;

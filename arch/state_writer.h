@@ -4,9 +4,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "core_config.h"
-#include "memory_config.h"
-
 namespace npu {
 
 class NpuCore;
@@ -25,12 +22,6 @@ struct StateWriter {
   void time(uint64_t t) { out.push_back(t - now_ps); }
   /// A wake-up due at `at`: none when it is not after now (it has happened).
   void pending(uint64_t at) { out.push_back(at > now_ps ? at - now_ps : 0); }
-};
-
-/// What every core and the memory counted.
-struct ChipCounters {
-  std::vector<CoreCounters> cores;
-  MemoryCounters memory;
 };
 
 /// Told each time a core has loaded a step.

@@ -26,12 +26,20 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core_config.h"
+#include "memory_config.h"
 #include "npu_core.h"
 #include "state_writer.h"
 
 namespace npu {
 
 class MemoryIf;
+
+/// What every core and the memory counted.
+struct ChipCounters {
+  std::vector<CoreCounters> cores;
+  MemoryCounters memory;
+};
 
 class SteadyState : public sc_core::sc_module, public StepWatcher {
  public:
