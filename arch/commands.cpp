@@ -52,20 +52,20 @@ bool operator==(const TileStep& x, const TileStep& y) {
 void StepRuns::push_back(const TileStep& s, uint64_t count) {
   if (count == 0) return;
   m_size += count;
-  if (!m_runs.empty() && m_runs.back().step == s) {
+  if (!m_runs.empty() && m_steps[m_runs.back().id] == s) {
     m_runs.back().count += count;
     return;
   }
   // An equal run among the last few (a GEMM's output tile: its first, middle and last k steps).
   constexpr size_t kLookBack = 4;
-  uint32_t id = m_ids;
+  auto id = static_cast<uint32_t>(m_steps.size());
   for (size_t j = 2; j <= std::min(kLookBack, m_runs.size()); ++j)
-    if (m_runs[m_runs.size() - j].step == s) {
+    if (m_steps[m_runs[m_runs.size() - j].id] == s) {
       id = m_runs[m_runs.size() - j].id;
       break;
     }
-  if (id == m_ids) ++m_ids;
-  m_runs.push_back({s, count, m_size - count, id});
+  if (id == m_steps.size()) m_steps.push_back(s);
+  m_runs.push_back({count, m_size - count, id});
 }
 
 size_t StepRuns::run_at(uint64_t x) const {

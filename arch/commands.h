@@ -85,24 +85,27 @@ bool operator==(const VectorCommand& x, const VectorCommand& y);
 bool operator==(const Command& x, const Command& y);  ///< the fields of its unit's command
 bool operator==(const TileStep& x, const TileStep& y);
 
-/// A core's steps in order, each run of equal consecutive steps held once with its count: a
-/// GEMM's K loop and flash attention's key blocks repeat one step, so a long op's program takes
-/// the memory of its distinct runs, not of its steps. Iterating yields every step.
+/// A core's steps in order, each run of equal consecutive steps held once with its count, and
+/// each step held once for the runs that repeat it: a GEMM's K loop and flash attention's key
+/// blocks repeat one step, and its output tiles repeat their runs, so a long op's program takes
+/// the memory of its distinct steps and a few words a run, not of its steps. Iterating yields
+/// every step.
 class StepRuns {
  public:
   struct Run {
-    TileStep step;
     uint64_t count = 0;
     uint64_t first = 0;  ///< the position of its first step
-    /// Runs with one id hold equal steps: a run takes the id of an equal one among the few
-    /// before it (a GEMM's output tiles repeat their k loop's runs), else a new one.
+    /// Its step, as an index of the steps held. Runs with one id hold equal steps: a run takes
+    /// the id of an equal one among the few before it (a GEMM's output tiles repeat their k
+    /// loop's runs), else a new one.
     uint32_t id = 0;
   };
   class const_iterator {
    public:
-    const_iterator(const Run* run, uint64_t k) : m_run(run), m_k(k) {}
-    const TileStep& operator*() const { return m_run->step; }
-    const TileStep* operator->() const { return &m_run->step; }
+    const_iterator(const Run* run, uint64_t k, const TileStep* steps)
+        : m_run(run), m_k(k), m_steps(steps) {}
+    const TileStep& operator*() const { return m_steps[m_run->id]; }
+    const TileStep* operator->() const { return &m_steps[m_run->id]; }
     const_iterator& operator++() {
       if (++m_k == m_run->count) {
         ++m_run;
@@ -123,21 +126,24 @@ class StepRuns {
    private:
     const Run* m_run;
     uint64_t m_k;  ///< which repeat of the run's step
+    const TileStep* m_steps;
   };
 
-  /// Appends `count` copies of `s`.
+  /// Appends `count` copies of `s`. Iterators stay valid only until the next push_back.
   void push_back(const TileStep& s, uint64_t count = 1);
   /// Keeps the memory (a run lowers op after op into one program).
   void clear() {
     m_runs.clear();
+    m_steps.clear();
     m_size = 0;
-    m_ids = 0;
   }
   uint64_t size() const { return m_size; }
   bool empty() const { return m_size == 0; }
   const std::vector<Run>& runs() const { return m_runs; }
-  const_iterator begin() const { return {m_runs.data(), 0}; }
-  const_iterator end() const { return {m_runs.data() + m_runs.size(), 0}; }
+  /// The step a run repeats.
+  const TileStep& step(const Run& r) const { return m_steps[r.id]; }
+  const_iterator begin() const { return {m_runs.data(), 0, m_steps.data()}; }
+  const_iterator end() const { return {m_runs.data() + m_runs.size(), 0, m_steps.data()}; }
   /// The first position x >= from whose step differs from the step d later, as far as run ids
   /// tell (equal steps in runs of different ids count as different); size() - d when none does.
   /// Steady-state skipping: the program repeats with period d over [from, result + d).
@@ -148,8 +154,8 @@ class StepRuns {
   size_t run_at(uint64_t x) const;
 
   std::vector<Run> m_runs;
-  uint64_t m_size = 0;  ///< steps
-  uint32_t m_ids = 0;   ///< ids given
+  std::vector<TileStep> m_steps;  ///< by id
+  uint64_t m_size = 0;            ///< steps
 };
 
 struct CoreProgram {

@@ -35,7 +35,7 @@ void NpuCore::start(const CoreProgram* program) {
   m_times = ProgramTimes{now, now, now, 0, !program->steps.empty()};
   m_outputs_total = 0;
   for (const StepRuns::Run& run : program->steps.runs())
-    if (run.step.ends_output) m_outputs_total += run.count;
+    if (program->steps.step(run).ends_output) m_outputs_total += run.count;
   if (program->steps.empty()) {
     m_program = nullptr;
     m_done.notify(sc_core::SC_ZERO_TIME);

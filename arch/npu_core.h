@@ -106,7 +106,7 @@ class NpuCore : public sc_core::sc_module {
   std::deque<Held> m_store_queue;  // steps whose output tile awaits storing
   // The threads' places (members, so that a skip can move them on).
   uint64_t m_load_i = 0, m_compute_i = 0;
-  StepRuns::const_iterator m_load_step{nullptr, 0}, m_compute_step{nullptr, 0};
+  StepRuns::const_iterator m_load_step{nullptr, 0, nullptr}, m_compute_step{nullptr, 0, nullptr};
   size_t m_command = 0;          ///< the step's command being computed
   uint64_t m_busy_until_ps = 0;  ///< when it ends
   Held m_storing{nullptr, {0, 0}};

@@ -675,7 +675,7 @@ uint64_t compute_floor_cycles(const CoreConfig& core, const std::vector<CoreProg
   for (const CoreProgram& program : programs) {
     uint64_t cycles = 0;
     for (const StepRuns::Run& run : program.steps.runs())
-      for (const Command& cmd : run.step.commands)
+      for (const Command& cmd : program.steps.step(run).commands)
         cycles += run.count * command_cost(core, cmd).cycles;
     floor = std::max(floor, cycles);
   }

@@ -92,6 +92,11 @@ TEST(StepRuns, RepeatingOutputTilesShareRunIdsAndArePeriodic) {
   ASSERT_EQ(runs.runs().size(), 9u);
   for (size_t r = 3; r < 9; ++r) EXPECT_EQ(runs.runs()[r].id, runs.runs()[r - 3].id) << r;
   EXPECT_NE(runs.runs()[0].id, runs.runs()[1].id);
+  // Each of the three steps is held once, for every run that repeats it.
+  for (size_t r = 0; r < 9; ++r) {
+    EXPECT_LT(runs.runs()[r].id, 3u) << r;
+    EXPECT_TRUE(runs.step(runs.runs()[r]) == (r % 3 == 0 ? first : r % 3 == 1 ? mid : last)) << r;
+  }
   EXPECT_EQ(runs.runs()[4].first, 5u);       // the second tile's middle run starts at step 5
   EXPECT_EQ(runs.periodic_until(0, 4), 8u);  // size 12 - 4: every step up to the end repeats
   EXPECT_EQ(runs.periodic_until(3, 4), 8u);
