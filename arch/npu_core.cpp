@@ -86,11 +86,26 @@ void NpuCore::loader_thread() {
   }
 }
 
-uint64_t NpuCore::run_step(const TileStep& s) {
-  uint64_t total = 0;
-  for (m_command = 0; m_command < s.commands.size(); ++m_command)
-    total += run_command(s.commands[m_command]);
-  return total;
+void NpuCore::run_step(const TileStep& s) {
+  // The commands hold their units one after the other. Only a timeline sees the step between
+  // two commands: without one, the core waits once for all of them (one context switch a step).
+  uint64_t step_ps = 0;
+  for (m_command = 0; m_command < s.commands.size(); ++m_command) {
+    const Command& cmd = s.commands[m_command];
+    const uint64_t ps = run_command(cmd);
+    if (!m_timeline) {
+      step_ps += ps;
+      continue;
+    }
+    const uint64_t start = sc_core::sc_time_stamp().value();
+    m_busy_until_ps = start + ps;
+    sc_core::wait(sc_core::sc_time::from_value(ps));
+    m_timeline->record(cmd.unit == Unit::kArray ? m_track_array : m_track_vector, m_program->label,
+                       start, m_busy_until_ps);
+  }
+  if (step_ps == 0) return;
+  m_busy_until_ps = sc_core::sc_time_stamp().value() + step_ps;
+  sc_core::wait(sc_core::sc_time::from_value(step_ps));
 }
 
 uint64_t NpuCore::run_command(const Command& cmd) {
@@ -102,17 +117,7 @@ uint64_t NpuCore::run_command(const Command& cmd) {
   m_counters.sfu_ops += c.sfu_ops;
   m_counters.stall_cycles += c.cycles - c.unit_cycles;
   sram.count(c.sram_read_bytes, c.sram_write_bytes);
-  const uint64_t cycles = c.cycles;
-  const uint64_t start = sc_core::sc_time_stamp().value();
-  m_busy_until_ps = start + m_clk.cycles_to_ps(cycles);
-  if (cmd.unit == Unit::kArray)
-    array.occupy(cycles);
-  else
-    vector.occupy(cycles);
-  if (m_timeline)
-    m_timeline->record(cmd.unit == Unit::kArray ? m_track_array : m_track_vector, m_program->label,
-                       start, sc_core::sc_time_stamp().value());
-  return cycles;
+  return cmd.unit == Unit::kArray ? array.take(c.cycles) : vector.take(c.cycles);
 }
 
 void NpuCore::compute_thread() {

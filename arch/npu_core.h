@@ -83,7 +83,8 @@ class NpuCore : public sc_core::sc_module {
   void compute_thread();
   void storer_thread();
   void finish_if_done();
-  uint64_t run_step(const TileStep& s);
+  void run_step(const TileStep& s);
+  /// Counts a command and its unit's busy cycles; returns how long it holds the unit.
   uint64_t run_command(const Command& c);
   /// Simulated time, with what skipped periods took.
   uint64_t now_ps() const { return sc_core::sc_time_stamp().value() + m_offset_ps; }

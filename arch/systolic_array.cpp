@@ -6,9 +6,9 @@ SystolicArray::SystolicArray(sc_core::sc_module_name name, const SystolicArrayCo
                              ClockDomain clk)
     : sc_module(name), m_cfg(cfg), m_clk(clk) {}
 
-void SystolicArray::occupy(uint64_t cycles) {
+uint64_t SystolicArray::take(uint64_t cycles) {
   m_busy_cycles += cycles;
-  sc_core::wait(sc_core::sc_time::from_value(m_clk.cycles_to_ps(cycles)));
+  return m_clk.cycles_to_ps(cycles);
 }
 
 }  // namespace npu

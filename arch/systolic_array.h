@@ -15,8 +15,9 @@ class SystolicArray : public sc_core::sc_module {
  public:
   SystolicArray(sc_core::sc_module_name name, const SystolicArrayConfig& cfg, ClockDomain clk);
 
-  /// Holds the calling SC_THREAD for `cycles` array cycles and counts them as busy.
-  void occupy(uint64_t cycles);
+  /// Counts `cycles` array cycles as busy; returns how long they take (the core's compute
+  /// thread holds the array that long).
+  uint64_t take(uint64_t cycles);
 
   const SystolicArrayConfig& config() const { return m_cfg; }
   uint64_t busy_cycles() const { return m_busy_cycles; }

@@ -14,7 +14,9 @@ namespace npu {
 class VectorUnit : public sc_core::sc_module {
  public:
   VectorUnit(sc_core::sc_module_name name, const VectorUnitConfig& cfg, ClockDomain clk);
-  void occupy(uint64_t cycles);
+  /// Counts `cycles` vector cycles as busy; returns how long they take (the core's compute
+  /// thread holds the unit that long).
+  uint64_t take(uint64_t cycles);
   uint64_t busy_cycles() const { return m_busy_cycles; }
   const VectorUnitConfig& config() const { return m_cfg; }
 
