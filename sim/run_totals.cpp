@@ -117,8 +117,9 @@ RunTotals simulate_totals(const ChipConfig& chip, const WorkloadStream& stream,
                           const SimOptions& opts, RunTotals::Describe describe) {
   RunTotals totals(describe);
   totals.total_cycles = simulate_stream(
-      chip, stream.calls(), [&stream](uint64_t c, std::vector<Op>& o) { stream.ops(c, o); }, opts,
-      [&totals](const RunResult& call, const CompiledGraph* g) { totals.add_call(call, g); });
+      chip, stream.calls(),
+      [&stream](uint64_t c, std::vector<Op>& o, bool previous) { stream.ops(c, o, previous); },
+      opts, [&totals](const RunResult& call, const CompiledGraph* g) { totals.add_call(call, g); });
   return totals;
 }
 

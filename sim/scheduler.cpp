@@ -560,13 +560,14 @@ namespace {
 class CallMaker {
  public:
   CallMaker(const ChipConfig& chip, bool compiled) : m_chip(chip), m_compiled(compiled) {}
-  /// The ops of the next call, which `make` writes into the vector it is given; the first call
-  /// of a run restarts the numbering.
+  /// The ops of call c, which `make` writes into the vector it is given, told whether that holds
+  /// the ops of call c - 1 (OpSource's `previous`); call 0 restarts the numbering.
   template <class Make>
-  const std::vector<Op>& next(bool first, Make&& make) {
-    if (m_compiled) m_buffer = std::move(m_graph.ops);  // the previous call's: its capacity
-    make(m_buffer);
-    if (first) m_kernels = m_calls = 0;
+  const std::vector<Op>& next(uint64_t c, Make&& make) {
+    if (m_compiled) m_buffer = std::move(m_graph.ops);  // the previous call's
+    make(m_buffer, c > 0 && c == m_next);
+    m_next = c + 1;
+    if (c == 0) m_kernels = m_calls = 0;
     if (!m_compiled) return m_buffer;
     m_graph = compile(m_chip, std::move(m_buffer));
     for (CompiledOp& info : m_graph.info) {
@@ -586,6 +587,7 @@ class CallMaker {
   std::vector<Op> m_buffer;
   CompiledGraph m_graph;
   uint64_t m_kernels = 0, m_calls = 0;
+  uint64_t m_next = 0;  ///< the call after the last one made
 };
 
 /// Simulates one call's ops (op i is distinct op of[i]) after those before, composes them and
@@ -611,7 +613,7 @@ uint64_t simulate_stream(const ChipConfig& chip, uint64_t calls, const OpSource&
   const bool search = compiled && chip.compiler.mapping_search;
   CallMaker maker(chip, compiled);
   const auto call_ops = [&](uint64_t c) -> const std::vector<Op>& {
-    return maker.next(c == 0, [&](std::vector<Op>& out) { source(c, out); });
+    return maker.next(c, [&](std::vector<Op>& out, bool previous) { source(c, out, previous); });
   };
 
   // First pass: every distinct op planned and the run's limits checked, before any simulation.
@@ -668,7 +670,7 @@ uint64_t simulate_online(const ChipConfig& chip, const OnlineSource& source,
                       for (uint64_t c = 0;; ++c) {
                         bool more = false;
                         const std::vector<Op>& ops = maker.next(
-                            c == 0, [&](std::vector<Op>& out) { more = source(c, out); });
+                            c, [&](std::vector<Op>& out, bool) { more = source(c, out); });
                         if (!more) break;
                         of.clear();
                         for (const Op& op : ops) of.push_back(index.add(op));

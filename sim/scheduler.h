@@ -94,8 +94,10 @@ RunResult simulate(const ChipConfig& chip, const std::vector<Op>& ops, const Sim
 /// The same, taking the ops (no copy of them is made: the result keeps them).
 RunResult simulate(const ChipConfig& chip, std::vector<Op>&& ops, const SimOptions& opts);
 
-/// Makes the ops of graph call `c` of a run into `out` (replacing what it held).
-using OpSource = std::function<void(uint64_t c, std::vector<Op>& out)>;
+/// Makes the ops of graph call `c` of a run into `out` (replacing what it held). `previous`:
+/// `out` holds what the source made for call c - 1, compiled when the schedule is (the compiler
+/// changes only their locations), so a source may update those ops instead of making them anew.
+using OpSource = std::function<void(uint64_t c, std::vector<Op>& out, bool previous)>;
 /// Receives a streamed run's calls as they end: `call` holds the call's records, composed after
 /// the calls before (and the cycles its compiled schedule hid), `graph` its compiled graph with
 /// kernel and call numbers of the whole run (null when isolated). Both are gone after the call.

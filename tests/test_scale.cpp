@@ -16,6 +16,7 @@
 #include "cli_runner.h"
 #include "sanitizers.h"
 #include "sim/capacity.h"
+#include "sim/compile.h"
 #include "sim/config/loaders.h"
 #include "sim/config/model_loader.h"
 #include "sim/config/trace_writer.h"
@@ -131,6 +132,58 @@ TEST(WorkloadStream, MakesTheWholeWorkloadCallByCall) {
       all.insert(all.end(), call.begin(), call.end());
     }
     EXPECT_EQ(trace_yaml(all, "w"), trace_yaml(whole.ops, "w"));
+  }
+}
+
+TEST(WorkloadStream, ADecodeStepUpdatedFromTheStepBeforeIsTheStepMadeAnew) {
+  // simulate_stream hands the source the previous call's ops, compiled (OpSource's
+  // `previous`); a dense model's decode step with flash attention updates them in place. Every
+  // field must come out as making the step anew gives it. A sentinel the update does not touch
+  // tells which calls were updated.
+  const ChipConfig chip = load_chip(kSource + "/configs/presets/example-npu.yaml");
+  const auto [both, standard, decode_only] = basic_specs(20);
+  RunSpec paged = decode_only;
+  paged.kv_block = 16;
+  RunSpec crossing = decode_only;  // keys 301 ... 304 against a window of 302
+  ModelConfig windowed = shipped_model("mistral-7b");
+  windowed.sliding_window = 302;
+  windowed.global_every = 2;  // odd layers attend to every key
+  struct Case {
+    ModelConfig model;
+    RunSpec spec;
+    bool updated;
+  };
+  const Case cases[] = {{shipped_model("llama-3.2-1b"), both, true},
+                        {shipped_model("qwen2.5-0.5b"), decode_only, true},
+                        {shipped_model("llama-3.2-1b"), paged, true},
+                        {windowed, crossing, true},
+                        {shipped_model("qwen3-30b-a3b"), both, false},  // experts drawn per step
+                        {shipped_model("gpt2"), standard, false}};      // scores placed by size
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.model.name);
+    const Workload w = build_workload(k.model, k.spec, 0, /*streamed=*/true);
+    const uint64_t first_decode = w.prefill_steps;
+    for (uint64_t c = first_decode + 1; c < w.stream->calls(); ++c) {
+      SCOPED_TRACE(c);
+      std::vector<Op> made, updated;
+      w.stream->ops(c, made);
+      w.stream->ops(c - 1, updated);
+      updated = compile(chip, std::move(updated)).ops;
+      bool placed = false;  // the compiler kept some tensor on chip: locations to undo
+      for (const Op& op : updated)
+        placed = placed || op.a_loc == Location::kSram || op.c_loc == Location::kSram;
+      EXPECT_TRUE(placed);
+      updated.front().src_key = "sentinel";
+      w.stream->ops(c, updated, /*previous=*/true);
+      EXPECT_EQ(updated.front().src_key, k.updated ? "sentinel" : "");
+      updated.front().src_key.clear();
+      ASSERT_EQ(updated.size(), made.size());
+      for (size_t i = 0; i < made.size(); ++i) {
+        EXPECT_TRUE(same_op(updated[i], made[i])) << made[i].name;
+        EXPECT_TRUE(op_signature(updated[i]) == op_signature(made[i])) << made[i].name;
+      }
+      EXPECT_EQ(trace_yaml(updated, "w"), trace_yaml(made, "w"));
+    }
   }
 }
 
@@ -346,7 +399,8 @@ TEST(SimulateStream, AnErrorInTheSinkIsThrownAsItWasThrown) {
   uint64_t calls = 0;
   try {
     simulate_stream(
-        chip, w.stream->calls(), [&w](uint64_t c, std::vector<Op>& o) { w.stream->ops(c, o); },
+        chip, w.stream->calls(),
+        [&w](uint64_t c, std::vector<Op>& o, bool previous) { w.stream->ops(c, o, previous); },
         opts,
         [&calls](const RunResult&, const CompiledGraph*) {
           if (++calls == 2) throw std::runtime_error("ops.csv: No space left on device");

@@ -201,6 +201,12 @@ enum class Logits : uint8_t {
   kAll,   ///< every position (lm_head_all_positions; a speculative verification)
 };
 
+/// The keys an attention of q query positions over kv_len reads, under a sliding `window` (0:
+/// none): a decode step's (q = 1) are at most the window's, all the ring-buffer cache holds.
+uint64_t attention_keys(uint64_t kv_len, uint64_t q, uint64_t window) {
+  return window > 0 && q == 1 ? std::min(kv_len, window) : kv_len;
+}
+
 /// Builds the ops of one pass (the prefill, or one decode step) into a Workload.
 class Builder {
  public:
@@ -491,9 +497,8 @@ class Builder {
   size_t attention(const std::string& p, const std::string& layer, size_t q_op,
                    const AttentionGroup& group, uint64_t window, const std::string& suffix) {
     const uint64_t B = group.batch, q = group.q, g = m_.group_size(), batch = B * m_.kv_heads;
-    uint64_t kv_len = group.kv_len;
+    const uint64_t kv_len = attention_keys(group.kv_len, q, window);
     const unsigned kv_act = decoder_ ? 0u : unsigned{kActB};
-    if (window > 0 && q == 1) kv_len = std::min(kv_len, window);
     if (s_.attention == AttentionImpl::kFlash) {
       Op& op = make(p + "attention" + suffix, OpKind::kAttention, layer, "attention");
       op.batch = batch;
@@ -643,6 +648,14 @@ class Calls {
     return m_s.context + accepted(m_steps - 1) + m_s.draft_tokens + 1;
   }
 
+  /// Call c is decode step j (returned) of a run without a draft, after decode step j - 1: the
+  /// same pass over one more key. 0 when it is not.
+  uint64_t decode_step_after_another(uint64_t c) const {
+    return !m_spec && m_decode && c > m_prefill_calls && c < count() ? c - m_prefill_calls : 0;
+  }
+  /// The keys decode step j (without a draft) attends to.
+  uint64_t decode_keys(uint64_t j) const { return m_s.context + j + 1; }
+
   /// Emits call `c` of the run: the target's ops through `target`, the draft's through `draft`.
   void emit(uint64_t c, Builder& target, Builder* draft) const {
     const RunSpec& s = m_s;
@@ -662,7 +675,7 @@ class Calls {
     }
     const uint64_t k = c - m_prefill_calls, j = k / m_per_step, i = k % m_per_step;
     if (!m_spec) {
-      target.pass("decode", static_cast<uint32_t>(j), 1, s.context + j + 1, Logits::kLast);
+      target.pass("decode", static_cast<uint32_t>(j), 1, decode_keys(j), Logits::kLast);
       return;
     }
     const uint64_t before = s.context + accepted(j);
@@ -808,7 +821,26 @@ WorkloadStream::WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t 
       m_onchip(onchip_bytes),
       m_calls(Calls(s, draft != nullptr).count()) {}
 
-void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
+void WorkloadStream::ops(uint64_t c, std::vector<Op>& out, bool previous) const {
+  const Calls calls(m_spec, m_draft.has_value());
+  // A decode step is the step before over one more key: with flash attention and no routed
+  // experts (whose tokens are drawn per step), its ops differ from that step's only in their
+  // step and their attentions' keys, so those are updated in place. The compiler moved only
+  // locations; each op gets back those Builder::make gave it (DRAM: flash attention places
+  // nothing itself).
+  if (const uint64_t j = calls.decode_step_after_another(c);
+      previous && j > 0 && m_model.experts == 0 && m_spec.attention == AttentionImpl::kFlash) {
+    const uint64_t keys = calls.decode_keys(j);
+    uint32_t layer = 0;  // one attention op a layer, in order
+    for (Op& op : out) {
+      op.a_loc = op.b_loc = op.c_loc = Location::kDram;
+      op.step = static_cast<uint32_t>(j);
+      if (op.kind == OpKind::kAttention)
+        op.n = attention_keys(keys, 1, m_model.slides(layer++) ? m_model.sliding_window : 0);
+    }
+    if (layer != m_model.layers) throw std::logic_error("WorkloadStream: not a decode step's ops");
+    return;
+  }
   Workload scratch;
   scratch.ops = std::move(out);
   scratch.ops.clear();
@@ -816,7 +848,7 @@ void WorkloadStream::ops(uint64_t c, std::vector<Op>& out) const {
   b.without_footprint();
   std::optional<Builder> d;
   if (m_draft) d.emplace(*m_draft, m_spec, m_onchip, scratch, "draft.").without_footprint();
-  Calls(m_spec, m_draft.has_value()).emit(c, b, d ? &*d : nullptr);
+  calls.emit(c, b, d ? &*d : nullptr);
   out = std::move(scratch.ops);
 }
 

@@ -258,8 +258,10 @@ class WorkloadStream {
   WorkloadStream(const ModelConfig& m, const RunSpec& s, uint64_t onchip_bytes,
                  const ModelConfig* draft = nullptr);
   uint64_t calls() const { return m_calls; }
-  /// Replaces `out` with the ops of call `c` (< calls()).
-  void ops(uint64_t c, std::vector<Op>& out) const;
+  /// Replaces `out` with the ops of call `c` (< calls()). `previous`: `out` holds the ops of
+  /// call c - 1 as this made them, their locations perhaps changed by the compiler
+  /// (sim/compile.h changes nothing else): a decode step's are then updated, not made again.
+  void ops(uint64_t c, std::vector<Op>& out, bool previous = false) const;
 
  private:
   ModelConfig m_model;

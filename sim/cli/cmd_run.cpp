@@ -207,7 +207,8 @@ int cmd_run(const std::vector<std::string>& args) {
     // At the ops level the ops' trace comes from the records: nothing is recorded.
     if (ops_streamed) stream_opts.timeline = TimelineDetail::kNone;
     totals->total_cycles = simulate_stream(
-        chip, stream.calls(), [&stream](uint64_t c, std::vector<Op>& o) { stream.ops(c, o); },
+        chip, stream.calls(),
+        [&stream](uint64_t c, std::vector<Op>& o, bool previous) { stream.ops(c, o, previous); },
         stream_opts,
         [&](const RunResult& call, const CompiledGraph* g) {
           totals->add_call(call, g);
