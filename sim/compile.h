@@ -2,7 +2,8 @@
 // `compiler:` section says (arch/compiler_config.h). Its decisions are reports, not hidden.
 //
 // Input: the ops in run order with their producers (Op::a_from, b_from). Output: the same ops
-// with the locations the compiler chose, grouped into kernels and graph calls.
+// with the locations the compiler chose, grouped into kernels and graph calls. Nothing else of
+// an op changes (a streamed run's source updates the ops of the call before: OpSource).
 //
 // - Graph calls: a run of ops with one phase and step (the prefill, one decode step, a trace) is
 //   one call of the compiled graph: dispatch `per_graph` pays the chip's dispatch overhead once
