@@ -13,6 +13,9 @@ namespace npu {
 /// kernels one by one.
 enum class DispatchModel : uint8_t { kPerGraph, kPerOp };
 
+/// The deepest prefetch a chip may ask for (compiler.prefetch_depth).
+inline constexpr uint32_t kMaxPrefetchDepth = 16;
+
 struct CompilerConfig {
   /// Fusions the compiler applies (sim/compile.h names each rule and its source).
   bool fuse_epilogue = true;      ///< element-wise work into the producing op's output stage
@@ -24,7 +27,9 @@ struct CompilerConfig {
   bool residency = true;
   /// How far the DMA queue runs ahead of compute across ops: 0 = never (every op starts its
   /// loads when the previous op has finished), 1 = the next op's first loads start as soon as
-  /// the previous op's last transfer has finished.
+  /// the previous op's last transfer has finished, D >= 2 = also a matrix op's weights load
+  /// while any of the D - 1 ops before it leaves the memory idle, into the SRAM they leave free
+  /// (sim/scheduler.cpp, the compiled schedule's timing). At most kMaxPrefetchDepth.
   uint32_t prefetch_depth = 1;
   /// GEMM mapping: search the loop order too (which operand stays in SRAM across output tiles,
   /// sim/lower.h), or keep the heuristic m-major order an isolated run uses.

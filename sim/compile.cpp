@@ -209,6 +209,10 @@ class Compiler {
       route(victim, false);
       j = std::min(j, consumers(victim).front()) - 1;  // recheck from its first consumer
     }
+    for (size_t j = 0; j < m_n; ++j) {
+      const uint64_t used = live[j] + footprint(j, decided);
+      m_g.info[j].sram_free_bytes = size - std::min(size, used);
+    }
     for (size_t p = 0; p < m_n; ++p) {
       const uint64_t bytes = bytes_of(ops[p].c_elems(), ops[p].c_format);
       const uint64_t once = bytes * (1 + consumers(p).size());

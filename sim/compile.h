@@ -52,6 +52,9 @@ struct CompiledOp {
   uint32_t call = 0;             ///< index of its graph call in the run
   Fusion fused = Fusion::kNone;  ///< the rule that joined it to the previous op's kernel
   bool spilled = false;          ///< its result is read by a later kernel but did not fit: DRAM
+  /// SRAM bytes per core its tile buffers and the tensors kept resident at it leave free (where
+  /// a deeper prefetch parks later ops' weights: compiler.prefetch_depth, sim/scheduler.cpp).
+  uint64_t sram_free_bytes = 0;
 };
 
 struct CompiledGraph {

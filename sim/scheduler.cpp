@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -293,8 +294,9 @@ class Driver : public sc_core::sc_module {
 /// work runs under op i-1, and after the dispatch its graph call (per_graph: compiler.
 /// call_overhead_ps, else the chip's dispatch overhead) or kernel (per_op: the chip's dispatch
 /// overhead) pays; nothing runs under a dispatch. What may run under op i-1:
-/// - prefetch (compiler.prefetch_depth 1): op i's first loads, once op i-1's last DMA transfer
-///   has finished -- min(head_i, tail_{i-1}) -- unless they read op i-1's result from DRAM;
+/// - prefetch (compiler.prefetch_depth >= 1): op i's first loads, once op i-1's last DMA
+///   transfer has finished -- min(head_i, tail_{i-1}) -- unless they read op i-1's result from
+///   DRAM;
 /// - pipelining: ops of one kernel on different units (array and vector) overlap granule by
 ///   granule: op i starts after op i-1's first granule and ends no earlier than one of its own
 ///   granules after op i-1 ends. A granule is one row of the matrix op's output (a token's row,
@@ -306,6 +308,13 @@ class Driver : public sc_core::sc_module {
 /// its predecessor ended (so at most two ops overlap) and within the memory: both ops' memory busy
 /// time fits the span they share. Records keep the exposed part: [previous end, end], cycles()
 /// adds up.
+/// Deeper prefetch (depth D >= 2): a gemm's or conv's weights (B from DRAM, made by no op) may
+/// also load under the D - 1 ops before it in its call (none across a dispatch), nearest first,
+/// as far as each leaves the memory idle (the cycles it added less its memory busy time, less
+/// what of the next op ran under it) and as the SRAM per core free at every op from there to
+/// this one holds them (CompiledOp::sram_free_bytes, less what earlier prefetches park there).
+/// The op ends sooner by those bytes' memory time at its own rate (memory busy cycles over DRAM
+/// bytes), never before its busiest unit's compute; its events keep their times from its start.
 class Composer {
  public:
   explicit Composer(const ChipConfig& chip) : m_chip(chip) {}
@@ -365,11 +374,24 @@ class Composer {
         (r.hidden_by_prefetch ? result.prefetch_hidden_cycles : result.pipeline_hidden_cycles) +=
             hidden;
       }
-      const uint64_t cores_start = m_prev_end + d - hidden;
+      // Deep prefetch: within a call and with no dispatch between, part of a matrix op's
+      // weights may have loaded under the ops before it.
+      if (first || d > 0 || new_call) m_window.clear();
+      if (!m_window.empty())  // what of it ran under op i-1 used op i-1's idle memory first
+        m_window.back().idle -= std::min(m_window.back().idle, hidden);
+      uint64_t deep_bytes = 0;
+      const uint64_t deep = deep_prefetch(op, r, span - hidden, c.sram_free_bytes, deep_bytes);
+      if (deep > 0) {
+        r.hidden_by_prefetch = true;
+        r.prefetched_bytes += deep_bytes;
+        result.prefetch_hidden_cycles += deep;
+      }
+      hidden += deep;
+      const uint64_t cores_start = m_prev_end + d - (hidden - deep);
       r.hidden_cycles = hidden;
       r.dispatch_cycles = d;
       r.start_cycle = m_prev_end;
-      r.end_cycle = cores_start + span;
+      r.end_cycle = cores_start + span - deep;
       // The exposed cycles decide stalls, static energy and the bound; the work is the same.
       const uint64_t busiest = span - r.stall_cycles;
       r.stall_cycles = r.cycles() - std::min(r.cycles(), busiest);
@@ -390,7 +412,15 @@ class Composer {
       m_prev_window = r.end_cycle - std::max(cores_start, m_prev_end);  // after op i-1's end
       m_prev_start = cores_start;
       m_prev_end = r.end_cycle;
-      m_prev_span = span;
+      m_prev_span = span - deep;
+      if (chip.compiler.prefetch_depth >= 2) {
+        // What this op leaves for later ops' weights: the cycles it added with the memory idle
+        // (its memory busy time less what deep prefetch spared it), and its free SRAM.
+        const uint64_t mem = clk.ps_to_cycles_ceil(r.memory_ps);
+        const uint64_t busy = mem - std::min(mem, deep), added = r.cycles() - d;
+        m_window.push_back({added - std::min(added, busy), c.sram_free_bytes, 0});
+        if (m_window.size() >= chip.compiler.prefetch_depth) m_window.pop_front();
+      }
       m_prev = Prev{c.call, c.kernel, op.c_loc, on_array, matrix_rows(op), r.tail_ps, r.memory_ps};
     }
     result.total_cycles = m_prev_end;
@@ -404,6 +434,54 @@ class Composer {
   static uint64_t matrix_rows(const Op& op) {
     return op.batch * (is_spatial_kind(op.kind) ? op.conv.out_h() : op.m);
   }
+  /// Deep prefetch (compiler.prefetch_depth D >= 2): the cycles by which op i ends sooner
+  /// because part of its weights loaded under the D - 1 ops before it (in m_window), and the
+  /// bytes that took (`bytes`). `span` is what of its own time is left to run. See the class
+  /// comment; 0 for an op that reads no weights from DRAM.
+  uint64_t deep_prefetch(const Op& op, const OpRecord& r, uint64_t span, uint64_t free_here,
+                         uint64_t& bytes) {
+    bytes = 0;
+    const ClockDomain clk = m_chip.clock;
+    const bool weights = (op.kind == OpKind::kGemm || op.kind == OpKind::kConv2d) &&
+                         op.b_loc == Location::kDram && op.b_from == 0;
+    const uint64_t mem = clk.ps_to_cycles_ceil(r.memory_ps);
+    const uint64_t dram = r.dram_read_bytes + r.dram_write_bytes;
+    if (m_window.empty() || !weights || mem == 0 || dram == 0) return 0;
+    // It cannot end before its busiest unit has computed, nor spare more than its weights'
+    // memory time (at its own rate: its memory busy cycles over its DRAM bytes).
+    const uint64_t compute = std::max(r.array_cycles, r.vector_cycles);
+    const uint64_t weight_bytes = std::min(op.b_bytes(op.b_elems()), r.dram_read_bytes);
+    const double per_byte = static_cast<double>(mem) / static_cast<double>(dram);
+    uint64_t want = std::min(span - std::min(span, compute),
+                             static_cast<uint64_t>(static_cast<double>(weight_bytes) * per_byte));
+    const uint64_t cores = m_chip.cores;
+    uint64_t saved = 0;
+    // Nearest first: bytes loaded under window op w wait in SRAM through every op after it.
+    uint64_t room = free_here;  // per core, at every op from w to this one
+    for (size_t w = m_window.size(); w-- > 0 && want > 0;) {
+      DeepWindow& win = m_window[w];
+      room = std::min(room, win.free - std::min(win.free, win.parked));
+      const uint64_t by_room = static_cast<uint64_t>(static_cast<double>(room * cores) * per_byte);
+      const uint64_t take = std::min({want, win.idle, by_room});
+      if (take == 0) continue;
+      const uint64_t b =
+          std::min(weight_bytes - bytes,
+                   static_cast<uint64_t>(std::ceil(static_cast<double>(take) / per_byte)));
+      const uint64_t share = ceil_div(b, cores);
+      for (size_t j = w; j < m_window.size(); ++j) m_window[j].parked += share;
+      room -= std::min(room, share);
+      win.idle -= take;
+      want -= take;
+      saved += take;
+      bytes += b;
+    }
+    return saved;
+  }
+  /// An op of the deep-prefetch window: its memory-idle cycles left, its free SRAM per core
+  /// and what of it prefetched weights of later ops hold.
+  struct DeepWindow {
+    uint64_t idle, free, parked;
+  };
   /// What composing the next op needs of the previous one.
   struct Prev {
     uint32_t call, kernel;
@@ -414,6 +492,7 @@ class Composer {
   const ChipConfig& m_chip;
   std::optional<Prev> m_prev;
   uint64_t m_prev_end = 0, m_prev_start = 0, m_prev_span = 0, m_prev_window = 0;
+  std::deque<DeepWindow> m_window;  ///< the ops before the next, up to prefetch_depth - 1
 };
 
 }  // namespace

@@ -358,8 +358,9 @@ TEST_F(CompiledRuns, MemoOnAndOffGiveTheSameReports) {
 }
 
 TEST_F(CompiledRuns, NoOpAndNoRunIsBelowItsRoofline) {
-  // Each op's own work (what it added plus what ran under its predecessor) takes at least its
-  // roofline; the run at least its DRAM bytes at the reachable bandwidth.
+  // Each op's own work (what it added plus what ran under its predecessors) takes at least its
+  // roofline; the run at least its DRAM bytes at the reachable bandwidth. As the presets run,
+  // and with the deepest prefetch (weights loaded under up to 15 ops before).
   struct Case {
     std::vector<std::string> args;
   };
@@ -371,23 +372,27 @@ TEST_F(CompiledRuns, NoOpAndNoRunIsBelowItsRoofline) {
         Case{{"--arch", "ane-m1", "--model", "bert-base", "--phase", "prefill", "--prompt", "128"}},
         Case{{"--arch", "hexagon-v75", "--model", "qwen2.5-0.5b", "--prompt", "64", "--tokens", "4",
               "--weights", "int4"}}}) {
-    std::vector<std::string> args = c.args;
-    args.push_back("--no-timeline");
-    const std::string dir = run(args);
-    SCOPED_TRACE(dir + " " + c.args[1] + " " + c.args[3]);
-    uint64_t sum = 0, dram = 0;
-    for (const auto& op : ops(dir)) {
-      const uint64_t cycles = std::stoull(op.at("cycles")),
-                     hidden = std::stoull(op.at("hidden_cycles"));
-      EXPECT_GE(cycles + hidden, std::stoull(op.at("roofline_cycles"))) << op.at("name");
-      sum += cycles;
-      dram += std::stoull(op.at("dram_read_bytes")) + std::stoull(op.at("dram_write_bytes"));
+    for (const char* depth : {"", "16"}) {
+      std::vector<std::string> args = c.args;
+      args.push_back("--no-timeline");
+      if (*depth)
+        args.insert(args.end(), {"--set", std::string("compiler.prefetch_depth=") + depth});
+      const std::string dir = run(args);
+      SCOPED_TRACE(dir + " " + c.args[1] + " " + c.args[3] + " " + depth);
+      uint64_t sum = 0, dram = 0;
+      for (const auto& op : ops(dir)) {
+        const uint64_t cycles = std::stoull(op.at("cycles")),
+                       hidden = std::stoull(op.at("hidden_cycles"));
+        EXPECT_GE(cycles + hidden, std::stoull(op.at("roofline_cycles"))) << op.at("name");
+        sum += cycles;
+        dram += std::stoull(op.at("dram_read_bytes")) + std::stoull(op.at("dram_write_bytes"));
+      }
+      const nlohmann::json s = summary(dir);
+      EXPECT_EQ(sum, s["total_cycles"].get<uint64_t>());
+      const double bytes_per_cycle =
+          s["reachable_gbps"].get<double>() * 1e9 / (s["clock_mhz"].get<double>() * 1e6);
+      EXPECT_GE(static_cast<double>(sum), std::floor(static_cast<double>(dram) / bytes_per_cycle));
     }
-    const nlohmann::json s = summary(dir);
-    EXPECT_EQ(sum, s["total_cycles"].get<uint64_t>());
-    const double bytes_per_cycle =
-        s["reachable_gbps"].get<double>() * 1e9 / (s["clock_mhz"].get<double>() * 1e6);
-    EXPECT_GE(static_cast<double>(sum), std::floor(static_cast<double>(dram) / bytes_per_cycle));
   }
 }
 
@@ -437,6 +442,98 @@ TEST_F(CompiledRuns, DoublingTheSramKeepsWhatSpilledAndLeavesDecodeAlone) {
       EXPECT_LE(t2, t1 * (1 - c.min_gain)) << t1 << " -> " << t2;
     } else {
       EXPECT_NEAR(t2 / t1, 1.0, -c.min_gain) << t1 << " -> " << t2;
+    }
+  }
+}
+
+TEST_F(CompiledRuns, ADeeperPrefetchLoadsWeightsUnderThePreviousOpsIdleMemory) {
+  // c1 computes from SRAM alone (its memory idle for all its 131,448 cycles); w then streams
+  // 1 MiB of int8 weights at 17 GB/s x 0.8 (memory-bound: 77,102 cycles of memory, 33,280 of
+  // compute). At depth 1 only w's first loads run under c1's end (hidden_cycles). At depth 2
+  // w's weights also load under c1's idle memory into the SRAM both leave free, and w ends
+  // sooner by min(what it has beyond its compute, c1's idle memory less what depth 1 took, the
+  // free SRAM's worth of its weights at its own rate); the bytes are those cycles at that rate.
+  // Free SRAM: a 2 MiB core less w's weight and output buffers (768 + 512 KiB; A is on chip) =
+  // 768 KiB, which holds what w can spare; with 1.5 MiB and a 256 KiB input buffer, 256 KiB,
+  // which binds: 262,144 x 77,102 / 1,048,576 = 19,275 cycles (measured when written). With a
+  // quarter of c1 (128 rows), c1's idle memory binds.
+  struct Case {
+    uint64_t c1_m, size_kib, input_kib, free_kib;
+  };
+  for (const Case& k :
+       {Case{512, 2048, 768, 768}, Case{512, 1536, 256, 256}, Case{128, 2048, 768, 768}}) {
+    SCOPED_TRACE(std::to_string(k.c1_m) + " " + std::to_string(k.size_kib));
+    const std::string trace = path("t" + std::to_string(m_runs) + ".yaml");
+    {
+      std::ofstream f(trace);
+      f << "ops:\n  - {name: c1, kind: gemm, m: " << k.c1_m
+        << ", k: 512, n: 512, format: int8, a: sram, b: sram, c: sram, a_from: none}\n"
+           "  - {name: w, kind: gemm, m: 1, k: 1024, n: 1024, format: int8, a: sram, b: dram, "
+           "c: sram, a_from: none}\n";
+    }
+    const auto at_depth = [&](int depth) {
+      return run({"--arch", "example-npu", "--set", "cores=1", "--set", "memory.peak_gbps=17",
+                  "--set", "core.sram.size_kib=" + std::to_string(k.size_kib), "--set",
+                  "core.sram.input_kib=" + std::to_string(k.input_kib), "--set",
+                  "compiler.prefetch_depth=" + std::to_string(depth), "--trace", trace,
+                  "--no-timeline"});
+    };
+    const std::string one = at_depth(1), two = at_depth(2);
+    const auto a = ops(one), b = ops(two);
+    ASSERT_EQ(a.size(), 2u);
+    ASSERT_EQ(b.size(), 2u);
+    const auto u = [](const std::map<std::string, std::string>& row, const char* col) {
+      return std::stoull(row.at(col));
+    };
+    const auto& c1 = a[0];
+    const auto& w = a[1];
+    ASSERT_EQ(u(c1, "memory_busy_cycles"), 0u);
+    ASSERT_EQ(w.at("bound"), "memory");
+    const uint64_t mem = u(w, "memory_busy_cycles"), bytes = u(w, "dram_read_bytes");
+    ASSERT_EQ(bytes, 1024u * 1024u);  // its weights, once
+    const double per_byte = static_cast<double>(mem) / static_cast<double>(bytes);
+    const uint64_t compute = std::max(u(w, "array_cycles"), u(w, "vector_cycles"));
+    const uint64_t beyond = u(w, "cycles") - compute;
+    const uint64_t idle = u(c1, "cycles") - u(w, "hidden_cycles");
+    const auto by_room = static_cast<uint64_t>(static_cast<double>(k.free_kib * 1024) * per_byte);
+    const uint64_t deep = std::min({beyond, idle, by_room});
+    // Which bound binds: w's excess over its compute, the tight SRAM, c1's idle memory.
+    EXPECT_EQ(deep, k.c1_m == 128 ? idle : k.free_kib == 256 ? 19275u : beyond);
+    EXPECT_EQ(b[0].at("cycles"), c1.at("cycles"));
+    EXPECT_EQ(u(b[1], "cycles"), u(w, "cycles") - deep);
+    EXPECT_EQ(u(b[1], "hidden_cycles"), u(w, "hidden_cycles") + deep);
+    EXPECT_EQ(b[1].at("hidden_by"), "prefetch");
+    EXPECT_EQ(u(b[1], "prefetched_bytes"),
+              u(w, "prefetched_bytes") +
+                  static_cast<uint64_t>(std::ceil(static_cast<double>(deep) / per_byte)));
+    const nlohmann::json s1 = summary(one), s2 = summary(two);
+    EXPECT_EQ(s2["total_cycles"].get<uint64_t>(), s1["total_cycles"].get<uint64_t>() - deep);
+    EXPECT_EQ(s2["compiled"]["cycles_hidden_by_prefetch"].get<uint64_t>(),
+              s1["compiled"]["cycles_hidden_by_prefetch"].get<uint64_t>() + deep);
+  }
+}
+
+TEST_F(CompiledRuns, ADeeperPrefetchIsNeverSlower) {
+  // Each op deeper may take weights under more ops before it: a run never gets slower. ResNet-50
+  // on the 8 Elite preset (its late layers memory-bound after compute-bound ones) gets faster.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--arch", "hexagon-v79", "--trace", "resnet50"},
+        std::vector<std::string>{"--arch", "intel-npu-4", "--trace", "mobilenetv2"},
+        std::vector<std::string>{"--arch", "hexagon-v75", "--model", "llama-3.2-1b", "--prompt",
+                                 "64", "--tokens", "3"}}) {
+    SCOPED_TRACE(args[1] + " " + args[3]);
+    uint64_t before = UINT64_MAX, at_one = 0;
+    for (const int depth : {1, 2, 4, 16}) {
+      std::vector<std::string> a = args;
+      a.insert(a.end(),
+               {"--set", "compiler.prefetch_depth=" + std::to_string(depth), "--no-timeline"});
+      const uint64_t cycles = summary(run(a))["total_cycles"].get<uint64_t>();
+      EXPECT_LE(cycles, before) << "depth " << depth;
+      if (depth == 1) at_one = cycles;
+      if (args[3] == "resnet50" && depth == 16) {
+        EXPECT_LT(cycles, at_one);
+      }
+      before = cycles;
     }
   }
 }

@@ -249,8 +249,8 @@ CompilerConfig read_compiler(const Value& v) {
     rule("pool", c.fuse_pool);
   }
   if (auto x = m.get("residency")) c.residency = x->as_bool();
-  // Deeper prefetch (the DMA queue two or more ops ahead) is not modelled: refused by name.
-  if (auto x = m.get("prefetch_depth")) c.prefetch_depth = static_cast<uint32_t>(x->as_uint(0, 1));
+  if (auto x = m.get("prefetch_depth"))
+    c.prefetch_depth = static_cast<uint32_t>(x->as_uint(0, kMaxPrefetchDepth));
   static const EnumTable<bool> kMappings = {{"search", true}, {"heuristic", false}};
   if (auto x = m.get("mapping")) c.mapping_search = x->as_enum(kMappings);
   static const DispatchModel kModels[] = {DispatchModel::kPerGraph, DispatchModel::kPerOp};
