@@ -18,12 +18,14 @@ using config::Origin;
 using config::Override;
 
 /// summary.json's scalar leaves for a point, without simulating: every op recorded with zero
-/// cycles, so the structure (classes, phases, bounds) is the real one.
+/// cycles, so the structure (classes, phases, bounds) is the real one; a compiled point's
+/// `compiled` totals too.
 std::map<std::string, std::string> skeleton(const PointSetup& p) {
   RunResult r;
   const auto& ops = p.ops();
   r.ops.resize(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) r.ops[i].op = &ops[i];
+  if (p.schedule == Schedule::kCompiled) r.graph = std::make_shared<const CompiledGraph>();
   return flatten_summary(summary_json(p.chip, r, p.workload ? &*p.workload : nullptr));
 }
 

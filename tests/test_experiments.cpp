@@ -459,6 +459,10 @@ TEST_F(Experiments, ShippedExperimentsAreValid) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1001);
   r = npusim({"check", kSourceDir + "/configs/experiments/llama-1b-phases.yaml", "-j", "2"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
+  // A what-if over the compiler's knobs: its metrics include summary.json's `compiled` totals.
+  r = npusim({"check", kSourceDir + "/configs/experiments/what-if-compiler-v79.yaml", "-j", "2"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("2 of 2 assertions hold"), std::string::npos) << r.out;
 }
 
 // The shipped assumption suite, on every shipped preset: each assertion holds, or fails where
