@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -419,7 +418,7 @@ class Composer {
         const uint64_t mem = clk.ps_to_cycles_ceil(r.memory_ps);
         const uint64_t busy = mem - std::min(mem, deep), added = r.cycles() - d;
         m_window.push_back({added - std::min(added, busy), c.sram_free_bytes, 0});
-        if (m_window.size() >= chip.compiler.prefetch_depth) m_window.pop_front();
+        if (m_window.size() >= chip.compiler.prefetch_depth) m_window.erase(m_window.begin());
       }
       m_prev = Prev{c.call, c.kernel, op.c_loc, on_array, matrix_rows(op), r.tail_ps, r.memory_ps};
     }
@@ -492,7 +491,7 @@ class Composer {
   const ChipConfig& m_chip;
   std::optional<Prev> m_prev;
   uint64_t m_prev_end = 0, m_prev_start = 0, m_prev_span = 0, m_prev_window = 0;
-  std::deque<DeepWindow> m_window;  ///< the ops before the next, up to prefetch_depth - 1
+  std::vector<DeepWindow> m_window;  ///< the ops before the next, up to prefetch_depth - 1
 };
 
 }  // namespace
