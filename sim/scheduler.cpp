@@ -374,7 +374,7 @@ class Composer {
             hidden;
       }
       // Deep prefetch: within a call and with no dispatch between, part of a matrix op's
-      // weights may have loaded under the ops before it.
+      // weights may have loaded under the ops before it; the op ends that much sooner.
       if (first || d > 0 || new_call) m_window.clear();
       if (!m_window.empty())  // what of it ran under op i-1 used op i-1's idle memory first
         m_window.back().idle -= std::min(m_window.back().idle, hidden);
@@ -385,9 +385,8 @@ class Composer {
         r.prefetched_bytes += deep_bytes;
         result.prefetch_hidden_cycles += deep;
       }
-      hidden += deep;
-      const uint64_t cores_start = m_prev_end + d - (hidden - deep);
-      r.hidden_cycles = hidden;
+      const uint64_t cores_start = m_prev_end + d - hidden;
+      r.hidden_cycles = hidden + deep;
       r.dispatch_cycles = d;
       r.start_cycle = m_prev_end;
       r.end_cycle = cores_start + span - deep;
