@@ -284,6 +284,7 @@ Json workload_json(const ChipConfig& chip, const RunTotals& r, const Workload& w
            {"peak_activation_bytes", w.footprint.peak_activation_bytes},
            {"peak_activation_op", w.footprint.peak_activation_op}}}};
   if (s.kv_block != 0) j["kv_block"] = s.kv_block;
+  if (s.lm_head_weights) j["lm_head_weights"] = std::string(format_name(*s.lm_head_weights));
   if (w.moe) {
     j["routing"] = std::string(routing_name(s.routing));
     if (s.routing == Routing::kZipf) j["routing_skew"] = s.routing_skew;

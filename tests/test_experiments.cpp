@@ -136,6 +136,37 @@ TEST_F(Experiments, OverridesReachTheChipTheModelAndTheWorkload) {
                                       std::to_string(4 * 2 * 12 * 4 * 64 * 2 * 34)}));
 }
 
+TEST_F(Experiments, ASweepReachesTheLmHeadsFormat) {
+  // GPT-2's head is tied to its 50,257 x 768 token table: in the weights' int4 (no scales) it
+  // adds nothing; int8 and fp16 store it again at 1 and 2 bytes a weight.
+  const std::string exp =
+      write_file("head.yaml",
+                 "name: head\narch: example-npu\n"
+                 "workload: {model: gpt2, phase: decode, prompt: 8, tokens: 1, weights: int4,\n"
+                 "           weight_group: 0}\n"
+                 "metrics: [workload.footprint.weight_bytes, workload.lm_head_weights]\n"
+                 "sweep:\n  keys:\n    workload.lm_head_weights: [weights, int8, fp16]\n");
+  const ProcessResult r = npusim({"sweep", exp, "--out", path("out"), "-j", "2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const ResultTable t = read_results(path("out") + "/results.csv");
+  const std::vector<std::string> bytes = column(t, "workload.footprint.weight_bytes");
+  ASSERT_EQ(bytes.size(), 3u);
+  const uint64_t base = std::stoull(bytes[0]), table = 50257 * 768;
+  EXPECT_EQ(std::stoull(bytes[1]), base + table);
+  EXPECT_EQ(std::stoull(bytes[2]), base + 2 * table);
+  EXPECT_EQ(column(t, "workload.lm_head_weights"),
+            (std::vector<std::string>{"weights", "int8", "fp16"}));
+
+  const std::string bad = write_file("bad.yaml",
+                                     "name: bad\narch: example-npu\n"
+                                     "workload: {model: gpt2, lm_head_weights: int3}\n"
+                                     "metrics: [seconds]\n");
+  const ProcessResult b = npusim({"sweep", bad, "--out", path("bad_out")});
+  EXPECT_EQ(b.status, 2) << b.err;
+  EXPECT_NE(b.err.find(bad + ":3:"), std::string::npos) << b.err;
+  EXPECT_NE(b.err.find("workload.lm_head_weights"), std::string::npos) << b.err;
+}
+
 TEST_F(Experiments, ScaleMultipliesTheChipsOwnValue) {
   const std::string exp = trace_experiment("scale.yaml",
                                            "sweep:\n  mode: zip\n  keys:\n"

@@ -512,6 +512,7 @@ TEST_F(LlmCli, BadRunsExitTwoWithAClearMessage) {
                  {"--phase", "bert-base", "encoder", "prefill"});
   // No such format.
   expect_bad_run({"--model", "gpt2", "--weights", "int3"}, {"--weights", "int3"});
+  expect_bad_run({"--model", "gpt2", "--lm-head-weights", "int3"}, {"--lm-head-weights", "int3"});
   // example-npu's array has MAC rates for int8, int4, fp16 and bf16 only: fp8 activations are the
   // A operand of every GEMM, and the vector unit converts weights, not activations.
   expect_bad_run({"--model", "gpt2", "--activations", "fp8"},

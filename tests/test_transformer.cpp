@@ -329,6 +329,50 @@ TEST(Transformer, WeightBytes) {
             (g.parameters() - pos - g_norms) + 2 * (pos + g_norms));
 }
 
+TEST(Transformer, AnLmHeadInItsOwnFormatIsStoredAndStreamedInIt) {
+  // Llama-3.2-1B (tied: one 128,256 x 2,048 table) as AI Hub exports it: int4 weights without
+  // scales, the LM head at int8.
+  const ModelConfig m = model("llama-3.2-1b");
+  RunSpec s;
+  s.phase = Phase::kDecode;
+  s.context = 10;
+  s.tokens = 1;
+  s.weights = Format::kInt4;
+  s.weight_group = 0;
+  const uint64_t table = 128256 * uint64_t{2048};
+  const Workload same = build_workload(m, s);
+  s.lm_head_weights = Format::kInt8;
+  const Workload own = build_workload(m, s);
+  const Op& head = find(own, "decode", 0, "lm_head");
+  EXPECT_EQ(head.b_format, Format::kInt8);
+  EXPECT_EQ(head.b_bytes(head.k * head.n), table);  // one byte a weight, no scales
+  EXPECT_EQ(find(own, "decode", 0, "L0.q_proj").b_format, Format::kInt4);
+  // Tied, but in another format than the int4 token table: a second copy, one byte a weight.
+  EXPECT_EQ(own.footprint.weight_bytes, same.footprint.weight_bytes + table);
+
+  // With group scales: one fp16 scale per 32 weights of the head too (8.5 bits a weight).
+  s.weight_group = 32;
+  const Workload grouped = build_workload(m, s);
+  const Op& g = find(grouped, "decode", 0, "lm_head");
+  EXPECT_EQ(g.b_group, 32u);
+  EXPECT_EQ(g.b_bytes(g.k * g.n), table + table / 32 * 2);
+  // A float head has no scales, and in the weights' own format nothing changes.
+  s.lm_head_weights = Format::kFp16;
+  EXPECT_EQ(find(build_workload(m, s), "decode", 0, "lm_head").b_group, 0u);
+  s.weights = Format::kFp16;
+  EXPECT_EQ(build_workload(m, s).footprint.weight_bytes, 2 * m.parameters());
+
+  // Untied (Llama-2-7B): the head changes format in place, 32,000 x 4,096 from 4.5 to 8.5 bits.
+  const ModelConfig l2 = model("llama-2-7b");
+  RunSpec u;
+  u.phase = Phase::kPrefill;
+  u.weights = Format::kInt4;
+  const uint64_t head2 = 32000 * uint64_t{4096};
+  const uint64_t before = build_workload(l2, u).footprint.weight_bytes;
+  u.lm_head_weights = Format::kInt8;
+  EXPECT_EQ(build_workload(l2, u).footprint.weight_bytes, before + head2 * 8 / 16);
+}
+
 TEST(Transformer, PeakActivationIsTheLargestOpsDramTensors) {
   const ModelConfig m = model("llama-2-7b");
   RunSpec s;
@@ -575,6 +619,9 @@ TEST(Transformer, BadRunsNameTheSetting) {
   expect_error(m, r, RunField::kWeights);
   r.weights = Format::kInt32;
   expect_error(m, r, RunField::kWeights);
+  r = s;
+  r.lm_head_weights = Format::kFp32;
+  expect_error(m, r, RunField::kLmHeadWeights);
   r = s;
   r.activations = Format::kInt4;
   expect_error(m, r, RunField::kActivations);

@@ -146,6 +146,8 @@ std::string_view run_field_name(RunField f) {
       return "attention";
     case RunField::kWeightGroup:
       return "weight_group";
+    case RunField::kLmHeadWeights:
+      return "lm_head_weights";
     case RunField::kLmHeadAll:
       return "lm_head_all_positions";
     case RunField::kRouting:
@@ -226,7 +228,9 @@ class Builder {
         wf_(s.weights),
         // An encoder keeps no cache: its K and V are plain activations.
         kvf_(m.causal ? s.kv : s.activations),
-        wgroup_(is_int(s.weights) ? s.weight_group : 0) {}
+        wgroup_(is_int(s.weights) ? s.weight_group : 0),
+        headf_(lm_head_format(s)),
+        head_group_(is_int(headf_) ? s.weight_group : 0) {}
 
   /// Makes ops without counting the peak activations (Workload::footprint): a streamed call's,
   /// whose run's footprint was taken when the run was built.
@@ -346,6 +350,8 @@ class Builder {
       const size_t final_norm = from(x);
       const uint64_t rows = logit_rows;
       gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
+      w_.ops.back().b_format = headf_;  // its own format (RunSpec::lm_head_weights)
+      w_.ops.back().b_group = head_group_;
       const size_t lm_head = from(final_norm);
       if (m_.logit_softcap) {  // c x tanh(x / c) over the logits, costed as a GELU pass
         vec("logit_softcap", OpKind::kGelu, "", "projection", rows, m_.vocab);
@@ -607,6 +613,8 @@ class Builder {
   bool decoder_;
   Format act_, wf_, kvf_;
   uint32_t wgroup_;
+  Format headf_;
+  uint32_t head_group_;
   std::string phase_;
   uint32_t step_ = 0;
   std::optional<uint32_t> expert_;  ///< the routed expert whose ops are being made
@@ -764,10 +772,13 @@ void check_pass_size(const ModelConfig& m, const RunSpec& s, uint64_t q, uint64_
                                       " MACs (or elements), over the cap of 2^56");
 }
 
+uint64_t weight_bytes(uint64_t elems, Format f, const RunSpec& s) {
+  const uint64_t scales = is_int(f) && s.weight_group > 0 ? ceil_div(elems, s.weight_group) * 2 : 0;
+  return bytes_of(elems, f) + scales;
+}
+
 uint64_t weight_bytes(uint64_t elems, const RunSpec& s) {
-  const uint64_t scales =
-      is_int(s.weights) && s.weight_group > 0 ? ceil_div(elems, s.weight_group) * 2 : 0;
-  return bytes_of(elems, s.weights) + scales;
+  return weight_bytes(elems, s.weights, s);
 }
 
 /// Bytes of layer l's weight matrices with their scales (with `active`, of the experts one token
@@ -789,7 +800,9 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
   const uint64_t d = m.d_model;
   const uint64_t tables =
       weight_bytes(uint64_t{m.vocab} * d, s) +
-      (m.tied_embeddings ? 0 : weight_bytes(uint64_t{m.vocab} * d, s)) +
+      (m.tied_embeddings && lm_head_format(s) == s.weights
+           ? 0
+           : weight_bytes(uint64_t{m.vocab} * d, lm_head_format(s), s)) +
       bytes_of(uint64_t{m.layers} * m.layer_norm_params() + m.norm_params(), s.activations) +
       (m.pos == PosEncoding::kLearned ? bytes_of(uint64_t{m.max_context} * d, s.activations) : 0);
   f.weight_bytes = f.active_weight_bytes = tables;
@@ -878,6 +891,8 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
   check_model(m);
   if (draft) check_model(*draft);
   check_format(RunField::kWeights, spec.weights, kWeightFormats);
+  if (spec.lm_head_weights)
+    check_format(RunField::kLmHeadWeights, *spec.lm_head_weights, kWeightFormats);
   check_format(RunField::kActivations, spec.activations, kActivationFormats);
   check_format(RunField::kKv, spec.kv, kActivationFormats);
   check_count(RunField::kBatch, "batch", spec.batch, 1, kMaxBatch);

@@ -124,6 +124,7 @@ enum class RunField : uint8_t {
   kKv,
   kAttention,
   kWeightGroup,
+  kLmHeadWeights,
   kLmHeadAll,
   kRouting,
   kRoutingSkew,
@@ -155,6 +156,11 @@ struct RunSpec {
   /// Elements per fp16 scale for int4 / int8 weights (llama.cpp Q4_0 / Q8_0: 32, i.e. 4.5 / 8.5
   /// bits per weight); 0 = no scales. Ignored for int16 and float weights.
   uint32_t weight_group = 32;
+  /// The LM head's weight format when it differs from `weights` (one of kWeightFormats; its
+  /// scales as `weight_group` says for integer formats): quantisers often keep the head wider
+  /// than the body (Qualcomm AI Hub's w4a16 LLMs: 8-bit; llama.cpp's Q4_K_M: 6-bit; GPTQ and
+  /// AWQ: fp16). A tied head in another format than the token table is a second copy of it.
+  std::optional<Format> lm_head_weights;
   /// Chunked prefill: the prompt in passes of at most `chunk` tokens per sequence, each
   /// attending to the cache so far (the cached positions, the chunks before and its own), each
   /// a step of the prefill phase (step i: chunk i) and a graph call; the LM head runs after the
@@ -175,6 +181,11 @@ struct RunSpec {
   /// Routing::kFile: the weights (set with routing = kFile).
   std::shared_ptr<const RoutingWeights> routing_weights;
 };
+
+/// The LM head's weight format: lm_head_weights, else the weights'.
+inline Format lm_head_format(const RunSpec& s) {
+  return s.lm_head_weights.value_or(s.weights);
+}
 
 /// Tokens per sequence of prefill chunk `i` of `s` (s.chunk, or the whole prompt when 0).
 uint64_t chunk_tokens(const RunSpec& s, uint64_t i);
@@ -197,7 +208,8 @@ inline constexpr std::array<Format, 5> kActivationFormats = {
 struct Footprint {
   /// Every weight matrix with its scales (Q, K, V, O, the FFN's), the token table (weights
   /// format with scales), the position table (learned positions, activations format), the LM
-  /// head when untied (weights format with scales) and the norm parameters (activations format).
+  /// head when untied or in another format than the table (its format with scales) and the
+  /// norm parameters (activations format).
   uint64_t weight_bytes = 0;
   /// KV cache at its largest: 2 x layers x kv_heads x head_dim x B x (max KV length) elements in
   /// the KV format; max KV length = P after prefill, C + T after decode. 0 for an encoder.

@@ -25,6 +25,7 @@ bool serve_setting(RunField f) {
     case RunField::kKv:
     case RunField::kAttention:
     case RunField::kWeightGroup:
+    case RunField::kLmHeadWeights:
     case RunField::kRouting:
     case RunField::kRoutingSkew:
       return true;

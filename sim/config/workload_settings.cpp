@@ -22,6 +22,13 @@ std::string format_text(Format f) {
   return std::string(format_name(f));
 }
 
+// "weights" (the LM head as the other weights), then the weight formats.
+std::vector<std::string> lm_head_choices() {
+  std::vector<std::string> out = {"weights"};
+  for (Format f : kWeightFormats) out.emplace_back(format_name(f));
+  return out;
+}
+
 const Phase kPhases[] = {Phase::kPrefill, Phase::kDecode, Phase::kBoth};
 const AttentionImpl kAttention[] = {AttentionImpl::kFlash, AttentionImpl::kStandard};
 const Routing kRoutings[] = {Routing::kUniform, Routing::kZipf};
@@ -141,6 +148,16 @@ std::vector<WorkloadSetting> make_table() {
        {},
        [](const RunSpec& s) { return std::to_string(s.weight_group); },
        [](RunSpec& s, uint64_t v) { s.weight_group = static_cast<uint32_t>(v); }},
+      {R::kLmHeadWeights, "lm_head_weights", "lm-head-weights", "lm_head_weights",
+       "the LM head's weight format: weights (as --weights), int4, int8, int16, fp8, fp16, bf16",
+       K::kChoice, 0, 0, lm_head_choices(),
+       [](const RunSpec& s) {
+         return s.lm_head_weights ? format_text(*s.lm_head_weights) : std::string("weights");
+       },
+       [](RunSpec& s, uint64_t i) {
+         s.lm_head_weights =
+             i == 0 ? std::nullopt : std::optional<Format>(kWeightFormats.at(i - 1));
+       }},
       {R::kLmHeadAll,
        "lm_head_all",
        "lm-head-all",
