@@ -552,6 +552,45 @@ TEST(Transformer, EncoderHasNoLmHeadAndCannotDecode) {
   }
 }
 
+TEST(Transformer, AnEncodersMaskedLmHeadRunsOverEveryPosition) {
+  // BertForMaskedLM over 384 tokens: after the last layer, the transform (384 x 768 x 768), GELU,
+  // LayerNorm and the tied decoder (384 x 768 x 30,522), each reading the op before it.
+  const ModelConfig m = model("bert-base");
+  RunSpec s;
+  s.phase = Phase::kPrefill;
+  s.prompt = 384;
+  s.weights = Format::kInt8;
+  s.weight_group = 0;
+  const Workload body = build_workload(m, s);
+  s.lm_head_all_positions = true;
+  const Workload w = build_workload(m, s);
+  ASSERT_EQ(w.ops.size(), body.ops.size() + 4);
+  const std::vector<std::string> head = {"mlm_transform", "mlm_gelu", "mlm_norm", "lm_head"};
+  for (size_t i = 0; i < head.size(); ++i) {
+    const Op& op = w.ops[body.ops.size() + i];
+    EXPECT_EQ(op.name, head[i]);
+    EXPECT_EQ(op.a_from, 1u) << op.name;  // the op before it
+  }
+  const Op& t = find(w, "prefill", 0, "mlm_transform");
+  EXPECT_EQ(t.m * t.k * t.n, uint64_t{384} * 768 * 768);
+  const Op& d = find(w, "prefill", 0, "lm_head");
+  EXPECT_EQ(d.m * d.k * d.n, uint64_t{384} * 768 * 30522);
+  EXPECT_EQ(find(w, "prefill", 0, "mlm_norm").kind, OpKind::kLayerNorm);
+  // The transform's 768 x 768 int8 weights and its LayerNorm's 2 x 768 fp16 parameters; the
+  // decoder is the token table.
+  EXPECT_EQ(w.footprint.weight_bytes, body.footprint.weight_bytes + 768 * 768 + 2 * 768 * 2);
+
+  // Without the head, an encoder's LM head format has nothing to change: refused.
+  s.lm_head_all_positions = false;
+  s.lm_head_weights = Format::kInt8;
+  try {
+    build_workload(m, s);
+    ADD_FAILURE() << "an encoder without a head took its format";
+  } catch (const WorkloadError& e) {
+    EXPECT_EQ(e.setting(), RunField::kLmHeadWeights);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad runs
 

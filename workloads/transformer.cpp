@@ -345,17 +345,25 @@ class Builder {
       }
     }
 
+    if (!decoder_ && s_.lm_head_all_positions) {
+      // An encoder's masked-LM head (BertForMaskedLM, DistilBertForMaskedLM) over every
+      // position: a d x d transform, GELU, LayerNorm, then the decoder to the vocabulary (tied
+      // to the token table in BERT and DistilBERT).
+      gemm("mlm_transform", "", "projection", R, d, d, act_);
+      const size_t transform = from(x);
+      vec("mlm_gelu", OpKind::kGelu, "", "projection", R, d);
+      const size_t gelu = from(transform);
+      norm("mlm_norm", "", R);
+      lm_head(R, from(gelu));
+    }
     if (decoder_ && logit_rows > 0) {
       norm("final_norm", "", R);
       const size_t final_norm = from(x);
       const uint64_t rows = logit_rows;
-      gemm("lm_head", "", "projection", rows, d, m_.vocab, act_);
-      w_.ops.back().b_format = headf_;  // its own format (RunSpec::lm_head_weights)
-      w_.ops.back().b_group = head_group_;
-      const size_t lm_head = from(final_norm);
+      const size_t head = lm_head(rows, final_norm);
       if (m_.logit_softcap) {  // c x tanh(x / c) over the logits, costed as a GELU pass
         vec("logit_softcap", OpKind::kGelu, "", "projection", rows, m_.vocab);
-        from(lm_head);
+        from(head);
       }
     }
   }
@@ -459,6 +467,15 @@ class Builder {
     op.expert = expert_;
     op.a_loc = op.b_loc = op.c_loc = Location::kDram;
     return op;
+  }
+
+  /// The LM head over `rows` rows reading op `in`, its weights in their own format
+  /// (RunSpec::lm_head_weights). Returns its index.
+  size_t lm_head(uint64_t rows, size_t in) {
+    gemm("lm_head", "", "projection", rows, m_.d_model, m_.vocab, act_);
+    w_.ops.back().b_format = headf_;
+    w_.ops.back().b_group = head_group_;
+    return from(in);
   }
 
   /// Weight GEMM: C[M, N] = A[M, K] (activations) x W[K, N] (weights with scales).
@@ -805,7 +822,12 @@ Footprint weights_and_cache(const ModelConfig& m, const RunSpec& s, uint64_t max
            : weight_bytes(uint64_t{m.vocab} * d, lm_head_format(s), s)) +
       bytes_of(uint64_t{m.layers} * m.layer_norm_params() + m.norm_params(), s.activations) +
       (m.pos == PosEncoding::kLearned ? bytes_of(uint64_t{m.max_context} * d, s.activations) : 0);
-  f.weight_bytes = f.active_weight_bytes = tables;
+  // An encoder's masked-LM head adds its transform and LayerNorm (its decoder is the head).
+  const uint64_t mlm =
+      !m.causal && s.lm_head_all_positions
+          ? weight_bytes(uint64_t{d} * d, s) + bytes_of(m.norm_params(), s.activations)
+          : 0;
+  f.weight_bytes = f.active_weight_bytes = tables + mlm;
   for (uint32_t l = 0; l < m.layers; ++l) {
     f.weight_bytes += layer_weight_bytes(m, s, l, false);
     f.active_weight_bytes += layer_weight_bytes(m, s, l, true);
@@ -893,6 +915,11 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
   check_format(RunField::kWeights, spec.weights, kWeightFormats);
   if (spec.lm_head_weights)
     check_format(RunField::kLmHeadWeights, *spec.lm_head_weights, kWeightFormats);
+  if (spec.lm_head_weights && !m.causal && !spec.lm_head_all_positions)
+    throw WorkloadError(RunField::kLmHeadWeights,
+                        m.name +
+                            " is an encoder: it has no LM head unless lm_head_all asks for "
+                            "its masked-LM head");
   check_format(RunField::kActivations, spec.activations, kActivationFormats);
   check_format(RunField::kKv, spec.kv, kActivationFormats);
   check_count(RunField::kBatch, "batch", spec.batch, 1, kMaxBatch);

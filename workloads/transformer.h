@@ -152,7 +152,10 @@ struct RunSpec {
   Format activations = Format::kFp16;  ///< one of kActivationFormats
   Format kv = Format::kFp16;           ///< one of kActivationFormats
   AttentionImpl attention = AttentionImpl::kFlash;
-  bool lm_head_all_positions = false;  ///< prefill: LM head for every position, not only the last
+  /// Prefill: the LM head for every position, not only the last. An encoder (BERT) has no head
+  /// without it; with it, its masked-LM head over every position (a d x d transform, GELU,
+  /// LayerNorm, then the d x vocab decoder), as BertForMaskedLM runs it.
+  bool lm_head_all_positions = false;
   /// Elements per fp16 scale for int4 / int8 weights (llama.cpp Q4_0 / Q8_0: 32, i.e. 4.5 / 8.5
   /// bits per weight); 0 = no scales. Ignored for int16 and float weights.
   uint32_t weight_group = 32;
@@ -208,8 +211,9 @@ inline constexpr std::array<Format, 5> kActivationFormats = {
 struct Footprint {
   /// Every weight matrix with its scales (Q, K, V, O, the FFN's), the token table (weights
   /// format with scales), the position table (learned positions, activations format), the LM
-  /// head when untied or in another format than the table (its format with scales) and the
-  /// norm parameters (activations format).
+  /// head when untied or in another format than the table (its format with scales), an
+  /// encoder's masked-LM transform and LayerNorm when it runs them, and the norm parameters
+  /// (activations format).
   uint64_t weight_bytes = 0;
   /// KV cache at its largest: 2 x layers x kv_heads x head_dim x B x (max KV length) elements in
   /// the KV format; max KV length = P after prefill, C + T after decode. 0 for an encoder.

@@ -162,7 +162,8 @@ std::vector<WorkloadSetting> make_table() {
        "lm_head_all",
        "lm-head-all",
        "lm_head_all",
-       "prefill: LM head for every position, not only the last",
+       "prefill: LM head for every position, not only the last (an encoder: its masked-LM "
+       "head)",
        K::kSwitch,
        0,
        1,
