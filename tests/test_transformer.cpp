@@ -208,15 +208,20 @@ TEST(Transformer, LlamaPrefillShapesAndFormats) {
   EXPECT_EQ(find(build_workload(m, s), "prefill", 0, "L0.q_proj").b_group, 0u);
 }
 
-TEST(Transformer, KProjInt4BytesWithGroupScales) {
-  const ModelConfig m = model("llama-3.1-8b");
+/// One decode step over 10 cached positions, weights in `w` with a scale per `group`.
+RunSpec one_decode_step(Format w, uint32_t group) {
   RunSpec s;
   s.phase = Phase::kDecode;
   s.context = 10;
   s.tokens = 1;
-  s.weights = Format::kInt4;
-  s.weight_group = 32;
-  const Workload w = build_workload(m, s);
+  s.weights = w;
+  s.weight_group = group;
+  return s;
+}
+
+TEST(Transformer, KProjInt4BytesWithGroupScales) {
+  const ModelConfig m = model("llama-3.1-8b");
+  const Workload w = build_workload(m, one_decode_step(Format::kInt4, 32));
   const Op& k = find(w, "decode", 0, "L0.k_proj");
   const uint64_t d = 4096, kv = 8, hd = 128;
   // 4 bits per weight + one fp16 scale per 32 weights: 4.5 bits per weight.
@@ -333,12 +338,7 @@ TEST(Transformer, AnLmHeadInItsOwnFormatIsStoredAndStreamedInIt) {
   // Llama-3.2-1B (tied: one 128,256 x 2,048 table) as AI Hub exports it: int4 weights without
   // scales, the LM head at int8.
   const ModelConfig m = model("llama-3.2-1b");
-  RunSpec s;
-  s.phase = Phase::kDecode;
-  s.context = 10;
-  s.tokens = 1;
-  s.weights = Format::kInt4;
-  s.weight_group = 0;
+  RunSpec s = one_decode_step(Format::kInt4, 0);
   const uint64_t table = 128256 * uint64_t{2048};
   const Workload same = build_workload(m, s);
   s.lm_head_weights = Format::kInt8;
