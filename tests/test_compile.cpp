@@ -370,6 +370,9 @@ TEST_F(CompiledRuns, NoOpAndNoRunIsBelowItsRoofline) {
         Case{{"--arch", "example-npu", "--trace", "yolov3-tiny"}},
         Case{{"--arch", "example-npu", "--trace", "example"}},
         Case{{"--arch", "ane-m1", "--model", "bert-base", "--phase", "prefill", "--prompt", "128"}},
+        // with its masked-LM head, fused into the last layer's kernels
+        Case{{"--arch", "hexagon-v75", "--model", "bert-base", "--phase", "prefill", "--prompt",
+              "384", "--lm-head-all"}},
         Case{{"--arch", "hexagon-v75", "--model", "qwen2.5-0.5b", "--prompt", "64", "--tokens", "4",
               "--weights", "int4"}}}) {
     for (const char* depth : {"", "16"}) {
