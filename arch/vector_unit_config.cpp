@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace npu {
 
@@ -37,6 +38,8 @@ constexpr std::array<KindCost, 12> kCosts = {{
     {VectorKind::kMaxPool, "maxpool", 1, 0, 0, 0, 1},
     {VectorKind::kAvgPool, "avgpool", 1, 1, 0, 0, 1},
 }};
+static_assert(kCosts.size() == kAllVectorKinds.size());
+
 const KindCost& cost_of(VectorKind k) {
   return kCosts[static_cast<size_t>(k)];
 }
@@ -64,6 +67,14 @@ VectorTiming vector_timing(const VectorUnitConfig& cfg, VectorKind kind, uint64_
   if (kind == VectorKind::kDepthwise) t.macs = elems * taps;
   t.sfu_ops = elems * c.sfu_per_elem + rows * c.sfu_per_row;
   if (elems == 0) return t;
+  if (const double measured = cfg.cycles_per_element[static_cast<size_t>(kind)]; measured > 0) {
+    // Clamped far above any run the limits let through (sim/run_limits.h), never past 2^62.
+    const double cycles = std::ceil(static_cast<double>(elems) * measured);
+    constexpr double kCap = 0x1p62;
+    t.cycles = cfg.pipeline_latency_cycles +
+               (cycles >= kCap ? uint64_t{1} << 62 : static_cast<uint64_t>(cycles));
+    return t;
+  }
   const uint64_t alu_cycles =
       ceil_div(t.alu_ops, static_cast<uint64_t>(cfg.lanes) * cfg.ops_per_lane_per_cycle);
   const uint64_t sfu_cycles = t.sfu_ops == 0 ? 0 : ceil_div(t.sfu_ops, cfg.sfu_ops_per_cycle);

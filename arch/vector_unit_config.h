@@ -5,9 +5,12 @@
 //   cycles = pipeline_latency + max(ceil(alu_ops / (lanes * ops_per_lane)),
 //                                   ceil(sfu_ops / sfu_ops_per_cycle))
 // where alu_ops and sfu_ops come from the per-element and per-row costs of the kind (table in
-// vector_unit_config.cpp). The core further bounds a pass by its SRAM bandwidth.
+// vector_unit_config.cpp), or, for a kind the chip gives a measured kernel cost,
+//   cycles = pipeline_latency + ceil(elements x cycles_per_element[kind]).
+// The core further bounds a pass by its SRAM bandwidth.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -31,6 +34,10 @@ enum class VectorKind : uint8_t {
   kMaxPool,    ///< max over `taps` inputs per output element
   kAvgPool,    ///< sum over `taps` inputs, then one multiply by 1 / taps
 };
+inline constexpr std::array<VectorKind, 12> kAllVectorKinds = {
+    VectorKind::kAdd,     VectorKind::kMul,       VectorKind::kSoftmax, VectorKind::kLayerNorm,
+    VectorKind::kRmsNorm, VectorKind::kGelu,      VectorKind::kSilu,    VectorKind::kCopy,
+    VectorKind::kRope,    VectorKind::kDepthwise, VectorKind::kMaxPool, VectorKind::kAvgPool};
 std::string_view vector_kind_name(VectorKind k);
 std::optional<VectorKind> parse_vector_kind(std::string_view s);
 /// Number of input tensors of the kind (2 for add/mul, else 1).
@@ -41,6 +48,10 @@ struct VectorUnitConfig {
   uint32_t ops_per_lane_per_cycle = 1;
   uint32_t sfu_ops_per_cycle = 4;
   uint32_t pipeline_latency_cycles = 8;
+  /// Per kind (indexed as kAllVectorKinds), a measured kernel's cycles per output element on this
+  /// vector unit, replacing the operation counts above for its time (not for its energy); 0: not
+  /// given. For vector units whose kernels a vendor has characterised (Intel's SHAVE DSPs).
+  std::array<double, kAllVectorKinds.size()> cycles_per_element{};
 };
 
 struct VectorTiming {

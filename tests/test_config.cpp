@@ -290,6 +290,23 @@ TEST_F(ChipConfigLoad, UnknownFormatKey) {
                     "accepted: int4, int8, int16, fp8, fp16, bf16, fp32, int32");
 }
 
+TEST_F(ChipConfigLoad, MeasuredVectorKernelCosts) {
+  const std::string with = edit_once(kChip, "  sram:\n",
+                                     "  vector:\n    cycles_per_element: {softmax: 1.72, gelu: 2}\n"
+                                     "  sram:\n");
+  const ChipConfig c = load_chip(write(with));
+  EXPECT_EQ(c.core.vector.cycles_per_element[static_cast<size_t>(VectorKind::kSoftmax)], 1.72);
+  EXPECT_EQ(c.core.vector.cycles_per_element[static_cast<size_t>(VectorKind::kGelu)], 2.0);
+  EXPECT_EQ(c.core.vector.cycles_per_element[static_cast<size_t>(VectorKind::kAdd)], 0.0);
+  // Line 9 (after "  vector:" at 8): a kind that is not one, and a cost that is not positive.
+  expect_chip_error(edit_once(with, "softmax: 1.72", "sofmax: 1.72"),
+                    "9:26: core.vector.cycles_per_element.sofmax",
+                    "unknown value 'sofmax'; did you mean 'softmax'?");
+  expect_chip_error(edit_once(with, "softmax: 1.72", "softmax: 0"),
+                    "9:35: core.vector.cycles_per_element.softmax",
+                    "must be in (0, 1000000], got 0");
+}
+
 TEST_F(ChipConfigLoad, DuplicateKey) {
   expect_chip_error(edit_once(kChip, "    rows: 32\n", "    rows: 32\n    rows: 16\n"),
                     "6:5: core.array.rows", "duplicate key 'rows' (first given at line 5)");

@@ -130,6 +130,23 @@ TEST(VectorUnit, LatencyPaidOncePerPass) {
   EXPECT_EQ(vector_timing(small(), VectorKind::kSoftmax, 0, 8).sfu_ops, 0u);
 }
 
+TEST(VectorUnit, AMeasuredKernelCostReplacesTheOperationCounts) {
+  // softmax at 1.5 cycles an element: 4 x 16 = 64 elements -> 5 + 96 = 101 cycles (the operation
+  // counts would give 5 + max(256 / 8, (64 + 4) / 2) = 39). The counts still go to the energy.
+  VectorUnitConfig c = small();
+  c.cycles_per_element[static_cast<size_t>(VectorKind::kSoftmax)] = 1.5;
+  const VectorTiming t = vector_timing(c, VectorKind::kSoftmax, 4, 16);
+  EXPECT_EQ(t.cycles, 101u);
+  EXPECT_EQ(t.alu_ops, 256u);
+  EXPECT_EQ(t.sfu_ops, 68u);
+  // A fraction rounds up once per pass: 3 x 7 = 21 elements x 0.3 = 6.3 -> 7; 5 + 7 = 12.
+  c.cycles_per_element[static_cast<size_t>(VectorKind::kGelu)] = 0.3;
+  EXPECT_EQ(vector_timing(c, VectorKind::kGelu, 3, 7).cycles, 12u);
+  // Kinds without one keep the counts: add 5 x 7 = 35 elements -> 5 + ceil(35 / 8) = 10.
+  EXPECT_EQ(vector_timing(c, VectorKind::kAdd, 5, 7).cycles, 10u);
+  EXPECT_EQ(vector_timing(c, VectorKind::kSoftmax, 0, 8).cycles, 0u);  // an empty pass: free
+}
+
 TEST(VectorUnit, DefaultConfig) {
   // Defaults: 64 lanes x 1, 4 SFU/cycle, 8 cycles latency. gelu 4 x 64 = 256 elements:
   // ALU 7*256 = 1792 -> 28; SFU 256 -> 64; 8 + 64 = 72.

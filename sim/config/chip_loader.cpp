@@ -27,6 +27,7 @@ constexpr uint32_t kMaxLanes = 65536;
 constexpr uint32_t kMaxOpsPerLane = 1024;
 constexpr uint32_t kMaxPerCycle = 1 << 20;       // any per-cycle rate (ops, bytes)
 constexpr uint32_t kMaxCycles = 1'000'000;       // pipeline latency, DMA setup
+constexpr double kMaxCyclesPerElement = 1e6;     // a measured vector kernel's cost
 constexpr uint64_t kMaxKib = uint64_t{1} << 40;  // 2^50 bytes
 constexpr uint32_t kMaxBanks = 4096;
 constexpr uint32_t kMaxDmaChannels = 64;
@@ -87,9 +88,15 @@ SystolicArrayConfig read_array(const Value& v) {
 }
 
 VectorUnitConfig read_vector(const Value& v) {
-  MapReader m =
-      v.as_map({"lanes", "ops_per_lane_per_cycle", "sfu_ops_per_cycle", "pipeline_latency_cycles"});
+  MapReader m = v.as_map({"lanes", "ops_per_lane_per_cycle", "sfu_ops_per_cycle",
+                          "pipeline_latency_cycles", "cycles_per_element"});
   VectorUnitConfig c;
+  if (auto x = m.get("cycles_per_element")) {
+    static const auto kinds = config::enum_table(kAllVectorKinds, vector_kind_name);
+    for (const auto& [key, value] : x->as_map().entries())
+      c.cycles_per_element[static_cast<size_t>(key.as_enum(kinds))] =
+          value.as_number(0, true, kMaxCyclesPerElement);
+  }
   if (auto x = m.get("lanes")) c.lanes = x->as_u32(1, kMaxLanes);
   if (auto x = m.get("ops_per_lane_per_cycle"))
     c.ops_per_lane_per_cycle = x->as_u32(1, kMaxOpsPerLane);
