@@ -192,6 +192,11 @@ bool is_int(Format f) {
   return f == Format::kInt4 || f == Format::kInt8;
 }
 
+/// Elements per fp16 scale of weights in `f`: the run's weight_group for int4 / int8, else 0.
+uint32_t scale_group(Format f, const RunSpec& s) {
+  return is_int(f) ? s.weight_group : 0;
+}
+
 // Which of an op's tensors are activations (count towards the activation peak): not weights,
 // not the KV cache.
 enum ActBits : unsigned { kActA = 1, kActB = 2, kActC = 4 };
@@ -228,9 +233,9 @@ class Builder {
         wf_(s.weights),
         // An encoder keeps no cache: its K and V are plain activations.
         kvf_(m.causal ? s.kv : s.activations),
-        wgroup_(is_int(s.weights) ? s.weight_group : 0),
+        wgroup_(scale_group(s.weights, s)),
         headf_(lm_head_format(s)),
-        head_group_(is_int(headf_) ? s.weight_group : 0) {}
+        head_group_(scale_group(headf_, s)) {}
 
   /// Makes ops without counting the peak activations (Workload::footprint): a streamed call's,
   /// whose run's footprint was taken when the run was built.
@@ -790,7 +795,8 @@ void check_pass_size(const ModelConfig& m, const RunSpec& s, uint64_t q, uint64_
 }
 
 uint64_t weight_bytes(uint64_t elems, Format f, const RunSpec& s) {
-  const uint64_t scales = is_int(f) && s.weight_group > 0 ? ceil_div(elems, s.weight_group) * 2 : 0;
+  const uint32_t group = scale_group(f, s);
+  const uint64_t scales = group > 0 ? ceil_div(elems, uint64_t{group}) * 2 : 0;
   return bytes_of(elems, f) + scales;
 }
 

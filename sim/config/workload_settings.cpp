@@ -24,8 +24,8 @@ std::string format_text(Format f) {
 
 // "weights" (the LM head as the other weights), then the weight formats.
 std::vector<std::string> lm_head_choices() {
-  std::vector<std::string> out = {"weights"};
-  for (Format f : kWeightFormats) out.emplace_back(format_name(f));
+  std::vector<std::string> out = names_of(kWeightFormats, format_name);
+  out.insert(out.begin(), "weights");
   return out;
 }
 
