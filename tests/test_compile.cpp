@@ -403,7 +403,7 @@ TEST_F(CompiledRuns, DoublingTheSramKeepsWhatSpilledAndLeavesDecodeAlone) {
   // More SRAM beside the tile buffers keeps tensors that spilled at 1x (the residency rule: a
   // tensor stays when it fits at every op of its span). ane-m1 (2 MiB, one core) spills 11 of
   // ResNet-50's 54 cross-kernel tensors at 1x and none at 2x; intel-npu-3720 spills 48 of
-  // BERT-base's at 384 tokens and none at 2x. Measured: -2.4 % and -0.7 %; asserted: at least
+  // BERT-base's at 384 tokens and none at 2x. Measured: -2.4 % and -0.6 %; asserted: at least
   // 1.5 % and 0.5 %. Batch-1 decode streams weights: its few small tensors fit either way, so
   // it moves by less than 1 %.
   struct Case {
