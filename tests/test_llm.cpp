@@ -513,6 +513,10 @@ TEST_F(LlmCli, BadRunsExitTwoWithAClearMessage) {
   // No such format.
   expect_bad_run({"--model", "gpt2", "--weights", "int3"}, {"--weights", "int3"});
   expect_bad_run({"--model", "gpt2", "--lm-head-weights", "int3"}, {"--lm-head-weights", "int3"});
+  // An opt-in prefill setting on a run without a prefill is refused by its option's name (as a
+  // chunk is).
+  expect_bad_run({"--model", "gpt2", "--phase", "decode", "--lm-head-all"},
+                 {"--lm-head-all", "no prefill"});
   // example-npu's array has MAC rates for int8, int4, fp16 and bf16 only: fp8 activations are the
   // A operand of every GEMM, and the vector unit converts weights, not activations.
   expect_bad_run({"--model", "gpt2", "--activations", "fp8"},

@@ -672,6 +672,12 @@ TEST(Transformer, BadRunsNameTheSetting) {
   r = s;
   r.weight_group = kMaxWeightGroup + 1;
   expect_error(m, r, RunField::kWeightGroup);
+  r = s;
+  r.phase = Phase::kDecode;  // every position's logits: an opt-in of the prefill
+  r.lm_head_all_positions = true;
+  expect_error(m, r, RunField::kLmHeadAll, "this run has no prefill");
+  r.phase = Phase::kBoth;
+  EXPECT_NO_THROW(build_workload(m, r));
 
   // Caps: positions beyond 2^24 (a model allowing more), too many ops, too large an op.
   ModelConfig big = model("llama-3.2-1b");

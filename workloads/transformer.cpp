@@ -941,6 +941,10 @@ Workload build_workload(const ModelConfig& m, const RunSpec& spec, uint64_t onch
                                               "it cannot decode; run the prefill phase alone");
 
   RunSpec s = spec;
+  if (!prefill && s.lm_head_all_positions)
+    throw WorkloadError(RunField::kLmHeadAll,
+                        "asks for the logits of every prompt position; this run has no prefill "
+                        "(a decode step's head already runs over every position it computes)");
   if (prefill) {
     check_count(RunField::kPrompt, "prompt", s.prompt, 1, kMaxPositions);
     if (s.prompt > max_ctx)
