@@ -252,6 +252,21 @@ TEST_F(ChipConfigLoad, YesWhereBoolExpected) {
                     "7:20: core.array.overlap_folds", "expected true or false, got 'yes'");
 }
 
+TEST_F(ChipConfigLoad, BoolsTakeTheCoreSchemasCapitalisedSpellings) {
+  // YAML 1.2's core schema: true / True / TRUE and false / False / FALSE (configs/SCHEMA.md).
+  for (const char* t : {"true", "True", "TRUE"}) {
+    const std::string line = std::string("    cols: 32\n    overlap_folds: ") + t + "\n";
+    EXPECT_TRUE(load_chip(write(edit_once(kChip, "    cols: 32\n", line))).core.array.overlap_folds)
+        << t;
+  }
+  for (const char* f : {"False", "FALSE"}) {
+    const std::string line = std::string("    cols: 32\n    overlap_folds: ") + f + "\n";
+    EXPECT_FALSE(
+        load_chip(write(edit_once(kChip, "    cols: 32\n", line))).core.array.overlap_folds)
+        << f;
+  }
+}
+
 TEST_F(ChipConfigLoad, NegativeSize) {
   expect_chip_error(edit_once(kChip, "size_kib: 1024", "size_kib: -5"), "9:15: core.sram.size_kib",
                     "must be at least 1, got -5");
