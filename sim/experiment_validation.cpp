@@ -77,7 +77,28 @@ class Validation {
     }
   }
 
-  /// Each value of an axis on its own: an error at the value is bad input.
+  /// Whether a point of the sweep that gives `value` to its axis loads: the value is then right
+  /// in combination with other swept values (an encoder's head format beside lm_head_all: true).
+  /// The first kMaxTries such points are tried, so that a huge sweep is checked in bounded time.
+  bool loads_in_some_point(const Override& value) {
+    constexpr size_t kMaxTries = 256;
+    const size_t n = point_count(m_e);
+    size_t tries = 0;
+    for (size_t id = 0; id < n && tries < kMaxTries; ++id) {
+      const auto at = point_values(m_e, id);
+      if (std::find(at.begin(), at.end(), &value) == at.end()) continue;
+      ++tries;
+      try {
+        learn(m_resolver.setup(id));
+        return true;
+      } catch (const ConfigError&) {
+      }
+    }
+    return false;
+  }
+
+  /// Each value of an axis on its own: an error at the value is bad input, unless a point
+  /// combining it with other swept values loads (the other points record the error).
   void check_axis(const SweepAxis& axis) {
     if (key_space(axis.key) == KeySpace::kLabel) return;
     for (size_t v = 0; v < axis.values.size(); ++v) {
@@ -97,7 +118,9 @@ class Validation {
         }
         learn(m_resolver.setup(applied));
       } catch (const ConfigError& err) {
-        if (error_at(err, resolved)) throw;
+        if (error_at(err, resolved) &&
+            (m_e.axes.size() < 2 || !loads_in_some_point(axis.values[v])))
+          throw;
       }
     }
   }

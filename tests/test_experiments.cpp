@@ -167,6 +167,31 @@ TEST_F(Experiments, ASweepReachesTheLmHeadsFormat) {
   EXPECT_NE(b.err.find("workload.lm_head_weights"), std::string::npos) << b.err;
 }
 
+TEST_F(Experiments, AValueRightOnlyBesideAnotherSweptValueIsLeftToThePoints) {
+  // An encoder has an LM head only with lm_head_all: the head's format int4 fails on the base
+  // alone but loads beside lm_head_all: true, so the sweep runs and the one point pairing it with
+  // false records the error.
+  const std::string base =
+      "name: enc\narch: example-npu\nworkload: {model: bert-base, phase: prefill, prompt: 16}\n"
+      "metrics: [seconds]\nsweep:\n  keys:\n    workload.lm_head_all: [true, false]\n";
+  const std::string exp =
+      write_file("enc.yaml", base + "    workload.lm_head_weights: [weights, int4]\n");
+  const ProcessResult r = npusim({"sweep", exp, "--out", path("out"), "-j", "2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const ResultTable t = read_results(path("out") + "/results.csv");
+  EXPECT_EQ(column(t, "status"), (std::vector<std::string>{"ok", "ok", "ok", "failed"}));
+  EXPECT_NE(column(t, "message")[3].find("enc.yaml:8:41: workload.lm_head_weights: bert-base is "
+                                         "an encoder"),
+            std::string::npos)
+      << column(t, "message")[3];
+  // A value no combination makes right is still bad input, before anything runs.
+  const std::string bad = write_file("bad.yaml", base + "    workload.prompt: [16, 0]\n");
+  const ProcessResult b = npusim({"sweep", bad, "--out", path("never")});
+  EXPECT_EQ(b.status, 2) << b.err;
+  EXPECT_NE(b.err.find("bad.yaml:8:"), std::string::npos) << b.err;
+  EXPECT_FALSE(fs::exists(path("never")));
+}
+
 TEST_F(Experiments, ScaleMultipliesTheChipsOwnValue) {
   const std::string exp = trace_experiment("scale.yaml",
                                            "sweep:\n  mode: zip\n  keys:\n"
