@@ -79,10 +79,11 @@ class Validation {
 
   /// Whether a point of the sweep that gives `value` to its axis loads: the value is then right
   /// in combination with other swept values (an encoder's head format beside lm_head_all: true).
-  /// The first kMaxTries such points are tried, so that a huge sweep is checked in bounded time.
+  /// The first kMaxTries such points among the first kMaxScanned are tried, so that a huge sweep
+  /// is checked in bounded time (past them, the value is refused as before).
   bool loads_in_some_point(const Override& value) {
-    constexpr size_t kMaxTries = 256;
-    const size_t n = point_count(m_e);
+    constexpr size_t kMaxTries = 256, kMaxScanned = 1'000'000;
+    const size_t n = std::min(point_count(m_e), kMaxScanned);
     size_t tries = 0;
     for (size_t id = 0; id < n && tries < kMaxTries; ++id) {
       const auto at = point_values(m_e, id);
