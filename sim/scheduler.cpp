@@ -248,13 +248,12 @@ class Driver : public sc_core::sc_module {
     // reachable bandwidth.
     const double peak = static_cast<double>(chip.cores) *
                         static_cast<double>(chip.core.array.peak_macs_per_cycle(plan.compute));
-    // The array's MACs: a depthwise conv's run on the vector unit (in r.macs, not here).
+    // The array's MACs (a GEMM's, a convolution's, attention's QK^T and PV); a depthwise conv's
+    // run on the vector unit (in r.macs, not here).
     uint64_t array_macs = 0;
     for (uint64_t m : r.actions.macs_by_format) array_macs += m;
     const uint64_t compute_floor =
-        ((op.kind == OpKind::kGemm || op.kind == OpKind::kConv2d) && peak > 0)
-            ? static_cast<uint64_t>(std::ceil(static_cast<double>(array_macs) / peak))
-            : 0;
+        peak > 0 ? static_cast<uint64_t>(std::ceil(static_cast<double>(array_macs) / peak)) : 0;
     const uint64_t memory_floor = chip.clock.ps_to_cycles_ceil(
         transfer_ps(r.actions.dram_bytes, memory_traits(chip.memory).bytes_per_s));
     r.roofline_cycles = std::max(compute_floor, memory_floor);

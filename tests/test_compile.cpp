@@ -357,6 +357,22 @@ TEST_F(CompiledRuns, MemoOnAndOffGiveTheSameReports) {
   EXPECT_EQ(sa, sb);
 }
 
+TEST_F(CompiledRuns, AttentionsRooflineCountsItsMacs) {
+  // Llama-3.2-1B's attention over a 64-token prompt: 32 heads x 64 queries x 64 keys x 64
+  // (head_dim) x 2 (QK^T, then PV) = 16,777,216 MACs on hexagon-v75's array at its fp16 peak of
+  // 2,048 a cycle: at least 8,192 cycles, above what its DRAM bytes take.
+  const std::string dir = run({"--arch", "hexagon-v75", "--model", "llama-3.2-1b", "--phase",
+                               "prefill", "--prompt", "64", "--no-timeline"});
+  bool seen = false;
+  for (const auto& op : ops(dir)) {
+    if (op.at("name") != "L0.attention") continue;
+    seen = true;
+    EXPECT_EQ(op.at("macs"), "16777216");
+    EXPECT_EQ(op.at("roofline_cycles"), "8192");
+  }
+  EXPECT_TRUE(seen);
+}
+
 TEST_F(CompiledRuns, NoOpAndNoRunIsBelowItsRoofline) {
   // Each op's own work (what it added plus what ran under its predecessors) takes at least its
   // roofline; the run at least its DRAM bytes at the reachable bandwidth. As the presets run,
