@@ -380,6 +380,12 @@ class Composer {
       uint64_t deep_bytes = 0;
       const uint64_t deep = deep_prefetch(op, r, span - hidden, c.sram_free_bytes, deep_bytes);
       if (deep > 0) {
+        // The op is prefetch's now: what it hid under op i-1 counts there too, as ops.csv's
+        // hidden_by says.
+        if (!r.hidden_by_prefetch) {
+          result.pipeline_hidden_cycles -= hidden;
+          result.prefetch_hidden_cycles += hidden;
+        }
         r.hidden_by_prefetch = true;
         r.prefetched_bytes += deep_bytes;
         result.prefetch_hidden_cycles += deep;
@@ -447,7 +453,10 @@ class Composer {
     // It cannot end before its busiest unit has computed, nor spare more than its weights'
     // memory time (at its own rate: its memory busy cycles over its DRAM bytes).
     const uint64_t compute = std::max(r.array_cycles, r.vector_cycles);
-    const uint64_t weight_bytes = std::min(op.b_bytes(op.b_elems()), r.dram_read_bytes);
+    // Of its weights, those its first loads did not already move under op i-1 (counted as
+    // weights: the first loads are at most what is left).
+    const uint64_t all_weights = std::min(op.b_bytes(op.b_elems()), r.dram_read_bytes);
+    const uint64_t weight_bytes = all_weights - std::min(all_weights, r.prefetched_bytes);
     const double per_byte = static_cast<double>(mem) / static_cast<double>(dram);
     uint64_t want = std::min(span - std::min(span, compute),
                              static_cast<uint64_t>(static_cast<double>(weight_bytes) * per_byte));
