@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "sim/config/loaders.h"
 #include "sim/config/onnx_importer.h"
 #include "sim/scheduler.h"
 #include "temp_files.h"
@@ -205,7 +206,44 @@ def upsample(path):
     y = h.make_tensor_value_info("y", T.FLOAT, None)
     save(nodes, [x], [y], inits, path, "upsample", opsets=(("", 13),))
 
+def hostile(d):
+    # Models ONNX forbids or npusim cannot cost, each refused by name before anything runs.
+    f = T.FLOAT
+    vi = h.make_tensor_value_info
+    w = init("w", [8, 8])
+    # a node reading its own output (a cycle: no topological order)
+    save([n("DequantizeLinear", ["q", "s"], ["q"], name="dq"), n("MatMul", ["x", "w"], ["y"])],
+         [vi("x", f, [4, 8])], [vi("y", f, None)],
+         [nh.from_array(np.array(0.1, dtype=np.float32), "s"), w], d + "/cycle.onnx", "cycle")
+    # stride 0 (ONNX's shape inference divides by it)
+    save([n("Conv", ["x", "k"], ["y"], name="cv", kernel_shape=[3, 3], strides=[0, 0])],
+         [vi("x", f, [1, 8, 16, 16])], [vi("y", f, None)], [init("k", [8, 8, 3, 3])],
+         d + "/stride0.onnx", "stride0")
+    # a MatMul of a custom domain is not ONNX's MatMul
+    save([n("MatMul", ["x", "w"], ["y"], name="mm", domain="my.custom")],
+         [vi("x", f, [4, 8])], [vi("y", f, None)], [w], d + "/foreign.onnx", "foreign",
+         opsets=(("", 17), ("my.custom", 1)))
+    # a weight with a negative dimension
+    t = T(); t.name = "w"; t.data_type = f; t.dims.extend([8, -1])
+    save([n("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", f, [4, 8])], [vi("y", f, None)],
+         [t], d + "/negdim.onnx", "negdim")
+    # a weight with a zero-size kernel: an op no trace could hold
+    save([n("Conv", ["x", "k"], ["y"], name="c")], [vi("x", f, [1, 8, 8, 8])],
+         [vi("y", f, None)], [init("k", [8, 8, 0, 0])], d + "/kernel0.onnx", "kernel0")
+    # string tensors
+    save([n("Add", ["a", "b"], ["y"], name="ad")], [vi("a", T.STRING, [4, 8]),
+         vi("b", T.STRING, [4, 8])], [vi("y", T.STRING, None)], [], d + "/strings.onnx",
+         "strings")
+
+    # an op type holding a line break (and YAML after it), costed with --unsupported vector
+    evil = "Foo\n  - {name: injected, kind: gemm, m: 4096, k: 4096, n: 4096}\n#"
+    save([n("MatMul", ["x", "w"], ["t"], name="mm"), n(evil, ["t"], ["y"], name="evil",
+                                                         domain="my.dom")],
+         [vi("x", f, [4, 8])], [vi("y", f, [4, 8])], [w], d + "/linebreak.onnx", "linebreak",
+         opsets=(("", 17), ("my.dom", 1)))
+
 d = sys.argv[1]
+hostile(d)
 qdq(d + "/qdq.onnx")
 upsample(d + "/upsample.onnx")
 decomposed(d + "/decomposed.onnx")
@@ -561,6 +599,17 @@ TEST_F(Onnx, UnsupportedOpsAreListedByTypeAndCountThenRefusedOrCosted) {
   EXPECT_EQ(costed.status, 0) << costed.err;
 }
 
+TEST_F(Onnx, ANameWithALineBreakStaysInItsCommentLine) {
+  // The import's notes name op types; one holding a line break and YAML must not add an op to
+  // the trace (or make it unreadable).
+  ASSERT_EQ(npusim({"trace", "import", model("linebreak"), "--unsupported", "vector", "--out",
+                    path("lb.yaml"), "-q"})
+                .status,
+            0);
+  EXPECT_EQ(read_text(path("lb.yaml")).find("\n  - {name: injected"), std::string::npos);
+  EXPECT_EQ(load_trace(path("lb.yaml")).size(), 2u);  // the MatMul and the costed foreign op
+}
+
 TEST_F(Onnx, GroupedConvIsRefusedByName) {
   try {
     import_onnx(model("grouped"), {});
@@ -595,6 +644,16 @@ TEST_F(Onnx, BadInputIsFileColonMessageExitTwoNothingWritten) {
        "node 'mine' (MyOp): the shape of 'm' is unknown after shape inference (ONNX cannot infer "
        "the shapes of example.custom.MyOp)"},
       {model("custom"), {}, ": 1 node(s) npusim cannot model: example.custom.MyOp x1"},
+      {model("cycle"),
+       {},
+       "node 'dq' (DequantizeLinear): reads 'q', which no node before it, graph input or "
+       "initializer makes (ONNX lists nodes in topological order: a cycle has none)"},
+      {model("stride0"), {}, "node 'cv' (Conv): attribute strides holds 0: must be 1 to 2^32"},
+      {model("foreign"), {}, "1 node(s) npusim cannot model: my.custom.MatMul x1"},
+      {model("negdim"), {}, "initializer 'w' has a negative dimension"},
+      {model("kernel0"), {}, "op 'c'.r: must be at least 1, got 0 (as imported)"},
+      {model("strings"), {}, "input 'a' is of STRING: npusim costs tensors of numbers"},
+      {"/dev/zero", {}, "not a regular file (a character device)"},
   };
   for (const Case& c : cases) {
     for (const bool run : {false, true}) {

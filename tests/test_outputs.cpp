@@ -196,6 +196,32 @@ TEST_F(CliOutputSet, TraceExportReplacesAFileOnlyWithForce) {
   EXPECT_EQ(read_text(file).rfind("# Op trace", 0), 0u);
 }
 
+TEST_F(CliOutputSet, TraceExportNeverReplacesALinkOrWhatIsNotAFile) {
+  // Not even with --force: a symbolic link (dangling or not) is not written through or
+  // replaced, nor a FIFO or a directory (as root, a device such as /dev/null would be too).
+  const std::string target = write("the link's target\n");
+  const std::string link = path("link.yaml"), dangling = path("dangling.yaml");
+  const std::string fifo = path("fifo"), dir = path("adir");
+  fs::create_symlink(target, link);
+  fs::create_symlink(path("nothing-here"), dangling);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_directory(dir);
+  for (const std::string& out : {link, dangling, fifo, dir})
+    for (const bool force : {false, true}) {
+      std::vector<std::string> args = {"trace", "export",   "--model", "gpt2",  "--prompt",
+                                       "2",     "--tokens", "1",       "--out", out};
+      if (force) args.push_back("--force");
+      const ProcessResult r = npusim(args);
+      EXPECT_EQ(r.status, 2) << out << " " << r.err;
+      EXPECT_EQ(r.err.rfind(out + ": ", 0), 0u) << r.err;
+    }
+  EXPECT_EQ(read_text(target), "the link's target\n");
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(dangling)));
+  EXPECT_TRUE(fs::is_fifo(fs::status(fifo)));
+  EXPECT_TRUE(fs::is_directory(dir));
+}
+
 /// Starts `args` without waiting; stdout and stderr to /dev/null.
 pid_t spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv;

@@ -11,7 +11,9 @@
 #include "sim/config/config_path.h"
 #include "sim/config/model_loader.h"
 #include "sim/config/routing_file.h"
+#include "sim/config/trace_writer.h"
 #include "sim/config/workload_settings.h"
+#include "sim/config/yaml_reader.h"
 
 namespace npu::cli {
 
@@ -153,7 +155,22 @@ OnnxImport import_onnx_arg(const std::string& path, const po::variables_map& vm,
   };
   o.weights = format("weights");
   o.activations = format("activations");
+  config::refuse_non_regular(path);  // a device, FIFO or directory: refused at once
   OnnxImport m = import_onnx(path, o);
+  // Every op must be one `npusim run --trace` takes (the trace loader's ranges: dimensions 1 to
+  // 2^32, MACs under 2^62, ...): `run --onnx` and a run of the trace `trace import` writes are
+  // the same run, and refuse the same.
+  try {
+    (void)load_trace_text(trace_yaml(m.ops, m.name), path);
+  } catch (const ConfigError& e) {
+    std::string where = e.key();
+    if (where.rfind("ops[", 0) == 0) {
+      const size_t i = std::stoull(where.substr(4));
+      if (i < m.ops.size())
+        where = "op '" + m.ops[i].name + "'" + where.substr(where.find(']') + 1);
+    }
+    throw ConfigError(path, 0, 0, "", where + ": " + e.message() + " (as imported)");
+  }
   if (!quiet)
     for (const auto& note : m.notes) std::cout << "onnx: " << note << "\n";
   return m;

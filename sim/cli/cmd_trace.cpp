@@ -12,14 +12,32 @@ namespace npu::cli {
 namespace {
 
 /// Refuses to replace a file that is the user's unless asked to (an empty one is taken as made
-/// for this, e.g. by mktemp).
+/// for this, e.g. by mktemp), and never replaces what is not a regular file (a link, even a
+/// dangling one, a directory, a device such as /dev/null, a FIFO), --force or not.
 void check_trace_out(const std::string& out, bool force) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (!force && std::filesystem::exists(out, ec) &&
-      !(std::filesystem::is_regular_file(out, ec) && std::filesystem::file_size(out, ec) == 0))
+  const fs::file_status st = fs::symlink_status(out, ec);
+  if (ec || !fs::exists(st)) return;
+  if (fs::is_symlink(st))
+    throw ConfigError(out, 0, 0, "",
+                      "is a symbolic link; npusim writes no file through a link or in its place: "
+                      "give another --out");
+  if (!fs::is_regular_file(st))
+    throw ConfigError(out, 0, 0, "",
+                      "exists and is not a regular file; npusim replaces only a file it may "
+                      "overwrite: give another --out");
+  if (!force && fs::file_size(out, ec) != 0)
     throw ConfigError(out, 0, 0, "",
                       "exists; npusim does not overwrite it: give another --out, or --force to "
                       "replace it");
+}
+
+/// A note as one comment line: a line break in a name (an op type, a domain) must not end it.
+std::string comment_line(std::string note) {
+  for (char& c : note)
+    if (c == '\n' || c == '\r') c = ' ';
+  return "# " + note + "\n";
 }
 
 int cmd_trace_import(const std::vector<std::string>& args) {
@@ -52,7 +70,7 @@ int cmd_trace_import(const std::vector<std::string>& args) {
   const OnnxImport m = import_onnx_arg(model, vm, vm.count("quiet") > 0);
   std::string text = "# Imported from " + std::filesystem::path(model).filename().string() +
                      " by `npusim trace import`.\n";
-  for (const auto& note : m.notes) text += "# " + note + "\n";
+  for (const auto& note : m.notes) text += comment_line(note);
   write_file_atomic(out, text + trace_yaml(m.ops, m.name));
   return kExitOk;
 }

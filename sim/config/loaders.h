@@ -24,5 +24,7 @@ ChipConfig load_chip(const std::string& path);
 ChipConfig load_chip(const config::Value& root);
 /// Loads an op trace (schema: configs/SCHEMA.md).
 std::vector<Op> load_trace(const std::string& path);
+/// load_trace of a trace's text (trace_yaml), `path` naming it in messages.
+std::vector<Op> load_trace_text(const std::string& text, const std::string& path);
 
 }  // namespace npu

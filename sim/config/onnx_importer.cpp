@@ -26,13 +26,14 @@ namespace {
 
 using Dims = std::vector<uint64_t>;
 
-/// The product of d[from, to) (1 when empty).
+/// The product of d[from, to) (1 when empty); UINT64_MAX when it does not fit 64 bits (then
+/// past every range an op takes, so refused as imported, never wrapped around to a small size).
 uint64_t product(const Dims& d, size_t from = 0, size_t to = SIZE_MAX) {
   to = std::min(to, d.size());
-  if (from >= to) return 1;
-  const auto first = d.begin() + static_cast<std::ptrdiff_t>(from);
-  return std::accumulate(first, d.begin() + static_cast<std::ptrdiff_t>(to), uint64_t{1},
-                         std::multiplies<>());
+  uint64_t p = 1;
+  for (size_t i = from; i < to; ++i)
+    if (__builtin_mul_overflow(p, d[i], &p)) return UINT64_MAX;
+  return p;
 }
 
 std::string dims_text(const Dims& d) {
@@ -72,6 +73,20 @@ bool is_integer_type(int t) {
          t == T::UINT16 || t == T::BOOL;
 }
 
+/// The op type a node of a foreign domain is dispatched as: matches no ONNX op.
+const std::string kForeign = "";
+
+/// ONNX's own ops, and Microsoft's contrib ops (Gelu, FastGelu): a node of another domain is
+/// none of them, whatever its name.
+bool standard_domain(const onnx::NodeProto& n) {
+  return n.domain().empty() || n.domain() == "ai.onnx" || n.domain() == "com.microsoft";
+}
+
+/// Whether node n is the ONNX op `type`.
+bool onnx_op(const onnx::NodeProto& n, const char* type) {
+  return standard_domain(n) && n.op_type() == type;
+}
+
 class Importer {
  public:
   Importer(std::string path, const OnnxImportOptions& options)
@@ -79,6 +94,7 @@ class Importer {
 
   OnnxImport run() {
     read_model();
+    check_graph();
     apply_input_shapes();
     infer_shapes();
     index_graph();
@@ -131,17 +147,90 @@ class Importer {
   }
 
   void read_model() {
+    // A regular file (not a device, FIFO or directory; the CLI refuses those by name first) of
+    // at most protobuf's 2 GiB.
+    if (!std::filesystem::is_regular_file(m_path)) fail("not a regular file");
+    constexpr uint64_t kMaxModelBytes = uint64_t{2} << 30;
+    std::error_code ec;
+    if (const auto size = std::filesystem::file_size(m_path, ec); !ec && size > kMaxModelBytes)
+      fail("is " + std::to_string(size) + " bytes: over protobuf's 2 GiB limit of a model");
     std::ifstream in(m_path, std::ios::binary);
     if (!in) fail(std::string("cannot read: ") + std::strerror(errno));
-    std::ostringstream s;
-    s << in.rdbuf();
-    const std::string bytes = s.str();
+    std::string bytes;
+    char buf[1 << 16];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      bytes.append(buf, static_cast<size_t>(in.gcount()));
+      if (bytes.size() > kMaxModelBytes) fail("grew past protobuf's 2 GiB limit while read");
+    }
     if (!m_model.ParseFromString(bytes))
       fail("not an ONNX model: not a protobuf ModelProto (an .onnx file is binary protobuf)");
     if (!m_model.has_graph() || m_model.graph().node_size() == 0)
       fail("not an ONNX model: no graph, or a graph without nodes");
     for (const auto& o : m_model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") m_opset = o.version();
+  }
+
+  /// What ONNX requires of a graph, and shape inference and the import rely on, checked before
+  /// either runs: every node makes an output; no tensor is made twice, or both made and a graph
+  /// input or initializer; nodes come in topological order (each input made before: no
+  /// cycle); graph inputs are listed once; tensors have no negative dimension and a number (or
+  /// bool) type; the attributes shape inference divides by are positive and pads not negative.
+  void check_graph() const {
+    const onnx::GraphProto& g = m_model.graph();
+    using T = onnx::TensorProto;
+    const auto number_type = [](int t) {
+      return t != T::UNDEFINED && t != T::STRING && t != T::COMPLEX64 && t != T::COMPLEX128 &&
+             onnx::TensorProto_DataType_IsValid(t);
+    };
+    const auto type_name = [](int t) {
+      return onnx::TensorProto_DataType_IsValid(t) ? onnx::TensorProto_DataType_Name(t)
+                                                   : "type " + std::to_string(t);
+    };
+    std::set<std::string> made;  // initializers, graph inputs, node outputs so far
+    for (const auto& t : g.initializer()) {
+      for (const int64_t d : t.dims())
+        if (d < 0) fail("initializer '" + t.name() + "' has a negative dimension");
+      if (!number_type(t.data_type()))
+        fail("initializer '" + t.name() + "' is of " + type_name(t.data_type()) +
+             ": npusim costs tensors of numbers");
+      made.insert(t.name());
+    }
+    std::set<std::string> inputs;
+    for (const auto& v : g.input()) {
+      if (!inputs.insert(v.name()).second) fail("input '" + v.name() + "' is listed twice");
+      made.insert(v.name());
+      if (!v.type().has_tensor_type()) continue;
+      const auto& tt = v.type().tensor_type();
+      if (!number_type(tt.elem_type()))
+        fail("input '" + v.name() + "' is of " + type_name(tt.elem_type()) +
+             ": npusim costs tensors of numbers");
+      for (const auto& d : tt.shape().dim())
+        if (d.has_dim_value() && d.dim_value() < 0)
+          fail("input '" + v.name() + "' has a negative dimension");
+    }
+    for (const auto& n : g.node()) {
+      if (n.output_size() == 0) fail_at(n, "makes no output");
+      for (const auto& in : n.input())
+        if (!in.empty() && !made.count(in))
+          fail_at(n, "reads '" + in +
+                         "', which no node before it, graph input or initializer makes (ONNX "
+                         "lists nodes in topological order: a cycle has none)");
+      for (const auto& a : n.attribute()) {
+        const bool positive =
+            a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape";
+        if (positive || a.name() == "pads")
+          for (const int64_t v : a.ints())
+            if (v < (positive ? 1 : 0) || v > (int64_t{1} << 32))
+              fail_at(n, "attribute " + a.name() + " holds " + std::to_string(v) +
+                             (positive ? ": must be 1 to 2^32" : ": must be 0 to 2^32"));
+        if (a.name() == "group" && a.has_i() && a.i() < 1)
+          fail_at(n, "attribute group is " + std::to_string(a.i()) + ": must be at least 1");
+      }
+      for (const auto& out : n.output())
+        if (!out.empty() && !made.insert(out).second)
+          fail_at(n, "makes '" + out +
+                         "', which a node before it, a graph input or an initializer already is");
+    }
   }
 
   /// The graph inputs that are not initializers (old exporters list weights as inputs too).
@@ -214,9 +303,9 @@ class Importer {
       for (const auto& in : n.input())
         if (!in.empty()) ++m_consumers[in], m_consumer_nodes[in].push_back(i);
       for (const auto& out : n.output()) m_producer[out] = i;
-      if (n.op_type() == "Constant")
+      if (onnx_op(n, "Constant"))
         for (const auto& out : n.output()) m_const.insert(out);
-      if (n.op_type() == "DequantizeLinear" && n.input_size() >= 1 && n.output_size() >= 1)
+      if (onnx_op(n, "DequantizeLinear") && n.input_size() >= 1 && n.output_size() >= 1)
         m_dequantized[n.output(0)] = n.input(0);
     }
   }
@@ -240,7 +329,7 @@ class Importer {
     if (it != m_consumer_nodes.end() && !it->second.empty()) {
       const onnx::GraphProto& g = m_model.graph();
       bool all_q = true;
-      for (int c : it->second) all_q = all_q && g.node(c).op_type() == "QuantizeLinear";
+      for (int c : it->second) all_q = all_q && onnx_op(g.node(c), "QuantizeLinear");
       if (all_q && g.node(it->second.front()).output_size() > 0)
         return elem_type(g.node(it->second.front()).output(0));
     }
@@ -355,7 +444,7 @@ class Importer {
   int only_consumer(const std::string& tensor, const char* type) const {
     auto it = m_consumer_nodes.find(tensor);
     if (it == m_consumer_nodes.end() || it->second.size() != 1) return -1;
-    return m_model.graph().node(it->second[0]).op_type() == type ? it->second[0] : -1;
+    return onnx_op(m_model.graph().node(it->second[0]), type) ? it->second[0] : -1;
   }
   /// The input of a two-input node that is not `one` ("" when neither or both are).
   static std::string other_input(const onnx::NodeProto& n, const std::string& one) {
@@ -368,7 +457,7 @@ class Importer {
     auto it = m_producer.find(tensor);
     if (it == m_producer.end()) return false;
     const onnx::NodeProto& m = m_model.graph().node(it->second);
-    if (m.op_type() != "Mul" || consumers(tensor) != 1) return false;
+    if (!onnx_op(m, "Mul") || consumers(tensor) != 1) return false;
     const std::string c = other_input(m, x);
     if (c.empty() || !is_constant(c)) return false;
     *mul = it->second;
@@ -383,7 +472,7 @@ class Importer {
     auto p = m_producer.find(erf.input(0));
     if (p == m_producer.end() || consumers(erf.input(0)) != 1) return;
     const onnx::NodeProto& scale = g.node(p->second);  // x / sqrt(2) or x * (1 / sqrt(2))
-    if ((scale.op_type() != "Div" && scale.op_type() != "Mul") || scale.input_size() != 2 ||
+    if ((!onnx_op(scale, "Div") && !onnx_op(scale, "Mul")) || scale.input_size() != 2 ||
         !is_constant(scale.input(1)) || is_constant(scale.input(0)))
       return;
     const std::string x = scale.input(0);
@@ -429,8 +518,8 @@ class Importer {
     int pow = -1, div = -1;
     for (int c : it->second) {
       const onnx::NodeProto& n = g.node(c);
-      if (n.op_type() == "Pow" && n.input(0) == d && is_constant(n.input(1))) pow = c;
-      if (n.op_type() == "Div" && n.input(0) == d) div = c;
+      if (onnx_op(n, "Pow") && n.input(0) == d && is_constant(n.input(1))) pow = c;
+      if (onnx_op(n, "Div") && n.input(0) == d) div = c;
     }
     if (pow < 0 || div < 0) return;
     const int r2 = only_consumer(g.node(pow).output(0), "ReduceMean");
@@ -459,12 +548,12 @@ class Importer {
     const onnx::GraphProto& g = m_model.graph();
     for (int i = 0; i < g.node_size(); ++i) {
       const onnx::NodeProto& n = g.node(i);
-      if (n.op_type() == "Erf" && n.input_size() == 1) find_erf_gelu(i);
-      if (n.op_type() == "ReduceMean" && n.input_size() >= 1) find_decomposed_layernorm(i);
-      if (n.op_type() == "Mul" && n.input_size() == 2) {
+      if (onnx_op(n, "Erf") && n.input_size() == 1) find_erf_gelu(i);
+      if (onnx_op(n, "ReduceMean") && n.input_size() >= 1) find_decomposed_layernorm(i);
+      if (onnx_op(n, "Mul") && n.input_size() == 2) {
         for (int side = 0; side < 2; ++side) {
           const onnx::NodeProto* p = producer(n.input(side));
-          if (p && p->op_type() == "Sigmoid" && p->input_size() == 1 &&
+          if (p && onnx_op(*p, "Sigmoid") && p->input_size() == 1 &&
               p->input(0) == n.input(1 - side) && consumers(n.input(side)) == 1) {
             m_silu_mul.insert(i);
             m_silu_sigmoid.insert(m_producer.at(n.input(side)));
@@ -472,11 +561,11 @@ class Importer {
           }
         }
       }
-      if (n.op_type() == "Add" && n.input_size() == 2) {
+      if (onnx_op(n, "Add") && n.input_size() == 2) {
         for (int side = 0; side < 2; ++side) {
           const onnx::NodeProto* p = producer(n.input(1 - side));
           if (is_constant(n.input(side)) && p &&
-              (p->op_type() == "MatMul" || p->op_type() == "Gemm" || p->op_type() == "Conv") &&
+              (onnx_op(*p, "MatMul") || onnx_op(*p, "Gemm") || onnx_op(*p, "Conv")) &&
               consumers(n.input(1 - side)) == 1) {
             m_bias_add.insert(i);
             break;
@@ -516,7 +605,7 @@ class Importer {
   }
 
   void import_node(int index, const onnx::NodeProto& n) {
-    const std::string& t = n.op_type();
+    const std::string& t = standard_domain(n) ? n.op_type() : kForeign;
     static const std::set<std::string> kShapeOnly = {
         "Reshape", "Transpose", "Flatten",  "Squeeze", "Unsqueeze",
         "Concat",  "Identity",  "Constant", "Shape",   "Dropout"};
@@ -539,7 +628,7 @@ class Importer {
     if (m_bias_add.count(index)) return m_bias.add(t);
     // Shape arithmetic: every output an integer tensor of at most one dimension (a shape, an
     // index): computed when the graph is compiled, not on the chip.
-    bool shape_math = n.output_size() > 0;
+    bool shape_math = standard_domain(n) && n.output_size() > 0;
     for (const auto& o : n.output()) {
       auto it = m_type.find(o);
       shape_math = shape_math && it != m_type.end() && is_integer_type(it->second->elem_type()) &&
@@ -605,8 +694,9 @@ class Importer {
         return;
       }
     }
-    const std::string type =
-        (n.domain().empty() || n.domain() == "ai.onnx") ? t : n.domain() + "." + t;
+    const std::string type = (n.domain().empty() || n.domain() == "ai.onnx")
+                                 ? n.op_type()
+                                 : n.domain() + "." + n.op_type();
     m_unsupported.add(type);
     if (!m_opt.cost_unsupported) return;
     Dims d = dims(n.output(0), n);

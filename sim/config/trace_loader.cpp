@@ -352,8 +352,9 @@ Op read_op(const Value& item, std::map<NameScope, int>& first_line_of_name,
 
 }  // namespace
 
-std::vector<Op> load_trace(const std::string& path) {
-  MapReader top = config::load_document(path).as_map({"name", "description", "ops"});
+namespace {
+std::vector<Op> read_trace(const Value& root) {
+  MapReader top = root.as_map({"name", "description", "ops"});
   if (auto x = top.get("name")) x->as_string();
   if (auto x = top.get("description")) x->as_string();
   const Value ops = top.require("ops");
@@ -369,6 +370,15 @@ std::vector<Op> load_trace(const std::string& path) {
     index_of_name[NameScope{op.phase, op.step, op.name}] = out.size() - 1;
   }
   return out;
+}
+}  // namespace
+
+std::vector<Op> load_trace(const std::string& path) {
+  return read_trace(config::load_document(path));
+}
+
+std::vector<Op> load_trace_text(const std::string& text, const std::string& path) {
+  return read_trace(config::load_document_text(text, path));
 }
 
 }  // namespace npu

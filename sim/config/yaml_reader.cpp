@@ -545,7 +545,10 @@ std::string shown_text(const std::string& s) {
 }
 
 Value load_document(const std::string& path) {
-  const std::string content = read_input(path, "YAML");
+  return load_document_text(read_input(path, "YAML"), path);
+}
+
+Value load_document_text(const std::string& content, const std::string& path) {
   auto fail_file = [&](const std::string& message) { throw ConfigError(path, 0, 0, "", message); };
   // A NUL byte is no YAML text (and yaml-cpp would turn it into another character).
   std::optional<YAML::Mark> nul_at;

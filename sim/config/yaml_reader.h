@@ -169,6 +169,8 @@ std::string not_regular_text(unsigned mode);
 /// a scalar that is not UTF-8 or holds a NUL byte (text_problem, at the scalar, with its key
 /// path), when it is empty, holds several documents, or its root is not a mapping.
 Value load_document(const std::string& path);
+/// load_document of text already in memory, `path` naming it in messages.
+Value load_document_text(const std::string& content, const std::string& path);
 
 /// What is wrong with a string read from input: "not valid UTF-8", "holds a NUL byte", or ""
 /// when it is well-formed UTF-8 without NUL. Every scalar of a document (load_document), every
