@@ -144,7 +144,19 @@ ScaleSimLayerReport scalesim_layer(const ScaleSimConfig& cfg, const ScaleSimLaye
   const double folds = static_cast<double>(t.folds);
   r.mapping_efficiency = map_sum / folds * 100;
   r.compute_util = util_sum / folds * 100;
-  r.overall_util = py_div(g.px * nf * g.window * 100, r.total_cycles * R * C);
+  {
+    // In 64-bit integers while they hold the products (Python's exact division), else in long
+    // double: never wrapped around.
+    uint64_t num = 0, den = 0;
+    const bool fits =
+        !__builtin_mul_overflow(g.px, nf, &num) && !__builtin_mul_overflow(num, g.window, &num) &&
+        !__builtin_mul_overflow(num, uint64_t{100}, &num) &&
+        !__builtin_mul_overflow(r.total_cycles, R, &den) && !__builtin_mul_overflow(den, C, &den);
+    r.overall_util =
+        fits ? py_div(num, den)
+             : static_cast<double>(static_cast<long double>(g.px) * nf * g.window * 100 /
+                                   (static_cast<long double>(r.total_cycles) * R * C));
+  }
 
   // SRAM counts: the sizes of the operand slices each fold's demand matrix takes.
   // ws: ifmap T x rows per fold, filter the stationary block, ofmap T x cols per fold.

@@ -3,6 +3,7 @@
 // (scalesim/compute/systolic_compute_{ws,os,is}.py, single_layer_sim.py,
 // memory/double_buffered_scratchpad_mem.py); the verbatim rows come from SCALE-Sim v2.0.2 runs.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -342,7 +343,7 @@ TEST_F(ScaleSimFiles, BadInputIsFileLineMessageExit2AndWritesNothing) {
                path("bw.cfg") + ":18: ", "is not USER or CALC");
   expect_error(
       write_file("miss.cfg", edit_once(cfg_text("run", 4, 4, "ws"), "OfmapSramSzkB", "OfmapSram")),
-      path("miss.cfg") + ":4: ", "no key OfmapSramSzkB");
+      path("miss.cfg") + ":9: ", "[architecture_presets] key 'ofmapsram' is not one npusim models");
   expect_error(write_file("f.csv", "Layer name, a, b, c, d, e, f, g,\nc1, 4, 4, 5, 3, 1, 1, 1,\n"),
                path("f.csv") + ":2: ", "Filter Height is larger than IFMAP Height");
   expect_error(write_file("n.csv", "Layer, M, N, K,\ng1, 4, 4, 4,\ng2, 4, x, 4,\n"),
@@ -351,6 +352,45 @@ TEST_F(ScaleSimFiles, BadInputIsFileLineMessageExit2AndWritesNothing) {
                path("z.csv") + ":2: ", "not positive", true);
   expect_error(write_file("short.csv", "Layer name, ...\nc1, 4, 4, 3, 3, 1,\n"),
                path("short.csv") + ":2: ", "expected 8 or 9 fields");
+  // Sizes whose counts would overflow, settings npusim does not model, work without bound,
+  // inputs that are not regular files: refused by name before anything is computed.
+  expect_error(
+      write_file("wide.cfg", edit_once(cfg_text("run", 4, 4, "ws"), "ArrayWidth:     4",
+                                       "ArrayWidth:     4294967296")),
+      path("wide.cfg") + ":6: ", "ArrayWidth: 4294967296 is above the most allowed, 65536");
+  expect_error(write_file("ram.cfg", cfg_text("run", 4, 4, "ws") + "UseRamulatorTrace: True\n"),
+               path("ram.cfg") + ":19: ", "UseRamulatorTrace: True (stalls from a Ramulator");
+  expect_error(write_file("sp.cfg", cfg_text("run", 4, 4, "ws") + "[sparsity]\nSparsitySupport: "
+                                                                  "true\n"),
+               path("sp.cfg") + ":19: ", "section [sparsity] is not one npusim models");
+  // a 1 x 1 array over 100,000 x 100,000 weights: 10^10 folds
+  const std::string one = write_file("one.cfg", cfg_text("run", 1, 1, "ws"));
+  const ProcessResult big =
+      npusim({"scalesim", "-c", one, "-t",
+              write_file("big.csv", "Layer, M, N, K,\nbig, 1, 100000, 100000,\n"), "-i", "gemm",
+              "-p", path("out")});
+  EXPECT_EQ(big.status, 2) << big.err;
+  EXPECT_NE(big.err.find("big.csv:2: layer 'big' takes 10000000000 folds"), std::string::npos)
+      << big.err;
+  EXPECT_FALSE(fs::exists(path("out")));
+  ASSERT_EQ(mkfifo(path("fifo.cfg").c_str(), 0600), 0);
+  expect_error(path("fifo.cfg"), path("fifo.cfg") + ": ", "not a regular file (a FIFO)");
+  // -p must be a folder: a file there is refused before anything is computed
+  const std::string file = write_file("a-file", "mine\n");
+  const ProcessResult p =
+      npusim({"scalesim", "-c", one, "-t", write_file("g1.csv", "Layer, M, N, K,\ng, 4, 4, 4,\n"),
+              "-i", "gemm", "-p", file});
+  EXPECT_EQ(p.status, 2) << p.err;
+  EXPECT_NE(p.err.find("-p: '" + file + "' exists and is not a directory"), std::string::npos)
+      << p.err;
+}
+
+TEST_F(ScaleSimFiles, ARowMayEndInACommaAndSpaces) {
+  // SCALE-Sim strips a row before splitting it: "g0, 16, 8, 4, " is a layer of 4 fields.
+  const auto g =
+      read_scalesim_topology(write_file("t.csv", "Layer, M, N, K,\ng0, 16, 8, 4, \n"), true);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].num_filters, 8u);
 }
 
 }  // namespace

@@ -1,5 +1,10 @@
 // `npusim scalesim`: SCALE-Sim v2's command line, files and reports (sim/scalesim.h).
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
+#include <system_error>
 
 #include "cli.h"
 #include "sim/config/scalesim_files.h"
@@ -40,6 +45,33 @@ int cmd_scalesim(const std::vector<std::string>& args) {
   const ScaleSimConfig cfg = read_scalesim_config(vm["config"].as<std::string>());
   const std::vector<ScaleSimLayer> layers =
       read_scalesim_topology(vm["topology"].as<std::string>(), type == "gemm");
+  // The work each layer's closed form does grows with its folds: a layer of more than 2^24
+  // folds (or 2^62 MACs) is refused at its line before anything is computed.
+  for (const ScaleSimLayer& l : layers) {
+    const auto out = [](uint64_t in, uint64_t f, uint64_t s) { return (in - f + s + s - 1) / s; };
+    const long double px = static_cast<long double>(out(l.ifmap_h, l.filter_h, l.stride_h)) *
+                           out(l.ifmap_w, l.filter_w, l.stride_w);
+    const long double window = static_cast<long double>(l.filter_h) * l.filter_w * l.channels;
+    const long double nf = l.num_filters;
+    const long double sr = cfg.dataflow == "os" ? px : window;
+    const long double sc = cfg.dataflow == "is" ? px : nf;
+    const long double folds = std::ceil(sr / cfg.array_rows) * std::ceil(sc / cfg.array_cols);
+    std::ostringstream count;
+    count << std::fixed << std::setprecision(0) << folds;
+    if (folds > 0x1p24L || px * window * nf > 0x1p62L)
+      throw ConfigError(vm["topology"].as<std::string>(), l.line, 0, "",
+                        "layer '" + l.name + "' takes " + count.str() + " folds of the " +
+                            std::to_string(cfg.array_rows) + " x " +
+                            std::to_string(cfg.array_cols) +
+                            " array (npusim computes up to 2^24 a layer, and 2^62 MACs)");
+  }
+  // The report folder's parent must be a directory (or not exist yet).
+  {
+    std::error_code ec;
+    const std::string p = vm["path"].as<std::string>();
+    if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+      throw UsageError("-p: '" + p + "' exists and is not a directory");
+  }
   if (cfg.user_bandwidth)
     std::cerr << "npusim scalesim: InterfaceBandwidth: USER is computed as CALC (no stalls "
                  "from the user bandwidth)\n";

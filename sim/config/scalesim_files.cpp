@@ -4,9 +4,11 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "error.h"
+#include "yaml_reader.h"
 
 namespace npu {
 namespace {
@@ -28,8 +30,8 @@ std::string lower(std::string s) {
 }
 
 std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ConfigError(path, 0, 0, "", "cannot open file");
+  // A regular file within the size cap (a device, FIFO or directory is refused at once).
+  std::istringstream f(config::read_input(path, "SCALE-Sim"));
   std::vector<std::string> lines;
   std::string l;
   while (std::getline(f, l)) {
@@ -110,21 +112,48 @@ ScaleSimConfig read_scalesim_config(const std::string& path) {
     if (it == s.keys.end()) fail(path, s.line, "[" + sec + "] has no key " + key);
     return it->second;
   };
-  auto get_int = [&](const std::string& sec, const std::string& key, int64_t min) {
+  auto get_int = [&](const std::string& sec, const std::string& key, int64_t min, int64_t max) {
     const IniValue& v = get(sec, key);
     int64_t x = 0;
     if (!parse_int(v.value, x)) fail(path, v.line, key + ": '" + v.value + "' is not an integer");
     if (x < min)
       fail(path, v.line,
            key + ": " + v.value + " is below the least allowed, " + std::to_string(min));
+    if (x > max)
+      fail(path, v.line,
+           key + ": " + v.value + " is above the most allowed, " + std::to_string(max));
     return x;
   };
+  // Every key npusim reads, by section; any other key or section is refused by name (a
+  // setting of another SCALE-Sim branch, Ramulator's or sparsity's, changes the work).
+  const std::map<std::string, std::set<std::string>> known = {
+      {"general", {"run_name"}},
+      {"architecture_presets",
+       {"arrayheight", "arraywidth", "ifmapsramszkb", "filtersramszkb", "ofmapsramszkb",
+        "ifmapoffset", "filteroffset", "ofmapoffset", "dataflow", "bandwidth", "memorybanks"}},
+      {"run_presets", {"interfacebandwidth", "useramulatortrace"}}};
+  for (const auto& [name, sec] : ini) {
+    const auto k = known.find(name);
+    if (k == known.end())
+      fail(path, sec.line,
+           "section [" + name +
+               "] is not one npusim models (it reads [general], "
+               "[architecture_presets] and [run_presets])");
+    for (const auto& [key, v] : sec.keys)
+      if (!k->second.count(key)) {
+        const std::vector<std::string> names(k->second.begin(), k->second.end());
+        const auto guess = config::nearest(key, names);
+        fail(path, v.line,
+             "[" + name + "] key '" + key + "' is not one npusim models" +
+                 (guess ? "; did you mean '" + *guess + "'?" : std::string()));
+      }
+  }
   ScaleSimConfig c;
   c.run_name = get("general", "run_name").value;
   {
     const IniValue& v = get("general", "run_name");
     if (c.run_name.empty() || c.run_name == "." || c.run_name == ".." ||
-        c.run_name.find('/') != std::string::npos)
+        c.run_name.find('/') != std::string::npos || c.run_name.size() > 200)
       fail(path, v.line, "run_name: '" + c.run_name + "' is not a folder name");
   }
   {
@@ -135,14 +164,17 @@ ScaleSimConfig read_scalesim_config(const std::string& path) {
       fail(path, v.line, "InterfaceBandwidth: '" + v.value + "' is not USER or CALC");
   }
   const std::string arch = "architecture_presets";
-  c.array_rows = static_cast<uint64_t>(get_int(arch, "ArrayHeight", 1));
-  c.array_cols = static_cast<uint64_t>(get_int(arch, "ArrayWidth", 1));
-  c.ifmap_sram_kb = static_cast<uint64_t>(get_int(arch, "IfmapSramSzkB", 1));
-  c.filter_sram_kb = static_cast<uint64_t>(get_int(arch, "FilterSramSzkB", 1));
-  c.ofmap_sram_kb = static_cast<uint64_t>(get_int(arch, "OfmapSramSzkB", 1));
-  c.ifmap_offset = get_int(arch, "IfmapOffset", 0);
-  c.filter_offset = get_int(arch, "FilterOffset", 0);
-  c.ofmap_offset = get_int(arch, "OfmapOffset", 0);
+  // Bounds: an array of up to 65,536 x 65,536 PEs, SRAMs up to 2^32 kB, offsets up to 2^48
+  // words, so that no count or address the reports hold overflows.
+  constexpr int64_t kMaxArray = 65536, kMaxSramKb = int64_t{1} << 32, kMaxOffset = int64_t{1} << 48;
+  c.array_rows = static_cast<uint64_t>(get_int(arch, "ArrayHeight", 1, kMaxArray));
+  c.array_cols = static_cast<uint64_t>(get_int(arch, "ArrayWidth", 1, kMaxArray));
+  c.ifmap_sram_kb = static_cast<uint64_t>(get_int(arch, "IfmapSramSzkB", 1, kMaxSramKb));
+  c.filter_sram_kb = static_cast<uint64_t>(get_int(arch, "FilterSramSzkB", 1, kMaxSramKb));
+  c.ofmap_sram_kb = static_cast<uint64_t>(get_int(arch, "OfmapSramSzkB", 1, kMaxSramKb));
+  c.ifmap_offset = get_int(arch, "IfmapOffset", 0, kMaxOffset);
+  c.filter_offset = get_int(arch, "FilterOffset", 0, kMaxOffset);
+  c.ofmap_offset = get_int(arch, "OfmapOffset", 0, kMaxOffset);
   {
     const IniValue& v = get(arch, "Dataflow");
     c.dataflow = v.value;
@@ -155,19 +187,21 @@ ScaleSimConfig read_scalesim_config(const std::string& path) {
     std::string item;
     while (std::getline(ss, item, ',')) {
       int64_t x = 0;
-      if (!parse_int(item, x) || x < 1)
-        fail(path, v.line, "Bandwidth: '" + trim(item) + "' is not a positive integer");
+      if (!parse_int(item, x) || x < 1 || x > (int64_t{1} << 32))
+        fail(path, v.line, "Bandwidth: '" + trim(item) + "' is not an integer from 1 to 2^32");
       c.bandwidths.push_back(static_cast<uint64_t>(x));
     }
     if (c.bandwidths.empty()) fail(path, v.line, "Bandwidth: no value");
   }
   if (section(arch).keys.count("memorybanks"))
-    c.memory_banks = static_cast<uint64_t>(get_int(arch, "MemoryBanks", 1));
+    c.memory_banks = static_cast<uint64_t>(get_int(arch, "MemoryBanks", 1, kMaxArray));
   if (section("run_presets").keys.count("useramulatortrace")) {
     const IniValue& v = get("run_presets", "UseRamulatorTrace");
     const std::string b = lower(v.value);
     if (b == "true" || b == "yes" || b == "1" || b == "on")
-      c.use_ramulator_trace = true;
+      fail(path, v.line,
+           "UseRamulatorTrace: True (stalls from a Ramulator DRAM trace) is not modelled: "
+           "npusim computes CALC's stall-free memory; set it False");
     else if (!(b == "false" || b == "no" || b == "0" || b == "off"))
       fail(path, v.line, "UseRamulatorTrace: '" + v.value + "' is not True or False");
   }
@@ -184,8 +218,7 @@ std::vector<ScaleSimLayer> read_scalesim_topology(const std::string& path, bool 
     std::stringstream ss(lines[i]);
     std::string item;
     while (std::getline(ss, item, ',')) f.push_back(trim(item));
-    if (!lines[i].empty() && trim(lines[i]).back() == ',') f.push_back("");
-    if (!f.empty() && f.back().empty()) f.pop_back();
+    while (!f.empty() && f.back().empty()) f.pop_back();  // trailing commas (and spaces)
     const size_t want = gemm ? 4 : 8;
     if (f.size() < want || f.size() > want + (gemm ? 0 : 1))
       fail(path, ln,

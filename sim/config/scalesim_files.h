@@ -30,7 +30,6 @@ struct ScaleSimConfig {
   bool user_bandwidth = false;       ///< InterfaceBandwidth: USER (else CALC)
   std::vector<uint64_t> bandwidths;  ///< Bandwidth (words/cycle), read in USER mode
   uint64_t memory_banks = 1;         ///< MemoryBanks (read, not modelled by SCALE-Sim v2.0.2)
-  bool use_ramulator_trace = false;  ///< UseRamulatorTrace (read, ignored)
 };
 
 struct ScaleSimLayer {
