@@ -60,7 +60,8 @@ std::optional<uint64_t> kv_blocks_from_capacity(const ChipConfig& chip, const Mo
     throw ConfigError("<workload>", 0, 0, "",
                       fmt::format("{} ({} weights) takes {:.3f} GB of weights and {:.3f} GB of "
                                   "activations; {}'s device memory of {:.3f} GB leaves no room for "
-                                  "a KV cache block: use smaller weights or give --kv-blocks",
+                                  "a KV cache block: use smaller weights or a chip with more "
+                                  "memory (memory.capacity_gib)",
                                   m.name, format_name(s.weights), f.weight_bytes * 1e-9,
                                   f.peak_activation_bytes * 1e-9, chip.name, capacity * 1e-9));
   return (capacity - fixed) / block;

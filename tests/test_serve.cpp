@@ -342,6 +342,9 @@ TEST_F(ServeCli, BadInputIsRefusedBeforeAnythingRuns) {
         std::vector<std::string>{"--requests", big, "--seed", "3"},
         std::vector<std::string>{"--rate", "2", "--requests-count", "3", "--prompt-dist", "u:1"},
         std::vector<std::string>{"--requests", big, "--max-batch", "0"},
+        // a rate so low its arrivals overflow (4.9e-324) or span past 1e9 s (3 at 1e-9)
+        std::vector<std::string>{"--rate", "4.9e-324", "--requests-count", "3"},
+        std::vector<std::string>{"--rate", "1e-9", "--requests-count", "3"},
         std::vector<std::string>{"--requests", big, "--phase", "decode"}}) {
     std::vector<std::string> args = {"serve",        "--arch", "example-npu", "--model",
                                      "llama-3.2-1b", "--out",  path("o")};
@@ -349,6 +352,21 @@ TEST_F(ServeCli, BadInputIsRefusedBeforeAnythingRuns) {
     const auto x = testing::npusim(args);
     EXPECT_EQ(x.status, 2) << bad[0] << " " << bad[1] << ": " << x.err;
   }
+  // A KV cache given larger than the device memory leaves beside the weights is refused, and
+  // weights that do not fit are refused with --kv-blocks as without.
+  const auto over =
+      testing::npusim({"serve", "--arch", "hexagon-v79", "--model", "llama-3.2-1b", "--rate", "2",
+                       "--requests-count", "3", "--kv-blocks", "100000000", "--out", path("o")});
+  EXPECT_EQ(over.status, 2);
+  EXPECT_NE(over.err.find("--kv-blocks: 100000000 blocks do not fit the device memory"),
+            std::string::npos)
+      << over.err;
+  const auto heavy =
+      testing::npusim({"serve", "--arch", "hexagon-v79", "--model", "qwen3-30b-a3b", "--rate", "2",
+                       "--requests-count", "3", "--kv-blocks", "4", "--out", path("o")});
+  EXPECT_EQ(heavy.status, 2);
+  EXPECT_NE(heavy.err.find("leaves no room for a KV cache block"), std::string::npos) << heavy.err;
+  EXPECT_FALSE(std::filesystem::exists(path("o")));
   // A load too large to simulate is refused at once: 20,000 requests of 300 output tokens at
   // most 4 at a time take at least 1.5 million steps of a 16-layer model.
   const auto w = testing::npusim({"serve", "--arch", "example-npu", "--model", "llama-3.2-1b",

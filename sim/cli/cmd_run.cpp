@@ -87,7 +87,7 @@ int cmd_run(const std::vector<std::string>& args) {
   add_workload_options(workload);
   po::options_description onnx("ONNX options (with --onnx)");
   add_onnx_options(onnx, false);
-  add_set_option(desc);
+  add_set_option(desc, true);
   desc.add(workload);
   desc.add(onnx);
   const po::variables_map vm = parse(args, desc);

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <sstream>
 
 #include "cli.h"
 #include "experiment_cli.h"
@@ -107,7 +108,7 @@ int cmd_serve(const std::vector<std::string>& args) {
       workload.add_options()(w.flag, po::value<std::string>()->default_value(default_text(w)),
                              w.help);
   add_routing_file_option(workload);
-  add_set_option(desc);
+  add_set_option(desc, true);
   desc.add(workload);
   const po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
@@ -159,9 +160,19 @@ int cmd_serve(const std::vector<std::string>& args) {
   std::string source = "<generated load>";
   if (generated) {
     const double rate = vm["rate"].as<double>();
-    if (!std::isfinite(rate) || rate <= 0 || rate > 1e6)
-      throw UsageError("--rate: " + std::to_string(rate) + " is not above 0 (up to 1e6)");
+    // From 1e-6 (a request every 11.6 days on average: a load's arrivals stay within the 1e9 s
+    // a request file may give, with room) to 1e6 requests a second.
+    if (!std::isfinite(rate) || rate < 1e-6 || rate > 1e6) {
+      std::ostringstream text;
+      text << rate;
+      throw UsageError("--rate: " + text.str() + " is not from 1e-6 to 1e6 requests a second");
+    }
     const uint64_t n = count_in(vm, "requests-count", 1, kMaxServeRequests);
+    if (static_cast<double>(n) / rate > 1e9)
+      throw UsageError("--rate: " + std::to_string(n) +
+                       " requests at this rate arrive over about " +
+                       std::to_string(static_cast<uint64_t>(static_cast<double>(n) / rate)) +
+                       " s, past the 1e9 s a load may span (as a request file's times)");
     TokenDist prompt, output;
     for (auto [flag, dist] : {std::pair{"prompt-dist", &prompt}, std::pair{"output-dist", &output}})
       try {
@@ -174,8 +185,15 @@ int cmd_serve(const std::vector<std::string>& args) {
     source = vm["requests"].as<std::string>();
     reqs = read_requests(source);
   }
-  if (limits.kv_blocks == 0)
-    limits.kv_blocks = kv_blocks_from_capacity(chip, model, spec, limits).value_or(0);
+  // The weights and a step's activations must fit the device memory (memory.capacity_gib), and
+  // the KV cache what they leave: sized from it, or no larger when --kv-blocks gives it.
+  if (const auto fit = kv_blocks_from_capacity(chip, model, spec, limits); limits.kv_blocks == 0)
+    limits.kv_blocks = fit.value_or(0);
+  else if (fit && limits.kv_blocks > *fit)
+    throw UsageError("--kv-blocks: " + std::to_string(limits.kv_blocks) +
+                     " blocks do not fit the device memory beside the weights and a step's "
+                     "activations: at most " +
+                     std::to_string(*fit));
   check_requests(reqs, model, limits, source);
   check_serve_work(model, spec, reqs, limits, source);
   const std::string out = vm["out"].as<std::string>();

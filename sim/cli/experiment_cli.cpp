@@ -12,11 +12,13 @@
 
 namespace npu::cli {
 
-void add_set_option(po::options_description& d) {
+void add_set_option(po::options_description& d, bool chip_only) {
   d.add_options()("set",
                   po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
-                  "override a key of the chip (core.array.rows=64), the model (model.kv_heads=8) "
-                  "or the workload (workload.batch=4), or the arch (arch=NAME); repeatable");
+                  chip_only ? "override a key of the chip (core.array.rows=64); repeatable"
+                            : "override a key of the chip (core.array.rows=64), the model "
+                              "(model.kv_heads=8) or the workload (workload.batch=4), or the "
+                              "arch (arch=NAME); repeatable");
 }
 
 std::vector<std::string> set_args(const po::variables_map& vm) {

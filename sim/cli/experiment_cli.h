@@ -11,8 +11,9 @@
 
 namespace npu::cli {
 
-/// Adds `--set KEY=VALUE` (repeatable).
-void add_set_option(po::options_description& d);
+/// Adds `--set KEY=VALUE` (repeatable): chip keys only for a single run (`run`, `serve`), any
+/// key of an experiment for the experiment commands.
+void add_set_option(po::options_description& d, bool chip_only = false);
 /// The --set arguments as given, and parsed.
 std::vector<std::string> set_args(const po::variables_map& vm);
 std::vector<config::Override> set_overrides(const po::variables_map& vm);
