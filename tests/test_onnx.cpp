@@ -242,7 +242,42 @@ def hostile(d):
          [vi("x", f, [4, 8])], [vi("y", f, [4, 8])], [w], d + "/linebreak.onnx", "linebreak",
          opsets=(("", 17), ("my.dom", 1)))
 
+def patterns(d):
+    # Node patterns that look like LayerNorm or GELU but are not, and one that is.
+    f = T.FLOAT
+    vi = h.make_tensor_value_info
+    c = lambda name, v: nh.from_array(np.array(v, dtype=np.float32), name)
+    def layernorm(path, exponent, axes, shape):
+        nodes = [n("ReduceMean", ["x"], ["mu"], axes=axes), n("Sub", ["x", "mu"], ["d"]),
+                 n("Pow", ["d", "e"], ["d2"]), n("ReduceMean", ["d2"], ["var"], axes=axes),
+                 n("Add", ["var", "eps"], ["ve"]), n("Sqrt", ["ve"], ["sd"]),
+                 n("Div", ["d", "sd"], ["y"], name="ln")]
+        save(nodes, [vi("x", f, shape)], [vi("y", f, None)], [c("e", exponent), c("eps", 1e-5)],
+             path, "ln", opsets=(("", 13),))
+    layernorm(d + "/ln_middle.onnx", 2.0, [1], [2, 64, 32])  # over a middle axis
+    layernorm(d + "/ln_cube.onnx", 3.0, [-1], [2, 64, 32])   # no variance
+    def gelu(path, const_first, x_twice):
+        scale = (n("Mul", ["ir2", "x"], ["a"]) if const_first else n("Div", ["x", "sqrt2"], ["a"]))
+        nodes = [scale, n("Erf", ["a"], ["er"]), n("Add", ["er", "one"], ["e1"]),
+                 n("Mul", ["x", "e1"], ["he"]),
+                 n("Mul", ["he", "x" if x_twice else "half"], ["y"], name="gelu")]
+        inits = [c("ir2", 0.70710678), c("sqrt2", 1.4142135), c("one", 1.0), c("half", 0.5)]
+        save(nodes, [vi("x", f, [4, 32])], [vi("y", f, None)], inits, path, "gelu",
+             opsets=(("", 13),))
+    gelu(d + "/gelu_const_first.onnx", True, False)
+    gelu(d + "/gelu_x_twice.onnx", False, True)
+    # an argmax over logits: work on the chip, not shape arithmetic
+    save([n("MatMul", ["x", "w"], ["l"], name="logits"),
+          n("ArgMax", ["l"], ["am"], name="argmax", axis=-1, keepdims=0)],
+         [vi("x", f, [16, 8])], [vi("am", T.INT64, None)], [init("w", [8, 100])],
+         d + "/argmax.onnx", "argmax")
+    # a conv whose weights' channels are not the input's
+    save([n("Conv", ["x", "k"], ["y"], name="c", kernel_shape=[3, 3])],
+         [vi("x", f, [1, 8, 16, 16])], [vi("y", f, None)], [init("k", [8, 4, 3, 3])],
+         d + "/conv_channels.onnx", "conv_channels")
+
 d = sys.argv[1]
+patterns(d)
 hostile(d)
 qdq(d + "/qdq.onnx")
 upsample(d + "/upsample.onnx")
@@ -610,6 +645,18 @@ TEST_F(Onnx, ANameWithALineBreakStaysInItsCommentLine) {
   EXPECT_EQ(load_trace(path("lb.yaml")).size(), 2u);  // the MatMul and the costed foreign op
 }
 
+TEST_F(Onnx, GeluWithItsScaleConstantFirstIsOneOp) {
+  // x * (1 / sqrt 2) written Mul(constant, x): GELU's pattern takes a product either way round.
+  const OnnxImport m = import_onnx(model("gelu_const_first"), {});
+  ASSERT_EQ(m.ops.size(), 1u);
+  EXPECT_EQ(m.ops[0].kind, OpKind::kGelu);
+  EXPECT_EQ(m.ops[0].rows * m.ops[0].cols, 4u * 32);
+  // x * (1 + erf(x / sqrt 2)) * x: the GELU (its 0.5 is a constant) takes x once; the second
+  // product is an op of its own.
+  EXPECT_EQ(names(import_onnx(model("gelu_x_twice"), {}).ops),
+            (std::vector<std::string>{"Mul_3:gelu", "gelu:mul"}));
+}
+
 TEST_F(Onnx, GroupedConvIsRefusedByName) {
   try {
     import_onnx(model("grouped"), {});
@@ -654,6 +701,16 @@ TEST_F(Onnx, BadInputIsFileColonMessageExitTwoNothingWritten) {
       {model("kernel0"), {}, "op 'c'.r: must be at least 1, got 0 (as imported)"},
       {model("strings"), {}, "input 'a' is of STRING: npusim costs tensors of numbers"},
       {"/dev/zero", {}, "not a regular file (a character device)"},
+      {model("ln_middle"),
+       {},
+       "node 'ln' (Div): a LayerNorm written out in nodes over axes [1] of a rank-3 input: "
+       "npusim's layernorm normalises trailing axes only"},
+      {model("ln_cube"), {}, "node(s) npusim cannot model: ReduceMean x2, Pow x1, Sqrt x1, Div x1"},
+      {model("argmax"), {}, "node(s) npusim cannot model: ArgMax x1"},
+      {model("conv_channels"),
+       {},
+       "node 'c' (Conv): weights 8x4x3x3 over 8 input channels in 1 group(s): their second "
+       "dimension must be channels / group"},
   };
   for (const Case& c : cases) {
     for (const bool run : {false, true}) {

@@ -36,6 +36,12 @@ uint64_t product(const Dims& d, size_t from = 0, size_t to = SIZE_MAX) {
   return p;
 }
 
+std::string ints_text(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
 std::string dims_text(const Dims& d) {
   std::string s;
   for (size_t i = 0; i < d.size(); ++i) s += (i ? "x" : "") + std::to_string(d[i]);
@@ -340,6 +346,46 @@ class Importer {
     const std::string& t = quantized_source(name);
     return m_init.count(t) || m_const.count(t);
   }
+  /// The values of an initializer of float, double, int32 or int64 (raw or typed data), or
+  /// nullopt (another type, or not an initializer): what a pattern's constants must equal.
+  std::optional<std::vector<double>> constant_values(const std::string& name) const {
+    const auto it = m_init.find(quantized_source(name));
+    if (it == m_init.end()) return std::nullopt;
+    const onnx::TensorProto& t = *it->second;
+    using T = onnx::TensorProto;
+    std::vector<double> v;
+    const std::string& raw = t.raw_data();
+    auto from_raw = [&](auto zero) {
+      using V = decltype(zero);
+      if (raw.size() % sizeof(V)) return false;
+      for (size_t i = 0; i < raw.size(); i += sizeof(V)) {
+        V x;
+        std::memcpy(&x, raw.data() + i, sizeof(V));
+        v.push_back(static_cast<double>(x));
+      }
+      return true;
+    };
+    switch (t.data_type()) {
+      case T::FLOAT:
+        if (!raw.empty()) return from_raw(float{}) ? std::optional(v) : std::nullopt;
+        for (float x : t.float_data()) v.push_back(x);
+        return v;
+      case T::DOUBLE:
+        if (!raw.empty()) return from_raw(double{}) ? std::optional(v) : std::nullopt;
+        for (double x : t.double_data()) v.push_back(x);
+        return v;
+      case T::INT64:
+        if (!raw.empty()) return from_raw(int64_t{}) ? std::optional(v) : std::nullopt;
+        for (int64_t x : t.int64_data()) v.push_back(static_cast<double>(x));
+        return v;
+      case T::INT32:
+        if (!raw.empty()) return from_raw(int32_t{}) ? std::optional(v) : std::nullopt;
+        for (int32_t x : t.int32_data()) v.push_back(x);
+        return v;
+      default:
+        return std::nullopt;
+    }
+  }
   const onnx::NodeProto* producer(const std::string& name) const {
     auto it = m_producer.find(name);
     return it == m_producer.end() ? nullptr : &m_model.graph().node(it->second);
@@ -472,10 +518,14 @@ class Importer {
     auto p = m_producer.find(erf.input(0));
     if (p == m_producer.end() || consumers(erf.input(0)) != 1) return;
     const onnx::NodeProto& scale = g.node(p->second);  // x / sqrt(2) or x * (1 / sqrt(2))
-    if ((!onnx_op(scale, "Div") && !onnx_op(scale, "Mul")) || scale.input_size() != 2 ||
-        !is_constant(scale.input(1)) || is_constant(scale.input(0)))
-      return;
-    const std::string x = scale.input(0);
+    if ((!onnx_op(scale, "Div") && !onnx_op(scale, "Mul")) || scale.input_size() != 2) return;
+    // A product's operands in either order; a quotient's divisor is the constant.
+    const int xi =
+        !is_constant(scale.input(0)) && is_constant(scale.input(1))                            ? 0
+        : onnx_op(scale, "Mul") && is_constant(scale.input(0)) && !is_constant(scale.input(1)) ? 1
+                                                                                               : -1;
+    if (xi < 0) return;
+    const std::string x = scale.input(xi);
     std::vector<int> chain = {p->second, e};
     const int add = only_consumer(erf.output(0), "Add");
     if (add < 0 || !is_constant(other_input(g.node(add), erf.output(0)))) return;
@@ -487,6 +537,9 @@ class Importer {
       if (mul < 0) break;
       const std::string other = other_input(g.node(mul), cur);
       int half = -1;
+      if (other == x || scaled_x(other, x, &half)) {
+        if (saw_x) break;  // x once: x * (1 + erf(x / sqrt 2)) * x is no GELU
+      }
       if (other == x) {
         saw_x = true;
       } else if (scaled_x(other, x, &half)) {
@@ -500,7 +553,7 @@ class Importer {
     }
     if (!saw_x) return;
     for (size_t k = 0; k + 1 < chain.size(); ++k) m_part.insert(chain[k]);
-    m_pattern_end[chain.back()] = {OpKind::kGelu, x, "Div, Erf, Add, Mul (GELU)"};
+    m_pattern_end[chain.back()] = {OpKind::kGelu, x, "Div, Erf, Add, Mul (GELU)", INT64_MAX, {}};
   }
 
   /// LayerNorm as exporters before opset 17 write it: d = x - ReduceMean(x); d / Sqrt(
@@ -522,6 +575,8 @@ class Importer {
       if (onnx_op(n, "Div") && n.input(0) == d) div = c;
     }
     if (pow < 0 || div < 0) return;
+    const auto exponent = constant_values(g.node(pow).input(1));
+    if (!exponent || exponent->size() != 1 || (*exponent)[0] != 2.0) return;  // a variance
     const int r2 = only_consumer(g.node(pow).output(0), "ReduceMean");
     const int eps = r2 < 0 ? -1 : only_consumer(g.node(r2).output(0), "Add");
     const int sqrt = eps < 0 ? -1 : only_consumer(g.node(eps).output(0), "Sqrt");
@@ -534,11 +589,23 @@ class Importer {
       if (add >= 0 && is_constant(other_input(g.node(add), g.node(mul).output(0))))
         chain.push_back(add);
     }
-    std::vector<int64_t> axes = attr_ints(mean, "axes");
+    // The axes both means reduce (an attribute before opset 18, then a constant input), the
+    // same for both; npusim's layernorm normalises the trailing axes from the first of them.
+    const auto axes_of = [&](const onnx::NodeProto& mn) -> std::optional<std::vector<int64_t>> {
+      if (mn.input_size() >= 2 && !mn.input(1).empty()) {
+        const auto v = constant_values(mn.input(1));
+        if (!v) return std::nullopt;
+        return std::vector<int64_t>(v->begin(), v->end());
+      }
+      return attr_ints(mn, "axes");
+    };
+    const auto axes = axes_of(mean), axes2 = axes_of(g.node(r2));
+    if (!axes || !axes2 || *axes != *axes2) return;
     for (size_t k = 0; k + 1 < chain.size(); ++k) m_part.insert(chain[k]);
-    m_pattern_end[chain.back()] = {OpKind::kLayerNorm, x,
-                                   "ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div (LayerNorm)",
-                                   axes.empty() ? -1 : *std::min_element(axes.begin(), axes.end())};
+    // No axes: ReduceMean reduces them all.
+    m_pattern_end[chain.back()] = {
+        OpKind::kLayerNorm, x, "ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div (LayerNorm)",
+        axes->empty() ? 0 : *std::min_element(axes->begin(), axes->end()), *axes};
   }
 
   /// Patterns that span nodes: Sigmoid(x) * x (silu, at the Mul; the Sigmoid is free), GELU's
@@ -603,12 +670,21 @@ class Importer {
     if (axis < 0) axis += static_cast<int64_t>(rank);
     return static_cast<size_t>(std::clamp<int64_t>(axis, 0, rank ? rank - 1 : 0));
   }
+  /// Node n's `axis` over an input of `rank` dimensions, refused out of [-rank, rank - 1] (ONNX
+  /// rejects it; clamping would cost another op).
+  size_t checked_axis(const onnx::NodeProto& n, int64_t axis, size_t rank) const {
+    const auto r = static_cast<int64_t>(rank);
+    if (axis < -r || axis >= r)
+      fail_at(n, "axis " + std::to_string(axis) + " is outside an input of rank " +
+                     std::to_string(rank));
+    return norm_axis(axis, rank);
+  }
 
   void import_node(int index, const onnx::NodeProto& n) {
     const std::string& t = standard_domain(n) ? n.op_type() : kForeign;
     static const std::set<std::string> kShapeOnly = {
-        "Reshape", "Transpose", "Flatten",  "Squeeze", "Unsqueeze",
-        "Concat",  "Identity",  "Constant", "Shape",   "Dropout"};
+        "Reshape",  "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Concat",
+        "Identity", "Constant",  "Shape",   "Dropout", "Size"};
     static const std::set<std::string> kFused = {"Relu", "Clip", "LeakyRelu", "BatchNormalization"};
     if (kShapeOnly.count(t)) return m_free.add(t);
     if (t == "QuantizeLinear" || t == "DequantizeLinear") return m_qdq.add(t);
@@ -617,9 +693,17 @@ class Importer {
     if (auto p = m_pattern_end.find(index); p != m_pattern_end.end()) {
       const Pattern& pt = p->second;
       const Dims d = dims(pt.x, n);
+      if (pt.kind == OpKind::kLayerNorm && !pt.axes.empty()) {
+        std::set<size_t> reduced;
+        for (const int64_t a : pt.axes) reduced.insert(checked_axis(n, a, d.size()));
+        if (reduced.size() != d.size() - *reduced.begin())
+          fail_at(n, "a LayerNorm written out in nodes over axes " + ints_text(pt.axes) +
+                         " of a rank-" + std::to_string(d.size()) +
+                         " input: npusim's layernorm normalises trailing axes only");
+      }
       Op& op = emit(n, index, pt.kind);
       op.op_class = std::string(op_kind_name(pt.kind)) + " pattern";
-      rows_cols(d, op, pt.axis == INT64_MAX ? SIZE_MAX : norm_axis(pt.axis, d.size()));
+      rows_cols(d, op, pt.axis == INT64_MAX ? SIZE_MAX : checked_axis(n, pt.axis, d.size()));
       op.a_format = op.b_format = act_format(pt.x);
       op.c_format = act_format(n.output(0));
       m_pattern.add(pt.nodes);
@@ -628,12 +712,17 @@ class Importer {
     if (m_bias_add.count(index)) return m_bias.add(t);
     // Shape arithmetic: every output an integer tensor of at most one dimension (a shape, an
     // index): computed when the graph is compiled, not on the chip.
-    bool shape_math = standard_domain(n) && n.output_size() > 0;
-    for (const auto& o : n.output()) {
+    // Its inputs too must be such tensors or constants: an ArgMax over logits makes an index
+    // vector from work on the chip.
+    const auto shape_like = [&](const std::string& o) {
       auto it = m_type.find(o);
-      shape_math = shape_math && it != m_type.end() && is_integer_type(it->second->elem_type()) &&
-                   it->second->has_shape() && it->second->shape().dim_size() <= 1;
-    }
+      return it != m_type.end() && is_integer_type(it->second->elem_type()) &&
+             it->second->has_shape() && it->second->shape().dim_size() <= 1;
+    };
+    bool shape_math = standard_domain(n) && n.output_size() > 0;
+    for (const auto& o : n.output()) shape_math = shape_math && shape_like(o);
+    for (const auto& i : n.input())
+      shape_math = shape_math && (i.empty() || is_constant(i) || shape_like(i));
     if (shape_math) return m_free.add(t + " (on shapes)");
 
     if (t == "MatMul" || t == "MatMulInteger") return matmul(index, n, 0, 1);
@@ -653,7 +742,7 @@ class Importer {
     if (t == "Softmax") {
       const Dims d = dims(n.input(0), n);
       Op& op = emit(n, index, OpKind::kSoftmax);
-      const size_t axis = norm_axis(attr_int(n, "axis", m_opset < 13 ? 1 : -1), d.size());
+      const size_t axis = checked_axis(n, attr_int(n, "axis", m_opset < 13 ? 1 : -1), d.size());
       if (m_opset < 13 || axis + 1 == d.size()) {
         rows_cols(d, op, axis);
       } else {  // over one inner axis: the same rows x cols of work
@@ -666,7 +755,7 @@ class Importer {
         t == "RMSNormalization") {
       const Dims d = dims(n.input(0), n);
       Op& op = emit(n, index, t == "LayerNormalization" ? OpKind::kLayerNorm : OpKind::kRmsNorm);
-      rows_cols(d, op, norm_axis(attr_int(n, "axis", -1), d.size()));
+      rows_cols(d, op, checked_axis(n, attr_int(n, "axis", -1), d.size()));
       return vector_formats(op, n);
     }
     if (t == "Gelu" || t == "FastGelu") {
@@ -909,6 +998,10 @@ class Importer {
                      " channels, " + std::to_string(F) +
                      " filters) is not modelled: npusim models dense convs (group = 1) and "
                      "depthwise ones (group = channels = filters)");
+    if (w.size() > 1 && w[1] * group != C)  // ONNX: W is [F, C / group, kernel...]
+      fail_at(n, "weights " + dims_text(w) + " over " + std::to_string(C) + " input channels in " +
+                     std::to_string(group) +
+                     " group(s): their second dimension must be channels / group");
     Op& op = emit(n, index, OpKind::kConv2d);
     const bool one_d = x.size() == 3;
     spatial(n, x, one_d ? 1 : w[2], one_d ? w[2] : w[3], y, false, op);
@@ -1010,9 +1103,10 @@ class Importer {
   std::set<std::string> m_const, m_names;
   struct Pattern {
     OpKind kind;
-    std::string x;             ///< the input the op reads
-    std::string nodes;         ///< for the notes
-    int64_t axis = INT64_MAX;  ///< the first reduced axis (a norm), else none (INT64_MAX)
+    std::string x;              ///< the input the op reads
+    std::string nodes;          ///< for the notes
+    int64_t axis = INT64_MAX;   ///< the first reduced axis (a norm), else none (INT64_MAX)
+    std::vector<int64_t> axes;  ///< a decomposed norm's reduced axes (none: all of them)
   };
   std::unordered_map<std::string, std::vector<int>> m_consumer_nodes;
   std::map<int, Pattern> m_pattern_end;             ///< the last node of a pattern: its op
