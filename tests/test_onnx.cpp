@@ -478,7 +478,7 @@ TEST_F(Onnx, ResNetStageImportsConvsPoolsAndTheResidual) {
   EXPECT_EQ(total_macs(m.ops), 304288u);
   // float32 costed as fp16, said once.
   EXPECT_EQ(o[0].b_format, Format::kFp16);
-  EXPECT_TRUE(has_note(m, "float32 tensors costed as fp16"));
+  EXPECT_TRUE(has_note(m, "float32 (and float64) tensors costed as fp16"));
   EXPECT_TRUE(has_note(m, "Relu x2"));
   EXPECT_TRUE(has_note(m, "Flatten x1"));
   EXPECT_TRUE(has_note(m, "Conv's bias x1, Gemm's C x1"));
@@ -655,6 +655,13 @@ TEST_F(Onnx, GeluWithItsScaleConstantFirstIsOneOp) {
   // product is an op of its own.
   EXPECT_EQ(names(import_onnx(model("gelu_x_twice"), {}).ops),
             (std::vector<std::string>{"Mul_3:gelu", "gelu:mul"}));
+}
+
+TEST(OnnxInputShape, SizesJoinedByXAndNothingElse) {
+  EXPECT_EQ(parse_input_shape("x=1x16x64"),
+            (std::pair<std::string, std::vector<uint64_t>>{"x", {1, 16, 64}}));
+  for (const char* bad : {"x=4x8x", "x=x4", "x=4xx8", "x=0x8", "x=", "=4", "x=4x-8"})
+    EXPECT_THROW(parse_input_shape(bad), std::invalid_argument) << bad;
 }
 
 TEST_F(Onnx, GroupedConvIsRefusedByName) {

@@ -1083,8 +1083,8 @@ class Importer {
           m_grown.text());
     if (m_fp32 && !(m_opt.weights && m_opt.activations))
       notes.push_back(
-          "float32 tensors costed as fp16 (NPU arrays have no fp32 MAC path); give --weights and "
-          "--activations to cost another format");
+          "float32 (and float64) tensors costed as fp16 (NPU arrays have no fp32 MAC path); give "
+          "--weights and --activations to cost another format");
     if (!m_vector.empty())
       notes.push_back(
           "no npusim model, costed as one element-wise pass over their output on the vector "

@@ -12,6 +12,10 @@ std::pair<std::string, std::vector<uint64_t>> parse_input_shape(const std::strin
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw std::invalid_argument("expected NAME=DIMS such as x=1x3x224x224, got '" + text + "'");
   std::vector<uint64_t> dims;
+  // getline drops a trailing empty field: "4x8x" would read as 4x8.
+  if (text.back() == 'x')
+    throw std::invalid_argument("'" + text.substr(eq + 1) +
+                                "' is not positive sizes joined by x (1x3x224x224)");
   std::stringstream s(text.substr(eq + 1));
   for (std::string d; std::getline(s, d, 'x');) {
     if (d.empty() || d.size() > 12 || d.find_first_not_of("0123456789") != std::string::npos ||
