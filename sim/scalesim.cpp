@@ -90,6 +90,18 @@ bool read_buffer_dram(uint64_t sram_kb, uint64_t footprint, double& start, doubl
 
 }  // namespace
 
+ScaleSimLayerSize scalesim_layer_size(const ScaleSimConfig& cfg, const ScaleSimLayer& l) {
+  // M = OH x OW, K = FH x FW x C, N = filters, mapped as gemm_timing maps them (ws: Sr = K,
+  // Sc = N; os: M, N; is: K, M).
+  const long double px = static_cast<long double>(out_dim(l.ifmap_h, l.filter_h, l.stride_h)) *
+                         out_dim(l.ifmap_w, l.filter_w, l.stride_w);
+  const long double window = static_cast<long double>(l.filter_h) * l.filter_w * l.channels;
+  const long double nf = l.num_filters;
+  const long double sr = cfg.dataflow == "os" ? px : window;
+  const long double sc = cfg.dataflow == "is" ? px : nf;
+  return {std::ceil(sr / cfg.array_rows) * std::ceil(sc / cfg.array_cols), px * window * nf};
+}
+
 ScaleSimLayerReport scalesim_layer(const ScaleSimConfig& cfg, const ScaleSimLayer& l) {
   Geometry g{};
   g.l = &l;

@@ -46,6 +46,13 @@ struct ScaleSimLayerReport {
 /// The reports of one layer on the array and memories `cfg` describes.
 ScaleSimLayerReport scalesim_layer(const ScaleSimConfig& cfg, const ScaleSimLayer& layer);
 
+/// What scalesim_layer's work grows with, in long double (never wrapped): the layer's folds on
+/// the array and its MACs.
+struct ScaleSimLayerSize {
+  long double folds, macs;
+};
+ScaleSimLayerSize scalesim_layer_size(const ScaleSimConfig& cfg, const ScaleSimLayer& layer);
+
 /// Python's str() of a float (shortest round trip, ".0" on integral values, exponent outside
 /// [1e-4, 1e16)), as SCALE-Sim writes its reports.
 std::string python_float(double v);

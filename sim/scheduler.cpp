@@ -369,8 +369,6 @@ class Composer {
           r.prefetched_bytes = static_cast<uint64_t>(
               static_cast<double>(r.head_load_bytes) *
               std::min(1.0, static_cast<double>(clk.cycles_to_ps(hidden)) / r.head_ps));
-        (r.hidden_by_prefetch ? result.prefetch_hidden_cycles : result.pipeline_hidden_cycles) +=
-            hidden;
       }
       // Deep prefetch: within a call and with no dispatch between, part of a matrix op's
       // weights may have loaded under the ops before it; the op ends that much sooner.
@@ -380,16 +378,13 @@ class Composer {
       uint64_t deep_bytes = 0;
       const uint64_t deep = deep_prefetch(op, r, span - hidden, c.sram_free_bytes, deep_bytes);
       if (deep > 0) {
-        // The op is prefetch's now: what it hid under op i-1 counts there too, as ops.csv's
-        // hidden_by says.
-        if (!r.hidden_by_prefetch) {
-          result.pipeline_hidden_cycles -= hidden;
-          result.prefetch_hidden_cycles += hidden;
-        }
         r.hidden_by_prefetch = true;
         r.prefetched_bytes += deep_bytes;
-        result.prefetch_hidden_cycles += deep;
       }
+      // All the op's hidden cycles count where ops.csv's hidden_by puts them (an op deep
+      // prefetch reached is prefetch's, what it hid under op i-1 too).
+      (r.hidden_by_prefetch ? result.prefetch_hidden_cycles : result.pipeline_hidden_cycles) +=
+          hidden + deep;
       const uint64_t cores_start = m_prev_end + d - hidden;
       r.hidden_cycles = hidden + deep;
       r.dispatch_cycles = d;

@@ -1,5 +1,4 @@
 // `npusim scalesim`: SCALE-Sim v2's command line, files and reports (sim/scalesim.h).
-#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -48,17 +47,10 @@ int cmd_scalesim(const std::vector<std::string>& args) {
   // The work each layer's closed form does grows with its folds: a layer of more than 2^24
   // folds (or 2^62 MACs) is refused at its line before anything is computed.
   for (const ScaleSimLayer& l : layers) {
-    const auto out = [](uint64_t in, uint64_t f, uint64_t s) { return (in - f + s + s - 1) / s; };
-    const long double px = static_cast<long double>(out(l.ifmap_h, l.filter_h, l.stride_h)) *
-                           out(l.ifmap_w, l.filter_w, l.stride_w);
-    const long double window = static_cast<long double>(l.filter_h) * l.filter_w * l.channels;
-    const long double nf = l.num_filters;
-    const long double sr = cfg.dataflow == "os" ? px : window;
-    const long double sc = cfg.dataflow == "is" ? px : nf;
-    const long double folds = std::ceil(sr / cfg.array_rows) * std::ceil(sc / cfg.array_cols);
+    const ScaleSimLayerSize size = scalesim_layer_size(cfg, l);
     std::ostringstream count;
-    count << std::fixed << std::setprecision(0) << folds;
-    if (folds > 0x1p24L || px * window * nf > 0x1p62L)
+    count << std::fixed << std::setprecision(0) << size.folds;
+    if (size.folds > 0x1p24L || size.macs > 0x1p62L)
       throw ConfigError(vm["topology"].as<std::string>(), l.line, 0, "",
                         "layer '" + l.name + "' takes " + count.str() + " folds of the " +
                             std::to_string(cfg.array_rows) + " x " +

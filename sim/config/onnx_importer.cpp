@@ -9,9 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <map>
-#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -353,35 +351,32 @@ class Importer {
     if (it == m_init.end()) return std::nullopt;
     const onnx::TensorProto& t = *it->second;
     using T = onnx::TensorProto;
-    std::vector<double> v;
-    const std::string& raw = t.raw_data();
-    auto from_raw = [&](auto zero) {
+    // Raw little-endian values of type V, or the typed field `typed`.
+    auto read = [&t](auto zero, const auto& typed) -> std::optional<std::vector<double>> {
       using V = decltype(zero);
-      if (raw.size() % sizeof(V)) return false;
+      std::vector<double> v;
+      const std::string& raw = t.raw_data();
+      if (raw.empty()) {
+        for (const auto x : typed) v.push_back(static_cast<double>(x));
+        return v;
+      }
+      if (raw.size() % sizeof(V)) return std::nullopt;
       for (size_t i = 0; i < raw.size(); i += sizeof(V)) {
         V x;
         std::memcpy(&x, raw.data() + i, sizeof(V));
         v.push_back(static_cast<double>(x));
       }
-      return true;
+      return v;
     };
     switch (t.data_type()) {
       case T::FLOAT:
-        if (!raw.empty()) return from_raw(float{}) ? std::optional(v) : std::nullopt;
-        for (float x : t.float_data()) v.push_back(x);
-        return v;
+        return read(float{}, t.float_data());
       case T::DOUBLE:
-        if (!raw.empty()) return from_raw(double{}) ? std::optional(v) : std::nullopt;
-        for (double x : t.double_data()) v.push_back(x);
-        return v;
+        return read(double{}, t.double_data());
       case T::INT64:
-        if (!raw.empty()) return from_raw(int64_t{}) ? std::optional(v) : std::nullopt;
-        for (int64_t x : t.int64_data()) v.push_back(static_cast<double>(x));
-        return v;
+        return read(int64_t{}, t.int64_data());
       case T::INT32:
-        if (!raw.empty()) return from_raw(int32_t{}) ? std::optional(v) : std::nullopt;
-        for (int32_t x : t.int32_data()) v.push_back(x);
-        return v;
+        return read(int32_t{}, t.int32_data());
       default:
         return std::nullopt;
     }
